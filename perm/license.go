@@ -1,0 +1,54 @@
+package perm
+
+// License is a membership's license type, as in dbt's OpenAPI LicenseTypeEnum.
+// dbt: "the user's license type always overrides their assigned permission set".
+type License string
+
+// The license types, in LicenseTypeEnum order.
+const (
+	LicenseDeveloper License = "developer"
+	LicenseReadOnly  License = "read_only"
+	LicenseAnalyst   License = "analyst"
+	LicenseIT        License = "it"
+)
+
+// LicenseTypes returns every license type in LicenseTypeEnum order.
+func LicenseTypes() []License {
+	return []License{LicenseDeveloper, LicenseReadOnly, LicenseAnalyst, LicenseIT}
+}
+
+// Valid reports whether l is one of dbt's license types.
+func (l License) Valid() bool {
+	switch l {
+	case LicenseDeveloper, LicenseReadOnly, LicenseAnalyst, LicenseIT:
+		return true
+	}
+	return false
+}
+
+// CanCreatePAT reports whether a member with this license may create a
+// personal access token: Developer, and Analyst, which behaves like Developer.
+func (l License) CanCreatePAT() bool {
+	return l == LicenseDeveloper || l == LicenseAnalyst
+}
+
+// itCaps is what an IT license grants whatever the groups: dbt's IT license
+// carries the Security Admin and Billing Admin permission sets.
+func itCaps() Caps {
+	return SecurityAdmin.Caps() | BillingAdmin.Caps()
+}
+
+// Apply returns what c becomes under license l. Developer and Analyst keep c;
+// Read-Only keeps only reads; IT is exactly Security Admin ∪ Billing Admin
+// whatever c is. An unknown license grants nothing.
+func (l License) Apply(c Caps) Caps {
+	switch l {
+	case LicenseDeveloper, LicenseAnalyst:
+		return c
+	case LicenseReadOnly:
+		return c.ReadOnly()
+	case LicenseIT:
+		return itCaps()
+	}
+	return 0
+}

@@ -1,0 +1,265 @@
+// Package secret implements the token format: generate, parse, checksum,
+// hash, constant-time compare.
+//
+// A current-format token is a kind prefix ("dbtu_" or "dbtc_") followed by
+// 50 base62 characters: a 10-character public UID, a 34-character secret
+// and a 6-character checksum. The checksum lets Parse reject typos without
+// a database lookup. Two older shapes are recognised for imported tokens:
+// "<prefix><uid>_<secret>" and 40-character lowercase hex legacy keys.
+package secret
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"strconv"
+)
+
+// Kind is the kind of principal a token authenticates.
+type Kind int
+
+const (
+	PAT       Kind = iota + 1 // personal access token
+	Service                   // service token
+	LegacyKey                 // legacy 40-hex user API key
+)
+
+// String returns the kind's stable name, suitable for storage and logs.
+func (k Kind) String() string {
+	switch k {
+	case PAT:
+		return "pat"
+	case Service:
+		return "service"
+	case LegacyKey:
+		return "legacy_key"
+	}
+	return "kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Prefix returns the token prefix of the kind; legacy keys have none.
+func (k Kind) Prefix() string {
+	switch k {
+	case PAT:
+		return prefixPAT
+	case Service:
+		return prefixService
+	}
+	return ""
+}
+
+// Format tells how a token must be verified.
+type Format int
+
+const (
+	// Current tokens carry a checksum and are stored as a fast SHA-256 hash.
+	Current Format = iota + 1
+	// OldFormat tokens and legacy keys are stored with SlowHash.
+	OldFormat
+)
+
+// Parsed is what can be learnt from a token string without a database.
+type Parsed struct {
+	Kind   Kind
+	Format Format
+	UID    string
+}
+
+var (
+	ErrMalformed = errors.New("secret: malformed token") // wrong length, charset, prefix, shape
+	ErrChecksum  = errors.New("secret: checksum mismatch")
+	ErrKind      = errors.New("secret: unknown token kind")
+)
+
+const (
+	prefixPAT     = "dbtu_"
+	prefixService = "dbtc_"
+	prefixLen     = 5
+
+	// alphabet doubles as the digit order of the checksum, so '0' is zero
+	// and left-padding with '0' does not change the value.
+	alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+	uidLen      = 10
+	secretLen   = 34
+	checksumLen = 6
+	bodyLen     = uidLen + secretLen + checksumLen
+	tokenLen    = prefixLen + bodyLen
+
+	oldUIDMin, oldUIDMax       = 4, 40
+	oldSecretMin, oldSecretMax = 16, 128
+
+	legacyKeyBytes  = 20
+	legacyKeyLen    = 2 * legacyKeyBytes
+	legacyKeyUIDLen = 8
+)
+
+// Parse classifies s and extracts its UID. It does not allocate: the UID is
+// a substring of s and errors are unwrapped sentinels, since it runs on
+// every authenticated request.
+func Parse(s string) (Parsed, error) {
+	if len(s) == legacyKeyLen && isLowerHex(s) {
+		return Parsed{Kind: LegacyKey, Format: OldFormat, UID: s[:legacyKeyUIDLen]}, nil
+	}
+	var kind Kind
+	switch {
+	case len(s) < prefixLen:
+		return Parsed{}, ErrMalformed
+	case s[:prefixLen] == prefixPAT:
+		kind = PAT
+	case s[:prefixLen] == prefixService:
+		kind = Service
+	default:
+		return Parsed{}, ErrMalformed
+	}
+	rest := s[prefixLen:]
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '_' {
+			return parseOld(kind, rest[:i], rest[i+1:])
+		}
+	}
+	if len(rest) != bodyLen || !isAlnum(rest) {
+		return Parsed{}, ErrMalformed
+	}
+	want := checksum(s[:tokenLen-checksumLen])
+	if s[tokenLen-checksumLen:] != string(want[:]) {
+		return Parsed{}, ErrChecksum
+	}
+	return Parsed{Kind: kind, Format: Current, UID: rest[:uidLen]}, nil
+}
+
+// parseOld validates the "<uid>_<secret>" remainder of an old-format token.
+func parseOld(kind Kind, uid, sec string) (Parsed, error) {
+	if len(uid) < oldUIDMin || len(uid) > oldUIDMax || !isAlnum(uid) ||
+		len(sec) < oldSecretMin || len(sec) > oldSecretMax || !isAlnum(sec) {
+		return Parsed{}, ErrMalformed
+	}
+	return Parsed{Kind: kind, Format: OldFormat, UID: uid}, nil
+}
+
+// Generate returns a new token of kind k and its UID, drawing randomness
+// from r (crypto/rand.Reader in production).
+func Generate(r io.Reader, k Kind) (token, uid string, err error) {
+	switch k {
+	case PAT, Service:
+	case LegacyKey:
+		var raw [legacyKeyBytes]byte
+		if _, err := io.ReadFull(r, raw[:]); err != nil {
+			return "", "", fmt.Errorf("secret: reading randomness: %w", err)
+		}
+		token = hex.EncodeToString(raw[:])
+		return token, token[:legacyKeyUIDLen], nil
+	default:
+		return "", "", ErrKind
+	}
+	var buf [tokenLen]byte
+	copy(buf[:], k.Prefix())
+	if err := randomAlnum(r, buf[prefixLen:tokenLen-checksumLen]); err != nil {
+		return "", "", err
+	}
+	sum := checksum(string(buf[:tokenLen-checksumLen]))
+	copy(buf[tokenLen-checksumLen:], sum[:])
+	token = string(buf[:])
+	return token, token[prefixLen : prefixLen+uidLen], nil
+}
+
+// randomAlnum fills dst with characters drawn uniformly from alphabet.
+// Bytes >= 248 (the largest multiple of 62 that fits) are rejected so that
+// the modulo does not favour the first characters.
+func randomAlnum(r io.Reader, dst []byte) error {
+	const limit = 256 - 256%len(alphabet)
+	var buf [64]byte
+	for n := 0; n < len(dst); {
+		chunk := buf[:min(len(dst)-n, len(buf))]
+		if _, err := io.ReadFull(r, chunk); err != nil {
+			return fmt.Errorf("secret: reading randomness: %w", err)
+		}
+		for _, b := range chunk {
+			if int(b) < limit {
+				dst[n] = alphabet[int(b)%len(alphabet)]
+				n++
+			}
+		}
+	}
+	return nil
+}
+
+// checksum returns the CRC32 (IEEE) of s as 6 base62 digits. 62^6 > 2^32,
+// so every CRC fits. The CRC loop is written out over the string because
+// crc32.ChecksumIEEE needs a []byte, and converting would allocate.
+func checksum(s string) [checksumLen]byte {
+	tab := crc32.IEEETable
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = tab[byte(crc)^s[i]] ^ (crc >> 8)
+	}
+	crc = ^crc
+	var out [checksumLen]byte
+	for i := checksumLen - 1; i >= 0; i-- {
+		out[i] = alphabet[crc%uint32(len(alphabet))]
+		crc /= uint32(len(alphabet))
+	}
+	return out
+}
+
+func isAlnum(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+			return false
+		}
+	}
+	return true
+}
+
+func isLowerHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// Hash returns the SHA-256 of the whole token, the stored form of
+// current-format tokens: they carry ~262 random bits, so a fast unsalted
+// hash is enough.
+func Hash(token string) [32]byte {
+	// A non-escaping []byte(token) is only kept on the stack up to 32
+	// bytes; copying into a larger stack buffer keeps every well-formed
+	// token (at most 174 bytes) allocation-free.
+	var buf [256]byte
+	if len(token) <= len(buf) {
+		n := copy(buf[:], token)
+		return sha256.Sum256(buf[:n])
+	}
+	return sha256.Sum256([]byte(token))
+}
+
+// HashHex returns Hash as lowercase hex.
+func HashHex(token string) string {
+	h := Hash(token)
+	return hex.EncodeToString(h[:])
+}
+
+// Equal reports whether a and b are equal in time independent of their
+// contents, so comparing hashes leaks nothing through timing.
+func Equal(a, b []byte) bool {
+	return subtle.ConstantTimeCompare(a, b) == 1
+}
+
+// Redact returns a form of s safe for logs: the prefix and UID followed by
+// "…", the first 8 characters of a legacy key followed by "…", or
+// "[redacted]" for anything Parse rejects.
+func Redact(s string) string {
+	p, err := Parse(s)
+	if err != nil {
+		return "[redacted]"
+	}
+	return p.Kind.Prefix() + p.UID + "…"
+}
