@@ -1,0 +1,152 @@
+package tokend
+
+import (
+	"context"
+	"strings"
+
+	"tokend/perm"
+)
+
+// Accounts lists what the principal may see: an account-scoped token sees only its own
+// account.
+func (s *Service) Accounts(ctx context.Context, p *Principal) ([]*Account, error) {
+	if p == nil {
+		return nil, ErrInvalidToken
+	}
+	ids := []int64{p.AccountID}
+	if p.Kind == KindLegacyKey {
+		ids = p.Accounts
+	}
+	out := make([]*Account, 0, len(ids))
+	for _, id := range ids {
+		a, err := s.store.Account(ctx, id)
+		if isNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if a.State == StateActive {
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}
+
+// Account returns one account. Any principal of the account may read it.
+func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account, error) {
+	if err := checkAccount(p, id); err != nil {
+		return nil, err
+	}
+	return s.store.Account(ctx, id)
+}
+
+// AccountUpdate carries the fields an account update may change; nil leaves a field alone.
+type AccountUpdate struct {
+	Name *string
+}
+
+// UpdateAccount changes an account's settings; it needs write access to account settings.
+func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u AccountUpdate) (*Account, error) {
+	if err := authorize(p, id, perm.AccountSettings, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	var out *Account
+	err := s.store.Tx(ctx, func(st Store) error {
+		a, err := st.Account(ctx, id)
+		if err != nil {
+			return err
+		}
+		changed := map[string]string{}
+		if u.Name != nil {
+			name, err := accountName(*u.Name)
+			if err != nil {
+				return err
+			}
+			if name != a.Name {
+				changed["name"] = name
+			}
+			a.Name = name
+		}
+		a.UpdatedAt = s.now()
+		if err := st.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		out = a
+		return s.auditTx(ctx, st, &AuditEvent{
+			AccountID: id, ActorUserID: p.UserID, ActorToken: p.TokenUID,
+			Action: "account.update", TargetType: "account", TargetID: id, Detail: changed,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{AccountID: id})
+	return out, nil
+}
+
+func accountName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", Invalidf("name", "The account name must not be empty.")
+	}
+	if len(s) > 255 {
+		return "", Invalidf("name", "The account name must be at most 255 characters.")
+	}
+	return s, nil
+}
+
+// Identity is what whoami answers: the user behind the token (nil for a service token) and
+// the memberships the token may see.
+type Identity struct {
+	Principal   *Principal
+	User        *User
+	Memberships []*Membership
+	Account     *Account
+}
+
+// Whoami describes the principal. An account-scoped token sees only its own account's
+// membership.
+func (s *Service) Whoami(ctx context.Context, p *Principal) (*Identity, error) {
+	if p == nil {
+		return nil, ErrInvalidToken
+	}
+	id := &Identity{Principal: p}
+	if p.AccountID != 0 {
+		a, err := s.store.Account(ctx, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		id.Account = a
+	}
+	if p.UserID == 0 {
+		return id, nil
+	}
+	u, err := s.store.User(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	id.User = u
+	ms, err := s.store.MembershipsOfUser(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.State == StateActive && s.visibleAccount(p, m.AccountID) {
+			id.Memberships = append(id.Memberships, m)
+		}
+	}
+	return id, nil
+}
+
+func (s *Service) visibleAccount(p *Principal, accountID int64) bool {
+	if p.Kind != KindLegacyKey {
+		return p.AccountID == accountID
+	}
+	for _, id := range p.Accounts {
+		if id == accountID {
+			return true
+		}
+	}
+	return false
+}

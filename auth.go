@@ -1,0 +1,202 @@
+package tokend
+
+import (
+	"context"
+	"fmt"
+
+	"tokend/perm"
+	"tokend/secret"
+)
+
+// ErrInvalidToken is the one answer to an unknown, revoked, expired or malformed token, so
+// that a caller learns nothing about which it was.
+var ErrInvalidToken = &Error{Code: EUnauthenticated, Message: "Invalid token."}
+
+// ErrLegacyKeyRetired answers a legacy user API key outside a migration window.
+var ErrLegacyKeyRetired = &Error{Code: EUnauthenticated, Message: "User API keys are deprecated " +
+	"and no longer work. Create a personal access token in Account Settings → API tokens → " +
+	"Personal tokens (or POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/) " +
+	"and send it as \"Authorization: Bearer <token>\"."}
+
+// Authenticate verifies a token string and returns its principal. A malformed token or one
+// with a bad checksum is refused without touching the database; a valid one is served from the
+// cache (keyed by hash) after its first use. ip is recorded as the token's last-used address.
+func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal, error) {
+	parsed, err := secret.Parse(raw)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	hash := secret.Hash(raw)
+	now := s.now()
+	if p := s.cache.get(&hash, now); p != nil {
+		if !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) {
+			return nil, ErrInvalidToken
+		}
+		s.usage.record(p.TokenID, now, ip)
+		return p, nil
+	}
+
+	gen := s.cache.generation()
+	t, err := s.lookup(ctx, raw, hash[:], parsed)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind == KindLegacyKey {
+		return nil, ErrLegacyKeyRetired
+	}
+	if t.State != StateActive || t.Expired(now) || t.Kind != kindOf(parsed.Kind) {
+		return nil, ErrInvalidToken
+	}
+	p, err := s.principalFor(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(&hash, p, gen, now)
+	s.usage.record(p.TokenID, now, ip)
+	return p, nil
+}
+
+// lookup finds the stored token for raw: by SHA-256 first, then, for old-format tokens and
+// legacy keys not yet upgraded, by uid and the slow hash.
+func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed) (*Token, error) {
+	t, err := s.store.TokenByHash(ctx, hash)
+	if err == nil {
+		return t, nil
+	}
+	if !isNotFound(err) {
+		return nil, err
+	}
+	if parsed.Format != secret.OldFormat {
+		return nil, ErrInvalidToken
+	}
+	t, err = s.store.TokenByUID(ctx, parsed.UID)
+	if isNotFound(err) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if t.SlowHash == "" {
+		return nil, ErrInvalidToken
+	}
+	ok, err := secret.VerifySlow(raw, t.SlowHash)
+	if err != nil {
+		s.log.Error("stored slow hash unreadable", "token_uid", t.UID, "err", err)
+		return nil, ErrInvalidToken
+	}
+	if !ok {
+		return nil, ErrInvalidToken
+	}
+	if t.Kind != KindLegacyKey && t.State == StateActive {
+		// First successful use of an old-format token: from now on it takes the fast path.
+		t.Hash = hash
+		t.SlowHash = ""
+		t.UpdatedAt = s.now()
+		if err := s.store.UpdateToken(ctx, t); err != nil {
+			s.log.Error("upgrade old-format token hash", "token_uid", t.UID, "err", err)
+		}
+	}
+	return t, nil
+}
+
+func kindOf(k secret.Kind) TokenKind {
+	switch k {
+	case secret.PAT:
+		return KindPAT
+	case secret.Service:
+		return KindService
+	case secret.LegacyKey:
+		return KindLegacyKey
+	}
+	return ""
+}
+
+// principalFor builds what a token may do from the current rows: a PAT from its user's
+// license and groups in its account, a service token from its own grants.
+func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error) {
+	acct, err := s.store.Account(ctx, t.AccountID)
+	if isNotFound(err) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	if acct.State != StateActive {
+		return nil, ErrInvalidToken
+	}
+	p := &Principal{
+		Kind:      t.Kind,
+		TokenID:   t.ID,
+		TokenUID:  t.UID,
+		AccountID: t.AccountID,
+		Plan:      acct.Plan,
+		ExpiresAt: t.ExpiresAt,
+	}
+	switch t.Kind {
+	case KindPAT:
+		m, err := s.store.Membership(ctx, t.AccountID, t.UserID)
+		if isNotFound(err) {
+			return nil, ErrInvalidToken
+		}
+		if err != nil {
+			return nil, err
+		}
+		if m.State != StateActive {
+			return nil, ErrInvalidToken
+		}
+		groups, err := s.store.GroupsOfUser(ctx, t.AccountID, t.UserID)
+		if err != nil {
+			return nil, err
+		}
+		var grants []perm.Grant
+		for _, g := range groups {
+			grants = append(grants, g.Grants()...)
+		}
+		p.UserID = t.UserID
+		p.License = m.License
+		p.perms = perm.Evaluate(grants).Apply(m.License)
+	case KindService:
+		p.perms = perm.Evaluate(t.Grants())
+	default:
+		return nil, ErrInvalidToken
+	}
+	return p, nil
+}
+
+// checkAccount enforces the account boundary: an account-scoped token reaches only its own
+// account.
+func checkAccount(p *Principal, accountID int64) error {
+	if p == nil {
+		return ErrInvalidToken
+	}
+	if p.AccountID != accountID {
+		return Errorf(EForbidden, "This token is scoped to account %d and cannot access account %d.", p.AccountID, accountID)
+	}
+	return nil
+}
+
+// authorize checks the account boundary and one capability.
+func authorize(p *Principal, accountID int64, r perm.Resource, a perm.Access, projectID int64) error {
+	if err := checkAccount(p, accountID); err != nil {
+		return err
+	}
+	if !p.Can(r, a, projectID) {
+		return missing(r, a, projectID)
+	}
+	return nil
+}
+
+func missing(r perm.Resource, a perm.Access, projectID int64) *Error {
+	verb := "read"
+	if a == perm.Write {
+		verb = "write"
+	}
+	scope := "on this account"
+	if r.Level() == perm.ProjectLevel {
+		scope = "on all projects"
+		if projectID != 0 {
+			scope = fmt.Sprintf("on project %d", projectID)
+		}
+	}
+	return Errorf(EForbidden, "Permission denied: this token lacks %s access to %s %s.", verb, r, scope)
+}

@@ -1,0 +1,66 @@
+package tokend
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Code classifies an error for callers; the HTTP layer maps each to one status.
+type Code string
+
+const (
+	EInvalid         Code = "invalid"         // the request is malformed or breaks a rule
+	EUnauthenticated Code = "unauthenticated" // no valid credential
+	EForbidden       Code = "forbidden"       // authenticated but not allowed
+	ENotFound        Code = "not_found"       // the object does not exist (or is not visible)
+	EConflict        Code = "conflict"        // it would duplicate a unique thing
+	ERateLimited     Code = "rate_limited"    // too many attempts
+	EUnavailable     Code = "unavailable"     // a dependency is down; retry later
+	EInternal        Code = "internal"        // a bug or an unexpected failure; details are logged, never shown
+)
+
+// Error is the domain's error. Message is safe to show to the caller.
+type Error struct {
+	Code    Code
+	Message string
+	// Field names the request field at fault, for EInvalid.
+	Field string
+	// Data is an optional payload the API returns in place of null (for example the IP
+	// restriction refusal). It must never hold secrets.
+	Data any
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("tokend: %s: %s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalidf returns an EInvalid error naming field.
+func Invalidf(field, format string, args ...any) *Error {
+	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of err, EInternal for anything that is not an *Error.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the caller-safe message of err; internal errors get a generic text.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}

@@ -1,0 +1,118 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"tokend"
+)
+
+// accountJSON is dbt's AccountResponse. tokend has no seats, run slots or billing, so those
+// fields carry dbt's documented defaults.
+type accountJSON struct {
+	ID                               int64     `json:"id"`
+	Name                             string    `json:"name"`
+	Plan                             string    `json:"plan"`
+	State                            int       `json:"state"`
+	RunSlots                         int       `json:"run_slots"`
+	DeveloperSeats                   int       `json:"developer_seats"`
+	ITSeats                          int       `json:"it_seats"`
+	ExplorerSeats                    int       `json:"explorer_seats"`
+	AnalystSeats                     int       `json:"analyst_seats"`
+	ReadOnlySeats                    int       `json:"read_only_seats"`
+	Locked                           bool      `json:"locked"`
+	LockReason                       string    `json:"lock_reason"`
+	LockCause                        *string   `json:"lock_cause"`
+	UnlockedAt                       *string   `json:"unlocked_at"`
+	PendingCancel                    bool      `json:"pending_cancel"`
+	BillingEmailAddress              string    `json:"billing_email_address"`
+	PodMemoryRequestMebibytes        int       `json:"pod_memory_request_mebibytes"`
+	DevelopPodMemoryRequestMebibytes int       `json:"develop_pod_memory_request_mebibytes"`
+	RunDurationLimitSeconds          int       `json:"run_duration_limit_seconds"`
+	QueueLimit                       int       `json:"queue_limit"`
+	EnterpriseLoginSlug              string    `json:"enterprise_login_slug"`
+	BusinessCritical                 bool      `json:"business_critical"`
+	StarterRepoURL                   string    `json:"starter_repo_url"`
+	GitAuthLevel                     string    `json:"git_auth_level"`
+	Identifier                       string    `json:"identifier"`
+	TrialEndDate                     *string   `json:"trial_end_date"`
+	StaticSubdomain                  string    `json:"static_subdomain"`
+	VanitySubdomain                  string    `json:"vanity_subdomain"`
+	RunLockedUntil                   *string   `json:"run_locked_until"`
+	CopilotLockedUntil               *string   `json:"copilot_locked_until"`
+	AgentCreditLocked                bool      `json:"agent_credit_locked"`
+	AccountMigrationEvents           []any     `json:"account_migration_events"`
+	Groups                           []any     `json:"groups"`
+	CreatedAt                        *string   `json:"created_at"`
+	UpdatedAt                        *string   `json:"updated_at"`
+	Settings                         *settings `json:"tokend_settings,omitempty"`
+}
+
+// settings are tokend's own account settings, shown beside dbt's fields.
+type settings struct {
+	PATMaxLifetimeSeconds int64   `json:"pat_max_lifetime_seconds"`
+	LegacyKeysUntil       *string `json:"legacy_keys_until"`
+}
+
+func toAccountJSON(a *tokend.Account) accountJSON {
+	return accountJSON{
+		ID: a.ID, Name: a.Name, Plan: string(a.Plan), State: int(a.State),
+		RunSlots: 1, PodMemoryRequestMebibytes: 600, RunDurationLimitSeconds: 86400, QueueLimit: 50,
+		Identifier:             "act_" + itoa(a.ID),
+		AccountMigrationEvents: []any{}, Groups: []any{},
+		CreatedAt: jsonTime(a.CreatedAt), UpdatedAt: jsonTime(a.UpdatedAt),
+		Settings: &settings{
+			PATMaxLifetimeSeconds: int64(a.PATMaxLifetime.Seconds()),
+			LegacyKeysUntil:       jsonTime(a.LegacyKeysUntil),
+		},
+	}
+}
+
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accts, err := s.svc.Accounts(r.Context(), p)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]accountJSON, len(accts))
+	for i, a := range accts {
+		out[i] = toAccountJSON(a)
+	}
+	writeList(w, out, len(out), len(out), map[string]any{"limit": tokend.MaxLimit, "offset": 0}, "id")
+}
+
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	id, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	a, err := s.svc.Account(r.Context(), p, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toAccountJSON(a))
+}
+
+type accountRequest struct {
+	Name *string `json:"name"`
+}
+
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	id, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req accountRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	a, err := s.svc.UpdateAccount(r.Context(), p, id, tokend.AccountUpdate{Name: req.Name})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toAccountJSON(a))
+}

@@ -1,0 +1,79 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+
+	"tokend"
+	"tokend/secret"
+)
+
+// errNoCredentials answers a request without an Authorization header.
+var errNoCredentials = &tokend.Error{Code: tokend.EUnauthenticated,
+	Message: "Authentication credentials were not provided. Send \"Authorization: Bearer <token>\"."}
+
+var errTokenInQuery = &tokend.Error{Code: tokend.EInvalid, Field: "query",
+	Message: "Tokens are not accepted in the query string; send them in the Authorization header."}
+
+// queryTokenNames are the parameter names clients use to pass a credential in a URL.
+var queryTokenNames = []string{"token", "access_token", "api_key", "apikey", "key", "auth", "authorization"}
+
+// tokenInQuery reports whether the URL carries something that looks like a credential. URLs
+// end up in logs and browser histories, so such a request is refused outright.
+func tokenInQuery(r *http.Request) bool {
+	if r.URL.RawQuery == "" {
+		return false
+	}
+	for name, values := range r.URL.Query() {
+		lname := strings.ToLower(name)
+		for _, n := range queryTokenNames {
+			if lname == n {
+				return true
+			}
+		}
+		for _, v := range values {
+			if _, err := secret.Parse(v); err == nil {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// bearer extracts the token of "Authorization: Bearer <t>" or "Authorization: Token <t>".
+func bearer(r *http.Request) (string, bool) {
+	h := r.Header.Get("Authorization")
+	if h == "" {
+		return "", false
+	}
+	scheme, tok, ok := strings.Cut(h, " ")
+	if !ok || !(strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Token")) {
+		return "", true // present but unusable: answered as an invalid token
+	}
+	return strings.TrimSpace(tok), true
+}
+
+// authed wraps a handler that needs a principal.
+func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if tokenInQuery(r) {
+			writeError(w, r, s.log, errTokenInQuery)
+			return
+		}
+		raw, present := bearer(r)
+		if !present {
+			writeError(w, r, s.log, errNoCredentials)
+			return
+		}
+		p, err := s.svc.Authenticate(r.Context(), raw, s.clientIP(r))
+		if err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+		if !p.ExpiresAt.IsZero() {
+			w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+		h(w, r.WithContext(tokend.NewContext(r.Context(), p)), p)
+	})
+}

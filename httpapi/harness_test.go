@@ -1,0 +1,126 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tokend"
+	"tokend/httpapi"
+	"tokend/password"
+	"tokend/perm"
+	"tokend/sqlite"
+)
+
+// env is one tokend behind a real HTTP server, on an SQLite file of its own.
+type env struct {
+	t     testing.TB
+	store tokend.Store
+	svc   *tokend.Service
+	srv   *httptest.Server
+	now   time.Time
+	logs  *strings.Builder
+}
+
+func newEnv(tb testing.TB) *env {
+	tb.Helper()
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "tokend.db"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	e := &env{t: tb, store: st, logs: &strings.Builder{}}
+	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.svc = tokend.NewService(st, tokend.Options{
+		Logger:         log,
+		PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1},
+	})
+	e.srv = httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Logger: log}).Handler())
+	tb.Cleanup(e.srv.Close)
+	return e
+}
+
+// initAccount creates an account and its owner; it returns the owner's PAT.
+func (e *env) initAccount(name, email string) *tokend.InitResult {
+	e.t.Helper()
+	res, err := e.svc.Init(context.Background(), tokend.InitParams{
+		AccountName: name, Plan: perm.PlanEnterprise, Email: email, Password: "a long enough password",
+	})
+	if err != nil {
+		e.t.Fatalf("init %s: %v", name, err)
+	}
+	return res
+}
+
+type response struct {
+	Code   int
+	Header http.Header
+	Body   struct {
+		Status struct {
+			Code             int    `json:"code"`
+			IsSuccess        bool   `json:"is_success"`
+			UserMessage      string `json:"user_message"`
+			DeveloperMessage string `json:"developer_message"`
+		} `json:"status"`
+		Data  json.RawMessage `json:"data"`
+		Extra json.RawMessage `json:"extra"`
+	}
+	Raw []byte
+}
+
+// do sends a request with an Authorization header (none when auth is empty) and never follows
+// redirects.
+func (e *env) do(method, path, auth, body string) *response {
+	e.t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client := &http.Client{
+		Timeout:       10 * time.Second,
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out := &response{Code: resp.StatusCode, Header: resp.Header}
+	out.Raw, err = io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := json.Unmarshal(out.Raw, &out.Body); err != nil {
+		e.t.Fatalf("%s %s: body is not the JSON envelope: %v\n%s", method, path, err, out.Raw)
+	}
+	return out
+}
+
+func (r *response) data(tb testing.TB, v any) {
+	tb.Helper()
+	if err := json.Unmarshal(r.Body.Data, v); err != nil {
+		tb.Fatalf("data: %v\n%s", err, r.Raw)
+	}
+}
+
+func bearer(tok string) string { return "Bearer " + tok }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

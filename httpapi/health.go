@@ -1,0 +1,24 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"tokend"
+)
+
+// healthz says the process is up; it touches nothing.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeOK(w, map[string]string{"status": "ok", "version": s.opts.Version})
+}
+
+// readyz says whether the node can serve: its store answers.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.opts.Ready != nil {
+		if err := s.opts.Ready(r); err != nil {
+			s.log.Warn("not ready", "err", err)
+			writeError(w, r, s.log, tokend.Errorf(tokend.EUnavailable, "Not ready: the database does not answer."))
+			return
+		}
+	}
+	writeOK(w, map[string]string{"status": "ready"})
+}

@@ -1,0 +1,56 @@
+package tokend
+
+import (
+	"context"
+	"time"
+
+	"tokend/perm"
+)
+
+// Principal is who is asking: the verified token, its account and what it may do. A Principal
+// is immutable once built, so cached ones are shared between requests.
+type Principal struct {
+	Kind      TokenKind
+	TokenID   int64
+	TokenUID  string
+	AccountID int64 // zero for a legacy key
+	UserID    int64 // zero for a service token
+	Plan      perm.Plan
+	License   perm.License // PATs only
+	ExpiresAt time.Time    // zero: never
+	perms     perm.Evaluated
+	// Accounts are the accounts a legacy key may reach (those whose migration window is open).
+	Accounts []int64
+}
+
+// Can reports whether the principal holds capability (r, a) in project projectID (zero:
+// account-wide).
+func (p *Principal) Can(r perm.Resource, a perm.Access, projectID int64) bool {
+	return p.perms.Allows(r, a, projectID)
+}
+
+// CanAnyProject reports whether the principal holds (r, a) in at least one project.
+func (p *Principal) CanAnyProject(r perm.Resource, a perm.Access) bool {
+	return p.perms.AllowsAnyProject(r, a)
+}
+
+// ProjectIDs returns the projects where the principal holds (r, a); all means every project.
+func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []int64) {
+	return p.perms.ProjectIDs(r, a)
+}
+
+// IsUser reports whether the principal acts as a person (a PAT or legacy key).
+func (p *Principal) IsUser() bool { return p.Kind == KindPAT || p.Kind == KindLegacyKey }
+
+type principalKey struct{}
+
+// NewContext returns ctx carrying p.
+func NewContext(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey{}, p)
+}
+
+// PrincipalFrom returns the principal in ctx, or nil.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey{}).(*Principal)
+	return p
+}

@@ -1,0 +1,164 @@
+package tokend
+
+import (
+	"context"
+	"crypto/rand"
+	"io"
+	"log/slog"
+	"time"
+
+	"tokend/password"
+	"tokend/secret"
+)
+
+// Options tune a Service. Zero values take the defaults documented on each field.
+type Options struct {
+	Now    func() time.Time // time.Now
+	Rand   io.Reader        // crypto/rand.Reader
+	Logger *slog.Logger     // slog.Default()
+
+	CacheSize int           // 100,000 verified tokens
+	CacheTTL  time.Duration // 5 minutes; a safety net, invalidation is what keeps it fresh
+
+	// UsageFlushInterval is how often last-used times reach the database (15 s).
+	UsageFlushInterval time.Duration
+
+	// SlowHashIterations is PBKDF2's cost for legacy keys and old-format tokens.
+	SlowHashIterations int
+	// PasswordParams is argon2id's cost for sign-in passwords.
+	PasswordParams password.Params
+}
+
+// Service holds every business and permission rule of tokend.
+type Service struct {
+	store Store
+	now   func() time.Time
+	rand  io.Reader
+	log   *slog.Logger
+	cache *verifyCache
+	usage *usageRecorder
+	opts  Options
+}
+
+// NewService returns a Service over store.
+func NewService(store Store, opts Options) *Service {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.CacheSize == 0 {
+		opts.CacheSize = 100_000
+	}
+	if opts.CacheTTL == 0 {
+		opts.CacheTTL = 5 * time.Minute
+	}
+	if opts.UsageFlushInterval == 0 {
+		opts.UsageFlushInterval = 15 * time.Second
+	}
+	if opts.SlowHashIterations == 0 {
+		opts.SlowHashIterations = secret.DefaultIterations
+	}
+	if opts.PasswordParams == (password.Params{}) {
+		opts.PasswordParams = password.Default
+	}
+	return &Service{
+		store: store,
+		now:   opts.Now,
+		rand:  opts.Rand,
+		log:   opts.Logger,
+		cache: newVerifyCache(opts.CacheSize, opts.CacheTTL),
+		usage: newUsageRecorder(),
+		opts:  opts,
+	}
+}
+
+// Run does the background work until ctx ends: it flushes token uses and applies invalidations
+// published by other nodes. It flushes once more before returning.
+func (s *Service) Run(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.watchInvalidations(ctx)
+	}()
+	tick := time.NewTicker(s.opts.UsageFlushInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			<-done
+			flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer cancel()
+			return s.FlushUsage(flushCtx)
+		case <-tick.C:
+			if err := s.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("flush token uses", "err", err)
+			}
+		}
+	}
+}
+
+// FlushUsage writes the token uses seen since the last flush.
+func (s *Service) FlushUsage(ctx context.Context) error {
+	return s.usage.flush(ctx, s.store)
+}
+
+// watchInvalidations keeps a subscription to other nodes' invalidations. While it is broken
+// the cache is off, so that no node serves a credential another node has revoked.
+func (s *Service) watchInvalidations(ctx context.Context) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.store.Subscribe(ctx, s.cache.invalidate)
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.cache.setDisabled(true)
+		s.log.Warn("invalidation feed broken; verification cache off until it is back", "err", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+		// Subscribe re-enables the cache through invalidate's first call; do it here too, so a
+		// quiet feed does not leave the cache off forever.
+		s.cache.setDisabled(false)
+	}
+}
+
+// invalidate drops cached principals here and tells the other nodes.
+func (s *Service) invalidate(ctx context.Context, inv Invalidation) {
+	s.cache.invalidate(inv)
+	if err := s.store.Publish(ctx, inv); err != nil {
+		// The change is committed; other nodes fall back on the cache TTL. Say so loudly.
+		s.log.Error("publish invalidation", "err", err)
+	}
+}
+
+// Store returns the service's store, for the operator commands that bypass the API.
+func (s *Service) Store() Store { return s.store }
+
+// audit appends an event; a failure is logged, never returned, so an audit outage does not
+// turn into an outage of the API. Events that must not be lost are written in the same
+// transaction as their change (auditTx).
+func (s *Service) audit(ctx context.Context, e *AuditEvent) {
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = s.now()
+	}
+	if err := s.store.AppendAudit(ctx, e); err != nil {
+		s.log.Error("append audit event", "action", e.Action, "err", err)
+	}
+}
+
+func (s *Service) auditTx(ctx context.Context, st Store, e *AuditEvent) error {
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = s.now()
+	}
+	return st.AppendAudit(ctx, e)
+}
+
+func isNotFound(err error) bool { return ErrorCode(err) == ENotFound }

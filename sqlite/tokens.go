@@ -1,0 +1,202 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"tokend"
+	"tokend/perm"
+)
+
+const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
+	expires_at, last_used_at, last_used_ip, created_at, updated_at`
+
+func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
+	var (
+		t                               tokend.Token
+		kind                            string
+		account, user, createdBy        sql.NullInt64
+		expires, lastUsed, created, upd sql.NullInt64
+	)
+	if err := row.Scan(&t.ID, &kind, &account, &user, &createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
+		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd); err != nil {
+		return nil, err
+	}
+	t.Kind = tokend.TokenKind(kind)
+	t.AccountID, t.UserID, t.CreatedBy = account.Int64, user.Int64, createdBy.Int64
+	t.ExpiresAt, t.LastUsedAt = fromTS(expires), fromTS(lastUsed)
+	t.CreatedAt, t.UpdatedAt = fromTS(created), fromTS(upd)
+	return &t, nil
+}
+
+// hashArg stores an absent hash as NULL, so that any number of slow-hash-only tokens coexist
+// under the unique index.
+func hashArg(h []byte) any {
+	if len(h) == 0 {
+		return nil
+	}
+	return h
+}
+
+func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
+	err := s.writer().QueryRowContext(ctx, `
+		INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
+			expires_at, last_used_at, last_used_ip, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		string(t.Kind), nullID(t.AccountID), nullID(t.UserID), nullID(t.CreatedBy), t.UID, t.Name, hashArg(t.Hash),
+		t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt), ts(t.LastUsedAt), t.LastUsedIP,
+		ts(t.CreatedAt), ts(t.UpdatedAt)).Scan(&t.ID)
+	return translate(err)
+}
+
+func (s *Store) tokenWhere(ctx context.Context, where string, arg any) (*tokend.Token, error) {
+	t, err := scanToken(s.reader().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, arg))
+	if err != nil {
+		return nil, translateNotFound(err, "Token")
+	}
+	if err := s.loadTokenPermissions(ctx, []*tokend.Token{t}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *Store) Token(ctx context.Context, id int64) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `id = ?`, id)
+}
+
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `hash = ?`, hash)
+}
+
+func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `uid = ?`, uid)
+}
+
+func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
+	res, err := s.writer().ExecContext(ctx, `
+		UPDATE tokens SET name = ?, hash = ?, slow_hash = ?, legacy_format = ?, state = ?, expires_at = ?,
+			last_used_at = ?, last_used_ip = ?, updated_at = ?
+		WHERE id = ?`,
+		t.Name, hashArg(t.Hash), t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt),
+		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), t.ID)
+	return affected(res, err, "Token")
+}
+
+func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend.Token, int, error) {
+	where, args := `kind = ?`, []any{string(f.Kind)}
+	add := func(cond string, arg any) {
+		where += ` AND ` + cond
+		args = append(args, arg)
+	}
+	if f.AccountID != 0 {
+		add(`account_id = ?`, f.AccountID)
+	}
+	if f.UserID != 0 {
+		add(`user_id = ?`, f.UserID)
+	}
+	if f.State != 0 {
+		add(`state = ?`, f.State)
+	}
+	if !f.LastUsedBefore.IsZero() {
+		// A token never used counts as used before any time.
+		add(`(last_used_at IS NULL OR last_used_at < ?)`, ts(f.LastUsedBefore))
+	}
+	if !f.LastUsedAfter.IsZero() {
+		add(`last_used_at > ?`, ts(f.LastUsedAfter))
+	}
+	if !f.ExpiresBefore.IsZero() {
+		add(`expires_at < ?`, ts(f.ExpiresBefore))
+	}
+	var total int
+	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	limit, offset := page(f.Page)
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where+
+		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	ts, err := collect(rows, scanToken)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ts, total, s.loadTokenPermissions(ctx, ts)
+}
+
+// loadTokenPermissions fills in the grants of service tokens in ts in one query.
+func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) error {
+	byID := make(map[int64]*tokend.Token, len(ts))
+	var args []any
+	for _, t := range ts {
+		if t.Kind == tokend.KindService {
+			byID[t.ID] = t
+			args = append(args, t.ID)
+		}
+	}
+	if len(args) == 0 {
+		return nil
+	}
+	rows, err := s.reader().QueryContext(ctx, `
+		SELECT id, token_id, permission_set, all_projects, project_id, writable_environment_categories
+		FROM token_permissions WHERE token_id IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY id`, args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id, tokenID int64
+			set, cats   string
+			all         bool
+			project     sql.NullInt64
+		)
+		if err := rows.Scan(&id, &tokenID, &set, &all, &project, &cats); err != nil {
+			return translate(err)
+		}
+		g, err := decodeGrant(set, all, project, cats)
+		if err != nil {
+			return err
+		}
+		byID[tokenID].Permissions = append(byID[tokenID].Permissions, tokend.TokenPermission{ID: id, Grant: g})
+	}
+	return translate(rows.Err())
+}
+
+func (s *Store) SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error {
+	return s.Tx(ctx, func(tx tokend.Store) error {
+		st := tx.(*Store)
+		var one int
+		if err := st.tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE id = ?`, tokenID).Scan(&one); err != nil {
+			return translateNotFound(err, "Token")
+		}
+		if _, err := st.tx.ExecContext(ctx, `DELETE FROM token_permissions WHERE token_id = ?`, tokenID); err != nil {
+			return translate(err)
+		}
+		for _, g := range grants {
+			if _, err := st.tx.ExecContext(ctx, `
+				INSERT INTO token_permissions (token_id, permission_set, all_projects, project_id, writable_environment_categories)
+				VALUES (?, ?, ?, ?, ?)`,
+				tokenID, string(g.Set), boolInt(g.AllProjects), nullID(g.ProjectID), encodeCategories(g.WritableEnvironmentCategories)); err != nil {
+				return translate(err)
+			}
+		}
+		return nil
+	})
+}
+
+func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) error {
+	return s.Tx(ctx, func(tx tokend.Store) error {
+		st := tx.(*Store)
+		for _, u := range uses {
+			if _, err := st.tx.ExecContext(ctx, `
+				UPDATE tokens SET last_used_at = ?, last_used_ip = ?
+				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
+				ts(u.At), u.IP, u.TokenID, ts(u.At)); err != nil {
+				return translate(err)
+			}
+		}
+		return nil
+	})
+}

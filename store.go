@@ -1,0 +1,81 @@
+package tokend
+
+import (
+	"context"
+
+	"tokend/perm"
+)
+
+// Store is the persistence Service needs. Implementations hold SQL and no rules; they return
+// *Error with ENotFound for a missing row and EConflict for a broken unique constraint.
+// Lookups scoped by account take the account id so that one account's id can never reach
+// another's object.
+type Store interface {
+	// Tx runs fn in one transaction; the Store passed to fn is bound to it. fn's error rolls back.
+	Tx(ctx context.Context, fn func(Store) error) error
+	Ping(ctx context.Context) error
+	Close() error
+
+	CreateAccount(ctx context.Context, a *Account) error
+	Account(ctx context.Context, id int64) (*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+	CountAccounts(ctx context.Context) (int, error)
+	// AccountsOfUser returns the active accounts where the user has an active membership.
+	AccountsOfUser(ctx context.Context, userID int64) ([]*Account, error)
+
+	CreateUser(ctx context.Context, u *User) error
+	User(ctx context.Context, id int64) (*User, error)
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	UpdateUser(ctx context.Context, u *User) error
+
+	CreateMembership(ctx context.Context, m *Membership) error
+	Membership(ctx context.Context, accountID, userID int64) (*Membership, error)
+	MembershipByID(ctx context.Context, accountID, id int64) (*Membership, error)
+	UpdateMembership(ctx context.Context, m *Membership) error
+	ListMemberships(ctx context.Context, f MembershipFilter) ([]*Membership, int, error)
+	MembershipsOfUser(ctx context.Context, userID int64) ([]*Membership, error)
+
+	CreateProject(ctx context.Context, p *Project) error
+	Project(ctx context.Context, accountID, id int64) (*Project, error)
+	UpdateProject(ctx context.Context, p *Project) error
+	ListProjects(ctx context.Context, f ProjectFilter) ([]*Project, int, error)
+
+	// Groups are returned with their active permissions.
+	CreateGroup(ctx context.Context, g *Group) error
+	Group(ctx context.Context, accountID, id int64) (*Group, error)
+	UpdateGroup(ctx context.Context, g *Group) error
+	ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error)
+	// SetGroupPermissions replaces the group's grants with grants.
+	SetGroupPermissions(ctx context.Context, accountID, groupID int64, grants []perm.Grant) error
+	// SetUserGroups makes groupIDs the user's exact set of groups in the account.
+	SetUserGroups(ctx context.Context, accountID, userID int64, groupIDs []int64) error
+	// GroupsOfUser returns the user's active groups in the account.
+	GroupsOfUser(ctx context.Context, accountID, userID int64) ([]*Group, error)
+
+	// Tokens are returned with their active permissions (service tokens).
+	CreateToken(ctx context.Context, t *Token) error
+	Token(ctx context.Context, id int64) (*Token, error)
+	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
+	TokenByUID(ctx context.Context, uid string) (*Token, error)
+	UpdateToken(ctx context.Context, t *Token) error
+	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
+	SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error
+	// RecordTokenUses writes the latest use of each token; older uses than the stored one are ignored.
+	RecordTokenUses(ctx context.Context, uses []TokenUse) error
+
+	AppendAudit(ctx context.Context, e *AuditEvent) error
+	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
+
+	// Publish tells every node sharing the store that cached credentials must be dropped.
+	Publish(ctx context.Context, inv Invalidation) error
+	// Subscribe calls fn for each Invalidation published by any node until ctx ends or the
+	// subscription breaks; it returns the reason. A store with one node returns at once with nil.
+	Subscribe(ctx context.Context, fn func(Invalidation)) error
+}
+
+// MembershipFilter selects the memberships (users) of one account.
+type MembershipFilter struct {
+	AccountID int64
+	State     State // zero: any
+	Page
+}

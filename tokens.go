@@ -1,0 +1,59 @@
+package tokend
+
+import (
+	"context"
+
+	"tokend/secret"
+)
+
+// issue generates a token string for t (a PAT or service token), stores t with its hash and
+// returns the string: the only time it exists outside the caller's hands.
+func (s *Service) issue(ctx context.Context, st Store, t *Token) (string, error) {
+	kind := secret.PAT
+	if t.Kind == KindService {
+		kind = secret.Service
+	}
+	raw, uid, err := secret.Generate(s.rand, kind)
+	if err != nil {
+		return "", err
+	}
+	h := secret.Hash(raw)
+	t.UID, t.Hash = uid, h[:]
+	if err := st.CreateToken(ctx, t); err != nil {
+		return "", err
+	}
+	return raw, nil
+}
+
+// RevokeLeaked revokes the token whose string is raw. Holding a token is the proof of the
+// right to kill it, so this needs no other credential: it is what a secret scanner or a
+// person who found a leaked token calls. Legacy keys are revoked by rotating them instead.
+func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (*Token, error) {
+	parsed, err := secret.Parse(raw)
+	if err != nil {
+		return nil, ErrInvalidToken
+	}
+	hash := secret.Hash(raw)
+	t, err := s.lookup(ctx, raw, hash[:], parsed)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind == KindLegacyKey || t.State != StateActive {
+		return nil, ErrInvalidToken
+	}
+	err = s.store.Tx(ctx, func(st Store) error {
+		t.State = StateDeleted
+		t.UpdatedAt = s.now()
+		if err := st.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		return s.auditTx(ctx, st, &AuditEvent{AccountID: t.AccountID, ActorToken: t.UID,
+			Action: "token.revoke_leaked", TargetType: string(t.Kind), TargetID: t.ID,
+			Detail: map[string]string{"uid": t.UID}, IP: ip, UserAgent: userAgent})
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{TokenID: t.ID})
+	return t, nil
+}
