@@ -1,0 +1,89 @@
+package storetest
+
+import (
+	"testing"
+	"time"
+
+	"tokend"
+)
+
+func testAudit(t *testing.T, open func(testing.TB) tokend.Store) {
+	st := open(t)
+	ctx := t.Context()
+	a := mustAccount(t, st)
+	b := mustAccount(t, st)
+	u := mustUser(t, st)
+
+	event := func(accountID int64, action string, createdAt time.Time, detail map[string]string) *tokend.AuditEvent {
+		t.Helper()
+		e := &tokend.AuditEvent{AccountID: accountID, ActorUserID: u.ID, ActorToken: unique(), Action: action,
+			TargetType: "token", TargetID: 42, Detail: detail, IP: "192.0.2.10", UserAgent: "curl/8.5.0",
+			CreatedAt: createdAt}
+		must(t, st.AppendAudit(ctx, e), "AppendAudit")
+		if e.ID <= 0 {
+			t.Fatalf("AppendAudit: got ID %d, want > 0", e.ID)
+		}
+		return e
+	}
+	e1 := event(a.ID, "token.create", base, map[string]string{"name": "ci", "plan": "enterprise"})
+	e2 := event(a.ID, "token.delete", at(time.Hour), nil)
+	e3 := event(a.ID, "token.create", at(2*time.Hour), map[string]string{})
+	eb := event(b.ID, "token.create", at(2*time.Hour), nil)
+	e4 := event(a.ID, "auth.refused", at(3*time.Hour), map[string]string{"reason": "expired"})
+	// Two events in the same microsecond: the later append is the newer.
+	e5 := event(a.ID, "token.create", at(4*time.Hour), nil)
+	e6 := event(a.ID, "token.rotate", at(4*time.Hour), nil)
+	// An event bound to no account, with no actor (a refused legacy key, say).
+	loose := &tokend.AuditEvent{Action: "auth.refused", IP: "198.51.100.1", CreatedAt: at(time.Hour)}
+	must(t, st.AppendAudit(ctx, loose), "AppendAudit(no account)")
+
+	all := []*tokend.AuditEvent{e6, e5, e4, e3, e2, e1}
+	tests := []struct {
+		name      string
+		f         tokend.AuditFilter
+		want      []*tokend.AuditEvent
+		wantTotal int
+	}{
+		{"account, newest first", tokend.AuditFilter{AccountID: a.ID}, all, 6},
+		{"other account", tokend.AuditFilter{AccountID: b.ID}, []*tokend.AuditEvent{eb}, 1},
+		{"action", tokend.AuditFilter{AccountID: a.ID, Action: "token.create"}, []*tokend.AuditEvent{e5, e3, e1}, 3},
+		{"unknown action", tokend.AuditFilter{AccountID: a.ID, Action: "nothing"}, nil, 0},
+		// Since is inclusive, Until exclusive.
+		{"since", tokend.AuditFilter{AccountID: a.ID, TimeRange: tokend.TimeRange{Since: at(time.Hour)}},
+			[]*tokend.AuditEvent{e6, e5, e4, e3, e2}, 5},
+		{"until", tokend.AuditFilter{AccountID: a.ID, TimeRange: tokend.TimeRange{Until: at(3 * time.Hour)}},
+			[]*tokend.AuditEvent{e3, e2, e1}, 3},
+		{"since and until", tokend.AuditFilter{AccountID: a.ID,
+			TimeRange: tokend.TimeRange{Since: at(time.Hour), Until: at(3 * time.Hour)}},
+			[]*tokend.AuditEvent{e3, e2}, 2},
+		{"range and action", tokend.AuditFilter{AccountID: a.ID, Action: "token.create",
+			TimeRange: tokend.TimeRange{Since: at(time.Minute)}}, []*tokend.AuditEvent{e5, e3}, 2},
+		{"page", tokend.AuditFilter{AccountID: a.ID, Page: tokend.Page{Limit: 2, Offset: 1}},
+			[]*tokend.AuditEvent{e5, e4}, 6},
+		{"page of action", tokend.AuditFilter{AccountID: a.ID, Action: "token.create", Page: tokend.Page{Limit: 1, Offset: 1}},
+			[]*tokend.AuditEvent{e3}, 3},
+		{"past the end", tokend.AuditFilter{AccountID: a.ID, Page: tokend.Page{Offset: 6}}, nil, 6},
+		{"unknown account", tokend.AuditFilter{AccountID: 999999}, nil, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, total, err := st.ListAudit(ctx, tt.f)
+			must(t, err, "ListAudit")
+			wantIDs(t, "ListAudit", ids(got, auditID), ids(tt.want, auditID))
+			if total != tt.wantTotal {
+				t.Errorf("ListAudit total: got %d, want %d", total, tt.wantTotal)
+			}
+		})
+	}
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		got, _, err := st.ListAudit(ctx, tokend.AuditFilter{AccountID: a.ID})
+		must(t, err, "ListAudit")
+		if len(got) != len(all) {
+			t.Fatalf("ListAudit: got %d events, want %d", len(got), len(all))
+		}
+		for i := range all {
+			auditDiff(got[i], all[i]).report(t, "event "+all[i].Action)
+		}
+	})
+}
