@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"tokend"
 	"tokend/sqlite"
@@ -30,7 +31,8 @@ func TestReopen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a := &tokend.Account{Name: "kept", Plan: "enterprise", State: tokend.StateActive}
+	now := time.Now().UTC()
+	a := &tokend.Account{Name: "kept", Plan: "enterprise", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
 	if err := st.CreateAccount(ctx, a); err != nil {
 		t.Fatal(err)
 	}
