@@ -73,10 +73,9 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 			return err
 		}
 		out = a
-		return s.auditTx(ctx, st, &AuditEvent{
-			AccountID: id, ActorUserID: p.UserID, ActorToken: p.TokenUID,
-			Action: "account.update", TargetType: "account", TargetID: id, Detail: changed,
-		})
+		e := event(ctx, p, id, "account.update", "account", id)
+		e.Detail = changed
+		return s.auditTx(ctx, st, e)
 	})
 	if err != nil {
 		return nil, err

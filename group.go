@@ -15,8 +15,10 @@ type Group struct {
 	SSOMappingGroups []string
 	State            State
 	Permissions      []GroupPermission
-	CreatedAt        time.Time
-	UpdatedAt        time.Time
+	// MemberCount is the number of users in the group; stores fill it on reads.
+	MemberCount int
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // GroupPermission is a grant held by a group, with the id the dbt API shows for it.

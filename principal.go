@@ -54,3 +54,25 @@ func PrincipalFrom(ctx context.Context) *Principal {
 	p, _ := ctx.Value(principalKey{}).(*Principal)
 	return p
 }
+
+// RequestMeta is where a request came from, recorded in audit events.
+type RequestMeta struct {
+	IP        string
+	UserAgent string
+}
+
+type metaKey struct{}
+
+// WithRequestMeta returns ctx carrying m.
+func WithRequestMeta(ctx context.Context, m RequestMeta) context.Context {
+	return context.WithValue(ctx, metaKey{}, m)
+}
+
+// RequestMetaFrom returns the request metadata in ctx (zero when absent).
+func RequestMetaFrom(ctx context.Context) RequestMeta {
+	m, _ := ctx.Value(metaKey{}).(RequestMeta)
+	return m
+}
+
+// Covers reports whether p already holds everything g would grant.
+func (p *Principal) Covers(g perm.Grant) bool { return p.perms.Covers(g) }

@@ -74,6 +74,8 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *tokend
 			w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		h(w, r.WithContext(tokend.NewContext(r.Context(), p)), p)
+		ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
+			tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
+		h(w, r.WithContext(ctx), p)
 	})
 }

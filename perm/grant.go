@@ -187,3 +187,19 @@ func (e Evaluated) ProjectIDs(r Resource, a Access) (all bool, ids []int64) {
 	}
 	return false, ids
 }
+
+// Covers reports whether e already holds everything g would grant, in g's scope. A principal
+// may hand out only what it holds itself, so that a group or token admin cannot mint a grant
+// above their own.
+func (e Evaluated) Covers(g Grant) bool {
+	c := g.Set.Caps()
+	accountMask, projectMask := levelMask(AccountLevel), levelMask(ProjectLevel)
+	if need := c & accountMask; need&^e.account != 0 {
+		return false
+	}
+	have := e.all
+	if !g.AllProjects {
+		have |= e.projects[g.ProjectID]
+	}
+	return c&projectMask&^have == 0
+}

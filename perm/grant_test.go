@@ -188,3 +188,29 @@ func BenchmarkAllows(b *testing.B) {
 	}
 	_ = sink
 }
+
+func TestCovers(t *testing.T) {
+	admin := Evaluate([]Grant{{Set: AccountAdmin, AllProjects: true}})
+	devIn7 := Evaluate([]Grant{{Set: Developer, ProjectID: 7}})
+	tests := []struct {
+		name string
+		e    Evaluated
+		g    Grant
+		want bool
+	}{
+		{"admin covers anything", admin, Grant{Set: JobAdmin, ProjectID: 3}, true},
+		{"admin covers admin", admin, Grant{Set: AccountAdmin, AllProjects: true}, true},
+		{"developer in 7 covers developer in 7", devIn7, Grant{Set: Developer, ProjectID: 7}, true},
+		{"developer in 7 does not cover developer in 8", devIn7, Grant{Set: Developer, ProjectID: 8}, false},
+		{"developer in 7 does not cover developer everywhere", devIn7, Grant{Set: Developer, AllProjects: true}, false},
+		{"developer does not cover account admin", devIn7, Grant{Set: AccountAdmin, AllProjects: true}, false},
+		{"nothing covers security admin", Evaluated{}, Grant{Set: SecurityAdmin, AllProjects: true}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.e.Covers(tt.g); got != tt.want {
+				t.Errorf("got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -82,7 +82,7 @@ func (s *Store) ListGroups(ctx context.Context, f tokend.GroupFilter) ([]*tokend
 	return gs, total, s.loadGroupPermissions(ctx, gs)
 }
 
-// loadGroupPermissions fills in the grants of gs in one query.
+// loadGroupPermissions fills in the grants and member counts of gs, one query each.
 func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) error {
 	if len(gs) == 0 {
 		return nil
@@ -116,7 +116,25 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 		}
 		byID[groupID].Permissions = append(byID[groupID].Permissions, tokend.GroupPermission{ID: id, Grant: g})
 	}
-	return translate(rows.Err())
+	if err := rows.Err(); err != nil {
+		return translate(err)
+	}
+	counts, err := s.reader().QueryContext(ctx, `
+		SELECT group_id, count(*) FROM group_members WHERE group_id IN (?`+strings.Repeat(", ?", len(gs)-1)+`)
+		GROUP BY group_id`, args...)
+	if err != nil {
+		return translate(err)
+	}
+	defer counts.Close()
+	for counts.Next() {
+		var groupID int64
+		var n int
+		if err := counts.Scan(&groupID, &n); err != nil {
+			return translate(err)
+		}
+		byID[groupID].MemberCount = n
+	}
+	return translate(counts.Err())
 }
 
 func (s *Store) SetGroupPermissions(ctx context.Context, accountID, groupID int64, grants []perm.Grant) error {

@@ -275,6 +275,27 @@ func testUserGroups(t *testing.T, open func(testing.TB) tokend.Store) {
 		groupGrantsDiff(got[0], g1Grants).report(t, "GroupsOfUser[0]")
 	})
 
+	t.Run("MemberCount", func(t *testing.T) {
+		// u is in g1, g2 and g3 now; v is in g1.
+		for _, tc := range []struct {
+			g    *tokend.Group
+			want int
+		}{{g1, 2}, {g2, 1}, {g3, 1}, {gb, 1}} {
+			got, err := st.Group(ctx, tc.g.AccountID, tc.g.ID)
+			must(t, err, "Group")
+			if got.MemberCount != tc.want {
+				t.Errorf("group %d: got MemberCount %d, want %d", tc.g.ID, got.MemberCount, tc.want)
+			}
+		}
+		list, _, err := st.ListGroups(ctx, tokend.GroupFilter{AccountID: a.ID})
+		must(t, err, "ListGroups")
+		for _, g := range list {
+			if g.ID == g1.ID && g.MemberCount != 2 {
+				t.Errorf("ListGroups: group %d: got MemberCount %d, want 2", g.ID, g.MemberCount)
+			}
+		}
+	})
+
 	t.Run("OnlyActive", func(t *testing.T) {
 		g3.State = tokend.StateDeleted
 		must(t, st.UpdateGroup(ctx, g3), "UpdateGroup")
