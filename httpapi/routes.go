@@ -18,6 +18,15 @@ func (s *Server) routes() {
 	s.handle("GET /api/v2/whoami/", s.authed(s.whoami))
 	s.handle("GET /api/v3/whoami/", s.authed(s.whoami))
 
+	// Users and licenses.
+
+	// Groups and their permissions.
+
+	// Projects.
+
+	// Audit log.
+	s.handle("GET /api/v3/accounts/{account_id}/audit-logs/", s.authed(s.auditLogs))
+
 	// tokend additions.
 	s.handle("POST /api/tokend/v1/revoke/", http.HandlerFunc(s.revokeLeaked))
 

@@ -1,0 +1,104 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+type auditData struct {
+	ID        string `json:"id"`
+	AccountID int64  `json:"account_id"`
+	EventType string `json:"event_type"`
+	Actor     struct {
+		UserID   *int64 `json:"user_id"`
+		TokenUID string `json:"token_uid"`
+	} `json:"actor"`
+	EventContext struct {
+		IP string `json:"ip"`
+	} `json:"event_context"`
+	CreatedAt string `json:"created_at"`
+}
+
+func TestAuditLog(t *testing.T) {
+	e := newEnv(t)
+	a := e.initAccount("Audited", "owner@example.com")
+	other := e.initAccount("Other", "other@example.com")
+	path := fmt.Sprintf("/api/v3/accounts/%d/audit-logs/", a.Account.ID)
+	for i := 0; i < 3; i++ {
+		r := e.do("POST", fmt.Sprintf("/api/v2/accounts/%d/", a.Account.ID), bearer(a.Token), fmt.Sprintf(`{"name": "name %d"}`, i))
+		if r.Code != http.StatusOK {
+			t.Fatalf("rename: got %d, want 200", r.Code)
+		}
+	}
+
+	t.Run("newest first with actor and origin", func(t *testing.T) {
+		r := e.do("GET", path, bearer(a.Token), "")
+		if r.Code != http.StatusOK {
+			t.Fatalf("got %d, want 200: %s", r.Code, r.Raw)
+		}
+		var got []auditData
+		r.data(t, &got)
+		if len(got) != 4 {
+			t.Fatalf("got %d events, want 4 (create + 3 updates)", len(got))
+		}
+		if got[0].EventType != "account.update" || got[3].EventType != "account.create" {
+			t.Errorf("got order %s … %s, want account.update first and account.create last", got[0].EventType, got[3].EventType)
+		}
+		if got[0].Actor.TokenUID != a.TokenUID || got[0].Actor.UserID == nil || *got[0].Actor.UserID != a.User.ID {
+			t.Errorf("got actor %+v, want user %d with token %s", got[0].Actor, a.User.ID, a.TokenUID)
+		}
+		if got[0].EventContext.IP != "127.0.0.1" {
+			t.Errorf("got ip %q, want 127.0.0.1", got[0].EventContext.IP)
+		}
+	})
+
+	t.Run("paging", func(t *testing.T) {
+		r := e.do("GET", path+"?limit=2&offset=1", bearer(a.Token), "")
+		var got []auditData
+		r.data(t, &got)
+		var extra listExtra
+		if err := jsonUnmarshal(r.Body.Extra, &extra); err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != 2 || extra.Pagination.Count != 2 || extra.Pagination.TotalCount != 4 {
+			t.Errorf("got %d rows, pagination %+v; want 2 rows, count 2, total 4", len(got), extra.Pagination)
+		}
+	})
+
+	t.Run("filters", func(t *testing.T) {
+		future := url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+		for _, tc := range []struct {
+			query string
+			want  int
+		}{
+			{"?event_type=account.create", 1},
+			{"?since=" + future, 0},
+			{"?until=" + future, 4},
+		} {
+			r := e.do("GET", path+tc.query, bearer(a.Token), "")
+			var got []auditData
+			r.data(t, &got)
+			if len(got) != tc.want {
+				t.Errorf("%s: got %d events, want %d", tc.query, len(got), tc.want)
+			}
+		}
+	})
+
+	t.Run("refusals", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, path, tok string
+			want            int
+		}{
+			{"other account", path, other.Token, http.StatusForbidden},
+			{"bad since", path + "?since=yesterday", a.Token, http.StatusBadRequest},
+			{"bad limit", path + "?limit=-1", a.Token, http.StatusBadRequest},
+		} {
+			if r := e.do("GET", tc.path, bearer(tc.tok), ""); r.Code != tc.want {
+				t.Errorf("%s: got %d, want %d", tc.name, r.Code, tc.want)
+			}
+		}
+	})
+}
