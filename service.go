@@ -17,7 +17,7 @@ type Options struct {
 	Rand   io.Reader        // crypto/rand.Reader
 	Logger *slog.Logger     // slog.Default()
 
-	CacheSize int           // 100,000 verified tokens
+	CacheSize int           // 100,000 verified tokens; negative turns the cache off
 	CacheTTL  time.Duration // 5 minutes; a safety net, invalidation is what keeps it fresh
 
 	// UsageFlushInterval is how often last-used times reach the database (15 s).
@@ -108,11 +108,20 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 }
 
 // watchInvalidations keeps a subscription to other nodes' invalidations. While it is broken
-// the cache is off, so that no node serves a credential another node has revoked.
+// the cache is off, so that no node serves a credential another node has revoked; it comes back
+// on with the subscription's first message (stores send "drop everything" right after they
+// start listening, since anything sent before then was missed).
 func (s *Service) watchInvalidations(ctx context.Context) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.store.Subscribe(ctx, s.cache.invalidate)
+		first := true
+		err := s.store.Subscribe(ctx, func(inv Invalidation) {
+			if first {
+				first = false
+				s.cache.setDisabled(false)
+			}
+			s.cache.invalidate(inv)
+		})
 		if err == nil || ctx.Err() != nil {
 			return
 		}
@@ -124,9 +133,6 @@ func (s *Service) watchInvalidations(ctx context.Context) {
 		case <-time.After(backoff):
 		}
 		backoff = min(2*backoff, 5*time.Second)
-		// Subscribe re-enables the cache through invalidate's first call; do it here too, so a
-		// quiet feed does not leave the cache off forever.
-		s.cache.setDisabled(false)
 	}
 }
 

@@ -9,6 +9,8 @@ import (
 	"tokend"
 	"tokend/password"
 	"tokend/perm"
+	"tokend/postgres"
+	"tokend/postgres/pgtest"
 	"tokend/sqlite"
 )
 
@@ -67,4 +69,14 @@ func BenchmarkVerifyInvalid(b *testing.B) {
 			b.Fatal("accepted a bad token")
 		}
 	}
+}
+
+func BenchmarkVerifyPostgres(b *testing.B) {
+	url := pgtest.SchemaURL(b)
+	st, err := postgres.Open(context.Background(), url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	benchVerify(b, st)
 }

@@ -1,0 +1,102 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"tokend"
+	"tokend/perm"
+)
+
+func newInitCmd() *cobra.Command {
+	return accountCreateCmd("init", "Create an account, its owner and an owner personal access token")
+}
+
+// newAccountCmd groups the operator's account commands.
+func newAccountCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "account", Short: "Administer accounts directly in the database"}
+	cmd.AddCommand(accountCreateCmd("create", "Create an account, its owner and an owner personal access token"))
+	return cmd
+}
+
+// accountCreateCmd is init and "account create": the same operation under two names, the first
+// for a new installation, the second for an operator adding tenants.
+func accountCreateCmd(use, short string) *cobra.Command {
+	var (
+		sf                           storageFlags
+		accountName, plan, email, pw string
+		firstName, lastName          string
+		asJSON                       bool
+	)
+	cmd := &cobra.Command{
+		Use:   use,
+		Short: short,
+		Long: `init creates an account with its default groups, its owner (a Developer license and
+account_admin on all projects) and a personal access token for the owner, printed once.
+On a database that already has accounts it adds one more; an existing e-mail reuses the user,
+so one person can belong to several accounts.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			p, err := perm.ParsePlan(plan)
+			if err != nil {
+				return err
+			}
+			st, _, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			svc := tokend.NewService(st, tokend.Options{})
+			res, err := svc.Init(cmd.Context(), tokend.InitParams{
+				AccountName: accountName, Plan: p, Email: email, Password: pw,
+				FirstName: firstName, LastName: lastName,
+			})
+			if err != nil {
+				return fmt.Errorf("%s", tokend.ErrorMessage(err))
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(initJSON(res))
+			}
+			printInit(out, "", res)
+			return nil
+		},
+	}
+	sf.register(cmd.Flags())
+	f := cmd.Flags()
+	f.StringVar(&accountName, "account-name", "", "name of the new account (required)")
+	f.StringVar(&plan, "plan", "enterprise", "plan: developer, starter, team, enterprise, enterprise_plus")
+	f.StringVar(&email, "email", "", "owner's e-mail (required)")
+	f.StringVar(&pw, "password", "", "owner's password for a new user (default: generated and printed)")
+	f.StringVar(&firstName, "first-name", "", "owner's first name")
+	f.StringVar(&lastName, "last-name", "", "owner's last name")
+	f.BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
+	_ = cmd.MarkFlagRequired("account-name")
+	_ = cmd.MarkFlagRequired("email")
+	return cmd
+}
+
+type initOutput struct {
+	AccountID   int64  `json:"account_id"`
+	AccountName string `json:"account_name"`
+	Plan        string `json:"plan"`
+	UserID      int64  `json:"user_id"`
+	Email       string `json:"email"`
+	UserCreated bool   `json:"user_created"`
+	Password    string `json:"password,omitempty"`
+	Token       string `json:"token"`
+	TokenUID    string `json:"token_uid"`
+}
+
+func initJSON(res *tokend.InitResult) initOutput {
+	return initOutput{
+		AccountID: res.Account.ID, AccountName: res.Account.Name, Plan: string(res.Account.Plan),
+		UserID: res.User.ID, Email: res.User.Email, UserCreated: res.UserCreated,
+		Password: res.GeneratedPassword, Token: res.Token, TokenUID: res.TokenUID,
+	}
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"tokend"
+	"tokend/postgres"
+	"tokend/sqlite"
+)
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tokend",
+		Short:         "tokend is a self-hosted API-token service speaking dbt Cloud's API",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newServeCmd(), newInitCmd(), newAccountCmd(), newMigrateCmd(), newVersionCmd())
+	return root
+}
+
+// storageFlags select the database: SQLite under a data directory by default, PostgreSQL
+// when a postgres:// URL is given.
+type storageFlags struct {
+	dataDir     string
+	databaseURL string
+}
+
+func (f *storageFlags) register(fs *pflag.FlagSet) {
+	fs.StringVar(&f.dataDir, "data-dir", "./tokend-data", "directory of the embedded SQLite database (tokend.db)")
+	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty selects SQLite")
+}
+
+// open opens the store and applies pending migrations.
+func (f *storageFlags) open(ctx context.Context) (tokend.Store, string, error) {
+	u := f.databaseURL
+	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+		st, err := postgres.Open(ctx, u)
+		return st, "postgres", err
+	}
+	if u != "" {
+		return nil, "", fmt.Errorf("--database-url must be a postgres:// URL, got scheme of %q", schemeOf(u))
+	}
+	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
+		return nil, "", fmt.Errorf("data dir: %w", err)
+	}
+	st, err := sqlite.Open(ctx, filepath.Join(f.dataDir, "tokend.db"))
+	return st, "sqlite", err
+}
+
+// schemeOf names a URL's scheme without echoing the rest, which may hold a password.
+func schemeOf(u string) string {
+	scheme, _, ok := strings.Cut(u, "://")
+	if !ok {
+		return "(none)"
+	}
+	return scheme
+}
+
+// bindEnv lets every flag of cmd be set as TOKEND_<FLAG_NAME> (dashes to underscores); a flag
+// given on the command line wins.
+func bindEnv(cmd *cobra.Command) error {
+	var firstErr error
+	cmd.Flags().VisitAll(func(fl *pflag.Flag) {
+		if fl.Changed || firstErr != nil {
+			return
+		}
+		name := "TOKEND_" + strings.ToUpper(strings.ReplaceAll(fl.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok {
+			if err := cmd.Flags().Set(fl.Name, v); err != nil {
+				firstErr = fmt.Errorf("%s: %w", name, err)
+			}
+		}
+	})
+	return firstErr
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			fmt.Fprintln(cmd.OutOrStdout(), "tokend", version)
+			return nil
+		},
+	}
+}
+
+func newMigrateCmd() *cobra.Command {
+	var sf storageFlags
+	cmd := &cobra.Command{
+		Use:   "migrate",
+		Short: "Apply pending database migrations and exit",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			st, kind, err := sf.open(cmd.Context())
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			fmt.Fprintf(cmd.OutOrStdout(), "%s database is up to date\n", kind)
+			return nil
+		},
+	}
+	sf.register(cmd.Flags())
+	return cmd
+}

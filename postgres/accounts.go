@@ -1,0 +1,76 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"tokend"
+	"tokend/perm"
+)
+
+const accountCols = `id, name, plan, state, pat_max_lifetime_s, legacy_keys_until, created_at, updated_at`
+
+func scanAccount(row scanner) (*tokend.Account, error) {
+	var (
+		a                       tokend.Account
+		plan                    string
+		lifetime                int64
+		until, created, updated pgtype.Timestamptz
+	)
+	if err := row.Scan(&a.ID, &a.Name, &plan, &a.State, &lifetime, &until, &created, &updated); err != nil {
+		return nil, err
+	}
+	a.Plan = perm.Plan(plan)
+	a.PATMaxLifetime = time.Duration(lifetime) * time.Second
+	a.LegacyKeysUntil = fromTS(until)
+	a.CreatedAt, a.UpdatedAt = fromTS(created), fromTS(updated)
+	return &a, nil
+}
+
+func (s *Store) CreateAccount(ctx context.Context, a *tokend.Account) error {
+	err := s.q().QueryRow(ctx, `
+		INSERT INTO accounts (name, plan, state, pat_max_lifetime_s, legacy_keys_until, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		a.Name, string(a.Plan), int(a.State), int64(a.PATMaxLifetime/time.Second), ts(a.LegacyKeysUntil),
+		ts(a.CreatedAt), ts(a.UpdatedAt)).Scan(&a.ID)
+	return translate(err)
+}
+
+func (s *Store) Account(ctx context.Context, id int64) (*tokend.Account, error) {
+	a, err := scanAccount(s.q().QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
+	if err != nil {
+		return nil, translateNotFound(err, "Account")
+	}
+	return a, nil
+}
+
+func (s *Store) UpdateAccount(ctx context.Context, a *tokend.Account) error {
+	tag, err := s.q().Exec(ctx, `
+		UPDATE accounts SET name = $1, plan = $2, state = $3, pat_max_lifetime_s = $4, legacy_keys_until = $5,
+			updated_at = $6
+		WHERE id = $7`,
+		a.Name, string(a.Plan), int(a.State), int64(a.PATMaxLifetime/time.Second), ts(a.LegacyKeysUntil),
+		ts(a.UpdatedAt), a.ID)
+	return affected(tag, err, "Account")
+}
+
+func (s *Store) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	err := s.q().QueryRow(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
+	return n, translate(err)
+}
+
+func (s *Store) AccountsOfUser(ctx context.Context, userID int64) ([]*tokend.Account, error) {
+	rows, err := s.q().Query(ctx, `
+		SELECT a.id, a.name, a.plan, a.state, a.pat_max_lifetime_s, a.legacy_keys_until, a.created_at, a.updated_at
+		FROM accounts a
+		JOIN memberships m ON m.account_id = a.id
+		WHERE m.user_id = $1 AND m.state = 1 AND a.state = 1
+		ORDER BY a.id`, userID)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, scanAccount)
+}

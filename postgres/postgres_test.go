@@ -1,0 +1,303 @@
+package postgres
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"fmt"
+	mrand "math/rand/v2"
+	"net/url"
+	"testing"
+	"time"
+
+	"tokend"
+	"tokend/perm"
+	"tokend/postgres/pgtest"
+	"tokend/storetest"
+)
+
+// openStore opens a migrated Store on url, closed when tb ends.
+func openStore(tb testing.TB, url string) *Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := Open(ctx, url)
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(func() { st.Close() })
+	return st
+}
+
+// openTestStore returns a Store on a fresh schema of its own.
+func openTestStore(tb testing.TB) *Store {
+	tb.Helper()
+	return openStore(tb, pgtest.SchemaURL(tb))
+}
+
+func TestStore(t *testing.T) {
+	pgtest.Conn(t).Close(context.Background())
+	storetest.Run(t, func(tb testing.TB) tokend.Store { return openTestStore(tb) })
+}
+
+func TestSchemaIsolation(t *testing.T) {
+	st := openTestStore(t)
+	var schema string
+	if err := st.pool.QueryRow(t.Context(), `SELECT current_schema()`).Scan(&schema); err != nil {
+		t.Fatal(err)
+	}
+	if len(schema) < len("tokend_test_") || schema[:len("tokend_test_")] != "tokend_test_" {
+		t.Errorf("current_schema: got %q, want a tokend_test_ schema", schema)
+	}
+}
+
+// TestOpenConcurrently checks that a second node opening a migrated database finds nothing to do,
+// and that nodes starting at once wait for each other's migrations instead of failing.
+func TestOpenConcurrently(t *testing.T) {
+	u := pgtest.SchemaURL(t)
+	errs := make(chan error, 4)
+	for range cap(errs) {
+		go func() {
+			st, err := Open(t.Context(), u)
+			if err == nil {
+				st.Close()
+			}
+			errs <- err
+		}()
+	}
+	for range cap(errs) {
+		if err := <-errs; err != nil {
+			t.Errorf("Open: %v", err)
+		}
+	}
+	openStore(t, u)
+}
+
+// TestPubSub checks that an invalidation published by one node reaches another.
+func TestPubSub(t *testing.T) {
+	u := pgtest.SchemaURL(t)
+	publisher, subscriber := openStore(t, u), openStore(t, u)
+
+	ctx, cancel := context.WithCancel(t.Context())
+	got := make(chan tokend.Invalidation, 16)
+	done := make(chan error, 1)
+	go func() { done <- subscriber.Subscribe(ctx, func(inv tokend.Invalidation) { got <- inv }) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Subscribe after cancel: got %v, want nil", err)
+		}
+	}()
+
+	timeout := time.After(5 * time.Second)
+	// wait returns the first invalidation for which ok holds; other tests' schemas share the
+	// channel, so unrelated ones may come first.
+	wait := func(what string, ok func(tokend.Invalidation) bool) {
+		t.Helper()
+		for {
+			select {
+			case inv := <-got:
+				if ok(inv) {
+					return
+				}
+			case err := <-done:
+				t.Fatalf("%s: Subscribe returned %v", what, err)
+			case <-timeout:
+				t.Fatalf("%s: nothing within 5s", what)
+			}
+		}
+	}
+	wait("first call", func(inv tokend.Invalidation) bool { return inv == tokend.Invalidation{All: true} })
+
+	tests := []tokend.Invalidation{
+		{TokenID: 42},
+		{UserID: 7, AccountID: 3},
+		{AccountID: 9},
+		{All: true},
+	}
+	for _, want := range tests {
+		if err := publisher.Publish(t.Context(), want); err != nil {
+			t.Fatalf("Publish(%+v): %v", want, err)
+		}
+		wait(fmt.Sprintf("Publish(%+v)", want), func(inv tokend.Invalidation) bool { return inv == want })
+	}
+
+	// Inside a transaction the notification goes out on commit, not on rollback.
+	rolledBack := tokend.Invalidation{TokenID: 1001}
+	committed := tokend.Invalidation{TokenID: 1002}
+	errRollback := fmt.Errorf("roll back")
+	err := publisher.Tx(t.Context(), func(st tokend.Store) error {
+		if err := st.Publish(t.Context(), rolledBack); err != nil {
+			return err
+		}
+		return errRollback
+	})
+	if err != errRollback {
+		t.Fatalf("Tx: got %v, want %v", err, errRollback)
+	}
+	must(t, publisher.Tx(t.Context(), func(st tokend.Store) error { return st.Publish(t.Context(), committed) }))
+	wait("committed Publish", func(inv tokend.Invalidation) bool {
+		if inv == rolledBack {
+			t.Errorf("got the rolled-back invalidation %+v", inv)
+		}
+		return inv == committed
+	})
+}
+
+// TestSubscribeBroken checks that Subscribe reports a broken connection instead of returning nil.
+func TestSubscribeBroken(t *testing.T) {
+	u := pgtest.SchemaURL(t)
+	st := openStore(t, u)
+	listening := make(chan struct{}, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- st.Subscribe(t.Context(), func(tokend.Invalidation) {
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	select {
+	case <-listening:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Subscribe: no first call within 5s")
+	}
+	conn := pgtest.Conn(t)
+	defer conn.Close(context.Background())
+	pu, err := url.Parse(u)
+	must(t, err)
+	var n int
+	err = conn.QueryRow(t.Context(), `
+		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE application_name = $1 AND query = 'LISTEN tokend_invalidate'`,
+		pu.Query().Get("application_name")).Scan(&n)
+	must(t, err)
+	if n != 1 {
+		t.Fatalf("terminated %d listening connections, want 1", n)
+	}
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Error("Subscribe after the connection broke: got nil, want an error")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Subscribe: still running 5s after its connection was terminated")
+	}
+}
+
+func TestErrorCodes(t *testing.T) {
+	st := openTestStore(t)
+	ctx := t.Context()
+	a := &tokend.Account{Name: "A", Plan: perm.PlanTeam, State: tokend.StateActive, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	must(t, st.CreateAccount(ctx, a))
+	tests := []struct {
+		name string
+		err  error
+		want tokend.Code
+	}{
+		{"missing account (foreign key)", st.CreateProject(ctx, &tokend.Project{AccountID: 999999, Name: "p",
+			State: tokend.StateActive, CreatedAt: time.Now(), UpdatedAt: time.Now()}), tokend.ENotFound},
+		{"missing row", func() error { _, err := st.Account(ctx, 999999); return err }(), tokend.ENotFound},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tokend.ErrorCode(tt.err); got != tt.want {
+				t.Errorf("code: got %q (%v), want %q", got, tt.err, tt.want)
+			}
+		})
+	}
+}
+
+// TestTimes checks that times come back in UTC at microsecond precision, whatever zone they
+// were written in.
+func TestTimes(t *testing.T) {
+	st := openTestStore(t)
+	ctx := t.Context()
+	zone := time.FixedZone("UTC+5:30", 5*3600+1800)
+	created := time.Date(2026, 3, 4, 5, 6, 7, 123456789, zone)
+	a := &tokend.Account{Name: "A", Plan: perm.PlanTeam, State: tokend.StateActive, CreatedAt: created, UpdatedAt: created}
+	must(t, st.CreateAccount(ctx, a))
+	got, err := st.Account(ctx, a.ID)
+	must(t, err)
+	want := created.UTC().Truncate(time.Microsecond)
+	if got.CreatedAt != want {
+		t.Errorf("CreatedAt: got %v, want %v", got.CreatedAt, want)
+	}
+	if !got.LegacyKeysUntil.IsZero() {
+		t.Errorf("LegacyKeysUntil: got %v, want the zero time", got.LegacyKeysUntil)
+	}
+}
+
+// TestBulkPermissions checks that 150 grants are replaced at once, in order.
+func TestBulkPermissions(t *testing.T) {
+	st := openTestStore(t)
+	ctx := t.Context()
+	now := time.Now()
+	a := &tokend.Account{Name: "A", Plan: perm.PlanEnterprise, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateAccount(ctx, a))
+	g := &tokend.Group{AccountID: a.ID, Name: "G", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateGroup(ctx, g))
+	tok := &tokend.Token{Kind: tokend.KindService, AccountID: a.ID, UID: "svc", Hash: []byte("h"),
+		State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateToken(ctx, tok))
+	grants := make([]perm.Grant, 150)
+	for i := range grants {
+		grants[i] = perm.Grant{Set: perm.Member, ProjectID: int64(i + 1), WritableEnvironmentCategories: []string{"development"}}
+	}
+	start := time.Now()
+	must(t, st.SetGroupPermissions(ctx, a.ID, g.ID, grants))
+	must(t, st.SetTokenPermissions(ctx, tok.ID, grants))
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("setting 2×150 grants took %v, want well under 2s", d)
+	}
+	gotG, err := st.Group(ctx, a.ID, g.ID)
+	must(t, err)
+	gotT, err := st.Token(ctx, tok.ID)
+	must(t, err)
+	for _, got := range [][]perm.Grant{gotG.Grants(), gotT.Grants()} {
+		if len(got) != len(grants) {
+			t.Fatalf("grants: got %d, want %d", len(got), len(grants))
+		}
+		for i := range got {
+			if got[i].ProjectID != grants[i].ProjectID {
+				t.Fatalf("grant %d: got project %d, want %d", i, got[i].ProjectID, grants[i].ProjectID)
+			}
+		}
+	}
+}
+
+func must(tb testing.TB, err error) {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func BenchmarkTokenByHash(b *testing.B) {
+	st := openTestStore(b)
+	ctx := context.Background()
+	now := time.Now()
+	a := &tokend.Account{Name: "A", Plan: perm.PlanEnterprise, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(b, st.CreateAccount(ctx, a))
+	u := &tokend.User{Email: "bench@example.com", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(b, st.CreateUser(ctx, u))
+	hashes := make([][]byte, 1000)
+	must(b, st.Tx(ctx, func(tx tokend.Store) error {
+		for i := range hashes {
+			h := sha256.Sum256([]byte(rand.Text()))
+			hashes[i] = h[:]
+			t := &tokend.Token{Kind: tokend.KindPAT, AccountID: a.ID, UserID: u.ID, CreatedBy: u.ID,
+				UID: fmt.Sprintf("tok%04d", i), Hash: hashes[i], State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+			if err := tx.CreateToken(ctx, t); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
+	for b.Loop() {
+		if _, err := st.TokenByHash(ctx, hashes[mrand.IntN(len(hashes))]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

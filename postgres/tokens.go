@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"tokend"
+	"tokend/perm"
+)
+
+const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
+	expires_at, last_used_at, last_used_ip, created_at, updated_at`
+
+func scanToken(row scanner) (*tokend.Token, error) {
+	var (
+		t                               tokend.Token
+		kind                            string
+		account, user, createdBy        pgtype.Int8
+		expires, lastUsed, created, upd pgtype.Timestamptz
+	)
+	if err := row.Scan(&t.ID, &kind, &account, &user, &createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
+		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd); err != nil {
+		return nil, err
+	}
+	t.Kind = tokend.TokenKind(kind)
+	t.AccountID, t.UserID, t.CreatedBy = account.Int64, user.Int64, createdBy.Int64
+	t.ExpiresAt, t.LastUsedAt = fromTS(expires), fromTS(lastUsed)
+	t.CreatedAt, t.UpdatedAt = fromTS(created), fromTS(upd)
+	return &t, nil
+}
+
+// hashArg stores an absent hash as NULL, so that any number of slow-hash-only tokens coexist
+// under the unique index.
+func hashArg(h []byte) any {
+	if len(h) == 0 {
+		return nil
+	}
+	return h
+}
+
+func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
+	err := s.q().QueryRow(ctx, `
+		INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
+			expires_at, last_used_at, last_used_ip, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+		string(t.Kind), nullID(t.AccountID), nullID(t.UserID), nullID(t.CreatedBy), t.UID, t.Name, hashArg(t.Hash),
+		t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt), ts(t.LastUsedAt), t.LastUsedIP,
+		ts(t.CreatedAt), ts(t.UpdatedAt)).Scan(&t.ID)
+	return translate(err)
+}
+
+func (s *Store) tokenWhere(ctx context.Context, where string, arg any) (*tokend.Token, error) {
+	t, err := scanToken(s.q().QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, arg))
+	if err != nil {
+		return nil, translateNotFound(err, "Token")
+	}
+	if err := s.loadTokenPermissions(ctx, []*tokend.Token{t}); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func (s *Store) Token(ctx context.Context, id int64) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `id = $1`, id)
+}
+
+func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `hash = $1`, hash)
+}
+
+func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `uid = $1`, uid)
+}
+
+func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
+	tag, err := s.q().Exec(ctx, `
+		UPDATE tokens SET name = $1, hash = $2, slow_hash = $3, legacy_format = $4, state = $5, expires_at = $6,
+			last_used_at = $7, last_used_ip = $8, updated_at = $9
+		WHERE id = $10`,
+		t.Name, hashArg(t.Hash), t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt),
+		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), t.ID)
+	return affected(tag, err, "Token")
+}
+
+func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend.Token, int, error) {
+	var w where
+	w.add(`kind = $%d`, string(f.Kind))
+	if f.AccountID != 0 {
+		w.add(`account_id = $%d`, f.AccountID)
+	}
+	if f.UserID != 0 {
+		w.add(`user_id = $%d`, f.UserID)
+	}
+	if f.State != 0 {
+		w.add(`state = $%d`, int(f.State))
+	}
+	if !f.LastUsedBefore.IsZero() {
+		// A token never used counts as used before any time.
+		w.add(`(last_used_at IS NULL OR last_used_at < $%d)`, ts(f.LastUsedBefore))
+	}
+	if !f.LastUsedAfter.IsZero() {
+		w.add(`last_used_at > $%d`, ts(f.LastUsedAfter))
+	}
+	if !f.ExpiresBefore.IsZero() {
+		w.add(`expires_at < $%d`, ts(f.ExpiresBefore))
+	}
+	var total int
+	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM tokens WHERE `+w.conds, w.args...).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	limit, args := w.limit(f.Page)
+	rows, err := s.q().Query(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+w.conds+` ORDER BY id`+limit, args...)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	ts, err := collect(rows, scanToken)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ts, total, s.loadTokenPermissions(ctx, ts)
+}
+
+// loadTokenPermissions fills in the grants of the service tokens in ts in one query.
+func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) error {
+	byID := make(map[int64]*tokend.Token, len(ts))
+	var ids []int64
+	for _, t := range ts {
+		if t.Kind == tokend.KindService {
+			byID[t.ID] = t
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	rows, err := s.q().Query(ctx, `
+		SELECT id, token_id, permission_set, all_projects, project_id, writable_environment_categories
+		FROM token_permissions WHERE token_id = ANY($1) ORDER BY id`, ids)
+	if err != nil {
+		return translate(err)
+	}
+	grants, err := collect(rows, scanGrant)
+	if err != nil {
+		return err
+	}
+	for _, r := range grants {
+		t := byID[r.owner]
+		t.Permissions = append(t.Permissions, tokend.TokenPermission{ID: r.id, Grant: r.grant})
+	}
+	return nil
+}
+
+func (s *Store) SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error {
+	return s.Tx(ctx, func(tx tokend.Store) error {
+		q := tx.(*Store).tx
+		// The row lock makes concurrent replacements of one token's grants take turns.
+		var one int
+		if err := q.QueryRow(ctx, `SELECT 1 FROM tokens WHERE id = $1 FOR NO KEY UPDATE`, tokenID).Scan(&one); err != nil {
+			return translateNotFound(err, "Token")
+		}
+		if _, err := q.Exec(ctx, `DELETE FROM token_permissions WHERE token_id = $1`, tokenID); err != nil {
+			return translate(err)
+		}
+		if len(grants) == 0 {
+			return nil
+		}
+		_, err := q.CopyFrom(ctx, pgx.Identifier{"token_permissions"},
+			append([]string{"token_id"}, grantColumns...),
+			copyGrants([]any{tokenID}, grants))
+		return translate(err)
+	})
+}
+
+func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) error {
+	ids := make([]int64, 0, len(uses))
+	ats := make([]time.Time, 0, len(uses))
+	ips := make([]string, 0, len(uses))
+	for _, u := range uses {
+		if u.At.IsZero() {
+			continue // not a use
+		}
+		ids = append(ids, u.TokenID)
+		ats = append(ats, u.At.Truncate(time.Microsecond))
+		ips = append(ips, u.IP)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	// DISTINCT ON keeps the latest use of each token in the batch: UPDATE … FROM would apply an
+	// arbitrary one of several matching rows.
+	_, err := s.q().Exec(ctx, `
+		UPDATE tokens t SET last_used_at = u.at, last_used_ip = u.ip
+		FROM (
+			SELECT DISTINCT ON (id) id, at, ip
+			FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS x(id, at, ip)
+			ORDER BY id, at DESC
+		) u
+		WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`, ids, ats, ips)
+	return translate(err)
+}
