@@ -1,7 +1,12 @@
 package tokend
 
 import (
+	"context"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"tokend/perm"
 )
@@ -41,4 +46,401 @@ type GroupFilter struct {
 	AccountID int64
 	State     State // zero: any
 	Page
+}
+
+// MaxGroupNameLength bounds a group's name, in characters.
+const MaxGroupNameLength = 255
+
+// GroupInput describes a new group.
+type GroupInput struct {
+	Name             string
+	AssignByDefault  bool
+	SSOMappingGroups []string
+}
+
+// GroupUpdate carries the fields a group update may change; nil leaves a field alone.
+// State StateDeleted deletes the group (softly: it stays listed with state 2).
+type GroupUpdate struct {
+	Name             *string
+	AssignByDefault  *bool
+	SSOMappingGroups *[]string
+	State            *State
+}
+
+// ListGroups lists the account's groups by id. f.State zero lists every state; f.AccountID is
+// taken from accountID.
+func (s *Service) ListGroups(ctx context.Context, p *Principal, accountID int64, f GroupFilter) ([]*Group, int, error) {
+	if err := authorize(p, accountID, perm.Groups, perm.Read, 0); err != nil {
+		return nil, 0, err
+	}
+	if f.State != 0 && !f.State.Valid() {
+		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)
+	}
+	f.AccountID = accountID
+	f.Page = f.Page.Normalize()
+	return s.store.ListGroups(ctx, f)
+}
+
+// Group returns one active group of the account; a deleted group is not found.
+func (s *Service) Group(ctx context.Context, p *Principal, accountID, id int64) (*Group, error) {
+	if err := authorize(p, accountID, perm.Groups, perm.Read, 0); err != nil {
+		return nil, err
+	}
+	return activeGroup(ctx, s.store, accountID, id)
+}
+
+// CreateGroup creates an empty group (no grants, no members); its name must be unique among the
+// account's active groups, ignoring case.
+func (s *Service) CreateGroup(ctx context.Context, p *Principal, accountID int64, in GroupInput) (*Group, error) {
+	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	name, err := groupName(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	sso, err := ssoMappingGroups(in.SSOMappingGroups)
+	if err != nil {
+		return nil, err
+	}
+	var out *Group
+	err = s.store.Tx(ctx, func(st Store) error {
+		if err := uniqueGroupName(ctx, st, accountID, 0, name); err != nil {
+			return err
+		}
+		now := s.now()
+		g := &Group{AccountID: accountID, Name: name, AssignByDefault: in.AssignByDefault,
+			SSOMappingGroups: sso, State: StateActive, CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateGroup(ctx, g); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "group.create", "group", g.ID)
+		e.Detail = map[string]string{"name": name}
+		if err := s.auditTx(ctx, st, e); err != nil {
+			return err
+		}
+		out, err = st.Group(ctx, accountID, g.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// UpdateGroup changes an active group, or deletes it with State StateDeleted. Changing a group
+// needs Groups write and every grant the group holds: no one edits a group above their own rights.
+func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id int64, u GroupUpdate) (*Group, error) {
+	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	if u.State != nil && !u.State.Valid() {
+		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *u.State)
+	}
+	var (
+		out     *Group
+		deleted bool
+	)
+	err := s.store.Tx(ctx, func(st Store) error {
+		g, err := activeGroup(ctx, st, accountID, id)
+		if err != nil {
+			return err
+		}
+		if err := coversGroup(p, g); err != nil {
+			return err
+		}
+		changed := map[string]string{}
+		if u.Name != nil {
+			name, err := groupName(*u.Name)
+			if err != nil {
+				return err
+			}
+			if name != g.Name {
+				if err := uniqueGroupName(ctx, st, accountID, g.ID, name); err != nil {
+					return err
+				}
+				changed["name"] = name
+				g.Name = name
+			}
+		}
+		if u.AssignByDefault != nil && *u.AssignByDefault != g.AssignByDefault {
+			g.AssignByDefault = *u.AssignByDefault
+			changed["assign_by_default"] = strconv.FormatBool(g.AssignByDefault)
+		}
+		if u.SSOMappingGroups != nil {
+			sso, err := ssoMappingGroups(*u.SSOMappingGroups)
+			if err != nil {
+				return err
+			}
+			if !slices.Equal(sso, g.SSOMappingGroups) {
+				g.SSOMappingGroups = sso
+				changed["sso_mapping_groups"] = strings.Join(sso, ",")
+			}
+		}
+		action := "group.update"
+		if u.State != nil && *u.State == StateDeleted {
+			g.State = StateDeleted
+			action, deleted = "group.delete", true
+		}
+		g.UpdatedAt = s.now()
+		if err := st.UpdateGroup(ctx, g); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, action, "group", id)
+		e.Detail = changed
+		if err := s.auditTx(ctx, st, e); err != nil {
+			return err
+		}
+		out, err = st.Group(ctx, accountID, id)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Only a deletion changes what a member may do; a name, default or SSO mapping does not.
+	if deleted {
+		s.invalidate(ctx, Invalidation{AccountID: accountID})
+	}
+	return out, nil
+}
+
+// SetGroupPermissions replaces the grants of an active group with grants and returns the group.
+// Each grant must be well-formed, name a project of this account and be held by p; p must also
+// hold the grants being replaced. Grants with the same set and scope are merged into one.
+func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, accountID, groupID int64, grants []perm.Grant) (*Group, error) {
+	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	var out *Group
+	err := s.store.Tx(ctx, func(st Store) error {
+		g, err := activeGroup(ctx, st, accountID, groupID)
+		if err != nil {
+			return err
+		}
+		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
+			return err
+		}
+		if err := coversGroup(p, g); err != nil {
+			return err
+		}
+		merged := mergeGrants(grants)
+		if err := st.SetGroupPermissions(ctx, accountID, groupID, merged); err != nil {
+			return err
+		}
+		g.UpdatedAt = s.now()
+		if err := st.UpdateGroup(ctx, g); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "group.permissions.set", "group", groupID)
+		e.Detail = map[string]string{"permissions": describeGrants(merged), "previous": describeGrants(g.Grants())}
+		if err := s.auditTx(ctx, st, e); err != nil {
+			return err
+		}
+		out, err = st.Group(ctx, accountID, groupID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{AccountID: accountID})
+	return out, nil
+}
+
+// AssignGroups makes groupIDs the exact set of groups of user userID in the account and returns
+// the user's groups. p must hold every grant of each group the user joins or leaves, so that no
+// one puts a user into (or takes them out of) a group above their own rights.
+func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, userID int64, groupIDs []int64) ([]*Group, error) {
+	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	ids := make([]int64, 0, len(groupIDs))
+	for _, id := range groupIDs {
+		if !slices.Contains(ids, id) {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > MaxGrants {
+		return nil, Invalidf("desired_group_ids", "At most %d groups may be assigned at once, got %d.", MaxGrants, len(ids))
+	}
+	var out []*Group
+	err := s.store.Tx(ctx, func(st Store) error {
+		m, err := st.Membership(ctx, accountID, userID)
+		if err != nil && !isNotFound(err) {
+			return err
+		}
+		if err != nil || m.State != StateActive {
+			return Errorf(ENotFound, "User %d is not a member of account %d.", userID, accountID)
+		}
+		current, err := st.GroupsOfUser(ctx, accountID, userID)
+		if err != nil {
+			return err
+		}
+		was := make(map[int64]*Group, len(current))
+		for _, g := range current {
+			was[g.ID] = g
+		}
+		var added, removed []string
+		for _, id := range ids {
+			g, err := activeGroup(ctx, st, accountID, id)
+			if isNotFound(err) {
+				return Invalidf("desired_group_ids", "Group %d does not exist in account %d.", id, accountID)
+			}
+			if err != nil {
+				return err
+			}
+			if was[id] != nil {
+				delete(was, id)
+				continue
+			}
+			if err := coversGroup(p, g); err != nil {
+				return err
+			}
+			added = append(added, strconv.FormatInt(id, 10))
+		}
+		for _, g := range current {
+			if was[g.ID] == nil {
+				continue
+			}
+			if err := coversGroup(p, g); err != nil {
+				return err
+			}
+			removed = append(removed, strconv.FormatInt(g.ID, 10))
+		}
+		if err := st.SetUserGroups(ctx, accountID, userID, ids); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "user.groups.assign", "user", userID)
+		e.Detail = map[string]string{"added": strings.Join(added, ","), "removed": strings.Join(removed, ",")}
+		if err := s.auditTx(ctx, st, e); err != nil {
+			return err
+		}
+		out, err = st.GroupsOfUser(ctx, accountID, userID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{AccountID: accountID, UserID: userID})
+	return out, nil
+}
+
+// activeGroup reads a group; a deleted one is not found, as in the dbt API.
+func activeGroup(ctx context.Context, st Store, accountID, id int64) (*Group, error) {
+	g, err := st.Group(ctx, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	if g.State != StateActive {
+		return nil, Errorf(ENotFound, "Group not found.")
+	}
+	return g, nil
+}
+
+// coversGroup refuses p unless it holds every grant of g.
+func coversGroup(p *Principal, g *Group) error {
+	for _, gr := range g.Grants() {
+		if !p.Covers(gr) {
+			return Errorf(EForbidden, "You cannot change group %q (%d) or its members: it grants %s (%s), which you do not hold yourself in that scope.",
+				g.Name, g.ID, gr.Set.Label(), gr.Set)
+		}
+	}
+	return nil
+}
+
+func groupName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", Invalidf("name", "The group name must not be empty.")
+	}
+	if n := utf8.RuneCountInString(s); n > MaxGroupNameLength {
+		return "", Invalidf("name", "The group name must be at most %d characters, got %d.", MaxGroupNameLength, n)
+	}
+	return s, nil
+}
+
+// uniqueGroupName refuses name when another active group of the account (not except) has it,
+// ignoring case. Stores hold no unique index on names (deleted groups keep theirs), so the check
+// reads the account's groups; an account has few.
+func uniqueGroupName(ctx context.Context, st Store, accountID, except int64, name string) error {
+	f := GroupFilter{AccountID: accountID, State: StateActive, Page: Page{Limit: MaxLimit}}
+	for {
+		gs, total, err := st.ListGroups(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, g := range gs {
+			if g.ID != except && strings.EqualFold(g.Name, name) {
+				return Invalidf("name", "A group named %q already exists in this account (group %d).", g.Name, g.ID)
+			}
+		}
+		f.Offset += len(gs)
+		if len(gs) == 0 || f.Offset >= total {
+			return nil
+		}
+	}
+}
+
+// ssoMappingGroups trims the names of identity-provider groups and drops repeats.
+func ssoMappingGroups(in []string) ([]string, error) {
+	if len(in) > MaxGrants {
+		return nil, Invalidf("sso_mapping_groups", "At most %d SSO mapping groups are allowed, got %d.", MaxGrants, len(in))
+	}
+	out := make([]string, 0, len(in))
+	for i, s := range in {
+		s = strings.TrimSpace(s)
+		switch {
+		case s == "":
+			return nil, Invalidf("sso_mapping_groups", "SSO mapping group %d is empty.", i)
+		case utf8.RuneCountInString(s) > MaxGroupNameLength:
+			return nil, Invalidf("sso_mapping_groups", "SSO mapping group %d is longer than %d characters.", i, MaxGroupNameLength)
+		}
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// mergeGrants collapses grants of the same set and scope into one, in first-seen order, with
+// the union of their writable environment categories.
+func mergeGrants(in []perm.Grant) []perm.Grant {
+	type key struct {
+		set     perm.Set
+		all     bool
+		project int64
+	}
+	at := make(map[key]int, len(in))
+	out := make([]perm.Grant, 0, len(in))
+	for _, g := range in {
+		k := key{g.Set, g.AllProjects, g.ProjectID}
+		i, seen := at[k]
+		if !seen {
+			at[k] = len(out)
+			g.WritableEnvironmentCategories = slices.Clone(g.WritableEnvironmentCategories)
+			out = append(out, g)
+			continue
+		}
+		for _, c := range g.WritableEnvironmentCategories {
+			if !slices.Contains(out[i].WritableEnvironmentCategories, c) {
+				out[i].WritableEnvironmentCategories = append(out[i].WritableEnvironmentCategories, c)
+			}
+		}
+	}
+	return out
+}
+
+// describeGrants renders grants for the audit log, e.g. "account_admin@all job_admin@project:3".
+func describeGrants(grants []perm.Grant) string {
+	parts := make([]string, len(grants))
+	for i, g := range grants {
+		scope := "all"
+		if !g.AllProjects {
+			scope = "project:" + strconv.FormatInt(g.ProjectID, 10)
+		}
+		parts[i] = string(g.Set) + "@" + scope
+		if len(g.WritableEnvironmentCategories) > 0 {
+			parts[i] += "[" + strings.Join(g.WritableEnvironmentCategories, ",") + "]"
+		}
+	}
+	return strings.Join(parts, " ")
 }

@@ -1,6 +1,14 @@
 package tokend
 
-import "time"
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"tokend/perm"
+)
 
 // Project is a unit inside an account; grants may be for all projects or for one.
 type Project struct {
@@ -21,4 +29,179 @@ type ProjectFilter struct {
 	// principal may read).
 	IDs []int64
 	Page
+}
+
+// ListProjects lists the account's projects the principal may read: all of them with an
+// all-projects grant, else only those its project grants name.
+func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int64, f ProjectFilter) ([]*Project, int, error) {
+	if err := checkAccount(p, accountID); err != nil {
+		return nil, 0, err
+	}
+	all, ids := p.ProjectIDs(perm.Projects, perm.Read)
+	if !all && len(ids) == 0 {
+		return nil, 0, Errorf(EForbidden, "Permission denied: this token lacks read access to projects in any project.")
+	}
+	if f.State != 0 && !f.State.Valid() {
+		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)
+	}
+	f.AccountID = accountID
+	f.IDs = nil
+	if !all {
+		f.IDs = ids
+	}
+	f.Page = f.Page.Normalize()
+	return s.store.ListProjects(ctx, f)
+}
+
+// Project returns one project; it needs read access to projects in that project. A deleted
+// project is returned with state 2.
+func (s *Service) Project(ctx context.Context, p *Principal, accountID, id int64) (*Project, error) {
+	if err := authorize(p, accountID, perm.Projects, perm.Read, id); err != nil {
+		return nil, err
+	}
+	return s.store.Project(ctx, accountID, id)
+}
+
+// ProjectInput describes a new project.
+type ProjectInput struct {
+	Name        string
+	Description string
+}
+
+// CreateProject creates a project; it needs write access to projects in every project (an
+// all-projects grant), which is what creating one takes in dbt.
+func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID int64, in ProjectInput) (*Project, error) {
+	if err := authorize(p, accountID, perm.Projects, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	name, err := projectName(in.Name)
+	if err != nil {
+		return nil, err
+	}
+	desc, err := projectDescription(in.Description)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	pr := &Project{AccountID: accountID, Name: name, Description: desc, State: StateActive,
+		CreatedAt: now, UpdatedAt: now}
+	err = s.store.Tx(ctx, func(st Store) error {
+		if err := st.CreateProject(ctx, pr); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "project.create", "project", pr.ID)
+		e.Detail = map[string]string{"name": name}
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
+}
+
+// ProjectUpdate carries the fields an update may change; nil leaves a field alone. State 2
+// deletes the project, state 1 restores it.
+type ProjectUpdate struct {
+	Name        *string
+	Description *string
+	State       *State
+}
+
+// UpdateProject changes a project; it needs write access to projects in that project. Grants
+// scoped to a deleted project stay, inert: nothing can be done in a deleted project, and they
+// count again if it is restored.
+func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id int64, u ProjectUpdate) (*Project, error) {
+	if err := authorize(p, accountID, perm.Projects, perm.Write, id); err != nil {
+		return nil, err
+	}
+	var (
+		name, desc string
+		err        error
+	)
+	if u.Name != nil {
+		if name, err = projectName(*u.Name); err != nil {
+			return nil, err
+		}
+	}
+	if u.Description != nil {
+		if desc, err = projectDescription(*u.Description); err != nil {
+			return nil, err
+		}
+	}
+	if u.State != nil && !u.State.Valid() {
+		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *u.State)
+	}
+	var (
+		out     *Project
+		deleted bool
+	)
+	err = s.store.Tx(ctx, func(st Store) error {
+		pr, err := st.Project(ctx, accountID, id)
+		if err != nil {
+			return err
+		}
+		changed := map[string]string{}
+		if u.Name != nil && name != pr.Name {
+			changed["name"] = name
+			pr.Name = name
+		}
+		if u.Description != nil && desc != pr.Description {
+			changed["description"] = desc
+			pr.Description = desc
+		}
+		if u.State != nil && *u.State != pr.State {
+			changed["state"] = strconv.Itoa(int(*u.State))
+			pr.State = *u.State
+			deleted = pr.State == StateDeleted
+		}
+		out = pr
+		if len(changed) == 0 {
+			return nil
+		}
+		pr.UpdatedAt = s.now()
+		if err := st.UpdateProject(ctx, pr); err != nil {
+			return err
+		}
+		action := "project.update"
+		if deleted {
+			action = "project.delete"
+		}
+		e := event(ctx, p, accountID, action, "project", id)
+		e.Detail = changed
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if deleted {
+		s.invalidate(ctx, Invalidation{AccountID: accountID})
+	}
+	return out, nil
+}
+
+// DeleteProject marks a project deleted (state 2); deleting a deleted project changes nothing.
+func (s *Service) DeleteProject(ctx context.Context, p *Principal, accountID, id int64) (*Project, error) {
+	st := StateDeleted
+	return s.UpdateProject(ctx, p, accountID, id, ProjectUpdate{State: &st})
+}
+
+func projectName(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", Invalidf("name", "The project name must not be empty.")
+	}
+	if utf8.RuneCountInString(s) > 255 {
+		return "", Invalidf("name", "The project name must be at most 255 characters.")
+	}
+	return s, nil
+}
+
+// maxDescription bounds a project's description.
+const maxDescription = 4096
+
+func projectDescription(s string) (string, error) {
+	if utf8.RuneCountInString(s) > maxDescription {
+		return "", Invalidf("description", "The project description must be at most %d characters.", maxDescription)
+	}
+	return s, nil
 }

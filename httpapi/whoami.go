@@ -39,20 +39,38 @@ type userJSON struct {
 	Permissions                               []membershipJSON `json:"permissions"`
 }
 
-// membershipJSON is one element of permissions[]: the user's license in one account.
+// membershipJSON is one element of permissions[]: the user's license in one account (dbt's
+// UserLicenseResponse). Groups is left out where they were not loaded (nil), and is [] for a
+// user in no group.
 type membershipJSON struct {
-	ID          int64   `json:"id"`
-	AccountID   int64   `json:"account_id"`
-	UserID      int64   `json:"user_id"`
-	LicenseType string  `json:"license_type"`
-	State       int     `json:"state"`
-	CreatedAt   *string `json:"created_at"`
-	UpdatedAt   *string `json:"updated_at"`
+	ID          int64       `json:"id"`
+	AccountID   int64       `json:"account_id"`
+	UserID      int64       `json:"user_id"`
+	LicenseType string      `json:"license_type"`
+	State       int         `json:"state"`
+	CreatedAt   *string     `json:"created_at"`
+	UpdatedAt   *string     `json:"updated_at"`
+	Groups      []groupJSON `json:"groups,omitzero"`
+	SCIMManaged bool        `json:"scim_managed"`
 }
 
 func toMembershipJSON(m *tokend.Membership) membershipJSON {
 	return membershipJSON{ID: m.ID, AccountID: m.AccountID, UserID: m.UserID, LicenseType: string(m.License),
 		State: int(m.State), CreatedAt: jsonTime(m.CreatedAt), UpdatedAt: jsonTime(m.UpdatedAt)}
+}
+
+// toMembershipGroupsJSON is toMembershipJSON with the user's groups in that account; nil
+// groups (not loaded, or not to be shown) leave the field out.
+func toMembershipGroupsJSON(m *tokend.Membership, groups []*tokend.Group) membershipJSON {
+	out := toMembershipJSON(m)
+	if groups == nil {
+		return out
+	}
+	out.Groups = make([]groupJSON, len(groups))
+	for i, g := range groups {
+		out.Groups[i] = toGroupJSON(g)
+	}
+	return out
 }
 
 func toUserJSON(u *tokend.User, ms []*tokend.Membership) userJSON {

@@ -1,0 +1,267 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"tokend"
+)
+
+// groupRequest is dbt's GroupRequest, for create and update. Clients such as the Terraform
+// provider send back the whole group they read (id, group_permissions, ...): fields not listed
+// here are ignored, and a group's grants change only through group-permissions.
+type groupRequest struct {
+	ID               *int64          `json:"id"`
+	AccountID        *int64          `json:"account_id"`
+	Name             *string         `json:"name"`
+	State            *int            `json:"state"`
+	AssignByDefault  *bool           `json:"assign_by_default"`
+	SSOMappingGroups nullableStrings `json:"sso_mapping_groups"`
+}
+
+// nullableStrings tells an absent list (leave it alone) from null or [] (clear it): the
+// Terraform provider sends null for an empty list.
+type nullableStrings struct {
+	set bool
+	v   []string
+}
+
+func (n *nullableStrings) UnmarshalJSON(b []byte) error {
+	n.set = true
+	if string(b) == "null" {
+		n.v = nil
+		return nil
+	}
+	return json.Unmarshal(b, &n.v)
+}
+
+// checkAccountField refuses a body whose account_id differs from the path's.
+func checkAccountField(body *int64, path int64) error {
+	if body != nil && *body != path {
+		return tokend.Invalidf("account_id", "account_id %d in the body does not match account %d in the path.", *body, path)
+	}
+	return nil
+}
+
+// groupState reads the state filter of the group list as dbt documents it: 1 or "active" (the
+// default), 2 or "deleted", or "all".
+func groupState(r *http.Request) (tokend.State, error) {
+	switch v := r.URL.Query().Get("state"); v {
+	case "", "1", "active":
+		return tokend.StateActive, nil
+	case "2", "deleted":
+		return tokend.StateDeleted, nil
+	case "all":
+		return 0, nil
+	default:
+		return 0, tokend.Invalidf("state", "Query parameter \"state\" must be 1 or \"active\", 2 or \"deleted\", or \"all\", got %q.", v)
+	}
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	state, err := groupState(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	groups, total, err := s.svc.ListGroups(r.Context(), p, accountID, tokend.GroupFilter{State: state, Page: page})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]groupJSON, len(groups))
+	for i, g := range groups {
+		out[i] = toGroupJSON(g)
+	}
+	filters := pageFilters(page)
+	filters["state"] = "all"
+	if state != 0 {
+		filters["state"] = int(state)
+	}
+	writeList(w, out, len(out), total, filters, "id")
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	g, err := s.svc.Group(r.Context(), p, accountID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toGroupJSON(g))
+}
+
+// createGroup answers 200 with the new group, as dbt does (the Terraform provider expects it).
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req groupRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := checkAccountField(req.AccountID, accountID); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.Name == nil {
+		writeError(w, r, s.log, tokend.Invalidf("name", "The group name is required."))
+		return
+	}
+	if req.State != nil && tokend.State(*req.State) != tokend.StateActive {
+		writeError(w, r, s.log, tokend.Invalidf("state", "A new group must be active (state 1), got %d.", *req.State))
+		return
+	}
+	in := tokend.GroupInput{Name: *req.Name, SSOMappingGroups: req.SSOMappingGroups.v}
+	if req.AssignByDefault != nil {
+		in.AssignByDefault = *req.AssignByDefault
+	}
+	g, err := s.svc.CreateGroup(r.Context(), p, accountID, in)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toGroupJSON(g))
+}
+
+// updateGroup changes a group; "state": 2 deletes it.
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req groupRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := checkAccountField(req.AccountID, accountID); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.ID != nil && *req.ID != id {
+		writeError(w, r, s.log, tokend.Invalidf("id", "id %d in the body does not match group %d in the path.", *req.ID, id))
+		return
+	}
+	u := tokend.GroupUpdate{Name: req.Name, AssignByDefault: req.AssignByDefault}
+	if req.SSOMappingGroups.set {
+		u.SSOMappingGroups = &req.SSOMappingGroups.v
+	}
+	if req.State != nil {
+		st := tokend.State(*req.State)
+		u.State = &st
+	}
+	g, err := s.svc.UpdateGroup(r.Context(), p, accountID, id, u)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toGroupJSON(g))
+}
+
+// setGroupPermissions replaces a group's grants with the body, a bare JSON array of dbt's
+// GroupPermissionRequest, and answers the group's new grants.
+func (s *Server) setGroupPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	groupID, err := pathID(r, "group_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req []grantJSON
+	if err := decode(r, &req); err != nil {
+		var te *tokend.Error
+		if errors.As(err, &te) && te.Field == "" {
+			err = errNotAnArray
+		}
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req == nil {
+		writeError(w, r, s.log, errNotAnArray)
+		return
+	}
+	g, err := s.svc.SetGroupPermissions(r.Context(), p, accountID, groupID, toGrants(req))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]groupPermissionJSON, len(g.Permissions))
+	for i, gp := range g.Permissions {
+		out[i] = toGroupPermissionJSON(g.AccountID, g.ID, gp.ID, gp.Grant, g.UpdatedAt)
+	}
+	writeList(w, out, len(out), len(out), map[string]any{"limit": max(len(out), tokend.MaxLimit), "offset": 0}, "id")
+}
+
+var errNotAnArray = tokend.Invalidf("body", "The request body must be a JSON array of permissions; an empty array removes them all.")
+
+// assignGroupsRequest is dbt's AssignGroupsRequestRequest.
+type assignGroupsRequest struct {
+	UserID          *int64   `json:"user_id"`
+	DesiredGroupIDs *[]int64 `json:"desired_group_ids"`
+}
+
+// assignGroups makes desired_group_ids the user's exact groups in the account and answers them.
+func (s *Server) assignGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req assignGroupsRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.UserID == nil {
+		writeError(w, r, s.log, tokend.Invalidf("user_id", "user_id is required."))
+		return
+	}
+	if req.DesiredGroupIDs == nil {
+		writeError(w, r, s.log, tokend.Invalidf("desired_group_ids", "desired_group_ids is required; an empty list removes every group."))
+		return
+	}
+	groups, err := s.svc.AssignGroups(r.Context(), p, accountID, *req.UserID, *req.DesiredGroupIDs)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]groupJSON, len(groups))
+	for i, g := range groups {
+		out[i] = toGroupJSON(g)
+	}
+	writeList(w, out, len(out), len(out), map[string]any{"limit": max(len(out), tokend.MaxLimit), "offset": 0}, "id")
+}

@@ -1,0 +1,219 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"tokend"
+)
+
+// projectJSON is dbt's ProjectResponse. tokend's projects are permission scopes only: they have
+// no connection, repository, environments or jobs, so those fields are null or empty.
+type projectJSON struct {
+	ID                     int64   `json:"id"`
+	Name                   string  `json:"name"`
+	AccountID              int64   `json:"account_id"`
+	Description            string  `json:"description"`
+	ConnectionID           *int64  `json:"connection_id"`
+	RepositoryID           *int64  `json:"repository_id"`
+	SemanticLayerConfigID  *int64  `json:"semantic_layer_config_id"`
+	State                  int     `json:"state"`
+	DbtProjectSubdirectory *string `json:"dbt_project_subdirectory"`
+	DocsJobID              *int64  `json:"docs_job_id"`
+	FreshnessJobID         *int64  `json:"freshness_job_id"`
+	Type                   int     `json:"type"`
+	CreatedAt              *string `json:"created_at"`
+	UpdatedAt              *string `json:"updated_at"`
+	Connection             any     `json:"connection"`
+	Environments           []any   `json:"environments"`
+	Repository             any     `json:"repository"`
+	GroupPermissions       []any   `json:"group_permissions"`
+	DocsJob                any     `json:"docs_job"`
+	FreshnessJob           any     `json:"freshness_job"`
+	FusionReadiness        any     `json:"fusion_readiness"`
+	DefaultVersion         *string `json:"default_version"`
+}
+
+func toProjectJSON(p *tokend.Project) projectJSON {
+	return projectJSON{
+		ID: p.ID, Name: p.Name, AccountID: p.AccountID, Description: p.Description, State: int(p.State),
+		CreatedAt: jsonTime(p.CreatedAt), UpdatedAt: jsonTime(p.UpdatedAt),
+		Environments: []any{}, GroupPermissions: []any{},
+	}
+}
+
+// projectRequest is dbt's ProjectRequest, less what tokend does not keep (connection,
+// repository, jobs…), which is accepted and ignored.
+type projectRequest struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+	State       *int    `json:"state"`
+	AccountID   *int64  `json:"account_id"`
+}
+
+// checkAccountID refuses a body whose account_id is not the path's.
+func (req projectRequest) checkAccountID(accountID int64) error {
+	if req.AccountID != nil && *req.AccountID != accountID {
+		return tokend.Invalidf("account_id", "account_id %d does not match the account in the path (%d).", *req.AccountID, accountID)
+	}
+	return nil
+}
+
+// listProjects lists the projects the token may read (active ones unless ?state= says
+// otherwise).
+func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	state, err := parseListState(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	ps, total, err := s.svc.ListProjects(r.Context(), p, accountID, tokend.ProjectFilter{State: state, Page: page})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]projectJSON, len(ps))
+	for i, pr := range ps {
+		out[i] = toProjectJSON(pr)
+	}
+	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+}
+
+func (s *Server) getProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, ok := s.projectPath(w, r)
+	if !ok {
+		return
+	}
+	pr, err := s.svc.Project(r.Context(), p, accountID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toProjectJSON(pr))
+}
+
+func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req projectRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := req.checkAccountID(accountID); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.State != nil && tokend.State(*req.State) != tokend.StateActive {
+		writeError(w, r, s.log, tokend.Invalidf("state", "A new project must be active (state 1), got %d.", *req.State))
+		return
+	}
+	in := tokend.ProjectInput{}
+	if req.Name != nil {
+		in.Name = *req.Name
+	}
+	if req.Description != nil {
+		in.Description = *req.Description
+	}
+	pr, err := s.svc.CreateProject(r.Context(), p, accountID, in)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toProjectJSON(pr), nil)
+}
+
+// updateProject changes the fields the body names; state 2 deletes the project.
+func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, ok := s.projectPath(w, r)
+	if !ok {
+		return
+	}
+	var req projectRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := req.checkAccountID(accountID); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	u := tokend.ProjectUpdate{Name: req.Name, Description: req.Description}
+	if req.State != nil {
+		st := tokend.State(*req.State)
+		u.State = &st
+	}
+	pr, err := s.svc.UpdateProject(r.Context(), p, accountID, id, u)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toProjectJSON(pr))
+}
+
+// deleteProject answers 204 with no body, as dbt documents; a later GET shows state 2.
+func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, ok := s.projectPath(w, r)
+	if !ok {
+		return
+	}
+	if _, err := s.svc.DeleteProject(r.Context(), p, accountID, id); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) projectPath(w http.ResponseWriter, r *http.Request) (accountID, id int64, ok bool) {
+	accountID, err := pathID(r, "account_id")
+	if err == nil {
+		id, err = pathID(r, "id")
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return 0, 0, false
+	}
+	return accountID, id, true
+}
+
+// parseListState reads a list's state filter as dbt does: 1 or "active" (the default), 2 or
+// "deleted", "all" for both.
+func parseListState(r *http.Request) (tokend.State, error) {
+	v := r.URL.Query().Get("state")
+	switch v {
+	case "", "active":
+		return tokend.StateActive, nil
+	case "deleted":
+		return tokend.StateDeleted, nil
+	case "all":
+		return 0, nil
+	}
+	st, err := parseState(r)
+	if err != nil {
+		return 0, tokend.Invalidf("state", "Query parameter \"state\" must be 1 or \"active\", 2 or \"deleted\", or \"all\", got %q.", v)
+	}
+	return st, nil
+}
+
+// stateFilters is pageFilters with the state filter ("all" for no filter).
+func stateFilters(p tokend.Page, st tokend.State) map[string]any {
+	f := pageFilters(p)
+	if st == 0 {
+		f["state"] = "all"
+	} else {
+		f["state"] = int(st)
+	}
+	return f
+}
