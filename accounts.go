@@ -3,6 +3,7 @@ package tokend
 import (
 	"context"
 	"strings"
+	"time"
 
 	"tokend/perm"
 )
@@ -44,7 +45,12 @@ func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account
 // AccountUpdate carries the fields an account update may change; nil leaves a field alone.
 type AccountUpdate struct {
 	Name *string
+	// PATMaxLifetime caps the lifetime of new personal access tokens; zero removes the cap.
+	PATMaxLifetime *time.Duration
 }
+
+// MaxPATLifetimeCap is the longest cap an account may set (ten years).
+const MaxPATLifetimeCap = 10 * 365 * 24 * time.Hour
 
 // UpdateAccount changes an account's settings; it needs write access to account settings.
 func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u AccountUpdate) (*Account, error) {
@@ -67,6 +73,16 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 				changed["name"] = name
 			}
 			a.Name = name
+		}
+		if u.PATMaxLifetime != nil {
+			d := *u.PATMaxLifetime
+			if d != 0 && (d < time.Hour || d > MaxPATLifetimeCap) {
+				return Invalidf("pat_max_lifetime_seconds", "The maximum PAT lifetime must be 0 (none) or between 3600 and %d seconds.", int64(MaxPATLifetimeCap.Seconds()))
+			}
+			if d != a.PATMaxLifetime {
+				changed["pat_max_lifetime"] = d.String()
+			}
+			a.PATMaxLifetime = d
 		}
 		a.UpdatedAt = s.now()
 		if err := st.UpdateAccount(ctx, a); err != nil {

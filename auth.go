@@ -44,7 +44,19 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	if t.Kind == KindLegacyKey {
 		return nil, ErrLegacyKeyRetired
 	}
-	if t.State != StateActive || t.Expired(now) || t.Kind != kindOf(parsed.Kind) {
+	if t.Kind != kindOf(parsed.Kind) {
+		return nil, ErrInvalidToken
+	}
+	if t.State != StateActive || t.Expired(now) {
+		// A real token that no longer works: worth a line in the account's audit log.
+		reason := "deleted"
+		if t.State == StateActive {
+			reason = "expired"
+		}
+		e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
+		e.ActorUserID, e.ActorToken = t.UserID, t.UID
+		e.Detail = map[string]string{"uid": t.UID, "reason": reason}
+		s.audit(ctx, e)
 		return nil, ErrInvalidToken
 	}
 	p, err := s.principalFor(ctx, t)
@@ -199,4 +211,15 @@ func missing(r perm.Resource, a perm.Access, projectID int64) *Error {
 		}
 	}
 	return Errorf(EForbidden, "Permission denied: this token lacks %s access to %s %s.", verb, r, scope)
+}
+
+// AuditRefused records that a valid token was refused an action (a 403), naming the token by
+// uid. It is on the refusal path only.
+func (s *Service) AuditRefused(ctx context.Context, p *Principal, method, path string) {
+	if p == nil {
+		return
+	}
+	e := event(ctx, p, p.AccountID, "token.refused", string(p.Kind), p.TokenID)
+	e.Detail = map[string]string{"uid": p.TokenUID, "method": method, "path": path}
+	s.audit(ctx, e)
 }

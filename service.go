@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"tokend/password"
@@ -38,6 +39,9 @@ type Service struct {
 	cache *verifyCache
 	usage *usageRecorder
 	opts  Options
+
+	dummyOnce sync.Once
+	dummy     string
 }
 
 // NewService returns a Service over store.

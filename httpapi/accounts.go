@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"tokend"
 )
@@ -95,7 +96,10 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 }
 
 type accountRequest struct {
-	Name *string `json:"name"`
+	Name           *string `json:"name"`
+	TokendSettings *struct {
+		PATMaxLifetimeSeconds *int64 `json:"pat_max_lifetime_seconds"`
+	} `json:"tokend_settings"`
 }
 
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
@@ -109,7 +113,12 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 		writeError(w, r, s.log, err)
 		return
 	}
-	a, err := s.svc.UpdateAccount(r.Context(), p, id, tokend.AccountUpdate{Name: req.Name})
+	u := tokend.AccountUpdate{Name: req.Name}
+	if ts := req.TokendSettings; ts != nil && ts.PATMaxLifetimeSeconds != nil {
+		d := time.Duration(*ts.PATMaxLifetimeSeconds) * time.Second
+		u.PATMaxLifetime = &d
+	}
+	a, err := s.svc.UpdateAccount(r.Context(), p, id, u)
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"tokend"
 	"tokend/secret"
@@ -53,7 +54,8 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
-// authed wraps a handler that needs a principal.
+// authed wraps a handler that needs a principal. Failed authentications are counted per
+// client address; an address over its budget gets 429 before any verification work.
 func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tokenInQuery(r) {
@@ -65,17 +67,48 @@ func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *tokend
 			writeError(w, r, s.log, errNoCredentials)
 			return
 		}
-		p, err := s.svc.Authenticate(r.Context(), raw, s.clientIP(r))
-		if err != nil {
-			writeError(w, r, s.log, err)
+		p, ok := s.authenticate(w, r, raw)
+		if !ok {
 			return
 		}
-		if !p.ExpiresAt.IsZero() {
-			w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-		ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
-			tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
-		h(w, r.WithContext(ctx), p)
+		s.serveAs(w, r, p, h)
 	})
 }
+
+// authenticate verifies raw under the failure limit; on failure it has answered.
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw string) (*tokend.Principal, bool) {
+	ip := s.clientIP(r)
+	now := time.Now()
+	if wait, blocked := s.authFailures.blocked(ip, now); blocked {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writeError(w, r, s.log, errTooManyFailures)
+		return nil, false
+	}
+	p, err := s.svc.Authenticate(r.Context(), raw, ip)
+	if err != nil {
+		if tokend.ErrorCode(err) == tokend.EUnauthenticated {
+			s.authFailures.fail(ip, now)
+		}
+		writeError(w, r, s.log, err)
+		return nil, false
+	}
+	return p, true
+}
+
+// serveAs runs h for p with the request's origin in the context, and audits a refusal.
+func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal,
+	h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) {
+	if !p.ExpiresAt.IsZero() {
+		w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
+		tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
+	h(w, r.WithContext(ctx), p)
+	if rec, ok := w.(*statusRecorder); ok && rec.status == http.StatusForbidden {
+		s.svc.AuditRefused(ctx, p, r.Method, r.URL.Path)
+	}
+}
+
+var errTooManyFailures = &tokend.Error{Code: tokend.ERateLimited,
+	Message: "Too many failed authentication attempts from this address; try again later."}

@@ -87,7 +87,7 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 			dev = "invalid field: " + de.Field
 		}
 	}
-	if httpStatus == http.StatusUnauthorized {
+	if httpStatus == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="tokend"`)
 	}
 	w.Header().Set("Content-Type", "application/json")

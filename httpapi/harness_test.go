@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"tokend/httpapi"
 	"tokend/password"
 	"tokend/perm"
+	"tokend/postgres"
+	"tokend/postgres/pgtest"
 	"tokend/sqlite"
 )
 
@@ -26,18 +29,54 @@ type env struct {
 	svc   *tokend.Service
 	srv   *httptest.Server
 	now   time.Time
-	logs  *strings.Builder
+	logs  *syncBuilder
+}
+
+// syncBuilder collects log output written from server goroutines.
+type syncBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuilder) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuilder) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "tokend.db"))
+	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "tokend.db"))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { st.Close() })
-	e := &env{t: tb, store: st, logs: &strings.Builder{}}
+	return newEnvOn(tb, st)
+}
+
+// eachStore runs f against tokend on SQLite and on PostgreSQL (where a server answers; in CI
+// it must).
+func eachStore(t *testing.T, f func(t *testing.T, e *env)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t)) })
+	t.Run("postgres", func(t *testing.T) {
+		url := pgtest.SchemaURL(t)
+		st, err := postgres.Open(context.Background(), url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		f(t, newEnvOn(t, st))
+	})
+}
+
+func newEnvOn(tb testing.TB, st tokend.Store) *env {
+	e := &env{t: tb, store: st, logs: &syncBuilder{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = tokend.NewService(st, tokend.Options{
 		Logger:         log,

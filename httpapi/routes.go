@@ -19,15 +19,48 @@ func (s *Server) routes() {
 	s.handle("GET /api/v3/whoami/", s.authed(s.whoami))
 
 	// Users and licenses.
+	s.handle("GET /api/v3/accounts/{account_id}/users/", s.authed(s.listUsers))
+	s.handle("POST /api/v3/accounts/{account_id}/users/", s.authed(s.addUser))
+	s.handle("GET /api/v3/accounts/{account_id}/users/{id}/", s.authed(s.getAccountUser))
+	s.handle("GET /api/v2/accounts/{account_id}/users/", s.authed(s.listUsers))
+	s.handle("GET /api/v2/accounts/{account_id}/users/{id}/", s.authed(s.getUserV2))
+	s.handle("POST /api/v2/accounts/{account_id}/permissions/{id}/", s.authed(s.updateLicense))
 
 	// Groups and their permissions.
+	s.handle("GET /api/v3/accounts/{account_id}/groups/", s.authed(s.listGroups))
+	s.handle("POST /api/v3/accounts/{account_id}/groups/", s.authed(s.createGroup))
+	s.handle("GET /api/v3/accounts/{account_id}/groups/{id}/", s.authed(s.getGroup))
+	s.handle("POST /api/v3/accounts/{account_id}/groups/{id}/", s.authed(s.updateGroup))
+	s.handle("POST /api/v3/accounts/{account_id}/group-permissions/{group_id}/", s.authed(s.setGroupPermissions))
+	s.handle("POST /api/v3/accounts/{account_id}/assign-groups/", s.authed(s.assignGroups))
 
 	// Projects.
+	s.handle("GET /api/v3/accounts/{account_id}/projects/", s.authed(s.listProjects))
+	s.handle("POST /api/v3/accounts/{account_id}/projects/", s.authed(s.createProject))
+	s.handle("GET /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.getProject))
+	s.handle("POST /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.updateProject))
+	s.handle("DELETE /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.deleteProject))
 
 	// Audit log.
 	s.handle("GET /api/v3/accounts/{account_id}/audit-logs/", s.authed(s.auditLogs))
 
+	// Personal access tokens: user context only (a PAT of that same user). Creation also takes
+	// HTTP Basic with the user's e-mail and password, for the first token.
+	s.handle("GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", s.authed(s.listPATs))
+	s.handle("POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", http.HandlerFunc(s.createPAT))
+	s.handle("GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.getPAT))
+	s.handle("POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.rotatePAT))
+	s.handle("DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.deletePAT))
+
+	// User credentials: user context only.
+
+	// Service tokens.
+
+	// Legacy user API keys.
+
 	// tokend additions.
+	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/", s.authed(s.tokenInventory))
+	s.handle("POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", s.authed(s.revokeTokens))
 	s.handle("POST /api/tokend/v1/revoke/", http.HandlerFunc(s.revokeLeaked))
 
 	// Anything else under /api answers 404 in the envelope.

@@ -35,6 +35,11 @@ type Server struct {
 	log  *slog.Logger
 	opts Options
 	mux  *http.ServeMux
+
+	// authFailures counts failed authentications per client address; pwFailures counts failed
+	// password sign-ins per e-mail and per address.
+	authFailures *failureLimiter
+	pwFailures   *failureLimiter
 }
 
 // New returns a Server with every route registered.
@@ -42,7 +47,10 @@ func New(svc *tokend.Service, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: opts.Logger, opts: opts, mux: http.NewServeMux()}
+	s := &Server{svc: svc, log: opts.Logger, opts: opts, mux: http.NewServeMux(),
+		authFailures: newFailureLimiter(50, 2*time.Second, 100_000),
+		pwFailures:   newFailureLimiter(5, 30*time.Second, 100_000),
+	}
 	s.routes()
 	return s
 }

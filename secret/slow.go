@@ -49,27 +49,42 @@ func SlowHash(r io.Reader, token string, iterations int) (string, error) {
 // or by Django. A malformed encoding is ErrBadHash rather than false, so a
 // corrupt row is not mistaken for a wrong token.
 func VerifySlow(token, encoded string) (bool, error) {
-	fields := strings.Split(encoded, "$")
-	if len(fields) != slowFieldCount || fields[0] != slowAlgorithm {
-		return false, ErrBadHash
-	}
-	iterations, ok := parseIterations(fields[1])
-	if !ok {
-		return false, ErrBadHash
-	}
-	salt := fields[2]
-	if salt == "" {
-		return false, ErrBadHash
-	}
-	want, err := base64.StdEncoding.Strict().DecodeString(fields[3])
-	if err != nil || len(want) != slowKeyLen {
-		return false, ErrBadHash
+	iterations, salt, want, err := parseSlow(encoded)
+	if err != nil {
+		return false, err
 	}
 	got, err := pbkdf2.Key(sha256.New, token, []byte(salt), iterations, slowKeyLen)
 	if err != nil {
 		return false, fmt.Errorf("secret: deriving key: %w", err)
 	}
 	return Equal(got, want), nil
+}
+
+// CheckSlowHash reports whether encoded is a slow hash VerifySlow can use, without the cost of
+// deriving a key: for validating imported hashes.
+func CheckSlowHash(encoded string) error {
+	_, _, _, err := parseSlow(encoded)
+	return err
+}
+
+func parseSlow(encoded string) (iterations int, salt string, key []byte, err error) {
+	fields := strings.Split(encoded, "$")
+	if len(fields) != slowFieldCount || fields[0] != slowAlgorithm {
+		return 0, "", nil, ErrBadHash
+	}
+	iterations, ok := parseIterations(fields[1])
+	if !ok {
+		return 0, "", nil, ErrBadHash
+	}
+	salt = fields[2]
+	if salt == "" {
+		return 0, "", nil, ErrBadHash
+	}
+	key, err = base64.StdEncoding.Strict().DecodeString(fields[3])
+	if err != nil || len(key) != slowKeyLen {
+		return 0, "", nil, ErrBadHash
+	}
+	return iterations, salt, key, nil
 }
 
 // parseIterations accepts only plain decimal digits, since strconv.Atoi

@@ -1,0 +1,334 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"tokend"
+)
+
+// patJSON is dbt's AccountScopedPATResponse. token_string is set only in the answer to a
+// create or a rotation; the stored hash is never shown.
+type patJSON struct {
+	ID                      int64   `json:"id"`
+	AccountID               int64   `json:"account_id"`
+	UserID                  int64   `json:"user_id"`
+	UID                     string  `json:"uid"`
+	Name                    string  `json:"name"`
+	State                   int     `json:"state"`
+	Type                    int     `json:"type"`
+	TokenString             *string `json:"token_string"`
+	LastUsed                *string `json:"last_used"`
+	LastUsedIP              *string `json:"last_used_ip"`
+	LastIdentify            *string `json:"last_identify"`
+	ExpiresAt               *string `json:"expires_at"`
+	MetadataOnly            bool    `json:"metadata_only"`
+	WebhooksOnly            bool    `json:"webhooks_only"`
+	ServiceTokenPermissions []any   `json:"service_token_permissions"`
+	CreatedAt               *string `json:"created_at"`
+	UpdatedAt               *string `json:"updated_at"`
+}
+
+// patTypeGeneral is dbt's ServiceTokenType for an ordinary account-scoped PAT.
+const patTypeGeneral = 2
+
+func toPATJSON(t *tokend.Token, raw string) patJSON {
+	out := patJSON{
+		ID: t.ID, AccountID: t.AccountID, UserID: t.UserID, UID: t.UID, Name: t.Name, State: int(t.State),
+		Type: patTypeGeneral, LastUsed: jsonTime(t.LastUsedAt), ExpiresAt: jsonTime(t.ExpiresAt),
+		ServiceTokenPermissions: []any{}, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
+	}
+	if t.LastUsedIP != "" {
+		ip := t.LastUsedIP
+		out.LastUsedIP = &ip
+	}
+	if raw != "" {
+		out.TokenString = &raw
+	}
+	return out
+}
+
+type patRequest struct {
+	Name      string     `json:"name"`
+	ExpiresAt *time.Time `json:"expires_at"`
+}
+
+type rotateRequest struct {
+	OverlapSeconds int64 `json:"overlap_seconds"`
+}
+
+// patPath reads the account and user of a PAT route.
+func patPath(r *http.Request) (accountID, userID int64, err error) {
+	if accountID, err = pathID(r, "account_id"); err != nil {
+		return 0, 0, err
+	}
+	userID, err = pathID(r, "user_id")
+	return accountID, userID, err
+}
+
+func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, userID, err := patPath(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	state, err := parseState(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	ts, total, err := s.svc.ListPATs(r.Context(), p, accountID, userID, state, page)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]patJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toPATJSON(t, "")
+	}
+	filters := pageFilters(page)
+	if state != 0 {
+		filters["state"] = int(state)
+	}
+	writeList(w, out, len(out), total, filters, "id")
+}
+
+// createPAT answers a PAT of the same user, or — for a user's first token — HTTP Basic with
+// the user's e-mail and password, under a failure limit per e-mail and per address.
+func (s *Server) createPAT(w http.ResponseWriter, r *http.Request) {
+	if tokenInQuery(r) {
+		writeError(w, r, s.log, errTokenInQuery)
+		return
+	}
+	email, pw, basic := r.BasicAuth()
+	if !basic {
+		s.authed(s.createPATWithToken).ServeHTTP(w, r)
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	accountID, userID, err := patPath(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	ip, now := s.clientIP(r), time.Now()
+	emailKey := "email:" + tokend.NormalizeEmail(email)
+	for _, key := range []string{emailKey, "ip:" + ip} {
+		if wait, blocked := s.pwFailures.blocked(key, now); blocked {
+			w.Header().Set("Retry-After", retryAfter(wait))
+			writeError(w, r, s.log, errTooManyPasswords)
+			return
+		}
+	}
+	in, err := decodePATRequest(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
+	t, raw, err := s.svc.CreatePATWithPassword(ctx, accountID, userID, email, pw, in)
+	if err != nil {
+		if err == tokend.ErrBadCredentials {
+			s.pwFailures.fail(emailKey, now)
+			s.pwFailures.fail("ip:"+ip, now)
+			w.Header().Set("WWW-Authenticate", `Basic realm="tokend"`)
+		}
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toPATJSON(t, raw), nil)
+}
+
+var errTooManyPasswords = &tokend.Error{Code: tokend.ERateLimited,
+	Message: "Too many failed sign-ins for this e-mail or from this address; try again later."}
+
+func decodePATRequest(r *http.Request) (tokend.PATInput, error) {
+	var req patRequest
+	if err := decode(r, &req); err != nil {
+		return tokend.PATInput{}, err
+	}
+	in := tokend.PATInput{Name: req.Name}
+	if req.ExpiresAt != nil {
+		in.ExpiresAt = *req.ExpiresAt
+	}
+	return in, nil
+}
+
+func (s *Server) createPATWithToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, userID, err := patPath(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	in, err := decodePATRequest(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	t, raw, err := s.svc.CreatePAT(r.Context(), p, accountID, userID, in)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toPATJSON(t, raw), nil)
+}
+
+func (s *Server) getPAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, userID, err := patPath(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	t, err := s.svc.PAT(r.Context(), p, accountID, userID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toPATJSON(t, ""))
+}
+
+// rotatePAT is POST on a PAT's path: a new token_string with the same name and lifetime. An
+// optional body {"overlap_seconds": N} keeps the old token working for N more seconds.
+func (s *Server) rotatePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, userID, err := patPath(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req rotateRequest
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+	}
+	if req.OverlapSeconds < 0 || req.OverlapSeconds > int64(tokend.MaxRotationOverlap/time.Second) {
+		writeError(w, r, s.log, tokend.Invalidf("overlap_seconds", "\"overlap_seconds\" must be between 0 and %d.",
+			int64(tokend.MaxRotationOverlap/time.Second)))
+		return
+	}
+	t, raw, err := s.svc.RotatePAT(r.Context(), p, accountID, userID, id, time.Duration(req.OverlapSeconds)*time.Second)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toPATJSON(t, raw))
+}
+
+func (s *Server) deletePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, userID, err := patPath(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.svc.DeletePAT(r.Context(), p, accountID, userID, id); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// tokenInventory is tokend's admin view of every token of an account, with filters:
+// kind (pat, service), user_id, state, last_used_before, last_used_after, expires_before.
+func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	q := r.URL.Query()
+	f := tokend.TokenFilter{AccountID: accountID, Kind: tokend.TokenKind(q.Get("kind")), Page: page}
+	if f.Kind == "" {
+		f.Kind = tokend.KindPAT
+	}
+	if v := q.Get("user_id"); v != "" {
+		if f.UserID, err = strconv.ParseInt(v, 10, 64); err != nil || f.UserID <= 0 {
+			writeError(w, r, s.log, tokend.Invalidf("user_id", "\"user_id\" must be a positive integer, got %q.", v))
+			return
+		}
+	}
+	if f.State, err = parseState(r); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	for _, tf := range []struct {
+		name string
+		dst  *time.Time
+	}{{"last_used_before", &f.LastUsedBefore}, {"last_used_after", &f.LastUsedAfter}, {"expires_before", &f.ExpiresBefore}} {
+		if *tf.dst, err = parseTime(r, tf.name); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+	}
+	ts, total, err := s.svc.TokenInventory(r.Context(), p, f)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]patJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toPATJSON(t, "")
+	}
+	filters := pageFilters(page)
+	for _, k := range []string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before"} {
+		if v := q.Get(k); v != "" {
+			filters[k] = v
+		}
+	}
+	filters["kind"] = string(f.Kind)
+	writeList(w, out, len(out), total, filters, "id")
+}
+
+type bulkRevokeRequest struct {
+	TokenIDs []int64 `json:"token_ids"`
+}
+
+// revokeTokens is tokend's bulk revoke for administrators.
+func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req bulkRevokeRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	revoked, err := s.svc.RevokeTokens(r.Context(), p, accountID, req.TokenIDs)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]patJSON, len(revoked))
+	for i, t := range revoked {
+		out[i] = toPATJSON(t, "")
+	}
+	writeList(w, out, len(out), len(out), map[string]any{}, "id")
+}

@@ -1,0 +1,374 @@
+package tokend
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"tokend/password"
+	"tokend/perm"
+)
+
+// PATInput describes a new personal access token.
+type PATInput struct {
+	Name string
+	// ExpiresAt is optional; zero means the account's maximum lifetime, or never when the
+	// account sets none.
+	ExpiresAt time.Time
+}
+
+// MaxRotationOverlap bounds how long a rotated token may keep working beside its successor.
+const MaxRotationOverlap = 7 * 24 * time.Hour
+
+// errNeedsUserContext answers a service token on an endpoint that acts as a person.
+func errNeedsUserContext(userID int64) *Error {
+	return Errorf(EForbidden, "This endpoint needs user context: use a personal access token of user %d. "+
+		"Service tokens, even with account_admin, cannot act as a user.", userID)
+}
+
+// checkUserContext admits only a PAT of userID in accountID: what a user's own credentials
+// and tokens need. Nobody else, not even an account admin, acts as that user.
+func checkUserContext(p *Principal, accountID, userID int64) error {
+	if p == nil {
+		return ErrInvalidToken
+	}
+	if p.Kind == KindService {
+		return errNeedsUserContext(userID)
+	}
+	if err := checkAccount(p, accountID); err != nil {
+		return err
+	}
+	if p.UserID != userID {
+		return Errorf(EForbidden, "A personal access token acts only for its own user (%d), not for user %d.", p.UserID, userID)
+	}
+	return nil
+}
+
+// ListPATs lists a user's personal access tokens in an account, for that user only.
+func (s *Service) ListPATs(ctx context.Context, p *Principal, accountID, userID int64, state State, page Page) ([]*Token, int, error) {
+	if err := checkUserContext(p, accountID, userID); err != nil {
+		return nil, 0, err
+	}
+	ts, total, err := s.store.ListTokens(ctx, TokenFilter{Kind: KindPAT, AccountID: accountID, UserID: userID,
+		State: state, Page: page.Normalize()})
+	if err != nil {
+		return nil, 0, err
+	}
+	s.overlayUsage(ts)
+	return ts, total, nil
+}
+
+// PAT returns one of a user's personal access tokens, for that user only.
+func (s *Service) PAT(ctx context.Context, p *Principal, accountID, userID, id int64) (*Token, error) {
+	if err := checkUserContext(p, accountID, userID); err != nil {
+		return nil, err
+	}
+	t, err := s.userPAT(ctx, s.store, accountID, userID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.overlayUsage([]*Token{t})
+	return t, nil
+}
+
+// userPAT loads a PAT and checks that it belongs to userID in accountID; anything else is a
+// 404, so that ids of other people's tokens reveal nothing.
+func (s *Service) userPAT(ctx context.Context, st Store, accountID, userID, id int64) (*Token, error) {
+	t, err := st.Token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != KindPAT || t.AccountID != accountID || t.UserID != userID {
+		return nil, Errorf(ENotFound, "Personal access token %d not found.", id)
+	}
+	return t, nil
+}
+
+// CreatePAT creates a personal access token for the principal's own user; the string is
+// returned this once.
+func (s *Service) CreatePAT(ctx context.Context, p *Principal, accountID, userID int64, in PATInput) (*Token, string, error) {
+	if err := checkUserContext(p, accountID, userID); err != nil {
+		return nil, "", err
+	}
+	return s.createPAT(ctx, accountID, userID, in, p.TokenUID)
+}
+
+// CreatePATWithPassword creates a user's first PAT without a token: the user signs in with
+// e-mail and password. Callers rate-limit failures; every failure is audited.
+func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID int64, email, pw string, in PATInput) (*Token, string, error) {
+	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
+	if err != nil && !isNotFound(err) {
+		return nil, "", err
+	}
+	ok := err == nil && u.State == StateActive && u.PasswordHash != "" && u.ID == userID
+	if ok {
+		ok = password.Verify(pw, u.PasswordHash) == nil
+	} else {
+		// Spend the same time on an unknown user as on a wrong password.
+		_ = password.Verify(pw, s.dummyHash())
+	}
+	if !ok {
+		e := event(ctx, nil, accountID, "auth.password_refused", "user", userID)
+		e.Detail = map[string]string{"email": NormalizeEmail(email)}
+		s.audit(ctx, e)
+		return nil, "", ErrBadCredentials
+	}
+	return s.createPAT(ctx, accountID, userID, in, "")
+}
+
+// ErrBadCredentials answers a wrong e-mail or password.
+var ErrBadCredentials = &Error{Code: EUnauthenticated, Message: "Invalid e-mail or password."}
+
+func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PATInput, actorUID string) (*Token, string, error) {
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 255 {
+		return nil, "", Invalidf("name", "The token name must be 1 to 255 characters.")
+	}
+	var (
+		t   *Token
+		raw string
+	)
+	err := s.store.Tx(ctx, func(st Store) error {
+		acct, err := st.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		m, err := st.Membership(ctx, accountID, userID)
+		if isNotFound(err) || (err == nil && m.State != StateActive) {
+			return Errorf(ENotFound, "User %d is not a member of account %d.", userID, accountID)
+		}
+		if err != nil {
+			return err
+		}
+		if !m.License.CanCreatePAT() {
+			return Errorf(EForbidden, "Only users with a Developer or Analyst license can create personal access tokens; "+
+				"user %d has a %s license in account %d.", userID, m.License, accountID)
+		}
+		now := s.now()
+		expires, err := patExpiry(acct, in.ExpiresAt, now)
+		if err != nil {
+			return err
+		}
+		t = &Token{Kind: KindPAT, AccountID: accountID, UserID: userID, CreatedBy: userID, Name: name,
+			State: StateActive, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
+		if raw, err = s.issue(ctx, st, t); err != nil {
+			return err
+		}
+		e := event(ctx, nil, accountID, "token.create", "pat", t.ID)
+		e.ActorUserID, e.ActorToken = userID, actorUID
+		e.Detail = map[string]string{"uid": t.UID, "name": name}
+		if !expires.IsZero() {
+			e.Detail["expires_at"] = expires.UTC().Format(time.RFC3339)
+		}
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, raw, nil
+}
+
+// patExpiry applies the account's maximum lifetime to a requested expiry.
+func patExpiry(acct *Account, requested, now time.Time) (time.Time, error) {
+	if !requested.IsZero() && !requested.After(now) {
+		return time.Time{}, Invalidf("expires_at", "\"expires_at\" must be in the future.")
+	}
+	if acct.PATMaxLifetime <= 0 {
+		return requested, nil
+	}
+	limit := now.Add(acct.PATMaxLifetime)
+	if requested.IsZero() {
+		return limit, nil
+	}
+	if requested.After(limit) {
+		return time.Time{}, Invalidf("expires_at", "Account %d allows personal access tokens to live at most %s; "+
+			"\"expires_at\" must be on or before %s.", acct.ID, acct.PATMaxLifetime, limit.UTC().Format(time.RFC3339))
+	}
+	return requested, nil
+}
+
+// RotatePAT replaces a PAT with a new one of the same name and lifetime, and returns the new
+// string once. The old token stops at once, or after overlap when one is given.
+func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID, id int64, overlap time.Duration) (*Token, string, error) {
+	if err := checkUserContext(p, accountID, userID); err != nil {
+		return nil, "", err
+	}
+	if overlap < 0 || overlap > MaxRotationOverlap {
+		return nil, "", Invalidf("overlap_seconds", "The overlap must be between 0 and %d seconds.", int(MaxRotationOverlap.Seconds()))
+	}
+	var (
+		fresh *Token
+		raw   string
+		old   *Token
+	)
+	err := s.store.Tx(ctx, func(st Store) error {
+		var err error
+		if old, err = s.userPAT(ctx, st, accountID, userID, id); err != nil {
+			return err
+		}
+		now := s.now()
+		if old.State != StateActive || old.Expired(now) {
+			return Invalidf("id", "Personal access token %d is deleted or expired; create a new one instead.", id)
+		}
+		m, err := st.Membership(ctx, accountID, userID)
+		if err != nil {
+			return err
+		}
+		if !m.License.CanCreatePAT() {
+			return Errorf(EForbidden, "Only users with a Developer or Analyst license can create personal access tokens.")
+		}
+		acct, err := st.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		var expires time.Time
+		if !old.ExpiresAt.IsZero() {
+			expires = now.Add(old.ExpiresAt.Sub(old.CreatedAt))
+		}
+		if acct.PATMaxLifetime > 0 && (expires.IsZero() || expires.After(now.Add(acct.PATMaxLifetime))) {
+			expires = now.Add(acct.PATMaxLifetime)
+		}
+		fresh = &Token{Kind: KindPAT, AccountID: accountID, UserID: userID, CreatedBy: userID, Name: old.Name,
+			State: StateActive, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
+		if raw, err = s.issue(ctx, st, fresh); err != nil {
+			return err
+		}
+		if overlap == 0 {
+			old.State = StateDeleted
+		} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
+			old.ExpiresAt = end
+		}
+		old.UpdatedAt = now
+		if err := st.UpdateToken(ctx, old); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "token.rotate", "pat", old.ID)
+		e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	s.invalidate(ctx, Invalidation{TokenID: old.ID})
+	return fresh, raw, nil
+}
+
+// DeletePAT revokes one of the principal's own PATs at once.
+func (s *Service) DeletePAT(ctx context.Context, p *Principal, accountID, userID, id int64) error {
+	if err := checkUserContext(p, accountID, userID); err != nil {
+		return err
+	}
+	return s.revoke(ctx, p, accountID, func(st Store) (*Token, error) {
+		return s.userPAT(ctx, st, accountID, userID, id)
+	})
+}
+
+// revoke marks the token load returns deleted, audits it and drops it from every cache.
+// Revoking a deleted token again is not an error.
+func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, load func(Store) (*Token, error)) error {
+	var t *Token
+	err := s.store.Tx(ctx, func(st Store) error {
+		var err error
+		if t, err = load(st); err != nil {
+			return err
+		}
+		if t.State == StateDeleted {
+			return nil
+		}
+		t.State = StateDeleted
+		t.UpdatedAt = s.now()
+		if err := st.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "token.delete", string(t.Kind), t.ID)
+		e.Detail = map[string]string{"uid": t.UID, "name": t.Name}
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return err
+	}
+	s.invalidate(ctx, Invalidation{TokenID: t.ID})
+	return nil
+}
+
+// overlayUsage shows uses this node has seen but not yet written, so lists are never staler
+// than the flush interval on the node that served the token.
+func (s *Service) overlayUsage(ts []*Token) {
+	for _, t := range ts {
+		if use, ok := s.usage.peek(t.ID); ok && use.At.After(t.LastUsedAt) {
+			t.LastUsedAt, t.LastUsedIP = use.At, use.IP
+		}
+	}
+}
+
+// dummyHash is a valid hash of nothing anyone knows, for constant-time refusals.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = password.Hash(s.rand, "tokend: no such user", s.opts.PasswordParams)
+	})
+	return s.dummy
+}
+
+// TokenInventory lists the account's tokens of one kind for an administrator, with filters.
+// It needs read access to API tokens (perm.ServiceTokens).
+func (s *Service) TokenInventory(ctx context.Context, p *Principal, f TokenFilter) ([]*Token, int, error) {
+	if err := authorize(p, f.AccountID, perm.ServiceTokens, perm.Read, 0); err != nil {
+		return nil, 0, err
+	}
+	if f.Kind != KindPAT && f.Kind != KindService {
+		return nil, 0, Invalidf("kind", "\"kind\" must be pat or service, got %q.", f.Kind)
+	}
+	f.Page = f.Page.Normalize()
+	ts, total, err := s.store.ListTokens(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.overlayUsage(ts)
+	return ts, total, nil
+}
+
+// RevokeTokens revokes tokens of the account in bulk (any user's PATs, service tokens); it
+// needs write access to API tokens. Unknown ids or ids of other accounts fail the whole call
+// before anything is revoked.
+func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int64, ids []int64) ([]*Token, error) {
+	if err := authorize(p, accountID, perm.ServiceTokens, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 || len(ids) > 1000 {
+		return nil, Invalidf("token_ids", "Give between 1 and 1000 token ids.")
+	}
+	var revoked []*Token
+	err := s.store.Tx(ctx, func(st Store) error {
+		now := s.now()
+		for _, id := range ids {
+			t, err := st.Token(ctx, id)
+			if isNotFound(err) || (err == nil && (t.AccountID != accountID || t.Kind == KindLegacyKey)) {
+				return Invalidf("token_ids", "Token %d is not a token of account %d.", id, accountID)
+			}
+			if err != nil {
+				return err
+			}
+			if t.State == StateDeleted {
+				continue
+			}
+			t.State, t.UpdatedAt = StateDeleted, now
+			if err := st.UpdateToken(ctx, t); err != nil {
+				return err
+			}
+			e := event(ctx, p, accountID, "token.delete", string(t.Kind), t.ID)
+			e.Detail = map[string]string{"uid": t.UID, "name": t.Name, "via": "bulk revoke"}
+			if err := s.auditTx(ctx, st, e); err != nil {
+				return err
+			}
+			revoked = append(revoked, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range revoked {
+		s.invalidate(ctx, Invalidation{TokenID: t.ID})
+	}
+	return revoked, nil
+}
