@@ -2,6 +2,7 @@ package tokend_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"path/filepath"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"tokend/perm"
 	"tokend/postgres"
 	"tokend/postgres/pgtest"
+	"tokend/secret"
 	"tokend/sqlite"
 )
 
@@ -79,4 +81,64 @@ func BenchmarkVerifyPostgres(b *testing.B) {
 	}
 	defer st.Close()
 	benchVerify(b, st)
+}
+
+// BenchmarkVerifyOldFormat is an imported old-format service token verified through its salted
+// PBKDF2 hash (before: every iteration puts the slow hash back) and after its first use has
+// upgraded it to the SHA-256 lookup (after, with the cache off so the lookup is measured).
+func BenchmarkVerifyOldFormat(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer st.Close()
+	svc := tokend.NewService(st, tokend.Options{CacheSize: -1, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "old", Plan: perm.PlanEnterprise, Email: "old@example.com", Password: "bench password 123"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tok := "dbtc_OldBench1_0123456789abcdefghij"
+	slow, err := secret.SlowHash(rand.Reader, tok, secret.DefaultIterations)
+	if err != nil {
+		b.Fatal(err)
+	}
+	imported, err := svc.ImportServiceTokens(ctx, []tokend.ImportedToken{{AccountID: res.Account.ID, UID: "OldBench1",
+		SlowHash: slow, Name: "old", Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	id := imported[0].ID
+	reset := func() {
+		t, err := st.Token(ctx, id)
+		if err != nil {
+			b.Fatal(err)
+		}
+		t.Hash, t.SlowHash = nil, slow
+		if err := st.UpdateToken(ctx, t); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("before-upgrade", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			b.StopTimer()
+			reset()
+			b.StartTimer()
+			if _, err := svc.Authenticate(ctx, tok, "127.0.0.1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("after-upgrade", func(b *testing.B) {
+		if _, err := svc.Authenticate(ctx, tok, "127.0.0.1"); err != nil { // upgrades
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := svc.Authenticate(ctx, tok, "127.0.0.1"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }

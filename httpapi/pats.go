@@ -291,9 +291,13 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 		writeError(w, r, s.log, err)
 		return
 	}
-	out := make([]patJSON, len(ts))
+	out := make([]any, len(ts))
 	for i, t := range ts {
-		out[i] = toPATJSON(t, "")
+		if t.Kind == tokend.KindService {
+			out[i] = toServiceTokenJSON(t, "")
+		} else {
+			out[i] = toPATJSON(t, "")
+		}
 	}
 	filters := pageFilters(page)
 	for _, k := range []string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before"} {

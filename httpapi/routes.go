@@ -52,9 +52,17 @@ func (s *Server) routes() {
 	s.handle("POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.rotatePAT))
 	s.handle("DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.deletePAT))
 
-	// User credentials: user context only.
+	// User credentials: user context only (a PAT of that same user, in the PAT's account).
 
 	// Service tokens.
+	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/", s.authed(s.listServiceTokens))
+	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/", s.authed(s.createServiceToken))
+	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.getServiceToken))
+	s.handle("PUT /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.updateServiceToken))
+	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.updateServiceToken))
+	s.handle("DELETE /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.deleteServiceToken))
+	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", s.authed(s.getServiceTokenPermissions))
+	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", s.authed(s.setServiceTokenPermissions))
 
 	// Legacy user API keys.
 

@@ -1,0 +1,281 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"tokend"
+)
+
+// serviceTokenJSON is dbt's ServiceToken (and CreateServiceToken, with token_string set only
+// in the answer to a create). legacy_format marks an imported old-format token, for which
+// rotation is recommended.
+type serviceTokenJSON struct {
+	ID                       int64                        `json:"id"`
+	AccountID                int64                        `json:"account_id"`
+	UID                      string                       `json:"uid"`
+	Name                     string                       `json:"name"`
+	State                    int                          `json:"state"`
+	TokenString              *string                      `json:"token_string"`
+	LastUsed                 *string                      `json:"last_used"`
+	LastUsedIP               *string                      `json:"last_used_ip"`
+	LegacyFormat             bool                         `json:"legacy_format"`
+	RotateRecommended        bool                         `json:"rotate_recommended"`
+	PermissionGrants         []permissionGrantJSON        `json:"permission_grants"`
+	ServiceTokenPermissions  []serviceTokenPermissionJSON `json:"service_token_permissions"`
+	SemanticLayerCredentials []any                        `json:"semantic_layer_credentials"`
+	MetadataOnly             bool                         `json:"metadata_only"`
+	WebhooksOnly             bool                         `json:"webhooks_only"`
+	CreatedAt                *string                      `json:"created_at"`
+	UpdatedAt                *string                      `json:"updated_at"`
+}
+
+// permissionGrantJSON is dbt's ServiceTokenPermissionGrant: no project_id means all projects.
+type permissionGrantJSON struct {
+	PermissionSet                 string   `json:"permission_set"`
+	ProjectID                     *int64   `json:"project_id"`
+	WritableEnvironmentCategories []string `json:"writable_environment_categories"`
+}
+
+// serviceTokenPermissionJSON is dbt's ServiceTokenPermissionResponse. The grants are replaced
+// as a whole, so their times are the token's last change.
+type serviceTokenPermissionJSON struct {
+	ID                            int64    `json:"id"`
+	AccountID                     int64    `json:"account_id"`
+	ServiceTokenID                int64    `json:"service_token_id"`
+	ProjectID                     *int64   `json:"project_id"`
+	AllProjects                   bool     `json:"all_projects"`
+	PermissionSet                 string   `json:"permission_set"`
+	State                         int      `json:"state"`
+	WritableEnvironmentCategories []string `json:"writable_environment_categories"`
+	CreatedAt                     *string  `json:"created_at"`
+	UpdatedAt                     *string  `json:"updated_at"`
+}
+
+func toServiceTokenJSON(t *tokend.Token, raw string) serviceTokenJSON {
+	out := serviceTokenJSON{
+		ID: t.ID, AccountID: t.AccountID, UID: t.UID, Name: t.Name, State: int(t.State),
+		LastUsed: jsonTime(t.LastUsedAt), LegacyFormat: t.LegacyFormat, RotateRecommended: t.LegacyFormat,
+		PermissionGrants:         make([]permissionGrantJSON, len(t.Permissions)),
+		ServiceTokenPermissions:  make([]serviceTokenPermissionJSON, len(t.Permissions)),
+		SemanticLayerCredentials: []any{},
+		CreatedAt:                jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
+	}
+	if t.LastUsedIP != "" {
+		ip := t.LastUsedIP
+		out.LastUsedIP = &ip
+	}
+	if raw != "" {
+		out.TokenString = &raw
+	}
+	for i, p := range t.Permissions {
+		pg := permissionGrantJSON{PermissionSet: string(p.Set), WritableEnvironmentCategories: nonNil(p.WritableEnvironmentCategories)}
+		if !p.AllProjects {
+			pid := p.ProjectID
+			pg.ProjectID = &pid
+		}
+		out.PermissionGrants[i] = pg
+		out.ServiceTokenPermissions[i] = toServiceTokenPermissionJSON(t, p)
+	}
+	return out
+}
+
+func toServiceTokenPermissionJSON(t *tokend.Token, p tokend.TokenPermission) serviceTokenPermissionJSON {
+	out := serviceTokenPermissionJSON{
+		ID: p.ID, AccountID: t.AccountID, ServiceTokenID: t.ID, AllProjects: p.AllProjects,
+		PermissionSet: string(p.Set), State: int(tokend.StateActive),
+		WritableEnvironmentCategories: nonNil(p.WritableEnvironmentCategories),
+		CreatedAt:                     jsonTime(t.UpdatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
+	}
+	if !p.AllProjects {
+		pid := p.ProjectID
+		out.ProjectID = &pid
+	}
+	return out
+}
+
+type serviceTokenRequest struct {
+	Name             *string     `json:"name"`
+	State            *int        `json:"state"`
+	PermissionGrants []grantJSON `json:"permission_grants"`
+	// Older clients send the grants under this name.
+	ServiceTokenPermissions []grantJSON `json:"service_token_permissions"`
+}
+
+func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	state, err := parseState(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	ts, total, err := s.svc.ListServiceTokens(r.Context(), p, accountID, state, page)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]serviceTokenJSON, len(ts))
+	for i, t := range ts {
+		out[i] = toServiceTokenJSON(t, "")
+	}
+	filters := pageFilters(page)
+	if state != 0 {
+		filters["state"] = int(state)
+	}
+	writeList(w, out, len(out), total, filters, "id")
+}
+
+func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req serviceTokenRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.Name == nil {
+		writeError(w, r, s.log, tokend.Invalidf("name", "Field \"name\" is required."))
+		return
+	}
+	grants := req.PermissionGrants
+	if grants == nil {
+		grants = req.ServiceTokenPermissions
+	}
+	t, raw, err := s.svc.CreateServiceToken(r.Context(), p, accountID, tokend.ServiceTokenInput{Name: *req.Name, Grants: toGrants(grants)})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toServiceTokenJSON(t, raw), nil)
+}
+
+func (s *Server) serviceTokenPath(r *http.Request, idParam string) (accountID, id int64, err error) {
+	if accountID, err = pathID(r, "account_id"); err != nil {
+		return 0, 0, err
+	}
+	id, err = pathID(r, idParam)
+	return accountID, id, err
+}
+
+func (s *Server) getServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	t, err := s.svc.ServiceToken(r.Context(), p, accountID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toServiceTokenJSON(t, ""))
+}
+
+// updateServiceToken answers PUT and POST on a token: a new name, or state 2 to delete.
+func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req serviceTokenRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	u := tokend.ServiceTokenUpdate{Name: req.Name}
+	if req.State != nil {
+		st := tokend.State(*req.State)
+		u.State = &st
+	}
+	t, err := s.svc.UpdateServiceToken(r.Context(), p, accountID, id, u)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toServiceTokenJSON(t, ""))
+}
+
+func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.svc.DeleteServiceToken(r.Context(), p, accountID, id); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// writePermissions answers a token's grants as a list, paged by limit and offset.
+func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tokend.Token) {
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	all := t.Permissions
+	start := min(page.Offset, len(all))
+	end := min(start+page.Limit, len(all))
+	out := make([]serviceTokenPermissionJSON, 0, end-start)
+	for _, p := range all[start:end] {
+		out = append(out, toServiceTokenPermissionJSON(t, p))
+	}
+	writeList(w, out, len(out), len(all), pageFilters(page), "id")
+}
+
+func (s *Server) getServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "service_token_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	t, err := s.svc.ServiceTokenPermissions(r.Context(), p, accountID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	s.writePermissions(w, r, t)
+}
+
+// setServiceTokenPermissions takes a bare JSON array of grants that replaces the whole set.
+func (s *Server) setServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "service_token_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req []grantJSON
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req == nil {
+		writeError(w, r, s.log, tokend.Invalidf("body", "The body must be a JSON array of permissions."))
+		return
+	}
+	t, err := s.svc.SetServiceTokenPermissions(r.Context(), p, accountID, id, toGrants(req))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	// The answer is the whole new set, whatever its size: it confirms what was written.
+	out := make([]serviceTokenPermissionJSON, len(t.Permissions))
+	for i, g := range t.Permissions {
+		out[i] = toServiceTokenPermissionJSON(t, g)
+	}
+	writeList(w, out, len(out), len(out), map[string]any{"limit": len(out), "offset": 0}, "id")
+}

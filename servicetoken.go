@@ -1,0 +1,381 @@
+package tokend
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"tokend/perm"
+	"tokend/secret"
+)
+
+// ServiceTokenInput describes a new service token.
+type ServiceTokenInput struct {
+	Name   string
+	Grants []perm.Grant
+}
+
+// ServiceTokenUpdate carries what an update may change; nil leaves a field alone.
+type ServiceTokenUpdate struct {
+	Name  *string
+	State *State
+}
+
+// authorizeServiceTokens checks the seeds' rule for managing service tokens: for writes, a
+// Developer (or Analyst) licensed user with account-admin rights, or a service token holding
+// them; for reads, read access to service tokens (Security Admin has it).
+func authorizeServiceTokens(p *Principal, accountID int64, a perm.Access) error {
+	if err := authorize(p, accountID, perm.ServiceTokens, a, 0); err != nil {
+		return err
+	}
+	if a == perm.Write && p.Kind == KindPAT && !p.License.CanCreatePAT() {
+		return Errorf(EForbidden, "Managing service tokens needs a Developer license; this user has a %s license.", p.License)
+	}
+	return nil
+}
+
+// checkPlan refuses grants the account's plan does not allow on service tokens.
+func checkPlan(plan perm.Plan, grants []perm.Grant) error {
+	for i, g := range grants {
+		if !plan.AllowsServiceTokenSet(g.Set) {
+			var allowed []string
+			for _, s := range perm.Sets() {
+				if plan.AllowsServiceTokenSet(s) {
+					allowed = append(allowed, string(s))
+				}
+			}
+			return Invalidf(fmt.Sprintf("[%d].permission_set", i),
+				"Permission set %q (%s) is not available to service tokens on the %s plan; it allows: %s.",
+				g.Set, plan.SetLabel(g.Set), plan.Family(), strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+// normalizeServiceGrants collapses duplicates and gives sets that take environment write access
+// "all" categories when none are named (absent means all).
+func normalizeServiceGrants(grants []perm.Grant) []perm.Grant {
+	out := make([]perm.Grant, 0, len(grants))
+	for _, g := range grants {
+		if g.Set.SupportsEnvironmentCategories() && len(g.WritableEnvironmentCategories) == 0 {
+			g.WritableEnvironmentCategories = []string{"all"}
+		}
+		if !slices.ContainsFunc(out, func(o perm.Grant) bool { return sameGrant(o, g) }) {
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+func sameGrant(a, b perm.Grant) bool {
+	return a.Set == b.Set && a.AllProjects == b.AllProjects && a.ProjectID == b.ProjectID &&
+		slices.Equal(a.WritableEnvironmentCategories, b.WritableEnvironmentCategories)
+}
+
+// ListServiceTokens lists the account's service tokens.
+func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID int64, state State, page Page) ([]*Token, int, error) {
+	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
+		return nil, 0, err
+	}
+	ts, total, err := s.store.ListTokens(ctx, TokenFilter{Kind: KindService, AccountID: accountID, State: state, Page: page.Normalize()})
+	if err != nil {
+		return nil, 0, err
+	}
+	s.overlayUsage(ts)
+	return ts, total, nil
+}
+
+// ServiceToken returns one service token, deleted ones included (with state 2).
+func (s *Service) ServiceToken(ctx context.Context, p *Principal, accountID, id int64) (*Token, error) {
+	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
+		return nil, err
+	}
+	t, err := s.serviceToken(ctx, s.store, accountID, id)
+	if err != nil {
+		return nil, err
+	}
+	s.overlayUsage([]*Token{t})
+	return t, nil
+}
+
+func (s *Service) serviceToken(ctx context.Context, st Store, accountID, id int64) (*Token, error) {
+	t, err := st.Token(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Kind != KindService || t.AccountID != accountID {
+		return nil, Errorf(ENotFound, "Service token %d not found.", id)
+	}
+	return t, nil
+}
+
+// CreateServiceToken creates a service token owned by the account and returns its string
+// this once. It outlives whoever created it.
+func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountID int64, in ServiceTokenInput) (*Token, string, error) {
+	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
+		return nil, "", err
+	}
+	name := strings.TrimSpace(in.Name)
+	if name == "" || len(name) > 255 {
+		return nil, "", Invalidf("name", "The service token name must be 1 to 255 characters.")
+	}
+	var (
+		t   *Token
+		raw string
+	)
+	err := s.store.Tx(ctx, func(st Store) error {
+		acct, err := st.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		grants := normalizeServiceGrants(in.Grants)
+		if err := checkPlan(acct.Plan, grants); err != nil {
+			return prefixField(err, "permission_grants")
+		}
+		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
+			return prefixField(err, "permission_grants")
+		}
+		now := s.now()
+		t = &Token{Kind: KindService, AccountID: accountID, CreatedBy: p.UserID, Name: name,
+			State: StateActive, CreatedAt: now, UpdatedAt: now}
+		if raw, err = s.issue(ctx, st, t); err != nil {
+			return err
+		}
+		if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "token.create", "service", t.ID)
+		e.Detail = map[string]string{"uid": t.UID, "name": name, "permissions": grantSummary(grants)}
+		if err := s.auditTx(ctx, st, e); err != nil {
+			return err
+		}
+		t, err = st.Token(ctx, t.ID)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, raw, nil
+}
+
+// UpdateServiceToken renames a service token; state 2 deletes it.
+func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountID, id int64, u ServiceTokenUpdate) (*Token, error) {
+	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
+		return nil, err
+	}
+	if u.State != nil && !u.State.Valid() {
+		return nil, Invalidf("state", "\"state\" must be 1 (active) or 2 (deleted).")
+	}
+	var t *Token
+	err := s.store.Tx(ctx, func(st Store) error {
+		var err error
+		if t, err = s.serviceToken(ctx, st, accountID, id); err != nil {
+			return err
+		}
+		changed := map[string]string{"uid": t.UID}
+		if u.Name != nil {
+			name := strings.TrimSpace(*u.Name)
+			if name == "" || len(name) > 255 {
+				return Invalidf("name", "The service token name must be 1 to 255 characters.")
+			}
+			if name != t.Name {
+				changed["name"] = name
+			}
+			t.Name = name
+		}
+		action := "token.update"
+		if u.State != nil && *u.State != t.State {
+			if t.State == StateDeleted {
+				return Invalidf("state", "A deleted service token cannot be restored; create a new one.")
+			}
+			t.State = *u.State
+			action = "token.delete"
+		}
+		t.UpdatedAt = s.now()
+		if err := st.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, action, "service", t.ID)
+		e.Detail = changed
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{TokenID: t.ID})
+	return t, nil
+}
+
+// DeleteServiceToken revokes a service token at once.
+func (s *Service) DeleteServiceToken(ctx context.Context, p *Principal, accountID, id int64) error {
+	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
+		return err
+	}
+	return s.revoke(ctx, p, accountID, func(st Store) (*Token, error) {
+		return s.serviceToken(ctx, st, accountID, id)
+	})
+}
+
+// ServiceTokenPermissions returns a service token's grants.
+func (s *Service) ServiceTokenPermissions(ctx context.Context, p *Principal, accountID, id int64) (*Token, error) {
+	return s.ServiceToken(ctx, p, accountID, id)
+}
+
+// SetServiceTokenPermissions replaces a service token's grants with grants; the token's very
+// next request sees the new set.
+func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, accountID, id int64, grants []perm.Grant) (*Token, error) {
+	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
+		return nil, err
+	}
+	var t *Token
+	err := s.store.Tx(ctx, func(st Store) error {
+		var err error
+		if t, err = s.serviceToken(ctx, st, accountID, id); err != nil {
+			return err
+		}
+		if t.State != StateActive {
+			return Invalidf("id", "Service token %d is deleted.", id)
+		}
+		acct, err := st.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		grants = normalizeServiceGrants(grants)
+		if err := checkPlan(acct.Plan, grants); err != nil {
+			return err
+		}
+		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
+			return err
+		}
+		if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
+			return err
+		}
+		t.UpdatedAt = s.now()
+		if err := st.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "token.permissions.set", "service", t.ID)
+		e.Detail = map[string]string{"uid": t.UID, "permissions": grantSummary(grants)}
+		if err := s.auditTx(ctx, st, e); err != nil {
+			return err
+		}
+		t, err = st.Token(ctx, t.ID)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{TokenID: t.ID})
+	return t, nil
+}
+
+// grantSummary renders grants for an audit event: "job_admin@all, developer@7".
+func grantSummary(grants []perm.Grant) string {
+	parts := make([]string, len(grants))
+	for i, g := range grants {
+		scope := "all"
+		if !g.AllProjects {
+			scope = fmt.Sprint(g.ProjectID)
+		}
+		parts[i] = string(g.Set) + "@" + scope
+	}
+	s := strings.Join(parts, ", ")
+	if len(s) > 2000 {
+		s = s[:2000] + "…"
+	}
+	return s
+}
+
+// prefixField puts a request-body prefix on an EInvalid error's field.
+func prefixField(err error, prefix string) error {
+	if e, ok := err.(*Error); ok && e.Code == EInvalid && e.Field != "" {
+		cp := *e
+		cp.Field = prefix + cp.Field
+		return &cp
+	}
+	return err
+}
+
+// ImportedToken is a service token from an older system, kept in its old format: the string
+// is unknown to tokend, only its uid and salted slow hash are.
+type ImportedToken struct {
+	AccountID int64
+	UID       string
+	SlowHash  string // "pbkdf2_sha256$<iterations>$<salt>$<base64 key>"
+	Name      string
+	CreatedAt time.Time
+	Grants    []perm.Grant
+}
+
+// ImportServiceTokens stores old-format service tokens; they keep working through the slow
+// hash until their first use upgrades them. It is an operator's command: there is no
+// principal, and the whole batch is refused if one token is wrong.
+func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) ([]*Token, error) {
+	var out []*Token
+	err := s.store.Tx(ctx, func(st Store) error {
+		for i, it := range in {
+			field := fmt.Sprintf("tokens[%d]", i)
+			if _, err := secret.Parse("dbtc_" + it.UID + "_" + strings.Repeat("0", 16)); err != nil {
+				return Invalidf(field+".uid", "Token %d: uid %q must be 4 to 40 letters and digits.", i, it.UID)
+			}
+			if err := secret.CheckSlowHash(it.SlowHash); err != nil {
+				return Invalidf(field+".hash", "Token %d: the hash must be a pbkdf2_sha256 hash in Django's format.", i)
+			}
+			name := strings.TrimSpace(it.Name)
+			if name == "" || len(name) > 255 {
+				return Invalidf(field+".name", "Token %d: the name must be 1 to 255 characters.", i)
+			}
+			acct, err := st.Account(ctx, it.AccountID)
+			if isNotFound(err) {
+				return Invalidf(field+".account_id", "Token %d: account %d does not exist.", i, it.AccountID)
+			}
+			if err != nil {
+				return err
+			}
+			grants := normalizeServiceGrants(it.Grants)
+			for j, g := range grants {
+				if err := g.Validate(); err != nil {
+					return Invalidf(fmt.Sprintf("%s.permissions[%d]", field, j), "Token %d: %v.", i, err)
+				}
+				if g.ProjectID != 0 {
+					if _, err := st.Project(ctx, it.AccountID, g.ProjectID); err != nil {
+						return Invalidf(fmt.Sprintf("%s.permissions[%d].project_id", field, j),
+							"Token %d: project %d does not exist in account %d.", i, g.ProjectID, it.AccountID)
+					}
+				}
+			}
+			if err := checkPlan(acct.Plan, grants); err != nil {
+				return prefixField(err, field+".permissions")
+			}
+			now := s.now()
+			created := it.CreatedAt
+			if created.IsZero() {
+				created = now
+			}
+			t := &Token{Kind: KindService, AccountID: it.AccountID, UID: it.UID, Name: name, SlowHash: it.SlowHash,
+				LegacyFormat: true, State: StateActive, CreatedAt: created, UpdatedAt: now}
+			if err := st.CreateToken(ctx, t); err != nil {
+				if ErrorCode(err) == EConflict {
+					return Invalidf(field+".uid", "Token %d: uid %q is already taken.", i, it.UID)
+				}
+				return err
+			}
+			if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
+				return err
+			}
+			e := event(ctx, nil, it.AccountID, "token.import", "service", t.ID)
+			e.Detail = map[string]string{"uid": t.UID, "name": name, "permissions": grantSummary(grants)}
+			if err := s.auditTx(ctx, st, e); err != nil {
+				return err
+			}
+			out = append(out, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
