@@ -1,0 +1,354 @@
+package httpapi_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tokend"
+	"tokend/httpapi"
+	"tokend/perm"
+)
+
+// The authorization matrix: every route × every kind of principal → allowed or denied,
+// derived from the permission table, so that a handler wired to the wrong capability, a
+// missing account-boundary check or an object-level check that runs after the lookup (OWASP
+// API1 BOLA, API5 BFLA) fails here. A route with no rule fails the test.
+
+// mPrincipal is one caller of the matrix.
+type mPrincipal struct {
+	name    string
+	token   string
+	kind    tokend.TokenKind // "" for no token
+	license perm.License     // PATs
+	perms   perm.Evaluated
+	userID  int64
+	other   bool // a token of another account
+}
+
+func (p *mPrincipal) can(r perm.Resource, a perm.Access, projectID int64) bool {
+	return p.perms.Allows(r, a, projectID)
+}
+
+// fixtures are the objects of account A that paths point at.
+type fixtures struct {
+	account, project, deletable, group, victim, victimMembership, victimPAT, serviceToken, spareToken int64
+}
+
+// rule says who may call a route. userContext routes are tried twice: on a victim's objects
+// (nobody in the matrix may) and on the caller's own (only a PAT may).
+type rule struct {
+	public      bool
+	userContext bool
+	allow       func(p *mPrincipal, f fixtures) bool
+	ids         func(f fixtures) map[string]int64
+	body        func(n int64) string
+}
+
+func capRule(r perm.Resource, a perm.Access) func(*mPrincipal, fixtures) bool {
+	return func(p *mPrincipal, _ fixtures) bool { return p.can(r, a, 0) }
+}
+
+// serviceTokenWrite is the seeds' rule: account-admin rights, and a Developer (or Analyst)
+// license for a person.
+func serviceTokenWrite(p *mPrincipal, _ fixtures) bool {
+	return p.can(perm.ServiceTokens, perm.Write, 0) && (p.kind == tokend.KindService || p.license.CanCreatePAT())
+}
+
+func matrixRules() map[string]rule {
+	any := func(*mPrincipal, fixtures) bool { return true }
+	acct := func(f fixtures) map[string]int64 { return map[string]int64{"account_id": f.account} }
+	with := func(name string, pick func(f fixtures) int64) func(f fixtures) map[string]int64 {
+		return func(f fixtures) map[string]int64 { return map[string]int64{"account_id": f.account, name: pick(f)} }
+	}
+	victimUser := func(f fixtures) map[string]int64 {
+		return map[string]int64{"account_id": f.account, "user_id": f.victim, "id": f.victimPAT}
+	}
+	project := func(f fixtures) int64 { return f.project }
+	return map[string]rule{
+		"GET /api/v2/accounts/":              {allow: any},
+		"GET /api/v3/accounts/":              {allow: any},
+		"GET /api/v2/whoami/":                {allow: any},
+		"GET /api/v3/whoami/":                {allow: any},
+		"GET /api/v2/accounts/{account_id}/": {allow: any, ids: acct},
+		"GET /api/v3/accounts/{account_id}/": {allow: any, ids: acct},
+		"POST /api/v2/accounts/{account_id}/": {allow: capRule(perm.AccountSettings, perm.Write), ids: acct,
+			body: func(int64) string { return `{"name": "Matrix"}` }},
+
+		"GET /api/v3/accounts/{account_id}/users/": {allow: capRule(perm.Users, perm.Read), ids: acct},
+		"GET /api/v2/accounts/{account_id}/users/": {allow: capRule(perm.Users, perm.Read), ids: acct},
+		"POST /api/v3/accounts/{account_id}/users/": {
+			allow: func(p *mPrincipal, _ fixtures) bool {
+				return p.can(perm.Users, perm.Write, 0) && p.can(perm.Licenses, perm.Write, 0)
+			},
+			ids: acct, body: func(n int64) string {
+				return fmt.Sprintf(`{"email": "m%d@example.com", "license_type": "developer"}`, n)
+			}},
+		"GET /api/v3/accounts/{account_id}/users/{id}/": {allow: capRule(perm.Users, perm.Read),
+			ids: with("id", func(f fixtures) int64 { return f.victim })},
+		"GET /api/v2/accounts/{account_id}/users/{id}/": {allow: capRule(perm.Users, perm.Read),
+			ids: with("id", func(f fixtures) int64 { return f.victim })},
+		"POST /api/v2/accounts/{account_id}/permissions/{id}/": {allow: capRule(perm.Licenses, perm.Write),
+			ids:  with("id", func(f fixtures) int64 { return f.victimMembership }),
+			body: func(int64) string { return `{"license_type": "developer"}` }},
+
+		"GET /api/v3/accounts/{account_id}/groups/": {allow: capRule(perm.Groups, perm.Read), ids: acct},
+		"POST /api/v3/accounts/{account_id}/groups/": {allow: capRule(perm.Groups, perm.Write), ids: acct,
+			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d", "assign_by_default": false}`, n) }},
+		"GET /api/v3/accounts/{account_id}/groups/{id}/": {allow: capRule(perm.Groups, perm.Read),
+			ids: with("id", func(f fixtures) int64 { return f.group })},
+		"POST /api/v3/accounts/{account_id}/groups/{id}/": {allow: capRule(perm.Groups, perm.Write),
+			ids: with("id", func(f fixtures) int64 { return f.group }), body: func(int64) string { return `{"name": "Nobody"}` }},
+		"POST /api/v3/accounts/{account_id}/group-permissions/{group_id}/": {allow: capRule(perm.Groups, perm.Write),
+			ids: with("group_id", func(f fixtures) int64 { return f.group }), body: func(int64) string { return `[]` }},
+		"POST /api/v3/accounts/{account_id}/assign-groups/": {allow: capRule(perm.Groups, perm.Write), ids: acct,
+			body: func(int64) string { return `{"user_id": %VICTIM%, "desired_group_ids": []}` }},
+
+		"GET /api/v3/accounts/{account_id}/projects/": {
+			allow: func(p *mPrincipal, _ fixtures) bool { return p.perms.AllowsAnyProject(perm.Projects, perm.Read) }, ids: acct},
+		"POST /api/v3/accounts/{account_id}/projects/": {allow: capRule(perm.Projects, perm.Write), ids: acct,
+			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
+		"GET /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", project),
+			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Projects, perm.Read, f.project) }},
+		"POST /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", project),
+			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Projects, perm.Write, f.project) },
+			body:  func(int64) string { return `{"name": "P"}` }},
+		"DELETE /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", func(f fixtures) int64 { return f.deletable }),
+			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Projects, perm.Write, f.deletable) }},
+
+		"GET /api/v3/accounts/{account_id}/audit-logs/": {allow: capRule(perm.AuditLog, perm.Read), ids: acct},
+
+		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {userContext: true, ids: victimUser},
+		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {userContext: true, ids: victimUser,
+			allow: func(p *mPrincipal, _ fixtures) bool { return p.license.CanCreatePAT() },
+			body:  func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
+		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/":    {userContext: true, ids: victimUser},
+		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/":   {userContext: true, ids: victimUser},
+		"DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/": {userContext: true, ids: victimUser},
+
+		"GET /api/v3/users/{user_id}/credentials/": {userContext: true, ids: victimUser},
+		"POST /api/v3/users/{user_id}/credentials/": {userContext: true, ids: victimUser,
+			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Credentials, perm.Write, f.project) },
+			body: func(int64) string {
+				return `{"account_id": %ACCOUNT%, "project_id": %PROJECT%, "credentials_id": 1, "state": 1}`
+			}},
+		"GET /api/v3/users/{user_id}/credentials/{id}/":    {userContext: true, ids: victimUser},
+		"POST /api/v3/users/{user_id}/credentials/{id}/":   {userContext: true, ids: victimUser, body: func(int64) string { return `{"state": 1}` }},
+		"DELETE /api/v3/users/{user_id}/credentials/{id}/": {userContext: true, ids: victimUser},
+
+		"GET /api/v3/accounts/{account_id}/service-tokens/": {allow: capRule(perm.ServiceTokens, perm.Read), ids: acct},
+		"POST /api/v3/accounts/{account_id}/service-tokens/": {allow: serviceTokenWrite, ids: acct,
+			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
+		"GET /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: capRule(perm.ServiceTokens, perm.Read),
+			ids: with("id", func(f fixtures) int64 { return f.serviceToken })},
+		"PUT /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: serviceTokenWrite,
+			ids: with("id", func(f fixtures) int64 { return f.serviceToken }), body: func(int64) string { return `{"name": "S"}` }},
+		"POST /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: serviceTokenWrite,
+			ids: with("id", func(f fixtures) int64 { return f.serviceToken }), body: func(int64) string { return `{"name": "S"}` }},
+		"DELETE /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: serviceTokenWrite,
+			ids: with("id", func(f fixtures) int64 { return f.spareToken })},
+		"GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/": {allow: capRule(perm.ServiceTokens, perm.Read),
+			ids: with("service_token_id", func(f fixtures) int64 { return f.serviceToken })},
+		"POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/": {allow: serviceTokenWrite,
+			ids: with("service_token_id", func(f fixtures) int64 { return f.serviceToken }), body: func(int64) string { return `[]` }},
+
+		"GET /api/tokend/v1/accounts/{account_id}/tokens/": {allow: capRule(perm.ServiceTokens, perm.Read), ids: acct},
+		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {allow: capRule(perm.ServiceTokens, perm.Write), ids: acct,
+			body: func(int64) string { return `{"token_ids": [%SPARE%]}` }},
+		"POST /api/tokend/v1/revoke/": {public: true},
+	}
+}
+
+var placeholder = regexp.MustCompile(`\{[a-z_]+\}`)
+
+func fill(t testing.TB, path string, ids map[string]int64) string {
+	return placeholder.ReplaceAllStringFunc(path, func(m string) string {
+		v, ok := ids[strings.Trim(m, "{}")]
+		if !ok {
+			t.Fatalf("no value for %s in %s", m, path)
+		}
+		return fmt.Sprint(v)
+	})
+}
+
+func TestAuthorizationMatrix(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner := e.initAccount("Matrix", "owner@example.com")
+	other := e.initAccount("Elsewhere", "other@example.com")
+	acct := owner.Account.ID
+	now := time.Now().UTC().Truncate(time.Microsecond)
+
+	mkProject := func(name string) int64 {
+		p := &tokend.Project{AccountID: acct, Name: name, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+		if err := e.store.CreateProject(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+		return p.ID
+	}
+	f := fixtures{account: acct, project: mkProject("P"), deletable: mkProject("D")}
+	otherProject := mkProject("Q")
+	f.group = groupID(t, e, acct, tokend.GroupEveryone)
+	victim := addUser(t, e, owner.Token, acct, `{"email": "victim@example.com", "license_type": "developer"}`)
+	f.victim = victim.ID
+	m, err := e.store.Membership(ctx, acct, victim.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.victimMembership = m.ID
+	f.victimPAT = tokenID(t, e, uidOf(t, mintPAT(t, e, acct, victim.ID)))
+	f.serviceToken = tokenID(t, e, uidOf(t, mintService(t, e, acct, perm.JobViewer)))
+	f.spareToken = tokenID(t, e, uidOf(t, mintService(t, e, acct, perm.JobViewer)))
+
+	// The callers: every license with account_admin, a Developer with each permission set, a
+	// service token with each set, project-scoped users, another account's owner, and nobody.
+	var callers []*mPrincipal
+	n := 0
+	pat := func(name string, license perm.License, grants ...perm.Grant) {
+		n++
+		u := &tokend.User{Email: fmt.Sprintf("caller%d@example.com", n), State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+		if err := e.store.CreateUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.CreateMembership(ctx, &tokend.Membership{AccountID: acct, UserID: u.ID, License: license,
+			State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		g := &tokend.Group{AccountID: acct, Name: "caller " + name, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+		if err := e.store.CreateGroup(ctx, g); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.store.SetGroupPermissions(ctx, acct, g.ID, grants); err != nil {
+			t.Fatal(err)
+		}
+		setGroups(t, e, acct, u.ID, g.ID)
+		callers = append(callers, &mPrincipal{name: "PAT " + name, token: mintPAT(t, e, acct, u.ID), kind: tokend.KindPAT,
+			license: license, perms: perm.Evaluate(grants).Apply(license), userID: u.ID})
+	}
+	for _, l := range perm.LicenseTypes() {
+		pat(string(l)+" license, account_admin", l, perm.Grant{Set: perm.AccountAdmin, AllProjects: true})
+	}
+	for _, s := range perm.Sets() {
+		pat("developer license, "+string(s), perm.LicenseDeveloper, perm.Grant{Set: s, AllProjects: true})
+		grants := []perm.Grant{{Set: s, AllProjects: true}}
+		callers = append(callers, &mPrincipal{name: "service token " + string(s), token: mintService(t, e, acct, s),
+			kind: tokend.KindService, perms: perm.Evaluate(grants)})
+	}
+	pat("admin on project P only", perm.LicenseDeveloper, perm.Grant{Set: perm.Admin, ProjectID: f.project})
+	pat("admin on project Q only", perm.LicenseDeveloper, perm.Grant{Set: perm.Admin, ProjectID: otherProject})
+	pat("no groups", perm.LicenseDeveloper)
+	callers = append(callers, &mPrincipal{name: "another account's owner", token: other.Token, kind: tokend.KindPAT,
+		license: perm.LicenseDeveloper, other: true, userID: other.User.ID},
+		&mPrincipal{name: "no token"})
+
+	srv := httpapi.New(e.svc, httpapi.Options{})
+	rules := matrixRules()
+	for _, route := range srv.Routes() {
+		if _, ok := rules[route]; !ok {
+			t.Errorf("route %q has no entry in the authorization matrix: add one", route)
+		}
+	}
+	var counter atomic.Int64
+	for _, route := range srv.Routes() {
+		rl, ok := rules[route]
+		if !ok || rl.public {
+			continue
+		}
+		method, pattern, _ := strings.Cut(route, " ")
+		t.Run(route, func(t *testing.T) {
+			for _, c := range callers {
+				for _, self := range []bool{false, true} {
+					if self && (!rl.userContext || c.kind != tokend.KindPAT || c.other) {
+						continue
+					}
+					ids := map[string]int64{}
+					if rl.ids != nil {
+						ids = rl.ids(f)
+					}
+					want := true
+					switch {
+					case c.kind == "":
+						want = false
+					case rl.userContext && !self:
+						want = false // someone else's user context: nobody may
+					case rl.userContext:
+						ids["user_id"], ids["id"] = c.userID, 999999
+						want = c.kind == tokend.KindPAT && (rl.allow == nil || rl.allow(c, f))
+					case c.other && ids["account_id"] != 0:
+						want = false
+					default:
+						want = rl.allow(c, f)
+					}
+					path := fill(t, pattern, ids)
+					body := ""
+					if rl.body != nil {
+						body = rl.body(counter.Add(1))
+						body = strings.NewReplacer("%VICTIM%", fmt.Sprint(f.victim), "%ACCOUNT%", fmt.Sprint(acct),
+							"%PROJECT%", fmt.Sprint(f.project), "%SPARE%", fmt.Sprint(f.spareToken)).Replace(body)
+					}
+					auth := ""
+					if c.token != "" {
+						auth = "Bearer " + c.token
+					}
+					code := e.status(method, path, auth, body)
+					label := c.name
+					if self {
+						label += " (own user)"
+					}
+					switch {
+					case c.kind == "" && code != http.StatusUnauthorized:
+						t.Errorf("%s: got %d, want 401", label, code)
+					case c.kind != "" && !want && code != http.StatusForbidden:
+						t.Errorf("%s: got %d, want 403", label, code)
+					case want && (code == http.StatusForbidden || code == http.StatusUnauthorized || code >= 500):
+						t.Errorf("%s: got %d, want it allowed", label, code)
+					}
+				}
+			}
+		})
+	}
+}
+
+// uidOf is the public id inside a token string.
+func uidOf(t testing.TB, tok string) string {
+	t.Helper()
+	_, rest, ok := strings.Cut(tok, "_")
+	if !ok || len(rest) < 10 {
+		t.Fatalf("not a token")
+	}
+	return rest[:10]
+}
+
+// status sends a request and returns only its status code.
+func (e *env) status(method, path, auth, body string) int {
+	e.t.Helper()
+	var rd *strings.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	var req *http.Request
+	var err error
+	if rd != nil {
+		req, err = http.NewRequest(method, e.srv.URL+path, rd)
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req, err = http.NewRequest(method, e.srv.URL+path, nil)
+	}
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
