@@ -71,6 +71,16 @@ type Store interface {
 	// Subscribe calls fn for each Invalidation published by any node until ctx ends or the
 	// subscription breaks; it returns the reason. A store with one node returns at once with nil.
 	Subscribe(ctx context.Context, fn func(Invalidation)) error
+
+	// User credentials: a user's associations with development credentials. Lookups are scoped
+	// to the user, so that one user's id never reaches another's association.
+	CreateUserCredential(ctx context.Context, c *UserCredential) error
+	UserCredential(ctx context.Context, userID, id int64) (*UserCredential, error)
+	// UpdateUserCredential writes ProjectID, CredentialsID, State and UpdatedAt of c.UserID's
+	// association c.ID; its account, user and creation time never change.
+	UpdateUserCredential(ctx context.Context, c *UserCredential) error
+	// ListUserCredentials lists by id; the total counts every row the filter selects.
+	ListUserCredentials(ctx context.Context, f UserCredentialFilter) ([]*UserCredential, int, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.

@@ -53,6 +53,11 @@ func (s *Server) routes() {
 	s.handle("DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.deletePAT))
 
 	// User credentials: user context only (a PAT of that same user, in the PAT's account).
+	s.handle("GET /api/v3/users/{user_id}/credentials/", s.authed(s.listUserCredentials))
+	s.handle("POST /api/v3/users/{user_id}/credentials/", s.authed(s.createUserCredential))
+	s.handle("GET /api/v3/users/{user_id}/credentials/{id}/", s.authed(s.getUserCredential))
+	s.handle("POST /api/v3/users/{user_id}/credentials/{id}/", s.authed(s.updateUserCredential))
+	s.handle("DELETE /api/v3/users/{user_id}/credentials/{id}/", s.authed(s.deleteUserCredential))
 
 	// Service tokens.
 	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/", s.authed(s.listServiceTokens))

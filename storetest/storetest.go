@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"Pagination", testPagination},
 		{"AccountBoundary", testAccountBoundary},
 		{"Invalidation", testInvalidation},
+		{"UserCredentials", testUserCredentials},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

@@ -1,0 +1,182 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"tokend"
+)
+
+// userCredentialJSON is dbt's UserCredentialsResponse. tokend keeps only the reference to the
+// credentials object, so "credentials" is that reference, not the warehouse settings.
+type userCredentialJSON struct {
+	ID            int64                  `json:"id"`
+	AccountID     int64                  `json:"account_id"`
+	UserID        int64                  `json:"user_id"`
+	ProjectID     int64                  `json:"project_id"`
+	CredentialsID int64                  `json:"credentials_id"`
+	State         int                    `json:"state"`
+	CreatedAt     *string                `json:"created_at"`
+	UpdatedAt     *string                `json:"updated_at"`
+	Credentials   credentialsRefJSON     `json:"credentials"`
+	Project       *credentialProjectJSON `json:"project"`
+}
+
+// credentialsRefJSON is the part of a credentials object tokend knows. Its state is the
+// association's.
+type credentialsRefJSON struct {
+	ID        int64 `json:"id"`
+	AccountID int64 `json:"account_id"`
+	ProjectID int64 `json:"project_id"`
+	State     int   `json:"state"`
+}
+
+// credentialProjectJSON is the association's project; null when the token may not read it.
+type credentialProjectJSON struct {
+	ID        int64  `json:"id"`
+	Name      string `json:"name"`
+	AccountID int64  `json:"account_id"`
+	State     int    `json:"state"`
+}
+
+func toUserCredentialJSON(c *tokend.UserCredential) userCredentialJSON {
+	out := userCredentialJSON{
+		ID: c.ID, AccountID: c.AccountID, UserID: c.UserID, ProjectID: c.ProjectID, CredentialsID: c.CredentialsID,
+		State: int(c.State), CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
+		Credentials: credentialsRefJSON{ID: c.CredentialsID, AccountID: c.AccountID, ProjectID: c.ProjectID, State: int(c.State)},
+	}
+	if pr := c.Project; pr != nil {
+		out.Project = &credentialProjectJSON{ID: pr.ID, Name: pr.Name, AccountID: pr.AccountID, State: int(pr.State)}
+	}
+	return out
+}
+
+// userCredentialRequest is dbt's UserCredentialsRequest. Every field is optional here: an
+// update changes only what it names, and the service says which fields a create needs.
+type userCredentialRequest struct {
+	AccountID     *int64 `json:"account_id"`
+	UserID        *int64 `json:"user_id"`
+	ProjectID     *int64 `json:"project_id"`
+	CredentialsID *int64 `json:"credentials_id"`
+	State         *int   `json:"state"`
+}
+
+func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	userID, err := pathID(r, "user_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	page, err := parsePage(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	state, err := parseListState(r)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	cs, total, err := s.svc.ListUserCredentials(r.Context(), p, userID, tokend.UserCredentialFilter{State: state, Page: page})
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]userCredentialJSON, len(cs))
+	for i, c := range cs {
+		out[i] = toUserCredentialJSON(c)
+	}
+	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+}
+
+func (s *Server) createUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	userID, err := pathID(r, "user_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req userCredentialRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	in := tokend.UserCredentialInput{AccountID: req.AccountID, UserID: req.UserID}
+	if req.ProjectID != nil {
+		in.ProjectID = *req.ProjectID
+	}
+	if req.CredentialsID != nil {
+		in.CredentialsID = *req.CredentialsID
+	}
+	if req.State != nil {
+		st := tokend.State(*req.State)
+		in.State = &st
+	}
+	c, err := s.svc.CreateUserCredential(r.Context(), p, userID, in)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, toUserCredentialJSON(c), nil)
+}
+
+func (s *Server) getUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	userID, id, ok := s.userCredentialPath(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.svc.UserCredential(r.Context(), p, userID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toUserCredentialJSON(c))
+}
+
+// updateUserCredential is POST on an association's path; state 2 deletes it.
+func (s *Server) updateUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	userID, id, ok := s.userCredentialPath(w, r)
+	if !ok {
+		return
+	}
+	var req userCredentialRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	u := tokend.UserCredentialUpdate{AccountID: req.AccountID, UserID: req.UserID, ProjectID: req.ProjectID,
+		CredentialsID: req.CredentialsID}
+	if req.State != nil {
+		st := tokend.State(*req.State)
+		u.State = &st
+	}
+	c, err := s.svc.UpdateUserCredential(r.Context(), p, userID, id, u)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toUserCredentialJSON(c))
+}
+
+func (s *Server) deleteUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	userID, id, ok := s.userCredentialPath(w, r)
+	if !ok {
+		return
+	}
+	if err := s.svc.DeleteUserCredential(r.Context(), p, userID, id); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// userCredentialPath reads the user and association ids of a route; on failure it has answered.
+func (s *Server) userCredentialPath(w http.ResponseWriter, r *http.Request) (userID, id int64, ok bool) {
+	userID, err := pathID(r, "user_id")
+	if err == nil {
+		id, err = pathID(r, "id")
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return 0, 0, false
+	}
+	return userID, id, true
+}
