@@ -47,6 +47,9 @@ type AccountUpdate struct {
 	Name *string
 	// PATMaxLifetime caps the lifetime of new personal access tokens; zero removes the cap.
 	PATMaxLifetime *time.Duration
+	// LegacyKeysUntil opens a migration window for legacy user API keys until that time; the
+	// zero time closes it.
+	LegacyKeysUntil *time.Time
 }
 
 // MaxPATLifetimeCap is the longest cap an account may set (ten years).
@@ -83,6 +86,20 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 				changed["pat_max_lifetime"] = d.String()
 			}
 			a.PATMaxLifetime = d
+		}
+		if u.LegacyKeysUntil != nil {
+			until := u.LegacyKeysUntil.UTC()
+			now := s.now()
+			if !until.IsZero() && (!until.After(now) || until.After(now.Add(MaxLegacyWindow))) {
+				return Invalidf("legacy_keys_until", "A migration window for legacy API keys must end in the future and within %d days, or be null to close it.", int(MaxLegacyWindow.Hours()/24))
+			}
+			if !until.Equal(a.LegacyKeysUntil) {
+				changed["legacy_keys_until"] = until.Format(time.RFC3339)
+				if until.IsZero() {
+					changed["legacy_keys_until"] = "closed"
+				}
+			}
+			a.LegacyKeysUntil = until
 		}
 		a.UpdatedAt = s.now()
 		if err := st.UpdateAccount(ctx, a); err != nil {

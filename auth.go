@@ -3,6 +3,7 @@ package tokend
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"tokend/perm"
 	"tokend/secret"
@@ -33,19 +34,26 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 			return nil, ErrInvalidToken
 		}
 		s.usage.record(p.TokenID, now, ip)
+		if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
+			return nil, ErrLegacyKeyRetired
+		}
 		return p, nil
 	}
 
 	gen := s.cache.generation()
 	t, err := s.lookup(ctx, raw, hash[:], parsed)
 	if err != nil {
+		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
+			// Whatever the key, the answer to a legacy key is how to move off it.
+			return nil, ErrLegacyKeyRetired
+		}
 		return nil, err
-	}
-	if t.Kind == KindLegacyKey {
-		return nil, ErrLegacyKeyRetired
 	}
 	if t.Kind != kindOf(parsed.Kind) {
 		return nil, ErrInvalidToken
+	}
+	if t.Kind == KindLegacyKey {
+		return s.authenticateLegacy(ctx, t, &hash, gen, now, ip)
 	}
 	if t.State != StateActive || t.Expired(now) {
 		// A real token that no longer works: worth a line in the account's audit log.
@@ -65,6 +73,24 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	}
 	s.cache.put(&hash, p, gen, now)
 	s.usage.record(p.TokenID, now, ip)
+	return p, nil
+}
+
+// authenticateLegacy builds and caches a verified legacy key's principal (so that the slow
+// hash is paid once, not per request); outside every migration window it is refused.
+func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]byte, gen uint64, now time.Time, ip string) (*Principal, error) {
+	if t.State != StateActive {
+		return nil, ErrLegacyKeyRetired
+	}
+	p, err := s.legacyPrincipal(ctx, t)
+	if err != nil {
+		return nil, err
+	}
+	s.cache.put(hash, p, gen, now)
+	s.usage.record(p.TokenID, now, ip)
+	if !now.Before(p.LegacyWindowEnd()) {
+		return nil, ErrLegacyKeyRetired
+	}
 	return p, nil
 }
 

@@ -21,6 +21,9 @@ type Principal struct {
 	perms     perm.Evaluated
 	// Accounts are the accounts a legacy key may reach (those whose migration window is open).
 	Accounts []int64
+	// legacy holds a legacy key's permissions in each of those accounts; ForAccount narrows
+	// the principal to one of them.
+	legacy map[int64]legacyScope
 }
 
 // Can reports whether the principal holds capability (r, a) in project projectID (zero:

@@ -3,6 +3,7 @@ package tokend
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"io"
 	"log/slog"
 	"sync"
@@ -32,13 +33,14 @@ type Options struct {
 
 // Service holds every business and permission rule of tokend.
 type Service struct {
-	store Store
-	now   func() time.Time
-	rand  io.Reader
-	log   *slog.Logger
-	cache *verifyCache
-	usage *usageRecorder
-	opts  Options
+	store  Store
+	now    func() time.Time
+	rand   io.Reader
+	log    *slog.Logger
+	cache  *verifyCache
+	usage  *usageRecorder
+	legacy *legacyRecorder
+	opts   Options
 
 	dummyOnce sync.Once
 	dummy     string
@@ -71,13 +73,14 @@ func NewService(store Store, opts Options) *Service {
 		opts.PasswordParams = password.Default
 	}
 	return &Service{
-		store: store,
-		now:   opts.Now,
-		rand:  opts.Rand,
-		log:   opts.Logger,
-		cache: newVerifyCache(opts.CacheSize, opts.CacheTTL),
-		usage: newUsageRecorder(),
-		opts:  opts,
+		store:  store,
+		now:    opts.Now,
+		rand:   opts.Rand,
+		log:    opts.Logger,
+		cache:  newVerifyCache(opts.CacheSize, opts.CacheTTL),
+		usage:  newUsageRecorder(),
+		legacy: newLegacyRecorder(),
+		opts:   opts,
 	}
 }
 
@@ -106,9 +109,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// FlushUsage writes the token uses seen since the last flush.
+// FlushUsage writes the token uses and legacy-key uses seen since the last flush.
 func (s *Service) FlushUsage(ctx context.Context) error {
-	return s.usage.flush(ctx, s.store)
+	return errors.Join(s.usage.flush(ctx, s.store), s.legacy.flush(ctx, s.store))
 }
 
 // watchInvalidations keeps a subscription to other nodes' invalidations. While it is broken

@@ -81,6 +81,14 @@ type Store interface {
 	UpdateUserCredential(ctx context.Context, c *UserCredential) error
 	// ListUserCredentials lists by id; the total counts every row the filter selects.
 	ListUserCredentials(ctx context.Context, f UserCredentialFilter) ([]*UserCredential, int, error)
+
+	// Legacy-key uses: where each legacy user API key is still used, folded by place.
+	// RecordLegacyUses adds each use's Count to the row of its place (token, account, method,
+	// route, IP, user agent), creating it when new: FirstSeen keeps the earliest time, LastSeen
+	// and LastStatus follow the latest LastSeen.
+	RecordLegacyUses(ctx context.Context, uses []LegacyUse) error
+	// ListLegacyUses lists places, most recently seen first (then by id).
+	ListLegacyUses(ctx context.Context, f LegacyUseFilter) ([]*LegacyUse, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"time"
 
 	"tokend"
@@ -99,6 +101,8 @@ type accountRequest struct {
 	Name           *string `json:"name"`
 	TokendSettings *struct {
 		PATMaxLifetimeSeconds *int64 `json:"pat_max_lifetime_seconds"`
+		// legacy_keys_until opens (a time) or closes (null) the legacy-key migration window.
+		LegacyKeysUntil optionalTime `json:"legacy_keys_until"`
 	} `json:"tokend_settings"`
 }
 
@@ -114,9 +118,14 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 		return
 	}
 	u := tokend.AccountUpdate{Name: req.Name}
-	if ts := req.TokendSettings; ts != nil && ts.PATMaxLifetimeSeconds != nil {
-		d := time.Duration(*ts.PATMaxLifetimeSeconds) * time.Second
-		u.PATMaxLifetime = &d
+	if ts := req.TokendSettings; ts != nil {
+		if ts.PATMaxLifetimeSeconds != nil {
+			d := time.Duration(*ts.PATMaxLifetimeSeconds) * time.Second
+			u.PATMaxLifetime = &d
+		}
+		if ts.LegacyKeysUntil.set {
+			u.LegacyKeysUntil = &ts.LegacyKeysUntil.t
+		}
 	}
 	a, err := s.svc.UpdateAccount(r.Context(), p, id, u)
 	if err != nil {
@@ -124,4 +133,23 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 		return
 	}
 	writeOK(w, toAccountJSON(a))
+}
+
+// optionalTime tells an absent field (leave alone) from null (clear) and a time (set).
+type optionalTime struct {
+	set bool
+	t   time.Time
+}
+
+func (o *optionalTime) UnmarshalJSON(b []byte) error {
+	o.set = true
+	if string(b) == "null" {
+		o.t = time.Time{}
+		return nil
+	}
+	if err := o.t.UnmarshalJSON(b); err != nil {
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[time.Time](),
+			Field: "tokend_settings.legacy_keys_until"}
+	}
+	return nil
 }

@@ -98,6 +98,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw string
 // serveAs runs h for p with the request's origin in the context, and audits a refusal.
 func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal,
 	h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) {
+	if p.Kind == tokend.KindLegacyKey {
+		s.serveLegacy(w, r, p, h)
+		return
+	}
 	if !p.ExpiresAt.IsZero() {
 		w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
 	}

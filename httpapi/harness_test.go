@@ -79,8 +79,9 @@ func newEnvOn(tb testing.TB, st tokend.Store) *env {
 	e := &env{t: tb, store: st, logs: &syncBuilder{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.svc = tokend.NewService(st, tokend.Options{
-		Logger:         log,
-		PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1},
+		Logger:             log,
+		PasswordParams:     password.Params{Memory: 64, Time: 1, Threads: 1},
+		SlowHashIterations: 1000,
 	})
 	e.srv = httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Logger: log}).Handler())
 	tb.Cleanup(e.srv.Close)

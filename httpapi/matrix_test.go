@@ -161,6 +161,10 @@ func matrixRules() map[string]rule {
 		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {allow: capRule(perm.ServiceTokens, perm.Write), ids: acct,
 			body: func(int64) string { return `{"token_ids": [%SPARE%]}` }},
 		"POST /api/tokend/v1/revoke/": {public: true},
+
+		"GET /api/v2/users/{user_id}/apikey/":                 {userContext: true, ids: victimUser},
+		"POST /api/v2/users/{user_id}/apikey/":                {userContext: true, ids: victimUser},
+		"GET /api/v3/accounts/{account_id}/legacy-key-usage/": {allow: capRule(perm.AuditLog, perm.Read), ids: acct},
 	}
 }
 
@@ -351,4 +355,18 @@ func (e *env) status(method, path, auth, body string) int {
 	}
 	resp.Body.Close()
 	return resp.StatusCode
+}
+
+func TestRouteNeedsCoverEveryRoute(t *testing.T) {
+	e := newEnv(t)
+	needs := httpapi.RouteNeeds()
+	routes := httpapi.New(e.svc, httpapi.Options{}).Routes()
+	for _, r := range routes {
+		if _, ok := needs[r]; !ok {
+			t.Errorf("route %q has no entry in routeNeeds", r)
+		}
+	}
+	if len(needs) != len(routes) {
+		t.Errorf("got %d entries in routeNeeds for %d routes, want one each", len(needs), len(routes))
+	}
 }

@@ -69,7 +69,11 @@ func (s *Server) routes() {
 	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", s.authed(s.getServiceTokenPermissions))
 	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", s.authed(s.setServiceTokenPermissions))
 
-	// Legacy user API keys.
+	// Legacy user API keys: retired; a user manages their own (with a PAT of theirs), an admin
+	// reads where they are still used.
+	s.handle("GET /api/v2/users/{user_id}/apikey/", s.authed(s.getLegacyKey))
+	s.handle("POST /api/v2/users/{user_id}/apikey/", s.authed(s.rotateLegacyKey))
+	s.handle("GET /api/v3/accounts/{account_id}/legacy-key-usage/", s.authed(s.legacyUsage))
 
 	// tokend additions.
 	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/", s.authed(s.tokenInventory))

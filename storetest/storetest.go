@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"AccountBoundary", testAccountBoundary},
 		{"Invalidation", testInvalidation},
 		{"UserCredentials", testUserCredentials},
+		{"LegacyUses", testLegacyUses},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

@@ -26,7 +26,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newInitCmd(), newAccountCmd(), newMigrateCmd(), newVersionCmd())
 	root.AddCommand(newLoginCmd(), newLogoutCmd(), newWhoamiCmd(), newPATCmd())
-	root.AddCommand(newImportTokensCmd())
+	root.AddCommand(newImportTokensCmd(), newLegacyKeysCmd())
 	return root
 }
 

@@ -1,0 +1,445 @@
+package tokend
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"tokend/perm"
+	"tokend/secret"
+)
+
+// Legacy user API keys: one per user, not bound to an account, stored only as a salted slow
+// hash. They are retired: a request with one is refused with a message saying how to move to
+// a personal access token, unless an account admin has opened a migration window for the
+// account, in which case the key works there (with Deprecation and Sunset headers) and every
+// use is recorded so its owner can find every place the key is still used.
+
+// MaxLegacyWindow is the longest migration window an account may open.
+const MaxLegacyWindow = 366 * 24 * time.Hour
+
+// LegacyUse is one place a legacy key is used: a key, an account, a route, a client. Uses are
+// folded in memory and written in batches; Count and the times accumulate.
+type LegacyUse struct {
+	TokenID    int64
+	UserID     int64
+	AccountID  int64 // zero: a route not bound to an account
+	Method     string
+	Route      string // the route pattern, e.g. "GET /api/v2/accounts/{account_id}/"
+	IP         string
+	UserAgent  string
+	Count      int64
+	FirstSeen  time.Time
+	LastSeen   time.Time
+	LastStatus int
+}
+
+// LegacyUseFilter selects recorded uses.
+type LegacyUseFilter struct {
+	AccountID int64 // zero: any
+	UserID    int64 // zero: any
+}
+
+type legacyUseKey struct {
+	tokenID, accountID           int64
+	method, route, ip, userAgent string
+}
+
+// legacyRecorder folds legacy-key uses in memory, like usageRecorder for last-used times.
+type legacyRecorder struct {
+	mu      sync.Mutex
+	pending map[legacyUseKey]*LegacyUse
+}
+
+func newLegacyRecorder() *legacyRecorder {
+	return &legacyRecorder{pending: make(map[legacyUseKey]*LegacyUse)}
+}
+
+const maxUserAgent = 256
+
+func (r *legacyRecorder) record(u LegacyUse) {
+	if len(u.UserAgent) > maxUserAgent {
+		u.UserAgent = u.UserAgent[:maxUserAgent]
+	}
+	k := legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if cur, ok := r.pending[k]; ok {
+		cur.Count++
+		cur.LastSeen, cur.LastStatus = u.LastSeen, u.LastStatus
+		return
+	}
+	u.Count, u.FirstSeen = 1, u.LastSeen
+	r.pending[k] = &u
+}
+
+func (r *legacyRecorder) flush(ctx context.Context, st Store) error {
+	r.mu.Lock()
+	if len(r.pending) == 0 {
+		r.mu.Unlock()
+		return nil
+	}
+	batch := make([]LegacyUse, 0, len(r.pending))
+	for _, u := range r.pending {
+		batch = append(batch, *u)
+	}
+	clear(r.pending)
+	r.mu.Unlock()
+	if err := st.RecordLegacyUses(ctx, batch); err != nil {
+		r.mu.Lock()
+		for _, u := range batch {
+			k := legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
+			if cur, ok := r.pending[k]; ok {
+				cur.Count += u.Count
+				cur.FirstSeen = u.FirstSeen
+			} else {
+				cp := u
+				r.pending[k] = &cp
+			}
+		}
+		r.mu.Unlock()
+		return err
+	}
+	return nil
+}
+
+// RecordLegacyUse notes one request made with a legacy key; it never touches the database.
+func (s *Service) RecordLegacyUse(p *Principal, accountID int64, method, route, ip, userAgent string, status int) {
+	if p == nil || p.Kind != KindLegacyKey {
+		return
+	}
+	s.legacy.record(LegacyUse{TokenID: p.TokenID, UserID: p.UserID, AccountID: accountID, Method: method,
+		Route: route, IP: ip, UserAgent: userAgent, LastSeen: s.now(), LastStatus: status})
+}
+
+// legacyPrincipal builds a legacy key's principal: its user, and the accounts whose migration
+// window is open, each with the user's current permissions there.
+func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, error) {
+	u, err := s.store.User(ctx, t.UserID)
+	if err != nil {
+		if isNotFound(err) {
+			return nil, ErrLegacyKeyRetired
+		}
+		return nil, err
+	}
+	p := &Principal{Kind: KindLegacyKey, TokenID: t.ID, TokenUID: t.UID, UserID: u.ID}
+	if u.State != StateActive {
+		return p, nil
+	}
+	accts, err := s.store.AccountsOfUser(ctx, u.ID)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	for _, a := range accts {
+		if !a.LegacyWindowOpen(now) {
+			continue
+		}
+		m, err := s.store.Membership(ctx, a.ID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		groups, err := s.store.GroupsOfUser(ctx, a.ID, u.ID)
+		if err != nil {
+			return nil, err
+		}
+		var grants []perm.Grant
+		for _, g := range groups {
+			grants = append(grants, g.Grants()...)
+		}
+		if p.legacy == nil {
+			p.legacy = make(map[int64]legacyScope)
+		}
+		p.legacy[a.ID] = legacyScope{plan: a.Plan, license: m.License, perms: perm.Evaluate(grants).Apply(m.License), until: a.LegacyKeysUntil}
+		p.Accounts = append(p.Accounts, a.ID)
+	}
+	return p, nil
+}
+
+// legacyScope is what a legacy key may do in one account with an open window.
+type legacyScope struct {
+	plan    perm.Plan
+	license perm.License
+	perms   perm.Evaluated
+	until   time.Time
+}
+
+// ForAccount narrows a legacy key's principal to one account, as an account-scoped principal
+// with the user's permissions there, and returns the window's end. A closed window is the
+// deprecation refusal. Other principals come back unchanged.
+func (s *Service) ForAccount(p *Principal, accountID int64) (*Principal, time.Time, error) {
+	if p == nil || p.Kind != KindLegacyKey {
+		return p, time.Time{}, nil
+	}
+	sc, ok := p.legacy[accountID]
+	if !ok || !s.now().Before(sc.until) {
+		return nil, time.Time{}, ErrLegacyKeyRetired
+	}
+	cp := *p
+	cp.AccountID, cp.Plan, cp.License, cp.perms = accountID, sc.plan, sc.license, sc.perms
+	cp.Accounts, cp.legacy = []int64{accountID}, nil
+	return &cp, sc.until, nil
+}
+
+// LegacyWindowEnd returns the latest end of the open windows a legacy key reaches, for the
+// Sunset header on routes not bound to one account.
+func (p *Principal) LegacyWindowEnd() time.Time {
+	var end time.Time
+	for _, sc := range p.legacy {
+		if sc.until.After(end) {
+			end = sc.until
+		}
+	}
+	return end
+}
+
+// LegacyKeyInfo describes a user's legacy key without its secret.
+type LegacyKeyInfo struct {
+	Token *Token // nil when the user has none
+}
+
+// checkOwnKey admits the user themselves: a PAT of theirs (in any account) or their legacy key.
+func checkOwnKey(p *Principal, userID int64) error {
+	if p == nil {
+		return ErrInvalidToken
+	}
+	if p.Kind == KindService {
+		return errNeedsUserContext(userID)
+	}
+	if p.UserID != userID {
+		return Errorf(EForbidden, "A user's API key is managed by that user only (%d), not by user %d.", userID, p.UserID)
+	}
+	return nil
+}
+
+// LegacyKey returns the user's legacy key (its uid, when made and last used; never the key).
+func (s *Service) LegacyKey(ctx context.Context, p *Principal, userID int64) (*Token, error) {
+	if err := checkOwnKey(p, userID); err != nil {
+		return nil, err
+	}
+	ts, _, err := s.store.ListTokens(ctx, TokenFilter{Kind: KindLegacyKey, UserID: userID, State: StateActive, Page: Page{Limit: 1}})
+	if err != nil {
+		return nil, err
+	}
+	if len(ts) == 0 {
+		return nil, Errorf(ENotFound, "User %d has no API key.", userID)
+	}
+	s.overlayUsage(ts)
+	return ts[0], nil
+}
+
+// RotateLegacyKey replaces the user's legacy key (creating one if there is none) and returns
+// the new key this once. Rotation keeps the key retired: it works only where a window is open.
+func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID int64) (*Token, string, error) {
+	if err := checkOwnKey(p, userID); err != nil {
+		return nil, "", err
+	}
+	var (
+		t   *Token
+		raw string
+		old []*Token
+	)
+	// A legacy key's uid is only 8 hex characters, so with many users two can meet: draw again.
+	for attempt := 0; ; attempt++ {
+		var err error
+		t, raw, old, err = s.rotateLegacyKey(ctx, p, userID)
+		if err == nil {
+			break
+		}
+		if ErrorCode(err) != EConflict || attempt == 4 {
+			return nil, "", err
+		}
+	}
+	for _, o := range old {
+		s.invalidate(ctx, Invalidation{TokenID: o.ID})
+	}
+	return t, raw, nil
+}
+
+func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int64) (t *Token, raw string, old []*Token, err error) {
+	raw, uid, err := secret.Generate(s.rand, secret.LegacyKey)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	slow, err := secret.SlowHash(s.rand, raw, s.opts.SlowHashIterations)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	err = s.store.Tx(ctx, func(st Store) error {
+		var err error
+		old, _, err = st.ListTokens(ctx, TokenFilter{Kind: KindLegacyKey, UserID: userID, State: StateActive, Page: Page{Limit: MaxLimit}})
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		for _, o := range old {
+			o.State, o.UpdatedAt = StateDeleted, now
+			if err := st.UpdateToken(ctx, o); err != nil {
+				return err
+			}
+		}
+		t = &Token{Kind: KindLegacyKey, UserID: userID, CreatedBy: userID, UID: uid, Name: "API key",
+			SlowHash: slow, State: StateActive, CreatedAt: now, UpdatedAt: now}
+		if err := st.CreateToken(ctx, t); err != nil {
+			return err
+		}
+		e := event(ctx, p, p.AccountID, "legacy_key.rotate", "legacy_key", t.ID)
+		e.Detail = map[string]string{"uid": uid}
+		return s.auditTx(ctx, st, e)
+	})
+	return t, raw, old, err
+}
+
+// LegacyUsageReport is, for one account, every place each user's legacy key is still used,
+// with what to replace it with.
+type LegacyUsageReport struct {
+	AccountID int64
+	Users     []LegacyUserUsage
+}
+
+// LegacyPlace is one recorded place with the replacement for it alone.
+type LegacyPlace struct {
+	LegacyUse
+	Suggestion Suggestion
+}
+
+// LegacyUserUsage is one user's recorded uses in the account, most recent first.
+type LegacyUserUsage struct {
+	UserID int64
+	Email  string
+	Uses   []LegacyPlace
+	// Suggestion is the replacement for the uses that do not need user context: a service
+	// token with the narrowest permission set that covers them (empty when every use needs a
+	// user, or none fits the plan).
+	Suggestion Suggestion
+}
+
+// Suggestion says what replaces a legacy key in one place or for a set of uses.
+type Suggestion struct {
+	Kind          TokenKind // KindPAT where user context is needed, else KindService
+	PermissionSet perm.Set  // for a service token
+	Reason        string
+}
+
+// RouteNeed is what a route requires, for the suggestions: user context, or a capability.
+type RouteNeed struct {
+	UserContext bool
+	Resource    perm.Resource
+	Access      perm.Access
+	Any         bool // any token of the account will do (no capability)
+}
+
+// LegacyUsage reports the account's legacy-key uses. It needs read access to the audit log.
+// needs maps a route pattern to what it requires (the HTTP layer knows its routes).
+func (s *Service) LegacyUsage(ctx context.Context, p *Principal, accountID int64, needs map[string]RouteNeed) (*LegacyUsageReport, error) {
+	if err := authorize(p, accountID, perm.AuditLog, perm.Read, 0); err != nil {
+		return nil, err
+	}
+	return s.LegacyUsageReport(ctx, accountID, needs)
+}
+
+// LegacyUsageReport builds the report for accountID without a principal: the operator's CLI.
+func (s *Service) LegacyUsageReport(ctx context.Context, accountID int64, needs map[string]RouteNeed) (*LegacyUsageReport, error) {
+	if err := s.FlushUsage(ctx); err != nil {
+		s.log.Warn("flush before the legacy report", "err", err)
+	}
+	acct, err := s.store.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	uses, err := s.store.ListLegacyUses(ctx, LegacyUseFilter{AccountID: accountID})
+	if err != nil {
+		return nil, err
+	}
+	byUser := map[int64][]LegacyUse{}
+	var order []int64
+	for _, u := range uses {
+		if _, ok := byUser[u.UserID]; !ok {
+			order = append(order, u.UserID)
+		}
+		byUser[u.UserID] = append(byUser[u.UserID], *u)
+	}
+	rep := &LegacyUsageReport{AccountID: accountID}
+	for _, uid := range order {
+		uses := byUser[uid]
+		sort.SliceStable(uses, func(i, j int) bool { return uses[i].LastSeen.After(uses[j].LastSeen) })
+		uu := LegacyUserUsage{UserID: uid, Suggestion: suggest(acct.Plan, uses, needs)}
+		if u, err := s.store.User(ctx, uid); err == nil {
+			uu.Email = u.Email
+		}
+		for _, u := range uses {
+			uu.Uses = append(uu.Uses, LegacyPlace{LegacyUse: u, Suggestion: suggest(acct.Plan, []LegacyUse{u}, needs)})
+		}
+		rep.Users = append(rep.Users, uu)
+	}
+	return rep, nil
+}
+
+// suggest finds the replacement for a set of uses: a PAT if any needs user context, else the
+// service-token permission set with the fewest capabilities that covers all of them and that
+// the plan allows.
+func suggest(plan perm.Plan, uses []LegacyUse, needs map[string]RouteNeed) Suggestion {
+	var required []RouteNeed
+	for _, u := range uses {
+		n, ok := needs[u.Route]
+		if !ok {
+			continue
+		}
+		if n.UserContext {
+			return Suggestion{Kind: KindPAT, Reason: "it calls " + u.Route + ", which acts as a user: create a personal access token"}
+		}
+		if !n.Any {
+			required = append(required, n)
+		}
+	}
+	best, bestSize := perm.Set(""), 1<<30
+	for _, set := range perm.Sets() {
+		if !plan.AllowsServiceTokenSet(set) {
+			continue
+		}
+		e := perm.Evaluate([]perm.Grant{{Set: set, AllProjects: true}})
+		ok := true
+		for _, n := range required {
+			if !e.Allows(n.Resource, n.Access, 0) {
+				ok = false
+				break
+			}
+		}
+		if size := capCount(set.Caps()); ok && size < bestSize {
+			best, bestSize = set, size
+		}
+	}
+	if best == "" {
+		return Suggestion{Kind: KindService, Reason: "no single permission set the " + plan.Family() + " plan allows covers these calls"}
+	}
+	var names []string
+	for _, n := range required {
+		names = append(names, n.Access.String()+" "+n.Resource.String())
+	}
+	reason := "no call needs a user; it needs " + strings.Join(dedupe(names), ", ")
+	if len(names) == 0 {
+		reason = "no call needs a user or a permission beyond the account itself"
+	}
+	return Suggestion{Kind: KindService, PermissionSet: best, Reason: reason}
+}
+
+func capCount(c perm.Caps) int {
+	n := 0
+	for ; c != 0; c &= c - 1 {
+		n++
+	}
+	return n
+}
+
+func dedupe(s []string) []string {
+	sort.Strings(s)
+	out := s[:0]
+	for i, v := range s {
+		if i == 0 || v != s[i-1] {
+			out = append(out, v)
+		}
+	}
+	return out
+}
