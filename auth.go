@@ -172,33 +172,57 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 	}
 	switch t.Kind {
 	case KindPAT:
-		m, err := s.store.Membership(ctx, t.AccountID, t.UserID)
-		if isNotFound(err) {
-			return nil, ErrInvalidToken
-		}
+		license, perms, err := s.memberPerms(ctx, t.AccountID, t.UserID)
 		if err != nil {
 			return nil, err
 		}
-		if m.State != StateActive {
-			return nil, ErrInvalidToken
-		}
-		groups, err := s.store.GroupsOfUser(ctx, t.AccountID, t.UserID)
-		if err != nil {
-			return nil, err
-		}
-		var grants []perm.Grant
-		for _, g := range groups {
-			grants = append(grants, g.Grants()...)
-		}
-		p.UserID = t.UserID
-		p.License = m.License
-		p.perms = perm.Evaluate(grants).Apply(m.License)
+		p.UserID, p.License, p.perms = t.UserID, license, perms
 	case KindService:
 		p.perms = perm.Evaluate(t.Grants())
 	default:
 		return nil, ErrInvalidToken
 	}
 	return p, nil
+}
+
+// SessionPrincipal is what a signed-in console user may do in one account: exactly what a
+// PAT of theirs would, built from the current rows on every call (the console is not the hot
+// path). A user who is not an active member of the account gets ErrInvalidToken.
+func (s *Service) SessionPrincipal(ctx context.Context, userID, accountID int64) (*Principal, error) {
+	acct, err := s.store.Account(ctx, accountID)
+	if isNotFound(err) || (err == nil && acct.State != StateActive) {
+		return nil, ErrInvalidToken
+	}
+	if err != nil {
+		return nil, err
+	}
+	license, perms, err := s.memberPerms(ctx, accountID, userID)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{Kind: KindSession, AccountID: accountID, UserID: userID, Plan: acct.Plan,
+		License: license, perms: perms}, nil
+}
+
+// memberPerms is what a user may do in an account now: their license over their groups'
+// grants. A user who is not an active member holds nothing (ErrInvalidToken).
+func (s *Service) memberPerms(ctx context.Context, accountID, userID int64) (perm.License, perm.Evaluated, error) {
+	m, err := s.store.Membership(ctx, accountID, userID)
+	if isNotFound(err) || (err == nil && m.State != StateActive) {
+		return "", perm.Evaluated{}, ErrInvalidToken
+	}
+	if err != nil {
+		return "", perm.Evaluated{}, err
+	}
+	groups, err := s.store.GroupsOfUser(ctx, accountID, userID)
+	if err != nil {
+		return "", perm.Evaluated{}, err
+	}
+	var grants []perm.Grant
+	for _, g := range groups {
+		grants = append(grants, g.Grants()...)
+	}
+	return m.License, perm.Evaluate(grants).Apply(m.License), nil
 }
 
 // checkAccount enforces the account boundary: an account-scoped token reaches only its own

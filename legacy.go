@@ -137,22 +137,14 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 		if !a.LegacyWindowOpen(now) {
 			continue
 		}
-		m, err := s.store.Membership(ctx, a.ID, u.ID)
+		license, perms, err := s.memberPerms(ctx, a.ID, u.ID)
 		if err != nil {
 			return nil, err
-		}
-		groups, err := s.store.GroupsOfUser(ctx, a.ID, u.ID)
-		if err != nil {
-			return nil, err
-		}
-		var grants []perm.Grant
-		for _, g := range groups {
-			grants = append(grants, g.Grants()...)
 		}
 		if p.legacy == nil {
 			p.legacy = make(map[int64]legacyScope)
 		}
-		p.legacy[a.ID] = legacyScope{plan: a.Plan, license: m.License, perms: perm.Evaluate(grants).Apply(m.License), until: a.LegacyKeysUntil}
+		p.legacy[a.ID] = legacyScope{plan: a.Plan, license: license, perms: perms, until: a.LegacyKeysUntil}
 		p.Accounts = append(p.Accounts, a.ID)
 	}
 	return p, nil

@@ -43,7 +43,9 @@ func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []
 }
 
 // IsUser reports whether the principal acts as a person (a PAT or legacy key).
-func (p *Principal) IsUser() bool { return p.Kind == KindPAT || p.Kind == KindLegacyKey }
+func (p *Principal) IsUser() bool {
+	return p.Kind == KindPAT || p.Kind == KindLegacyKey || p.Kind == KindSession
+}
 
 type principalKey struct{}
 
