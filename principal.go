@@ -81,3 +81,7 @@ func RequestMetaFrom(ctx context.Context) RequestMeta {
 
 // Covers reports whether p already holds everything g would grant.
 func (p *Principal) Covers(g perm.Grant) bool { return p.perms.Covers(g) }
+
+// InAccount checks the account boundary: an account-scoped principal reaches only its own
+// account.
+func (p *Principal) InAccount(accountID int64) error { return checkAccount(p, accountID) }

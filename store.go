@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"time"
 
 	"tokend/perm"
 )
@@ -89,6 +90,12 @@ type Store interface {
 	RecordLegacyUses(ctx context.Context, uses []LegacyUse) error
 	// ListLegacyUses lists places, most recently seen first (then by id).
 	ListLegacyUses(ctx context.Context, f LegacyUseFilter) ([]*LegacyUse, error)
+
+	// Daily token use: how many requests each token made per UTC day, for activity charts.
+	// AddDailyUses adds each Count to its (token, day) row, creating it when new.
+	AddDailyUses(ctx context.Context, uses []DailyUse) error
+	// DailyUses lists a token's days on or after since, oldest first.
+	DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]DailyUse, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.

@@ -161,6 +161,8 @@ func matrixRules() map[string]rule {
 		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {allow: capRule(perm.ServiceTokens, perm.Write), ids: acct,
 			body: func(int64) string { return `{"token_ids": [%SPARE%]}` }},
 		"POST /api/tokend/v1/revoke/": {public: true},
+		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {allow: capRule(perm.ServiceTokens, perm.Read),
+			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 
 		"GET /api/v2/users/{user_id}/apikey/":                 {userContext: true, ids: victimUser},
 		"POST /api/v2/users/{user_id}/apikey/":                {userContext: true, ids: victimUser},

@@ -37,11 +37,12 @@ var routeNeeds = map[string]tokend.RouteNeed{
 	"POST /api/v3/accounts/{account_id}/projects/{id}/":   {Resource: perm.Projects, Access: perm.Write},
 	"DELETE /api/v3/accounts/{account_id}/projects/{id}/": {Resource: perm.Projects, Access: perm.Write},
 
-	"GET /api/v3/accounts/{account_id}/audit-logs/":            {Resource: perm.AuditLog, Access: perm.Read},
-	"GET /api/v3/accounts/{account_id}/legacy-key-usage/":      {Resource: perm.AuditLog, Access: perm.Read},
-	"GET /api/tokend/v1/accounts/{account_id}/tokens/":         {Resource: perm.ServiceTokens, Access: perm.Read},
-	"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {Resource: perm.ServiceTokens, Access: perm.Write},
-	"POST /api/tokend/v1/revoke/":                              {Any: true},
+	"GET /api/v3/accounts/{account_id}/audit-logs/":                  {Resource: perm.AuditLog, Access: perm.Read},
+	"GET /api/v3/accounts/{account_id}/legacy-key-usage/":            {Resource: perm.AuditLog, Access: perm.Read},
+	"GET /api/tokend/v1/accounts/{account_id}/tokens/":               {Resource: perm.ServiceTokens, Access: perm.Read},
+	"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/":       {Resource: perm.ServiceTokens, Access: perm.Write},
+	"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {Resource: perm.ServiceTokens, Access: perm.Read},
+	"POST /api/tokend/v1/revoke/":                                    {Any: true},
 
 	"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/":         {UserContext: true},
 	"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/":        {UserContext: true},

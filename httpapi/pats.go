@@ -336,3 +336,44 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.
 	}
 	writeList(w, out, len(out), len(out), map[string]any{}, "id")
 }
+
+type activityJSON struct {
+	Day   string `json:"day"`
+	Count int64  `json:"count"`
+}
+
+// tokenActivity is tokend's per-day request count of one token: a user's own, or any token
+// of the account for those who may read API tokens.
+func (s *Server) tokenActivity(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := p.InAccount(accountID); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	days := 30
+	if v := r.URL.Query().Get("days"); v != "" {
+		if days, err = strconv.Atoi(v); err != nil {
+			writeError(w, r, s.log, tokend.Invalidf("days", "\"days\" must be an integer, got %q.", v))
+			return
+		}
+	}
+	uses, err := s.svc.TokenActivity(r.Context(), p, id, days)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]activityJSON, len(uses))
+	for i, u := range uses {
+		out[i] = activityJSON{Day: u.Day.Format(time.DateOnly), Count: u.Count}
+	}
+	writeList(w, out, len(out), len(out), map[string]any{"days": days}, "day")
+}

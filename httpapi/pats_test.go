@@ -414,3 +414,42 @@ func tokenID(t testing.TB, e *env, uid string) int64 {
 	}
 	return tok.ID
 }
+
+func TestTokenActivity(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("A", "owner@example.com")
+		acct := a.Account.ID
+		p := createPAT(t, e, a.Token, acct, a.User.ID, `{"name": "busy"}`)
+		for range 3 {
+			e.do("GET", "/api/v3/whoami/", bearer(*p.TokenString), "")
+		}
+		path := fmt.Sprintf("/api/tokend/v1/accounts/%d/tokens/%d/activity/?days=7", acct, p.ID)
+		check := func(when string) {
+			t.Helper()
+			r := e.do("GET", path, bearer(a.Token), "")
+			var days []struct {
+				Day   string `json:"day"`
+				Count int64  `json:"count"`
+			}
+			r.data(t, &days)
+			if r.Code != http.StatusOK || len(days) != 7 {
+				t.Fatalf("%s: got %d with %d days, want 200 with 7", when, r.Code, len(days))
+			}
+			today := time.Now().UTC().Format(time.DateOnly)
+			if last := days[6]; last.Day != today || last.Count != 3 {
+				t.Errorf("%s: got last day %+v, want %s with 3 requests", when, last, today)
+			}
+			if days[0].Count != 0 {
+				t.Errorf("%s: got %d requests six days ago, want 0", when, days[0].Count)
+			}
+		}
+		check("before the flush")
+		if err := e.svc.FlushUsage(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		check("after the flush")
+		if r := e.do("GET", strings.Replace(path, "days=7", "days=0", 1), bearer(a.Token), ""); r.Code != http.StatusBadRequest {
+			t.Errorf("days=0: got %d, want 400", r.Code)
+		}
+	})
+}

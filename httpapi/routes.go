@@ -78,6 +78,7 @@ func (s *Server) routes() {
 	// tokend additions.
 	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/", s.authed(s.tokenInventory))
 	s.handle("POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", s.authed(s.revokeTokens))
+	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/", s.authed(s.tokenActivity))
 	s.handle("POST /api/tokend/v1/revoke/", http.HandlerFunc(s.revokeLeaked))
 
 	// Anything else under /api answers 404 in the envelope.

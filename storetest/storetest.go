@@ -45,6 +45,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"Invalidation", testInvalidation},
 		{"UserCredentials", testUserCredentials},
 		{"LegacyUses", testLegacyUses},
+		{"DailyUses", testDailyUses},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })
