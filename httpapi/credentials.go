@@ -28,14 +28,21 @@ type credentialsRefJSON struct {
 	AccountID int64 `json:"account_id"`
 	ProjectID int64 `json:"project_id"`
 	State     int   `json:"state"`
+	// The warehouse fields of dbt's credentials objects are not tokend's to know: null.
+	Type          *string `json:"type"`
+	Username      *string `json:"username"`
+	DefaultSchema *string `json:"default_schema"`
+	TargetName    *string `json:"target_name"`
+	Threads       *int    `json:"threads"`
 }
 
 // credentialProjectJSON is the association's project; null when the token may not read it.
 type credentialProjectJSON struct {
-	ID        int64  `json:"id"`
-	Name      string `json:"name"`
-	AccountID int64  `json:"account_id"`
-	State     int    `json:"state"`
+	ID        int64   `json:"id"`
+	Name      string  `json:"name"`
+	AccountID int64   `json:"account_id"`
+	State     int     `json:"state"`
+	Type      *string `json:"type"` // dbt's project type; tokend's projects have none
 }
 
 func toUserCredentialJSON(c *tokend.UserCredential) userCredentialJSON {

@@ -1,0 +1,169 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// loadDBTSpec loads one of dbt Cloud's OpenAPI documents from ../shared. dbt's documents do
+// not mark fields nullable although dbt sends null for unset ones (and so does tokend, rather
+// than invent values), so every schema is made nullable before validating; everything else —
+// required fields, types, enums — is checked as written.
+func loadDBTSpec(t *testing.T, name string) *openapi3.T {
+	t.Helper()
+	path := filepath.Join("..", "..", "shared", "reference", "dbt-openapi", name)
+	if _, err := os.Stat(path); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("dbt's OpenAPI document %s is missing: %v", path, err)
+		}
+		t.Skipf("dbt's OpenAPI document is not beside the checkout (%v)", err)
+	}
+	loader := openapi3.NewLoader()
+	doc, err := loader.LoadFromFile(path)
+	if err != nil {
+		t.Fatalf("load %s: %v", name, err)
+	}
+	seen := map[*openapi3.Schema]bool{}
+	var walk func(*openapi3.SchemaRef)
+	walk = func(ref *openapi3.SchemaRef) {
+		if ref == nil || ref.Value == nil || seen[ref.Value] {
+			return
+		}
+		s := ref.Value
+		seen[s] = true
+		s.Nullable = true
+		for _, p := range s.Properties {
+			walk(p)
+		}
+		walk(s.Items)
+		for _, l := range [][]*openapi3.SchemaRef{s.AllOf, s.AnyOf, s.OneOf} {
+			for _, x := range l {
+				walk(x)
+			}
+		}
+		if s.AdditionalProperties.Schema != nil {
+			walk(s.AdditionalProperties.Schema)
+		}
+	}
+	for _, ref := range doc.Components.Schemas {
+		walk(ref)
+	}
+	return doc
+}
+
+// responseSchema finds the JSON schema dbt documents for a 2xx answer of method on template.
+func responseSchema(doc *openapi3.T, method, template string) *openapi3.Schema {
+	item := doc.Paths.Value(template)
+	if item == nil {
+		return nil
+	}
+	op := item.GetOperation(method)
+	if op == nil || op.Responses == nil {
+		return nil
+	}
+	for code := 200; code < 300; code++ {
+		r := op.Responses.Value(strconv.Itoa(code))
+		if r == nil || r.Value == nil {
+			continue
+		}
+		if mt := r.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
+			return mt.Schema.Value
+		}
+	}
+	return nil
+}
+
+// TestResponsesMatchDBTOpenAPI calls every dbt route tokend serves and validates the answer
+// against the schema in dbt's OpenAPI documents.
+func TestResponsesMatchDBTOpenAPI(t *testing.T) {
+	docs := map[string]*openapi3.T{"v2": loadDBTSpec(t, "openapi-v2.yaml"), "v3": loadDBTSpec(t, "openapi-v3.yaml")}
+	e := newEnv(t)
+	a := e.initAccount("Contract", "contract@example.com")
+	acct, user := a.Account.ID, a.User.ID
+	tok := bearer(a.Token)
+	mk := func(method, path, body string) map[string]any {
+		t.Helper()
+		r := e.do(method, path, tok, body)
+		if r.Code/100 != 2 {
+			t.Fatalf("%s %s: got %d: %s", method, path, r.Code, r.Raw)
+		}
+		var v map[string]any
+		json.Unmarshal(r.Body.Data, &v)
+		return v
+	}
+	id := func(v map[string]any) int64 { return int64(v["id"].(float64)) }
+	project := id(mk("POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), `{"name": "P"}`))
+	group := id(mk("POST", fmt.Sprintf("/api/v3/accounts/%d/groups/", acct), `{"name": "G", "assign_by_default": false}`))
+	pat := id(mk("POST", patsPath(acct, user), `{"name": "contract"}`))
+	st := id(mk("POST", stPath(acct, ""), `{"name": "svc", "permission_grants": [{"permission_set": "job_admin"}]}`))
+	m, err := e.store.Membership(context.Background(), acct, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cred := id(mk("POST", fmt.Sprintf("/api/v3/users/%d/credentials/", user),
+		fmt.Sprintf(`{"account_id": %d, "project_id": %d, "credentials_id": 5, "state": 1}`, acct, project)))
+
+	calls := []struct{ method, template, path, body string }{
+		{"GET", "/api/v2/accounts/", "/api/v2/accounts/", ""},
+		{"GET", "/api/v3/accounts/", "/api/v3/accounts/", ""},
+		{"GET", "/api/v2/accounts/{account_id}/", fmt.Sprintf("/api/v2/accounts/%d/", acct), ""},
+		{"POST", "/api/v2/accounts/{account_id}/", fmt.Sprintf("/api/v2/accounts/%d/", acct), `{"name": "Contract", "state": 1}`},
+		{"GET", "/api/v2/accounts/{account_id}/users/", fmt.Sprintf("/api/v2/accounts/%d/users/", acct), ""},
+		{"POST", "/api/v2/accounts/{account_id}/permissions/{id}/", fmt.Sprintf("/api/v2/accounts/%d/permissions/%d/", acct, m.ID), `{"license_type": "developer"}`},
+		{"GET", "/api/v3/accounts/{account_id}/users/", fmt.Sprintf("/api/v3/accounts/%d/users/", acct), ""},
+		{"GET", "/api/v3/accounts/{account_id}/users/{id}/", fmt.Sprintf("/api/v3/accounts/%d/users/%d/", acct, user), ""},
+		{"GET", "/api/v3/accounts/{account_id}/groups/", fmt.Sprintf("/api/v3/accounts/%d/groups/", acct), ""},
+		{"GET", "/api/v3/accounts/{account_id}/groups/{id}/", fmt.Sprintf("/api/v3/accounts/%d/groups/%d/", acct, group), ""},
+		{"POST", "/api/v3/accounts/{account_id}/groups/{id}/", fmt.Sprintf("/api/v3/accounts/%d/groups/%d/", acct, group), `{"name": "G2"}`},
+		{"POST", "/api/v3/accounts/{account_id}/group-permissions/{group_id}/", fmt.Sprintf("/api/v3/accounts/%d/group-permissions/%d/", acct, group),
+			`[{"permission_set": "developer", "all_projects": true}]`},
+		{"POST", "/api/v3/accounts/{account_id}/assign-groups/", fmt.Sprintf("/api/v3/accounts/%d/assign-groups/", acct),
+			fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d]}`, user, groupID(t, e, acct, "Owner"))},
+		{"GET", "/api/v3/accounts/{account_id}/projects/", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), ""},
+		{"GET", "/api/v3/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, project), ""},
+		{"POST", "/api/v3/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, project), `{"name": "P2"}`},
+		{"GET", "/api/v3/accounts/{account_id}/audit-logs/", fmt.Sprintf("/api/v3/accounts/%d/audit-logs/", acct), ""},
+		{"GET", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", patsPath(acct, user), ""},
+		{"POST", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", patsPath(acct, user), `{"name": "more"}`},
+		{"GET", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", fmt.Sprintf("%s%d/", patsPath(acct, user), pat), ""},
+		{"GET", "/api/v3/users/{user_id}/credentials/", fmt.Sprintf("/api/v3/users/%d/credentials/", user), ""},
+		{"POST", "/api/v3/users/{user_id}/credentials/{id}/", fmt.Sprintf("/api/v3/users/%d/credentials/%d/", user, cred), `{"state": 1}`},
+		{"GET", "/api/v3/accounts/{account_id}/service-tokens/", stPath(acct, ""), ""},
+		{"POST", "/api/v3/accounts/{account_id}/service-tokens/", stPath(acct, ""), `{"name": "another"}`},
+		{"GET", "/api/v3/accounts/{account_id}/service-tokens/{id}/", stPath(acct, fmt.Sprintf("%d/", st)), ""},
+		{"PUT", "/api/v3/accounts/{account_id}/service-tokens/{id}/", stPath(acct, fmt.Sprintf("%d/", st)), `{"name": "renamed"}`},
+		{"GET", "/api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", stPath(acct, fmt.Sprintf("%d/permissions/", st)), ""},
+		// Last: it rotates the caller's own token.
+		{"POST", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", fmt.Sprintf("%s%d/", patsPath(acct, user), pat), ""},
+	}
+	for _, c := range calls {
+		t.Run(c.method+" "+c.template, func(t *testing.T) {
+			doc := docs[strings.Split(c.template, "/")[2]]
+			schema := responseSchema(doc, c.method, c.template)
+			if schema == nil {
+				t.Fatalf("dbt's document has no JSON answer for %s %s", c.method, c.template)
+			}
+			r := e.do(c.method, c.path, tok, c.body)
+			if r.Code/100 != 2 {
+				t.Fatalf("got %d: %s", r.Code, r.Raw)
+			}
+			var body any
+			if err := json.Unmarshal(r.Raw, &body); err != nil {
+				t.Fatal(err)
+			}
+			if err := schema.VisitJSON(body, openapi3.MultiErrors()); err != nil {
+				t.Errorf("the answer does not match dbt's schema:\n%v\nbody: %s", err, r.Raw)
+			}
+		})
+	}
+	_ = http.StatusOK
+}
