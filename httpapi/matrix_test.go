@@ -161,6 +161,10 @@ func matrixRules() map[string]rule {
 		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {allow: capRule(perm.ServiceTokens, perm.Write), ids: acct,
 			body: func(int64) string { return `{"token_ids": [%SPARE%]}` }},
 		"POST /api/tokend/v1/revoke/": {public: true},
+		"POST /api/tokend/v1/introspect/": {allow: func(p *mPrincipal, _ fixtures) bool {
+			return p.other || p.can(perm.ServiceTokens, perm.Read, 0) // the other owner is an admin of their own account
+		}, body: func(int64) string { return "token=nothing" }},
+		"GET /api/tokend/v1/forward-auth/": {allow: any},
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {allow: capRule(perm.ServiceTokens, perm.Read),
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 

@@ -42,6 +42,8 @@ var routeNeeds = map[string]tokend.RouteNeed{
 	"GET /api/tokend/v1/accounts/{account_id}/tokens/":               {Resource: perm.ServiceTokens, Access: perm.Read},
 	"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/":       {Resource: perm.ServiceTokens, Access: perm.Write},
 	"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {Resource: perm.ServiceTokens, Access: perm.Read},
+	"POST /api/tokend/v1/introspect/":                                {Resource: perm.ServiceTokens, Access: perm.Read},
+	"GET /api/tokend/v1/forward-auth/":                               {Any: true},
 	"POST /api/tokend/v1/revoke/":                                    {Any: true},
 
 	"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/":         {UserContext: true},

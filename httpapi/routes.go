@@ -80,6 +80,8 @@ func (s *Server) routes() {
 	s.handle("POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", s.authed(s.revokeTokens))
 	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/", s.authed(s.tokenActivity))
 	s.handle("POST /api/tokend/v1/revoke/", http.HandlerFunc(s.revokeLeaked))
+	s.handle("POST /api/tokend/v1/introspect/", s.authed(s.introspect))
+	s.handle("GET /api/tokend/v1/forward-auth/", s.authed(s.forwardAuth))
 
 	// Anything else under /api answers 404 in the envelope.
 	s.mux.HandleFunc("/api/", s.notFound)
