@@ -17,8 +17,10 @@ type Account struct {
 	// LegacyKeysUntil, when in the future, is the end of the migration window during which
 	// legacy user API keys work for this account.
 	LegacyKeysUntil time.Time
-	CreatedAt       time.Time
-	UpdatedAt       time.Time
+	// IPRestrictionsEnabled switches the account's IP restriction rules on.
+	IPRestrictionsEnabled bool
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // LegacyWindowOpen reports whether legacy user API keys work for the account at now.

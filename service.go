@@ -40,6 +40,7 @@ type Service struct {
 	cache  *verifyCache
 	usage  *usageRecorder
 	legacy *legacyRecorder
+	ip     *ipPolicies
 	opts   Options
 
 	dummyOnce sync.Once
@@ -80,6 +81,7 @@ func NewService(store Store, opts Options) *Service {
 		cache:  newVerifyCache(opts.CacheSize, opts.CacheTTL),
 		usage:  newUsageRecorder(),
 		legacy: newLegacyRecorder(),
+		ip:     &ipPolicies{},
 		opts:   opts,
 	}
 }
@@ -127,12 +129,13 @@ func (s *Service) watchInvalidations(ctx context.Context) {
 				first = false
 				s.cache.setDisabled(false)
 			}
-			s.cache.invalidate(inv)
+			s.drop(inv)
 		})
 		if err == nil || ctx.Err() != nil {
 			return
 		}
 		s.cache.setDisabled(true)
+		s.ip.invalidate(Invalidation{All: true})
 		s.log.Warn("invalidation feed broken; verification cache off until it is back", "err", err)
 		select {
 		case <-ctx.Done():
@@ -143,9 +146,15 @@ func (s *Service) watchInvalidations(ctx context.Context) {
 	}
 }
 
+// drop forgets what inv names in every in-memory cache of this node.
+func (s *Service) drop(inv Invalidation) {
+	s.cache.invalidate(inv)
+	s.ip.invalidate(inv)
+}
+
 // invalidate drops cached principals here and tells the other nodes.
 func (s *Service) invalidate(ctx context.Context, inv Invalidation) {
-	s.cache.invalidate(inv)
+	s.drop(inv)
 	if err := s.store.Publish(ctx, inv); err != nil {
 		// The change is committed; other nodes fall back on the cache TTL. Say so loudly.
 		s.log.Error("publish invalidation", "err", err)

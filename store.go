@@ -96,6 +96,14 @@ type Store interface {
 	AddDailyUses(ctx context.Context, uses []DailyUse) error
 	// DailyUses lists a token's days on or after since, oldest first.
 	DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]DailyUse, error)
+
+	// IP restriction rules of an account (the switch is Account.IPRestrictionsEnabled).
+	CreateIPRule(ctx context.Context, r *IPRule) error
+	// IPRule returns a rule of the account, deleted ones included.
+	IPRule(ctx context.Context, accountID, id int64) (*IPRule, error)
+	UpdateIPRule(ctx context.Context, r *IPRule) error
+	// ListIPRules lists the account's active rules by id.
+	ListIPRules(ctx context.Context, accountID int64) ([]*IPRule, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.

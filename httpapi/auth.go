@@ -92,6 +92,10 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw string
 		writeError(w, r, s.log, err)
 		return nil, false
 	}
+	if err := s.svc.CheckIP(r.Context(), p, ip); err != nil {
+		writeError(w, r, s.log, err)
+		return nil, false
+	}
 	return p, true
 }
 

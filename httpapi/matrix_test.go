@@ -123,6 +123,20 @@ func matrixRules() map[string]rule {
 
 		"GET /api/v3/accounts/{account_id}/audit-logs/": {allow: capRule(perm.AuditLog, perm.Read), ids: acct},
 
+		"GET /api/v3/accounts/{account_id}/ip-restrictions/": {allow: capRule(perm.IPRestrictions, perm.Read), ids: acct},
+		"POST /api/v3/accounts/{account_id}/ip-restrictions/": {allow: capRule(perm.IPRestrictions, perm.Write), ids: acct,
+			body: func(n int64) string {
+				return fmt.Sprintf(`{"name": "m%d", "type": 2, "cidrs": [{"cidr": "192.0.2.%d/32"}]}`, n, n%250)
+			}},
+		"GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {allow: capRule(perm.IPRestrictions, perm.Read),
+			ids: with("id", func(f fixtures) int64 { return 999999 })},
+		"PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {allow: capRule(perm.IPRestrictions, perm.Write),
+			ids: with("id", func(f fixtures) int64 { return 999999 }), body: func(int64) string { return `{"name": "x", "type": 2, "cidrs": [{"cidr": "192.0.2.1"}]}` }},
+		"DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {allow: capRule(perm.IPRestrictions, perm.Write),
+			ids: with("id", func(f fixtures) int64 { return 999999 })},
+		"POST /api/v3/accounts/{account_id}/ip-restrictions-set/": {allow: capRule(perm.IPRestrictions, perm.Write), ids: acct,
+			body: func(int64) string { return `{"enabled": false}` }},
+
 		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {userContext: true, ids: victimUser},
 		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {userContext: true, ids: victimUser,
 			allow: func(p *mPrincipal, _ fixtures) bool { return p.license.CanCreatePAT() },

@@ -37,6 +37,12 @@ var routeNeeds = map[string]tokend.RouteNeed{
 	"POST /api/v3/accounts/{account_id}/projects/{id}/":   {Resource: perm.Projects, Access: perm.Write},
 	"DELETE /api/v3/accounts/{account_id}/projects/{id}/": {Resource: perm.Projects, Access: perm.Write},
 
+	"GET /api/v3/accounts/{account_id}/ip-restrictions/":             {Resource: perm.IPRestrictions, Access: perm.Read},
+	"POST /api/v3/accounts/{account_id}/ip-restrictions/":            {Resource: perm.IPRestrictions, Access: perm.Write},
+	"GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/":        {Resource: perm.IPRestrictions, Access: perm.Read},
+	"PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/":        {Resource: perm.IPRestrictions, Access: perm.Write},
+	"DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/":     {Resource: perm.IPRestrictions, Access: perm.Write},
+	"POST /api/v3/accounts/{account_id}/ip-restrictions-set/":        {Resource: perm.IPRestrictions, Access: perm.Write},
 	"GET /api/v3/accounts/{account_id}/audit-logs/":                  {Resource: perm.AuditLog, Access: perm.Read},
 	"GET /api/v3/accounts/{account_id}/legacy-key-usage/":            {Resource: perm.AuditLog, Access: perm.Read},
 	"GET /api/tokend/v1/accounts/{account_id}/tokens/":               {Resource: perm.ServiceTokens, Access: perm.Read},

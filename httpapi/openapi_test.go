@@ -109,6 +109,8 @@ func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rule := id(mk("POST", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct),
+		fmt.Sprintf(`{"account_id": %d, "name": "office", "type": 1, "rule_set_enabled": false, "cidrs": [{"cidr": "127.0.0.0/8"}]}`, acct)))
 	cred := id(mk("POST", fmt.Sprintf("/api/v3/users/%d/credentials/", user),
 		fmt.Sprintf(`{"account_id": %d, "project_id": %d, "credentials_id": 5, "state": 1}`, acct, project)))
 
@@ -142,6 +144,13 @@ func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 		{"GET", "/api/v3/accounts/{account_id}/service-tokens/{id}/", stPath(acct, fmt.Sprintf("%d/", st)), ""},
 		{"PUT", "/api/v3/accounts/{account_id}/service-tokens/{id}/", stPath(acct, fmt.Sprintf("%d/", st)), `{"name": "renamed"}`},
 		{"GET", "/api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", stPath(acct, fmt.Sprintf("%d/permissions/", st)), ""},
+		{"GET", "/api/v3/accounts/{account_id}/ip-restrictions/", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct), ""},
+		{"POST", "/api/v3/accounts/{account_id}/ip-restrictions/", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct),
+			`{"name": "deny", "type": 2, "rule_set_enabled": false, "cidrs": [{"cidr": "2001:db8::/32"}]}`},
+		{"GET", "/api/v3/accounts/{account_id}/ip-restrictions/{id}", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/%d", acct, rule), ""},
+		{"PUT", "/api/v3/accounts/{account_id}/ip-restrictions/{id}", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/%d", acct, rule),
+			fmt.Sprintf(`{"id": %d, "account_id": %d, "name": "office", "type": 1, "rule_set_enabled": true, "cidrs": [{"cidr": "127.0.0.0/8"}]}`, rule, acct)},
+		{"POST", "/api/v3/accounts/{account_id}/ip-restrictions-set/", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions-set/", acct), `{"enabled": false}`},
 		// Last: it rotates the caller's own token.
 		{"POST", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", fmt.Sprintf("%s%d/", patsPath(acct, user), pat), ""},
 	}
@@ -159,6 +168,11 @@ func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 			var body any
 			if err := json.Unmarshal(r.Raw, &body); err != nil {
 				t.Fatal(err)
+			}
+			if _, enveloped := schema.Properties["status"]; !enveloped {
+				// dbt's document describes a few answers (PUT ip-restrictions/{id}) without the
+				// envelope that dbt sends and its Terraform provider reads: check what is inside.
+				body = body.(map[string]any)["data"]
 			}
 			if err := schema.VisitJSON(body, openapi3.MultiErrors()); err != nil {
 				t.Errorf("the answer does not match dbt's schema:\n%v\nbody: %s", err, r.Raw)

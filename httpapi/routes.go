@@ -41,6 +41,14 @@ func (s *Server) routes() {
 	s.handle("POST /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.updateProject))
 	s.handle("DELETE /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.deleteProject))
 
+	// IP restrictions.
+	s.handle("GET /api/v3/accounts/{account_id}/ip-restrictions/", s.authed(s.listIPRules))
+	s.handle("POST /api/v3/accounts/{account_id}/ip-restrictions/", s.authed(s.saveIPRule))
+	s.handle("GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/", s.authed(s.getIPRule))
+	s.handle("PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/", s.authed(s.saveIPRule))
+	s.handle("DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/", s.authed(s.deleteIPRule))
+	s.handle("POST /api/v3/accounts/{account_id}/ip-restrictions-set/", s.authed(s.setIPRestrictions))
+
 	// Audit log.
 	s.handle("GET /api/v3/accounts/{account_id}/audit-logs/", s.authed(s.auditLogs))
 

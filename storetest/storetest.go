@@ -46,6 +46,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"UserCredentials", testUserCredentials},
 		{"LegacyUses", testLegacyUses},
 		{"DailyUses", testDailyUses},
+		{"IPRules", testIPRules},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

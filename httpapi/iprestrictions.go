@@ -1,0 +1,222 @@
+package httpapi
+
+import (
+	"net/http"
+
+	"tokend"
+)
+
+// ipRuleJSON is dbt's IPRestrictionRuleResponse. An account has one rule set, so the set's id
+// is the account's.
+type ipRuleJSON struct {
+	ID                      int64        `json:"id"`
+	AccountID               int64        `json:"account_id"`
+	Name                    string       `json:"name"`
+	Description             string       `json:"description"`
+	Type                    int          `json:"type"`
+	State                   int          `json:"state"`
+	IPRestrictionRuleSetID  int64        `json:"ip_restriction_rule_set_id"`
+	RuleSetEnabled          bool         `json:"rule_set_enabled"`
+	EnabledForServiceTokens bool         `json:"enabled_for_service_tokens"`
+	CIDRs                   []ipCIDRJSON `json:"cidrs"`
+	CreatedByID             *int64       `json:"created_by_id"`
+	CreatedByServiceTokenID *int64       `json:"created_by_service_token_id"`
+	CreatedAt               *string      `json:"created_at"`
+	UpdatedAt               *string      `json:"updated_at"`
+}
+
+// ipCIDRJSON is dbt's IPRestrictionCidr; an IPv6 prefix goes in cidr_ipv6.
+type ipCIDRJSON struct {
+	IPRestrictionRuleID int64   `json:"ip_restriction_rule_id"`
+	CIDR                string  `json:"cidr"`
+	CIDRIPv6            *string `json:"cidr_ipv6"`
+	Enabled             bool    `json:"enabled"`
+	State               int     `json:"state"`
+}
+
+func toIPRuleJSON(r *tokend.IPRule, enabled bool) ipRuleJSON {
+	out := ipRuleJSON{ID: r.ID, AccountID: r.AccountID, Name: r.Name, Description: r.Description, Type: int(r.Type),
+		State: int(r.State), IPRestrictionRuleSetID: r.AccountID, RuleSetEnabled: enabled, EnabledForServiceTokens: true,
+		CIDRs: make([]ipCIDRJSON, len(r.CIDRs)), CreatedAt: jsonTime(r.CreatedAt), UpdatedAt: jsonTime(r.UpdatedAt)}
+	if r.CreatedBy != 0 {
+		id := r.CreatedBy
+		out.CreatedByID = &id
+	}
+	for i, c := range r.CIDRs {
+		cj := ipCIDRJSON{IPRestrictionRuleID: r.ID, CIDR: c, Enabled: true, State: int(r.State)}
+		if isIPv6(c) {
+			v6 := c
+			cj.CIDR, cj.CIDRIPv6 = "", &v6
+		}
+		out.CIDRs[i] = cj
+	}
+	return out
+}
+
+func isIPv6(cidr string) bool {
+	for i := 0; i < len(cidr); i++ {
+		if cidr[i] == ':' {
+			return true
+		}
+	}
+	return false
+}
+
+type ipRuleRequest struct {
+	Name           string `json:"name"`
+	Description    string `json:"description"`
+	Type           int    `json:"type"`
+	RuleSetEnabled *bool  `json:"rule_set_enabled"`
+	AccountID      *int64 `json:"account_id"`
+	CIDRs          []struct {
+		CIDR     string  `json:"cidr"`
+		CIDRIPv6 *string `json:"cidr_ipv6"`
+		State    *int    `json:"state"`
+	} `json:"cidrs"`
+}
+
+func (req ipRuleRequest) input() tokend.IPRuleInput {
+	in := tokend.IPRuleInput{Name: req.Name, Description: req.Description, Type: tokend.IPRuleType(req.Type)}
+	for _, c := range req.CIDRs {
+		if c.State != nil && *c.State == int(tokend.StateDeleted) {
+			continue // a deleted entry is dropped from the rule
+		}
+		v := c.CIDR
+		if v == "" && c.CIDRIPv6 != nil {
+			v = *c.CIDRIPv6
+		}
+		in.CIDRs = append(in.CIDRs, v)
+	}
+	return in
+}
+
+func (s *Server) listIPRules(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	rules, enabled, err := s.svc.ListIPRules(r.Context(), p, accountID)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	out := make([]ipRuleJSON, len(rules))
+	for i, rule := range rules {
+		out[i] = toIPRuleJSON(rule, enabled)
+	}
+	writeList(w, out, len(out), len(out), map[string]any{"rule_set_enabled": enabled}, "id")
+}
+
+func (s *Server) getIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	rule, enabled, err := s.svc.IPRule(r.Context(), p, accountID, id)
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toIPRuleJSON(rule, enabled))
+}
+
+// saveIPRule creates (POST on the collection) or replaces (PUT on a rule) a rule. A
+// rule_set_enabled that differs from the account's switch flips it after the rule is saved.
+func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var id int64
+	if r.PathValue("id") != "" {
+		if id, err = pathID(r, "id"); err != nil {
+			writeError(w, r, s.log, err)
+			return
+		}
+	}
+	var req ipRuleRequest
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.AccountID != nil && *req.AccountID != accountID {
+		writeError(w, r, s.log, tokend.Invalidf("account_id", "\"account_id\" %d does not match the path's account %d.", *req.AccountID, accountID))
+		return
+	}
+	ip := s.clientIP(r)
+	var rule *tokend.IPRule
+	if id == 0 {
+		rule, err = s.svc.CreateIPRule(r.Context(), p, accountID, req.input(), ip)
+	} else {
+		rule, err = s.svc.UpdateIPRule(r.Context(), p, accountID, id, req.input(), ip)
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	_, enabled, err := s.svc.ListIPRules(r.Context(), p, accountID)
+	if err == nil && req.RuleSetEnabled != nil && *req.RuleSetEnabled != enabled {
+		var a *tokend.Account
+		if a, err = s.svc.SetIPRestrictions(r.Context(), p, accountID, *req.RuleSetEnabled, ip); err == nil {
+			enabled = a.IPRestrictionsEnabled
+		}
+	}
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, toIPRuleJSON(rule, enabled))
+}
+
+func (s *Server) deleteIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, id, err := s.serviceTokenPath(r, "id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if err := s.svc.DeleteIPRule(r.Context(), p, accountID, id, s.clientIP(r)); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type ruleSetJSON struct {
+	ID                      int64   `json:"id"`
+	AccountID               int64   `json:"account_id"`
+	State                   int     `json:"state"`
+	Enabled                 bool    `json:"enabled"`
+	EnabledForServiceTokens bool    `json:"enabled_for_service_tokens"`
+	CreatedAt               *string `json:"created_at"`
+	UpdatedAt               *string `json:"updated_at"`
+}
+
+// setIPRestrictions switches the account's rule set on or off: {"enabled": bool}.
+func (s *Server) setIPRestrictions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	var req struct {
+		Enabled *bool `json:"enabled"`
+	}
+	if err := decode(r, &req); err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	if req.Enabled == nil {
+		writeError(w, r, s.log, tokend.Invalidf("enabled", "Field \"enabled\" is required."))
+		return
+	}
+	a, err := s.svc.SetIPRestrictions(r.Context(), p, accountID, *req.Enabled, s.clientIP(r))
+	if err != nil {
+		writeError(w, r, s.log, err)
+		return
+	}
+	writeOK(w, ruleSetJSON{ID: a.ID, AccountID: a.ID, State: int(tokend.StateActive), Enabled: a.IPRestrictionsEnabled,
+		EnabledForServiceTokens: true, CreatedAt: jsonTime(a.CreatedAt), UpdatedAt: jsonTime(a.UpdatedAt)})
+}

@@ -1,0 +1,164 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"tokend/httpapi"
+	"tokend/perm"
+)
+
+func TestIPRestrictions(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("Fenced", "owner@example.com")
+		b := e.initAccount("Open", "b@example.com")
+		acct := a.Account.ID
+		rules := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct)
+		set := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions-set/", acct)
+		svc := mintService(t, e, acct, perm.JobViewer)
+
+		// A second server that believes X-Forwarded-For, to call from other addresses.
+		proxied := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{TrustProxyHeaders: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
+		t.Cleanup(proxied.Close)
+		from := func(ip, tok string) (int, []byte) {
+			t.Helper()
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/%d/", proxied.URL, acct), nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			req.Header.Set("X-Forwarded-For", ip)
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			body, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, body
+		}
+
+		t.Run("an admin cannot lock themselves out", func(t *testing.T) {
+			// The rule is saved, but switching the set on with it would block 127.0.0.1.
+			r := e.do("POST", rules, bearer(a.Token), `{"name": "office", "type": 1, "rule_set_enabled": true, "cidrs": [{"cidr": "10.0.0.0/8"}]}`)
+			if r.Code != http.StatusBadRequest || !strings.Contains(r.Body.Status.UserMessage, "block your own address") {
+				t.Fatalf("create and enable: got %d: %s, want 400", r.Code, r.Raw)
+			}
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": true}`); r.Code != http.StatusBadRequest ||
+				!strings.Contains(r.Body.Status.UserMessage, "block your own address") {
+				t.Errorf("enable with 127.0.0.1 outside every allow rule: got %d %q, want 400", r.Code, r.Body.Status.UserMessage)
+			}
+		})
+
+		r := e.do("POST", rules, bearer(a.Token), `{"name": "here", "type": 1, "cidrs": [{"cidr": "127.0.0.0/8"}, {"cidr": "::1"}]}`)
+		if r.Code != http.StatusOK {
+			t.Fatalf("allow loopback: got %d: %s", r.Code, r.Raw)
+		}
+		var here struct {
+			ID    int64 `json:"id"`
+			CIDRs []struct {
+				CIDR     string  `json:"cidr"`
+				CIDRIPv6 *string `json:"cidr_ipv6"`
+			} `json:"cidrs"`
+		}
+		r.data(t, &here)
+		if len(here.CIDRs) != 2 || here.CIDRs[0].CIDR != "127.0.0.0/8" || here.CIDRs[1].CIDRIPv6 == nil || *here.CIDRs[1].CIDRIPv6 != "::1/128" {
+			t.Errorf("got cidrs %+v, want 127.0.0.0/8 and ::1/128 (in cidr_ipv6)", here.CIDRs)
+		}
+		r = e.do("POST", rules, bearer(a.Token), `{"name": "guest wifi", "type": 2, "cidrs": [{"cidr": "10.9.0.0/16"}]}`)
+		if r.Code != http.StatusOK {
+			t.Fatalf("deny: got %d: %s", r.Code, r.Raw)
+		}
+		// Warm the cache from a soon-to-be-blocked address: switching on must still apply at once.
+		if code, _ := from("10.1.2.3", a.Token); code != http.StatusOK {
+			t.Fatalf("before switching on: got %d, want 200", code)
+		}
+		if r := e.do("POST", set, bearer(a.Token), `{"enabled": true}`); r.Code != http.StatusOK {
+			t.Fatalf("enable: got %d: %s", r.Code, r.Raw)
+		}
+
+		for _, tc := range []struct {
+			name, ip, tok string
+			want          int
+			service       bool
+		}{
+			{"loopback, allowed", "127.0.0.1", a.Token, http.StatusOK, false},
+			{"office, allowed", "10.1.2.3", a.Token, http.StatusOK, false},
+			{"guest wifi, denied inside an allowed range", "10.9.0.7", a.Token, http.StatusForbidden, false},
+			{"elsewhere, denied", "203.0.113.5", a.Token, http.StatusForbidden, false},
+			{"a service token elsewhere", "203.0.113.5", svc, http.StatusForbidden, true},
+			{"IPv6 elsewhere", "2001:db8::1", a.Token, http.StatusForbidden, false},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				code, body := from(tc.ip, tc.tok)
+				if code != tc.want {
+					t.Fatalf("got %d, want %d: %s", code, tc.want, body)
+				}
+				if code != http.StatusForbidden {
+					return
+				}
+				var env struct {
+					Data struct {
+						AccountID           int64 `json:"account_id"`
+						UserID              int64 `json:"user_id"`
+						IsServiceToken      bool  `json:"is_service_token"`
+						AccountAccessDenied bool  `json:"account_access_denied"`
+					} `json:"data"`
+				}
+				json.Unmarshal(body, &env)
+				d := env.Data
+				if d.AccountID != acct || !d.AccountAccessDenied || d.IsServiceToken != tc.service || (!tc.service && d.UserID != a.User.ID) {
+					t.Errorf("got data %+v, want account %d, user, is_service_token %v, account_access_denied", d, acct, tc.service)
+				}
+			})
+		}
+
+		t.Run("another account is not fenced", func(t *testing.T) {
+			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/%d/", proxied.URL, b.Account.ID), nil)
+			req.Header.Set("Authorization", "Bearer "+b.Token)
+			req.Header.Set("X-Forwarded-For", "203.0.113.5")
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Errorf("got %d, want 200", resp.StatusCode)
+			}
+		})
+
+		t.Run("bad input", func(t *testing.T) {
+			for body, field := range map[string]string{
+				`{"name": "x", "type": 1, "cidrs": [{"cidr": "300.1.1.1/8"}]}`: "cidr",
+				`{"name": "x", "type": 3, "cidrs": [{"cidr": "10.0.0.0/8"}]}`:  "type",
+				`{"name": "", "type": 1, "cidrs": [{"cidr": "10.0.0.0/8"}]}`:   "name",
+				`{"name": "x", "type": 1, "cidrs": []}`:                        "cidrs",
+			} {
+				if r := e.do("POST", rules, bearer(a.Token), body); r.Code != http.StatusBadRequest || !strings.Contains(r.Body.Status.DeveloperMessage, field) {
+					t.Errorf("%s: got %d %q, want 400 naming %s", body, r.Code, r.Body.Status.DeveloperMessage, field)
+				}
+			}
+		})
+
+		t.Run("switching off lets everyone in again at once", func(t *testing.T) {
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": false}`); r.Code != http.StatusOK {
+				t.Fatalf("disable: got %d", r.Code)
+			}
+			if code, _ := from("203.0.113.5", a.Token); code != http.StatusOK {
+				t.Errorf("after switching off: got %d, want 200", code)
+			}
+		})
+
+		t.Run("delete", func(t *testing.T) {
+			if code, _ := e.doNoBody("DELETE", fmt.Sprintf("%s%d", rules, here.ID), bearer(a.Token)); code != http.StatusNoContent {
+				t.Fatalf("delete: got %d, want 204", code)
+			}
+			if r := e.do("GET", fmt.Sprintf("%s%d", rules, here.ID), bearer(a.Token), ""); r.Code != http.StatusNotFound {
+				t.Errorf("deleted rule: got %d, want 404", r.Code)
+			}
+		})
+	})
+}

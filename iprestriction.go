@@ -1,0 +1,420 @@
+package tokend
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"tokend/perm"
+)
+
+// IP restrictions: an account holds allow and deny rules of IPv4/IPv6 CIDRs, switched on
+// account-wide. Once on, a request from outside every allow rule (when there are allow rules)
+// or inside a deny rule is refused — for PATs, service tokens and the console alike. Deny wins
+// over allow, so a deny rule can punch a hole in an allowed range.
+
+// IPRuleType is an IP restriction rule's kind, as in dbt's API.
+type IPRuleType int
+
+const (
+	IPAllow IPRuleType = 1
+	IPDeny  IPRuleType = 2
+)
+
+// MaxIPRules and MaxCIDRsPerRule bound an account's rule set.
+const (
+	MaxIPRules      = 100
+	MaxCIDRsPerRule = 500
+)
+
+// IPRule is one named allow or deny rule.
+type IPRule struct {
+	ID          int64
+	AccountID   int64
+	Name        string
+	Description string
+	Type        IPRuleType
+	CIDRs       []string // canonical prefixes, e.g. "10.0.0.0/8", "2001:db8::/32"
+	State       State
+	CreatedBy   int64  // user id, zero when a service token made it
+	CreatedByST string // service token uid
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// IPRuleInput describes a rule to create or replace.
+type IPRuleInput struct {
+	Name        string
+	Description string
+	Type        IPRuleType
+	CIDRs       []string
+}
+
+// IPDenied is the Data of the 403 that answers a request from a blocked address.
+type IPDenied struct {
+	AccountID           int64 `json:"account_id"`
+	UserID              int64 `json:"user_id"`
+	IsServiceToken      bool  `json:"is_service_token"`
+	AccountAccessDenied bool  `json:"account_access_denied"`
+}
+
+// ipPolicy is an account's compiled rule set, cached per account and dropped with the
+// account's other cached state.
+type ipPolicy struct {
+	enabled     bool
+	allow, deny []netip.Prefix
+}
+
+func (p *ipPolicy) permits(addr netip.Addr) bool {
+	if !p.enabled {
+		return true
+	}
+	addr = addr.Unmap()
+	for _, d := range p.deny {
+		if d.Contains(addr) {
+			return false
+		}
+	}
+	if len(p.allow) == 0 {
+		return true
+	}
+	for _, a := range p.allow {
+		if a.Contains(addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// ipPolicies caches compiled policies by account.
+type ipPolicies struct {
+	mu sync.RWMutex
+	m  map[int64]*ipPolicy
+}
+
+func (c *ipPolicies) get(accountID int64) *ipPolicy {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[accountID]
+}
+
+func (c *ipPolicies) put(accountID int64, p *ipPolicy) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[int64]*ipPolicy)
+	}
+	c.m[accountID] = p
+}
+
+func (c *ipPolicies) invalidate(inv Invalidation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case inv.All:
+		clear(c.m)
+	case inv.AccountID != 0 && inv.UserID == 0:
+		delete(c.m, inv.AccountID)
+	}
+}
+
+func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
+	p := &ipPolicy{enabled: enabled}
+	for _, r := range rules {
+		if r.State != StateActive {
+			continue
+		}
+		for _, c := range r.CIDRs {
+			pfx, err := netip.ParsePrefix(c)
+			if err != nil {
+				continue // stored rules are canonical; a bad row must not open the gate wider
+			}
+			if r.Type == IPDeny {
+				p.deny = append(p.deny, pfx)
+			} else {
+				p.allow = append(p.allow, pfx)
+			}
+		}
+	}
+	return p
+}
+
+// policy returns the account's compiled policy, loading it on first use.
+func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error) {
+	if p := s.ip.get(accountID); p != nil {
+		return p, nil
+	}
+	gen := s.cache.generation()
+	acct, err := s.store.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	rules, err := s.store.ListIPRules(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	p := compilePolicy(acct.IPRestrictionsEnabled, rules)
+	if s.cache.generation() == gen {
+		s.ip.put(accountID, p)
+	}
+	return p, nil
+}
+
+// CheckIP refuses a principal whose request comes from an address the account's IP
+// restrictions block. ip is the client address as the HTTP layer sees it; an address that does
+// not parse is blocked whenever restrictions are on.
+func (s *Service) CheckIP(ctx context.Context, p *Principal, ip string) error {
+	if p == nil || p.AccountID == 0 {
+		return nil
+	}
+	pol, err := s.policy(ctx, p.AccountID)
+	if err != nil {
+		return err
+	}
+	if !pol.enabled {
+		return nil
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err == nil && pol.permits(addr) {
+		return nil
+	}
+	return &Error{Code: EForbidden,
+		Message: fmt.Sprintf("Access to account %d is not allowed from %s: the account's IP restrictions block it.", p.AccountID, ip),
+		Data:    IPDenied{AccountID: p.AccountID, UserID: p.UserID, IsServiceToken: p.Kind == KindService, AccountAccessDenied: true}}
+}
+
+// ListIPRules lists the account's rules; it needs read access to IP restrictions.
+func (s *Service) ListIPRules(ctx context.Context, p *Principal, accountID int64) ([]*IPRule, bool, error) {
+	if err := authorize(p, accountID, perm.IPRestrictions, perm.Read, 0); err != nil {
+		return nil, false, err
+	}
+	acct, err := s.store.Account(ctx, accountID)
+	if err != nil {
+		return nil, false, err
+	}
+	rules, err := s.store.ListIPRules(ctx, accountID)
+	return rules, acct.IPRestrictionsEnabled, err
+}
+
+// IPRule returns one rule; a deleted one is not found.
+func (s *Service) IPRule(ctx context.Context, p *Principal, accountID, id int64) (*IPRule, bool, error) {
+	if err := authorize(p, accountID, perm.IPRestrictions, perm.Read, 0); err != nil {
+		return nil, false, err
+	}
+	r, err := s.store.IPRule(ctx, accountID, id)
+	if err == nil && r.State != StateActive {
+		err = Errorf(ENotFound, "IP restriction rule %d not found.", id)
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	acct, err := s.store.Account(ctx, accountID)
+	if err != nil {
+		return nil, false, err
+	}
+	return r, acct.IPRestrictionsEnabled, nil
+}
+
+func normalizeRule(in IPRuleInput) (IPRuleInput, error) {
+	in.Name = strings.TrimSpace(in.Name)
+	if in.Name == "" || len(in.Name) > 255 {
+		return in, Invalidf("name", "The rule name must be 1 to 255 characters.")
+	}
+	if len(in.Description) > 1024 {
+		return in, Invalidf("description", "The description must be at most 1024 characters.")
+	}
+	if in.Type != IPAllow && in.Type != IPDeny {
+		return in, Invalidf("type", "\"type\" must be 1 (allow) or 2 (deny).")
+	}
+	if len(in.CIDRs) == 0 || len(in.CIDRs) > MaxCIDRsPerRule {
+		return in, Invalidf("cidrs", "A rule needs 1 to %d CIDRs.", MaxCIDRsPerRule)
+	}
+	seen := map[string]bool{}
+	var out []string
+	for i, c := range in.CIDRs {
+		c = strings.TrimSpace(c)
+		pfx, err := netip.ParsePrefix(c)
+		if err != nil {
+			addr, aerr := netip.ParseAddr(c)
+			if aerr != nil {
+				return in, Invalidf(fmt.Sprintf("cidrs[%d].cidr", i), "%q is not an IPv4 or IPv6 CIDR.", c)
+			}
+			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		canon := pfx.Masked().String()
+		if !seen[canon] {
+			seen[canon] = true
+			out = append(out, canon)
+		}
+	}
+	in.CIDRs = out
+	return in, nil
+}
+
+// CreateIPRule adds a rule; it needs write access to IP restrictions.
+func (s *Service) CreateIPRule(ctx context.Context, p *Principal, accountID int64, in IPRuleInput, ip string) (*IPRule, error) {
+	return s.saveIPRule(ctx, p, accountID, 0, in, ip)
+}
+
+// UpdateIPRule replaces a rule's name, type and CIDRs.
+func (s *Service) UpdateIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput, ip string) (*IPRule, error) {
+	return s.saveIPRule(ctx, p, accountID, id, in, ip)
+}
+
+// DeleteIPRule deletes a rule.
+func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id int64, ip string) error {
+	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
+		return err
+	}
+	err := s.store.Tx(ctx, func(st Store) error {
+		r, err := st.IPRule(ctx, accountID, id)
+		if err != nil {
+			return err
+		}
+		if r.State != StateActive {
+			return nil
+		}
+		r.State, r.UpdatedAt = StateDeleted, s.now()
+		if err := s.guardLockout(ctx, st, p, accountID, nil, r, ip); err != nil {
+			return err
+		}
+		if err := st.UpdateIPRule(ctx, r); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "ip_restriction.delete", "ip_restriction_rule", id)
+		e.Detail = map[string]string{"name": r.Name}
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return err
+	}
+	s.invalidate(ctx, Invalidation{AccountID: accountID})
+	return nil
+}
+
+func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput, ip string) (*IPRule, error) {
+	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	in, err := normalizeRule(in)
+	if err != nil {
+		return nil, err
+	}
+	var out *IPRule
+	err = s.store.Tx(ctx, func(st Store) error {
+		now := s.now()
+		action := "ip_restriction.create"
+		r := &IPRule{AccountID: accountID, State: StateActive, CreatedBy: p.UserID, CreatedAt: now}
+		if p.Kind == KindService {
+			r.CreatedBy, r.CreatedByST = 0, p.TokenUID
+		}
+		if id != 0 {
+			var err error
+			if r, err = st.IPRule(ctx, accountID, id); err != nil {
+				return err
+			}
+			if r.State != StateActive {
+				return Errorf(ENotFound, "IP restriction rule %d not found.", id)
+			}
+			action = "ip_restriction.update"
+		} else {
+			rules, err := st.ListIPRules(ctx, accountID)
+			if err != nil {
+				return err
+			}
+			if len(rules) >= MaxIPRules {
+				return Invalidf("name", "An account may hold at most %d IP restriction rules.", MaxIPRules)
+			}
+		}
+		r.Name, r.Description, r.Type, r.CIDRs, r.UpdatedAt = in.Name, in.Description, in.Type, in.CIDRs, now
+		if err := s.guardLockout(ctx, st, p, accountID, nil, r, ip); err != nil {
+			return err
+		}
+		if id == 0 {
+			if err := st.CreateIPRule(ctx, r); err != nil {
+				return err
+			}
+		} else if err := st.UpdateIPRule(ctx, r); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, action, "ip_restriction_rule", r.ID)
+		e.Detail = map[string]string{"name": r.Name, "type": fmt.Sprint(int(r.Type)), "cidrs": strings.Join(r.CIDRs, " ")}
+		out = r
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{AccountID: accountID})
+	return out, nil
+}
+
+// SetIPRestrictions switches the account's rule set on or off.
+func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID int64, enabled bool, ip string) (*Account, error) {
+	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	var out *Account
+	err := s.store.Tx(ctx, func(st Store) error {
+		a, err := st.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
+		if err := s.guardLockout(ctx, st, p, accountID, &enabled, nil, ip); err != nil {
+			return err
+		}
+		a.IPRestrictionsEnabled, a.UpdatedAt = enabled, s.now()
+		if err := st.UpdateAccount(ctx, a); err != nil {
+			return err
+		}
+		out = a
+		e := event(ctx, p, accountID, "ip_restriction.set", "account", accountID)
+		e.Detail = map[string]string{"enabled": fmt.Sprint(enabled)}
+		return s.auditTx(ctx, st, e)
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.invalidate(ctx, Invalidation{AccountID: accountID})
+	return out, nil
+}
+
+// guardLockout refuses a change after which the caller's own address would be blocked, so an
+// admin cannot lock themselves (and their automation) out by mistake. enabled and changed, when
+// set, are what the change would make of the switch and of one rule.
+func (s *Service) guardLockout(ctx context.Context, st Store, p *Principal, accountID int64, enabled *bool, changed *IPRule, ip string) error {
+	a, err := st.Account(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	on := a.IPRestrictionsEnabled
+	if enabled != nil {
+		on = *enabled
+	}
+	if !on {
+		return nil
+	}
+	rules, err := st.ListIPRules(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if changed != nil {
+		replaced := false
+		for i, r := range rules {
+			if r.ID == changed.ID && changed.ID != 0 {
+				rules[i], replaced = changed, true
+			}
+		}
+		if !replaced {
+			rules = append(rules, changed)
+		}
+	}
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || !compilePolicy(true, rules).permits(addr) {
+		return Invalidf("cidrs", "This change would block your own address (%s) from account %d; add an allow rule for it first.", ip, accountID)
+	}
+	return nil
+}
