@@ -104,6 +104,22 @@ type Store interface {
 	UpdateIPRule(ctx context.Context, r *IPRule) error
 	// ListIPRules lists the account's active rules by id.
 	ListIPRules(ctx context.Context, accountID int64) ([]*IPRule, error)
+
+	// Console sessions, stored by the SHA-256 of their id (the id itself lives only in the
+	// browser's cookie). An AccountID of zero is stored as no account.
+	CreateSession(ctx context.Context, s *Session) error
+	// SessionByHash returns the session whose id hashes to hash; ENotFound when there is none.
+	SessionByHash(ctx context.Context, hash []byte) (*Session, error)
+	// TouchSession writes a session's LastSeenAt, SetSessionAccount its AccountID (zero: none);
+	// each writes that one column, so that a touch never undoes a concurrent account switch.
+	// Both are ENotFound when the session is gone.
+	TouchSession(ctx context.Context, id int64, lastSeen time.Time) error
+	SetSessionAccount(ctx context.Context, id, accountID int64) error
+	// DeleteSession deletes one session; deleting a missing session is not an error.
+	DeleteSession(ctx context.Context, id int64) error
+	// DeleteExpiredSessions deletes the sessions whose ExpiresAt is at or before now or whose
+	// LastSeenAt is at or before idleSince, and returns how many it deleted.
+	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"LegacyUses", testLegacyUses},
 		{"DailyUses", testDailyUses},
 		{"IPRules", testIPRules},
+		{"Sessions", testSessions},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"tokend"
+	"tokend/console"
 	"tokend/httpapi"
 	"tokend/perm"
 )
@@ -26,6 +28,7 @@ func newServeCmd() *cobra.Command {
 		trustProxy           bool
 		flushEvery, cacheTTL time.Duration
 		cacheSize            int
+		pprofAddr            string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -61,12 +64,31 @@ account, its owner and an owner token, and prints them once.`,
 				return err
 			}
 
+			if pprofAddr != "" {
+				pln, err := listenPprof(pprofAddr)
+				if err != nil {
+					ln.Close()
+					return err
+				}
+				defer pln.Close()
+				go http.Serve(pln, pprofMux())
+			}
+
 			api := httpapi.New(svc, httpapi.Options{
 				Logger: log, TrustProxyHeaders: trustProxy, Version: version,
 				Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
 			})
+			// The API keeps /api/ and the probes; the web console serves everything else.
+			apiHandler := api.Handler()
+			web := http.NewServeMux()
+			web.Handle("/api/", apiHandler)
+			web.Handle("/healthz", apiHandler)
+			web.Handle("/readyz", apiHandler)
+			web.Handle("/", console.New(svc, console.Options{
+				Logger: log, TrustProxyHeaders: trustProxy, RouteNeeds: httpapi.RouteNeeds(),
+			}).Handler())
 			srv := &http.Server{
-				Handler:           api.Handler(),
+				Handler:           web,
 				ReadHeaderTimeout: 5 * time.Second,
 				ReadTimeout:       30 * time.Second,
 				WriteTimeout:      30 * time.Second,
@@ -77,7 +99,7 @@ account, its owner and an owner token, and prints them once.`,
 			bgDone := make(chan error, 1)
 			go func() { bgDone <- svc.Run(bg) }()
 
-			log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", version)
+			log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", version, "console", baseURL)
 			serveErr := make(chan error, 1)
 			go func() { serveErr <- srv.Serve(ln) }()
 
@@ -111,7 +133,29 @@ account, its owner and an owner token, and prints them once.`,
 	f.DurationVar(&flushEvery, "usage-flush-interval", 15*time.Second, "how often last-used times are written")
 	f.DurationVar(&cacheTTL, "cache-ttl", 5*time.Minute, "longest life of a cached verification (invalidation is immediate)")
 	f.IntVar(&cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
+	// For docs/benchmarks.md: profiles of a running server, on loopback only.
+	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
+	_ = f.MarkHidden("pprof-addr")
 	return cmd
+}
+
+// listenPprof listens on addr, which must be a loopback address: profiles reveal memory.
+func listenPprof(addr string) (net.Listener, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err != nil || host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--pprof-addr: got %q, want a loopback address such as 127.0.0.1:6060", addr)
+	}
+	return net.Listen("tcp", addr)
+}
+
+func pprofMux() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	return mux
 }
 
 // bootstrap initialises an empty database with generated values and prints them once.
@@ -146,6 +190,7 @@ func printInit(w io.Writer, baseURL string, res *tokend.InitResult) {
 	fmt.Fprintln(w, "tokend: created account and owner. The token and password are shown only this once.")
 	if baseURL != "" {
 		fmt.Fprintf(w, "  URL:        %s\n", baseURL)
+		fmt.Fprintf(w, "  console:    %ssignin (sign in with the owner's e-mail and password)\n", baseURL)
 	}
 	fmt.Fprintf(w, "  account:    %d (%s, plan %s)\n", res.Account.ID, res.Account.Name, res.Account.Plan)
 	fmt.Fprintf(w, "  owner:      %s (user %d)\n", res.User.Email, res.User.ID)

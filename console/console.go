@@ -1,0 +1,223 @@
+// Package console is tokend's web console: server-rendered pages (html/template, embedded
+// static files) over the same Service as the JSON API. Every action runs with the signed-in
+// user's session principal, so the console may do exactly what a PAT of that user may do.
+// The core flows need no JavaScript; console.js only adds conveniences such as a copy button.
+package console
+
+import (
+	"context"
+	"crypto/rand"
+	"embed"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"tokend"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// maxFormBytes bounds a form post; the largest form (bulk revoke of 1000 ids) fits easily.
+const maxFormBytes = 64 << 10
+
+// Options configure a Console.
+type Options struct {
+	Logger *slog.Logger
+	// TrustProxyHeaders takes the client address from X-Forwarded-For and the scheme from
+	// X-Forwarded-Proto (set it only behind a proxy that overwrites both).
+	TrustProxyHeaders bool
+	// RouteNeeds is what each API route requires, for the legacy-key usage report's
+	// suggestions (the JSON API knows its routes; see httpapi.RouteNeeds).
+	RouteNeeds map[string]tokend.RouteNeed
+	// Now is the clock of the sign-in rate limits (time.Now).
+	Now func() time.Time
+	// Rand is the source of the sign-in form's tokens (crypto/rand.Reader).
+	Rand io.Reader
+}
+
+// activityFunc returns a token's requests per day (Service.TokenActivity).
+type activityFunc func(ctx context.Context, p *tokend.Principal, tokenID int64, days int) ([]tokend.DailyUse, error)
+
+// Console serves the web console.
+type Console struct {
+	svc      *tokend.Service
+	log      *slog.Logger
+	opts     Options
+	now      func() time.Time
+	pages    map[string]*page
+	static   fs.FS
+	version  string // of the static files, for cache busting
+	activity activityFunc
+
+	// Failed sign-ins per e-mail and per client address.
+	emailFailures *failureLimiter
+	ipFailures    *failureLimiter
+}
+
+// Sign-in limits: an e-mail gets 5 wrong passwords, then one more every 30 seconds; an address
+// (possibly a whole office behind NAT) gets 20, then one more every 10 seconds.
+const (
+	emailBurst, emailRefill = 5, 30 * time.Second
+	ipBurst, ipRefill       = 20, 10 * time.Second
+	limiterKeys             = 100_000
+)
+
+// New returns a Console over svc. It panics if the embedded templates do not parse, which a
+// test catches before any release.
+func New(svc *tokend.Service, opts Options) *Console {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Reader
+	}
+	static, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		panic(err)
+	}
+	c := &Console{
+		svc: svc, log: opts.Logger, opts: opts, now: opts.Now, static: static,
+		activity:      svc.TokenActivity,
+		emailFailures: newFailureLimiter(emailBurst, emailRefill, limiterKeys),
+		ipFailures:    newFailureLimiter(ipBurst, ipRefill, limiterKeys),
+	}
+	c.version = staticVersion(static)
+	c.pages = mustParsePages(c.funcs())
+	return c
+}
+
+// Handler returns the console with its middleware: every response gets the security headers,
+// every unsafe request must come from this origin.
+func (c *Console) Handler() http.Handler {
+	mux := http.NewServeMux()
+	c.routes(mux)
+	return c.recoverPanics(c.logRequests(securityHeaders(c.sameOrigin(limitBody(mux)))))
+}
+
+func (c *Console) routes(mux *http.ServeMux) {
+	mux.Handle("GET /static/", c.serveStatic())
+	mux.HandleFunc("GET /signin", c.signInPage)
+	mux.HandleFunc("POST /signin", c.signIn)
+	mux.Handle("POST /signout", c.authed(c.signOut))
+	mux.Handle("POST /account", c.authed(c.switchAccount))
+	mux.Handle("GET /{$}", c.authed(c.home))
+
+	// Account settings → API tokens → Personal tokens.
+	mux.Handle("GET /settings/tokens/personal", c.authed(c.listPATs))
+	mux.Handle("GET /settings/tokens/personal/new", c.authed(c.newPATForm))
+	mux.Handle("POST /settings/tokens/personal/new", c.authed(c.createPAT))
+	mux.Handle("GET /settings/tokens/personal/{id}", c.authed(c.showPAT))
+	mux.Handle("GET /settings/tokens/personal/{id}/delete", c.authed(c.confirmDeletePAT))
+	mux.Handle("POST /settings/tokens/personal/{id}/delete", c.authed(c.deletePAT))
+	mux.Handle("GET /settings/tokens/personal/{id}/rotate", c.authed(c.confirmRotatePAT))
+	mux.Handle("POST /settings/tokens/personal/{id}/rotate", c.authed(c.rotatePAT))
+
+	// Account settings → Service tokens.
+	mux.Handle("GET /settings/service-tokens", c.authed(c.listServiceTokens))
+	mux.Handle("GET /settings/service-tokens/new", c.authed(c.newServiceTokenForm))
+	mux.Handle("POST /settings/service-tokens/new", c.authed(c.createServiceToken))
+	mux.Handle("GET /settings/service-tokens/{id}", c.authed(c.showServiceToken))
+	mux.Handle("GET /settings/service-tokens/{id}/delete", c.authed(c.confirmDeleteServiceToken))
+	mux.Handle("POST /settings/service-tokens/{id}/delete", c.authed(c.deleteServiceToken))
+
+	// Account settings: people, projects, the record, and the token inventory.
+	mux.Handle("GET /settings/users", c.authed(c.listUsers))
+	mux.Handle("GET /settings/groups", c.authed(c.listGroups))
+	mux.Handle("GET /settings/projects", c.authed(c.listProjects))
+	mux.Handle("GET /settings/audit-log", c.authed(c.auditLog))
+	mux.Handle("GET /settings/tokens/inventory", c.authed(c.inventory))
+	mux.Handle("POST /settings/tokens/inventory/revoke", c.authed(c.revokeTokens))
+
+	// Personal settings → API key.
+	mux.Handle("GET /profile/api-key", c.authed(c.apiKey))
+	mux.Handle("GET /profile/api-key/rotate", c.authed(c.confirmRotateAPIKey))
+	mux.Handle("POST /profile/api-key/rotate", c.authed(c.rotateAPIKey))
+
+	mux.HandleFunc("/", c.notFound)
+}
+
+// limitBody bounds every request body.
+func limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// recoverPanics turns a panic into the 500 page. The log line has the stack but no request
+// headers or form values, so no credential can reach it.
+func (c *Console) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				c.log.Error("console panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				c.renderError(w, r, nil, tokend.Errorf(tokend.EInternal, "panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusRecorder) WriteHeader(code int) {
+	w.status = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+// logRequests logs method, path (never the query string, headers or form), status and duration.
+func (c *Console) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		next.ServeHTTP(rec, r)
+		c.log.LogAttrs(r.Context(), slog.LevelInfo, "console request",
+			slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+	})
+}
+
+// clientIP is the caller's address, for sign-in limits, sessions and audit events.
+func (c *Console) clientIP(r *http.Request) string {
+	if c.opts.TrustProxyHeaders {
+		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
+			first, _, _ := strings.Cut(xff, ",")
+			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
+				return ip.String()
+			}
+		}
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// secure reports whether the browser talks to us over TLS: then cookies are Secure and take
+// the __Host- prefix.
+func (c *Console) secure(r *http.Request) bool {
+	if r.TLS != nil {
+		return true
+	}
+	return c.opts.TrustProxyHeaders && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
+}

@@ -1,0 +1,435 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"tokend"
+	"tokend/perm"
+)
+
+var tokenRE = regexp.MustCompile(`id="new-token"[^>]*value="(dbt[uc]_[A-Za-z0-9]+)"`)
+
+func TestPagesRender(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+
+	// A PAT and a service token, so that lists, detail pages and charts have rows.
+	form := b.get("/settings/tokens/personal/new")
+	created := b.post("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"laptop"}, "expires_in": {"30"}})
+	if created.status != 200 || !tokenRE.MatchString(created.body) {
+		t.Fatalf("create PAT: got %d, want 200 with the token\n%s", created.status, created.body)
+	}
+	st := b.post("/settings/service-tokens/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"airflow"},
+		"rows": {"1"}, "set_0": {"job_admin"}, "scope_0": {"all"}, "op": {"create"}})
+	if st.status != 200 || !tokenRE.MatchString(st.body) {
+		t.Fatalf("create service token: got %d, want 200 with the token\n%s", st.status, st.body)
+	}
+
+	tests := []struct {
+		path string
+		want string
+	}{
+		{"/settings/tokens/personal", "laptop"},
+		{"/settings/tokens/personal/new", "Create personal access token"},
+		{"/settings/service-tokens", "airflow"},
+		{"/settings/service-tokens/new", "Permission set 1"},
+		{"/settings/users", "paul@example.com"},
+		{"/settings/groups", "Owner"},
+		{"/settings/projects", "Projects"},
+		{"/settings/audit-log", "token.create"},
+		{"/settings/tokens/inventory", "laptop"},
+		{"/settings/tokens/inventory?kind=service", "airflow"},
+		{"/profile/api-key", "User API keys are deprecated"},
+		{"/profile/api-key/rotate", "Rotate API key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := b.get(tt.path)
+			if r.status != 200 || !strings.Contains(r.body, tt.want) {
+				t.Errorf("got %d, want 200 with %q\n%s", r.status, tt.want, r.body)
+			}
+		})
+	}
+	// Detail, delete and rotate pages of the first tokens.
+	for _, path := range []string{"/settings/tokens/personal/%d", "/settings/tokens/personal/%d/delete",
+		"/settings/tokens/personal/%d/rotate"} {
+		if r := b.get(fmt.Sprintf(path, tokenID(t, e, tokend.KindPAT))); r.status != 200 {
+			t.Errorf("%s: got %d, want 200\n%s", path, r.status, r.body)
+		}
+	}
+	for _, tt := range []struct{ path, want string }{
+		{"/settings/service-tokens/%d", "Job Admin"},
+		{"/settings/service-tokens/%d/delete", "Confirm delete"},
+	} {
+		r := b.get(fmt.Sprintf(tt.path, tokenID(t, e, tokend.KindService)))
+		if r.status != 200 || !strings.Contains(r.body, tt.want) {
+			t.Errorf("%s: got %d, want 200 with %q\n%s", tt.path, r.status, tt.want, r.body)
+		}
+	}
+}
+
+// tokenID returns the id of the account's newest active token of kind.
+func tokenID(t *testing.T, e *env, kind tokend.TokenKind) int64 {
+	t.Helper()
+	ts, _, err := e.svc.Store().ListTokens(context.Background(), tokend.TokenFilter{Kind: kind, AccountID: e.account.ID, State: tokend.StateActive})
+	if err != nil || len(ts) == 0 {
+		t.Fatalf("list %s tokens: %v, %d", kind, err, len(ts))
+	}
+	return ts[len(ts)-1].ID
+}
+
+func TestCSRFRefused(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	token := csrf(t, b.get("/settings/tokens/personal/new").body)
+	other := e.browser(t)
+	other.mustSignIn("paul@example.com", ownerPassword)
+	otherToken := csrf(t, other.get("/settings/tokens/personal").body)
+
+	tests := []struct {
+		name    string
+		csrf    string
+		headers map[string]string
+		want    int
+	}{
+		{"no token", "", nil, http.StatusForbidden},
+		{"wrong token", "AAAA" + token[4:], nil, http.StatusForbidden},
+		{"another session's token", otherToken, nil, http.StatusForbidden},
+		{"cross-site origin", token, map[string]string{"Origin": "https://evil.example"}, http.StatusForbidden},
+		{"cross-site referer, no origin", token, map[string]string{"Origin": "", "Referer": "https://evil.example/x"}, http.StatusForbidden},
+		{"neither origin nor referer", token, map[string]string{"Origin": ""}, http.StatusForbidden},
+		{"null origin", token, map[string]string{"Origin": "null"}, http.StatusForbidden},
+		{"same-site referer, no origin", token, map[string]string{"Origin": "", "Referer": b.base + "/settings/tokens/personal/new"}, http.StatusOK},
+		{"valid", token, nil, http.StatusOK},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			form := url.Values{"name": {fmt.Sprintf("token %d", i)}}
+			if tt.csrf != "" {
+				form.Set("csrf", tt.csrf)
+			}
+			r := b.do("POST", "/settings/tokens/personal/new", form, tt.headers)
+			if r.status != tt.want {
+				t.Fatalf("got %d, want %d\n%s", r.status, tt.want, r.body)
+			}
+			if tt.want == http.StatusForbidden && tokenRE.MatchString(r.body) {
+				t.Errorf("a refused form created a token")
+			}
+		})
+	}
+	ts, _, _ := e.svc.Store().ListTokens(context.Background(), tokend.TokenFilter{Kind: tokend.KindPAT, UserID: e.owner.ID})
+	// Init's owner PAT and the two accepted forms.
+	if len(ts) != 3 {
+		t.Errorf("got %d PATs, want 3 (refused forms must create nothing)", len(ts))
+	}
+
+	t.Run("sign-in form without its cookie", func(t *testing.T) {
+		fresh := e.browser(t)
+		page := fresh.get("/signin")
+		fresh.client.Jar, _ = newJar()
+		r := fresh.post("/signin", url.Values{"csrf": {csrf(t, page.body)}, "email": {"paul@example.com"}, "password": {ownerPassword}})
+		if r.status != http.StatusForbidden {
+			t.Errorf("got %d, want 403 (login CSRF)", r.status)
+		}
+	})
+}
+
+func TestSessionExpiry(t *testing.T) {
+	tests := []struct {
+		name  string
+		steps []time.Duration // waits between requests
+		live  bool
+	}{
+		{"active within the idle timeout", []time.Duration{11 * time.Hour}, true},
+		{"idle past 12 hours", []time.Duration{12*time.Hour + time.Second}, false},
+		{"kept busy for six days", repeat(11*time.Hour, 13), true},
+		{"kept busy past seven days", repeat(11*time.Hour, 16), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			b := e.browser(t)
+			b.mustSignIn("paul@example.com", ownerPassword)
+			var r response
+			for _, d := range tt.steps {
+				e.clock.advance(d)
+				r = b.get("/settings/tokens/personal")
+				if r.status != 200 {
+					break
+				}
+			}
+			if tt.live && r.status != 200 {
+				t.Errorf("got %d (%s), want 200", r.status, r.header.Get("Location"))
+			}
+			if !tt.live && (r.status != http.StatusSeeOther || !strings.HasPrefix(r.header.Get("Location"), "/signin")) {
+				t.Errorf("got %d to %q, want a redirect to the sign-in form", r.status, r.header.Get("Location"))
+			}
+		})
+	}
+}
+
+func repeat(d time.Duration, n int) []time.Duration {
+	out := make([]time.Duration, n)
+	for i := range out {
+		out[i] = d
+	}
+	return out
+}
+
+func TestSignOutEndsSessionEverywhere(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	u, _ := url.Parse(b.base)
+	stolen := b.client.Jar.Cookies(u)
+	page := b.get("/settings/tokens/personal")
+	if r := b.post("/signout", url.Values{"csrf": {csrf(t, page.body)}}); r.status != http.StatusSeeOther {
+		t.Fatalf("sign out: got %d, want 303", r.status)
+	}
+	// A copy of the cookie taken before sign-out is worth nothing after it.
+	thief := e.browser(t)
+	thief.client.Jar.SetCookies(u, stolen)
+	if r := thief.get("/settings/tokens/personal"); r.status != http.StatusSeeOther {
+		t.Errorf("old session cookie after sign-out: got %d, want 303 to the sign-in form", r.status)
+	}
+}
+
+func TestSignInRateLimit(t *testing.T) {
+	t.Run("per e-mail", func(t *testing.T) {
+		e := newEnv(t)
+		for i := range 5 {
+			b := e.browser(t)
+			b.ip = fmt.Sprintf("198.51.100.%d", i+1)
+			if r := b.signIn("paul@example.com", "wrong password"); r.status != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: got %d, want 401", i+1, r.status)
+			}
+		}
+		b := e.browser(t)
+		b.ip = "198.51.100.99"
+		r := b.signIn("paul@example.com", ownerPassword)
+		if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
+			t.Fatalf("right password after 5 failures: got %d (Retry-After %q), want 429 with Retry-After", r.status, r.header.Get("Retry-After"))
+		}
+		if !strings.Contains(r.body, "Too many failed sign-ins") {
+			t.Errorf("429 page does not say why:\n%s", r.body)
+		}
+		e.clock.advance(31 * time.Second)
+		if r := b.signIn("paul@example.com", ownerPassword); r.status != http.StatusSeeOther {
+			t.Errorf("after the refill: got %d, want 303", r.status)
+		}
+	})
+	t.Run("per address", func(t *testing.T) {
+		e := newEnv(t)
+		b := e.browser(t)
+		b.ip = "203.0.113.5"
+		for i := range 20 {
+			if r := b.signIn(fmt.Sprintf("nobody%d@example.com", i), "wrong password"); r.status != http.StatusUnauthorized {
+				t.Fatalf("attempt %d: got %d, want 401", i+1, r.status)
+			}
+		}
+		if r := b.signIn("paul@example.com", ownerPassword); r.status != http.StatusTooManyRequests {
+			t.Errorf("from the same address: got %d, want 429", r.status)
+		}
+		other := e.browser(t)
+		other.ip = "203.0.113.6"
+		if r := other.signIn("paul@example.com", ownerPassword); r.status != http.StatusSeeOther {
+			t.Errorf("from another address: got %d, want 303", r.status)
+		}
+	})
+	t.Run("failures are audited", func(t *testing.T) {
+		e := newEnv(t)
+		b := e.browser(t)
+		b.signIn("paul@example.com", "wrong password")
+		b.mustSignIn("paul@example.com", ownerPassword)
+		for _, action := range []string{"console.sign_in_refused", "console.sign_in"} {
+			es, _, err := e.svc.Store().ListAudit(context.Background(), tokend.AuditFilter{AccountID: e.account.ID, Action: action})
+			if err != nil || len(es) != 1 {
+				t.Errorf("audit %s: got %d events (%v), want 1", action, len(es), err)
+			}
+		}
+	})
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	form := b.get("/settings/tokens/personal/new")
+	created := b.post("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"shown once"}})
+
+	want := map[string]string{
+		"X-Frame-Options":        "DENY",
+		"Referrer-Policy":        "same-origin",
+		"X-Content-Type-Options": "nosniff",
+	}
+	tests := []struct {
+		name    string
+		r       response
+		noStore bool
+	}{
+		{"sign-in page", e.browser(t).get("/signin"), true},
+		{"a list", b.get("/settings/tokens/personal"), true},
+		{"a token shown once", created, true},
+		{"not found", b.get("/no/such/page"), true},
+		{"static file", b.get("/static/console.css"), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range want {
+				if got := tt.r.header.Get(k); got != v {
+					t.Errorf("%s: got %q, want %q", k, got, v)
+				}
+			}
+			csp := tt.r.header.Get("Content-Security-Policy")
+			for _, d := range []string{"default-src 'self'", "script-src 'self'", "frame-ancestors 'none'"} {
+				if !strings.Contains(csp, d) {
+					t.Errorf("CSP %q lacks %q", csp, d)
+				}
+			}
+			if strings.Contains(csp, "unsafe-inline") {
+				t.Errorf("CSP %q allows inline code", csp)
+			}
+			if got := tt.r.header.Get("Cache-Control"); (got == "no-store") != tt.noStore {
+				t.Errorf("Cache-Control: got %q, want no-store: %v", got, tt.noStore)
+			}
+			if strings.Contains(tt.r.body, "<script>") || strings.Contains(tt.r.body, " style=") {
+				t.Errorf("page has inline script or style, which the CSP blocks")
+			}
+		})
+	}
+	t.Run("session cookie", func(t *testing.T) {
+		fresh := e.browser(t)
+		r := fresh.signIn("paul@example.com", ownerPassword)
+		var c *http.Cookie
+		for _, ck := range (&http.Response{Header: r.header}).Cookies() {
+			if ck.Name == "tokend_session" {
+				c = ck
+			}
+		}
+		if c == nil || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || len(c.Value) != 43 {
+			t.Fatalf("got session cookie %+v, want HttpOnly, SameSite=Lax, Path=/ and a 256-bit id", c)
+		}
+		if strings.Contains(r.header.Get("Location"), c.Value) {
+			t.Errorf("the session id is in a URL")
+		}
+	})
+	t.Run("over TLS", func(t *testing.T) {
+		fresh := e.browser(t)
+		page := fresh.do("GET", "/signin", nil, map[string]string{"X-Forwarded-Proto": "https"})
+		if !strings.Contains(page.header.Get("Set-Cookie"), "__Host-tokend_signin") || !strings.Contains(page.header.Get("Set-Cookie"), "Secure") {
+			t.Errorf("sign-in cookie over TLS: got %q, want a Secure __Host- cookie", page.header.Get("Set-Cookie"))
+		}
+	})
+}
+
+func TestForbiddenPage(t *testing.T) {
+	e := newEnv(t)
+	e.addUser(t, "reader@example.com", perm.LicenseReadOnly)
+	b := e.browser(t)
+	b.mustSignIn("reader@example.com", ownerPassword)
+
+	r := b.get("/settings/service-tokens")
+	if r.status != http.StatusForbidden {
+		t.Fatalf("got %d, want 403\n%s", r.status, r.body)
+	}
+	for _, want := range []string{"You do not have access to this", "Permission denied", "service_tokens"} {
+		if !strings.Contains(r.body, want) {
+			t.Errorf("403 page lacks %q:\n%s", want, r.body)
+		}
+	}
+	// The sidebar does not offer what the user may not open.
+	page := b.get("/settings/tokens/personal")
+	if strings.Contains(page.body, `href="/settings/service-tokens"`) {
+		t.Errorf("the sidebar offers service tokens to a user who may not read them")
+	}
+	// A Read-Only license cannot create a PAT: the service says so on the form.
+	form := b.get("/settings/tokens/personal/new")
+	created := b.post("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"nope"}})
+	if created.status != http.StatusForbidden || !strings.Contains(created.body, "Developer or Analyst license") {
+		t.Errorf("PAT by a Read-Only user: got %d, want 403 naming the license\n%s", created.status, created.body)
+	}
+	if r := b.get("/settings/tokens/personal/999999/delete"); r.status != http.StatusNotFound {
+		t.Errorf("someone else's token: got %d, want 404", r.status)
+	}
+}
+
+func TestAccountSwitch(t *testing.T) {
+	e := newEnv(t)
+	res, err := e.svc.Init(context.Background(), tokend.InitParams{AccountName: "Guild Navigator", Plan: perm.PlanTeam,
+		Email: "paul@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	page := b.get("/settings/service-tokens/new")
+	if !strings.Contains(page.body, "Spice Harvesting") || !strings.Contains(page.body, "Guild Navigator") {
+		t.Fatalf("the switcher does not list both accounts:\n%s", page.body)
+	}
+	r := b.post("/account", url.Values{"csrf": {csrf(t, page.body)}, "account_id": {fmt.Sprint(res.Account.ID)},
+		"next": {"/settings/service-tokens/new"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("switch: got %d, want 303\n%s", r.status, r.body)
+	}
+	page = b.get("/settings/service-tokens/new")
+	// On the Team plan account_admin is offered as "Owner", and job_viewer not at all.
+	if !strings.Contains(page.body, `<option value="account_admin">Owner</option>`) || strings.Contains(page.body, "job_viewer") {
+		t.Errorf("after switching to the Team account, the form does not offer the Team plan's sets:\n%s", page.body)
+	}
+	if r := b.post("/account", url.Values{"csrf": {csrf(t, page.body)}, "account_id": {"999999"}}); r.status != http.StatusNotFound {
+		t.Errorf("switch to an account of someone else: got %d, want 404", r.status)
+	}
+}
+
+func TestIPRestrictionsApply(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const office = "10.1.2.3"
+	if _, err := e.svc.CreateIPRule(ctx, p, e.account.ID, tokend.IPRuleInput{Name: "office", Type: tokend.IPAllow,
+		CIDRs: []string{"10.0.0.0/8"}}, office); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.SetIPRestrictions(ctx, p, e.account.ID, true, office); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		ip   string
+		want int
+	}{
+		{office, http.StatusOK},
+		{"203.0.113.7", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.ip, func(t *testing.T) {
+			b := e.browser(t)
+			b.ip = tt.ip
+			b.mustSignIn("paul@example.com", ownerPassword)
+			r := b.get("/settings/tokens/personal")
+			if r.status != tt.want {
+				t.Fatalf("got %d, want %d\n%s", r.status, tt.want, r.body)
+			}
+			if tt.want == http.StatusForbidden {
+				if !strings.Contains(r.body, "IP restrictions") {
+					t.Errorf("the refusal does not say why:\n%s", r.body)
+				}
+				// Signing out still works from a blocked address.
+				if out := b.post("/signout", url.Values{"csrf": {csrf(t, r.body)}}); out.status != http.StatusSeeOther {
+					t.Errorf("sign out from a blocked address: got %d, want 303", out.status)
+				}
+			}
+		})
+	}
+}

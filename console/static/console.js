@@ -1,0 +1,50 @@
+// Progressive enhancement only: every page works without this file.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", () => {
+  // Copy buttons: shown only when the clipboard can be reached from script.
+  for (const btn of document.querySelectorAll("button[data-copy]")) {
+    const field = document.getElementById(btn.dataset.copy);
+    const status = document.getElementById(btn.dataset.status);
+    if (!field) continue;
+    btn.hidden = false;
+    if (status) status.textContent = "";
+    btn.addEventListener("click", async () => {
+      const label = btn.querySelector("span");
+      try {
+        await navigator.clipboard.writeText(field.value);
+      } catch {
+        field.focus();
+        field.select();
+        if (status) status.textContent = "Press Ctrl+C (⌘C) to copy.";
+        return;
+      }
+      if (label) label.textContent = "Copied";
+      if (status) status.textContent = "Copied to the clipboard.";
+      setTimeout(() => { if (label) label.textContent = "Copy"; }, 2500);
+    });
+  }
+
+  // Selecting the whole token on focus makes a manual copy one keystroke.
+  for (const field of document.querySelectorAll(".secret-input")) {
+    field.addEventListener("focus", () => field.select());
+  }
+
+  // "Select all" checkboxes of bulk forms.
+  for (const all of document.querySelectorAll("input[data-select-all]")) {
+    const boxes = () => document.querySelectorAll(`input[name="${all.dataset.selectAll}"]`);
+    all.hidden = false;
+    all.addEventListener("change", () => { for (const b of boxes()) b.checked = all.checked; });
+  }
+
+  // Grant rows: the project list matters only for "Chosen projects".
+  const sync = (index) => {
+    const chosen = document.querySelector(`input[data-scope="${index}"][value="projects"]`);
+    const list = document.getElementById(`projects_${index}`);
+    if (chosen && list) list.hidden = !chosen.checked;
+  };
+  for (const radio of document.querySelectorAll("input[data-scope]")) {
+    sync(radio.dataset.scope);
+    radio.addEventListener("change", () => sync(radio.dataset.scope));
+  }
+});
