@@ -388,7 +388,8 @@ func suggest(plan perm.Plan, uses []LegacyUse, needs map[string]RouteNeed) Sugge
 	}
 	best, bestSize := perm.Set(""), 1<<30
 	for _, set := range perm.Sets() {
-		if !plan.AllowsServiceTokenSet(set) {
+		// A set that grants nothing (one dbt has not documented yet) is no useful suggestion.
+		if !plan.AllowsServiceTokenSet(set) || set.Caps() == 0 {
 			continue
 		}
 		e := perm.Evaluate([]perm.Grant{{Set: set, AllProjects: true}})

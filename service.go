@@ -96,6 +96,7 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	tick := time.NewTicker(s.opts.UsageFlushInterval)
 	defer tick.Stop()
+	lastSweep := s.now()
 	for {
 		select {
 		case <-ctx.Done():
@@ -106,6 +107,12 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-tick.C:
 			if err := s.FlushUsage(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("flush token uses", "err", err)
+			}
+			if now := s.now(); now.Sub(lastSweep) >= time.Hour {
+				lastSweep = now
+				if _, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdleTimeout)); err != nil && ctx.Err() == nil {
+					s.log.Warn("delete expired console sessions", "err", err)
+				}
 			}
 		}
 	}
