@@ -30,7 +30,7 @@ func authorizeServiceTokens(p *Principal, accountID int64, a perm.Access) error 
 	if err := authorize(p, accountID, perm.ServiceTokens, a, 0); err != nil {
 		return err
 	}
-	if a == perm.Write && p.Kind == KindPAT && !p.License.CanCreatePAT() {
+	if a == perm.Write && p.Kind != KindService && !p.License.CanCreatePAT() {
 		return Errorf(EForbidden, "Managing service tokens needs a Developer license; this user has a %s license.", p.License)
 	}
 	return nil
