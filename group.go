@@ -45,6 +45,9 @@ func (g *Group) Grants() []perm.Grant {
 type GroupFilter struct {
 	AccountID int64
 	State     State // zero: any
+	// Name matches exactly and NameContains case-insensitively (ASCII); empty: no filter.
+	Name         string
+	NameContains string
 	Page
 }
 

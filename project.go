@@ -25,6 +25,8 @@ type Project struct {
 type ProjectFilter struct {
 	AccountID int64
 	State     State // zero: any
+	// NameContains matches names case-insensitively (ASCII); empty: no filter.
+	NameContains string
 	// IDs, when non-nil, restricts the list to these projects (used to show only what a
 	// principal may read).
 	IDs []int64

@@ -75,7 +75,8 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 		writeError(w, r, s.log, err)
 		return
 	}
-	groups, total, err := s.svc.ListGroups(r.Context(), p, accountID, tokend.GroupFilter{State: state, Page: page})
+	groups, total, err := s.svc.ListGroups(r.Context(), p, accountID, tokend.GroupFilter{State: state, Page: page,
+		Name: r.URL.Query().Get("name"), NameContains: r.URL.Query().Get("name__icontains")})
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

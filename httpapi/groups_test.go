@@ -692,3 +692,32 @@ func TestGroupEscalation(t *testing.T) {
 		mustGroupCall(t, e, "POST", f.renamePath(), f.Token, `{"name": "Still mine"}`, nil)
 	})
 }
+
+// The Terraform provider's dbtcloud_groups data source looks groups up by name.
+func TestGroupNameFilters(t *testing.T) {
+	e := newEnv(t)
+	a := e.initAccount("A", "owner@example.com")
+	path := fmt.Sprintf("/api/v3/accounts/%d/groups/", a.Account.ID)
+	for _, tc := range []struct {
+		query string
+		want  []string
+	}{
+		{"?name=Owner", []string{"Owner"}},
+		{"?name__icontains=VER", []string{"Everyone"}},
+		{"?name__icontains=e", []string{"Owner", "Member", "Everyone"}},
+		{"?name=nobody", nil},
+	} {
+		r := e.do("GET", path+tc.query, bearer(a.Token), "")
+		var got []struct {
+			Name string `json:"name"`
+		}
+		r.data(t, &got)
+		var names []string
+		for _, g := range got {
+			names = append(names, g.Name)
+		}
+		if strings.Join(names, ",") != strings.Join(tc.want, ",") {
+			t.Errorf("%s: got %v, want %v", tc.query, names, tc.want)
+		}
+	}
+}

@@ -76,7 +76,8 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.
 		writeError(w, r, s.log, err)
 		return
 	}
-	ps, total, err := s.svc.ListProjects(r.Context(), p, accountID, tokend.ProjectFilter{State: state, Page: page})
+	ps, total, err := s.svc.ListProjects(r.Context(), p, accountID, tokend.ProjectFilter{State: state, Page: page,
+		NameContains: r.URL.Query().Get("name__icontains")})
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return

@@ -64,6 +64,12 @@ func (s *Store) ListGroups(ctx context.Context, f tokend.GroupFilter) ([]*tokend
 	if f.State != 0 {
 		w.add(`g.state = $%d`, int(f.State))
 	}
+	if f.Name != "" {
+		w.add(`g.name = $%d`, f.Name)
+	}
+	if f.NameContains != "" {
+		w.add(`strpos(lower(g.name), lower($%d)) > 0`, f.NameContains)
+	}
 	var total int
 	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM account_groups g WHERE `+w.conds, w.args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)

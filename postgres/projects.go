@@ -52,6 +52,9 @@ func (s *Store) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*to
 	if f.State != 0 {
 		w.add(`state = $%d`, int(f.State))
 	}
+	if f.NameContains != "" {
+		w.add(`strpos(lower(name), lower($%d)) > 0`, f.NameContains)
+	}
 	if f.IDs != nil {
 		// A non-nil empty IDs is "none of them": ANY of an empty array matches nothing.
 		w.add(`id = ANY($%d)`, f.IDs)

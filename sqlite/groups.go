@@ -65,6 +65,14 @@ func (s *Store) ListGroups(ctx context.Context, f tokend.GroupFilter) ([]*tokend
 		where += ` AND state = ?`
 		args = append(args, f.State)
 	}
+	if f.Name != "" {
+		where += ` AND name = ?`
+		args = append(args, f.Name)
+	}
+	if f.NameContains != "" {
+		where += ` AND instr(lower(name), lower(?)) > 0`
+		args = append(args, f.NameContains)
+	}
 	var total int
 	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM account_groups WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)

@@ -52,6 +52,10 @@ func (s *Store) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*to
 		where += ` AND state = ?`
 		args = append(args, f.State)
 	}
+	if f.NameContains != "" {
+		where += ` AND instr(lower(name), lower(?)) > 0`
+		args = append(args, f.NameContains)
+	}
 	if f.IDs != nil {
 		if len(f.IDs) == 0 {
 			return nil, 0, nil

@@ -47,6 +47,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"LegacyUses", testLegacyUses},
 		{"DailyUses", testDailyUses},
 		{"IPRules", testIPRules},
+		{"NameFilters", testNameFilters},
 		{"Sessions", testSessions},
 	}
 	for _, a := range areas {
