@@ -41,7 +41,10 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	}
 
 	gen := s.cache.generation()
-	t, err := s.lookup(ctx, raw, hash[:], parsed)
+	// The store may keep the slice it is given, which moves its array to the heap: hand it a
+	// copy, so that hash stays on the stack and the cached path above allocates nothing.
+	key := hash
+	t, err := s.lookup(ctx, raw, key[:], parsed)
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
@@ -260,7 +263,7 @@ func missing(r perm.Resource, a perm.Access, projectID int64) *Error {
 			scope = fmt.Sprintf("on project %d", projectID)
 		}
 	}
-	return Errorf(EForbidden, "Permission denied: this token lacks %s access to %s %s.", verb, r, scope)
+	return Errorf(EForbidden, "Permission denied: %s access to %s %s is required.", verb, r, scope)
 }
 
 // AuditRefused records that a valid token was refused an action (a 403), naming the token by

@@ -3,11 +3,23 @@ package tokend_test
 import (
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"tokend"
+	"tokend/httpapi"
 	"tokend/password"
 	"tokend/perm"
 	"tokend/postgres"
@@ -16,71 +28,318 @@ import (
 	"tokend/sqlite"
 )
 
-// benchVerify measures Authenticate plus one authorization check: the hot path of every API
-// call. "cached" is the steady state; "uncached" pays the database lookups every time.
-func benchVerify(b *testing.B, st tokend.Store) {
+// The benchmarks of the hot path: Authenticate plus the authorization checks a handler makes,
+// on each store, with a small and a large number of tokens stored. docs/benchmarks.md has the
+// figures and how to read them.
+//
+//	go test -run '^$' -bench Verify -benchmem .
+//	TOKEND_BENCH_TOKENS=1000,1000000 go test -run '^$' -bench Verify .
+
+// benchPATs and benchServiceTokens are how many known tokens of each kind the benchmarks rotate
+// through (so that lookups do not all hit one row); the rest of the store is filler rows.
+const (
+	benchPATs          = 256
+	benchServiceTokens = 16
+)
+
+// benchSizes is how many tokens the store holds: TOKEND_BENCH_TOKENS (comma-separated), or
+// 1,000 and 10,000 so that a plain -bench run stays quick.
+func benchSizes(b *testing.B) []int {
+	env := os.Getenv("TOKEND_BENCH_TOKENS")
+	if env == "" {
+		return []int{1_000, 10_000}
+	}
+	var sizes []int
+	for f := range strings.SplitSeq(env, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < benchPATs+benchServiceTokens+1 {
+			b.Fatalf("TOKEND_BENCH_TOKENS: got %q, want numbers of at least %d", f, benchPATs+benchServiceTokens+1)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
+// knownToken is a token whose string the benchmark knows, stored with its SHA-256.
+type knownToken struct {
+	raw, uid string
+	hash     [32]byte
+}
+
+// fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
+type fillFunc func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error
+
+// benchStore opens an empty store and returns it with its bulk filler.
+type benchStore func(b *testing.B) (tokend.Store, fillFunc)
+
+func openSQLiteBench(b *testing.B) (tokend.Store, fillFunc) {
 	ctx := context.Background()
-	for _, tc := range []struct {
-		name      string
-		cacheSize int
-	}{{"cached", 0}, {"uncached", -1}} {
-		b.Run(tc.name, func(b *testing.B) {
-			svc := tokend.NewService(st, tokend.Options{CacheSize: tc.cacheSize,
-				PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
-			res, err := svc.Init(ctx, tokend.InitParams{AccountName: "bench " + tc.name, Plan: perm.PlanEnterprise,
-				Email: fmt.Sprintf("bench-%s@example.com", tc.name), Password: "bench password 123"})
-			if err != nil {
+	path := filepath.Join(b.TempDir(), "bench.db")
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		now := time.Now().UnixMicro()
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash,
+			state, created_at, updated_at) VALUES ('pat', ?, ?, ?, ?, 'bench', ?, 1, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		for _, t := range known {
+			if _, err := stmt.ExecContext(ctx, accountID, userID, userID, t.uid, t.hash[:], now, now); err != nil {
+				return err
+			}
+		}
+		// One statement for the filler: a recursive CTE counts, randomblob makes the hashes.
+		if filler > 0 { // the CTE's first row is there whatever the bound
+			if _, err := tx.ExecContext(ctx, `
+				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
+				SELECT 'pat', ?, ?, ?, 'fill' || i, 'filler', randomblob(32), 1, ?, ? FROM n`,
+				filler, accountID, userID, userID, now, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx, `ANALYZE`)
+		return err
+	}
+	return st, fill
+}
+
+func openPostgresBench(b *testing.B) (tokend.Store, fillFunc) {
+	ctx := context.Background()
+	url := pgtest.SchemaURL(b)
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { st.Close() })
+	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		uids := make([]string, len(known))
+		hashes := make([][]byte, len(known))
+		for i, t := range known {
+			uids[i], hashes[i] = t.uid, t.hash[:]
+		}
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
+			SELECT 'pat', $1, $2, $2, u, 'bench', h, 1, now(), now() FROM unnest($3::text[], $4::bytea[]) AS r (u, h)`,
+			accountID, userID, uids, hashes); err != nil {
+			return err
+		}
+		// One statement for the filler: generate_series counts, sha256 of a random salt and the
+		// row number makes hashes as spread as known ones.
+		salt := rand.Text()
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
+			SELECT 'pat', $1, $2, $2, 'fill' || i, 'filler', sha256(convert_to($3 || i, 'UTF8')), 1, now(), now()
+			FROM generate_series(1, $4::int) AS i`,
+			accountID, userID, salt, filler); err != nil {
+			return err
+		}
+		_, err = conn.Exec(ctx, `ANALYZE tokens`)
+		return err
+	}
+	return st, fill
+}
+
+// benchData is a seeded account: the token strings to verify and what to authorize against.
+type benchData struct {
+	accountID, projectID int64
+	pats, services       []string
+	unknown              []string // valid shape and checksum, not stored
+	badChecksum          []string
+	malformed            []string
+}
+
+// cheap keeps Init's password hashing out of the setup time.
+var cheap = password.Params{Memory: 64, Time: 1, Threads: 1}
+
+// seedBench stores an account with an owner, a project, service tokens with grants and PATs,
+// and fills the store up to n tokens.
+func seedBench(b *testing.B, st tokend.Store, fill fillFunc, n int) *benchData {
+	ctx := context.Background()
+	svc := tokend.NewService(st, tokend.Options{PasswordParams: cheap})
+	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "bench", Plan: perm.PlanEnterprise,
+		Email: "bench@example.com", Password: "bench password 123"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	owner, err := svc.Authenticate(ctx, res.Token, "127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	acct := res.Account.ID
+	proj, err := svc.CreateProject(ctx, owner, acct, tokend.ProjectInput{Name: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	d := &benchData{accountID: acct, projectID: proj.ID}
+	for i := range benchServiceTokens {
+		_, raw, err := svc.CreateServiceToken(ctx, owner, acct, tokend.ServiceTokenInput{
+			Name: fmt.Sprintf("bench %d", i),
+			Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true},
+				{Set: perm.Developer, ProjectID: proj.ID}},
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.services = append(d.services, raw)
+	}
+	known := make([]knownToken, benchPATs)
+	for i := range known {
+		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
+		if err != nil {
+			b.Fatal(err)
+		}
+		known[i] = knownToken{raw: raw, uid: uid, hash: secret.Hash(raw)}
+		d.pats = append(d.pats, raw)
+	}
+	start := time.Now()
+	if err := fill(ctx, acct, res.User.ID, known, n-benchPATs-benchServiceTokens-1); err != nil {
+		b.Fatal(err)
+	}
+	b.Logf("stored %d tokens in %v", n, time.Since(start).Round(time.Millisecond))
+
+	for range benchPATs {
+		raw, _, err := secret.Generate(rand.Reader, secret.PAT)
+		if err != nil {
+			b.Fatal(err)
+		}
+		d.unknown = append(d.unknown, raw)
+		last := raw[len(raw)-1]
+		flip := byte('0')
+		if last == '0' {
+			flip = '1'
+		}
+		d.badChecksum = append(d.badChecksum, raw[:len(raw)-1]+string(flip))
+		d.malformed = append(d.malformed, raw[:len(raw)-7]) // a truncated copy-paste
+	}
+	return d
+}
+
+// benchVerify runs every case on one store, for each size.
+func benchVerify(b *testing.B, open benchStore) {
+	for _, n := range benchSizes(b) {
+		b.Run(fmt.Sprintf("tokens=%d", n), func(b *testing.B) {
+			st, fill := open(b)
+			d := seedBench(b, st, fill, n)
+			benchCases(b, st, d)
+		})
+	}
+}
+
+func benchCases(b *testing.B, st tokend.Store, d *benchData) {
+	ctx := context.Background()
+	cached := tokend.NewService(st, tokend.Options{})
+	uncached := tokend.NewService(st, tokend.Options{CacheSize: -1})
+	// verify is one request's worth: authenticate and the account's IP restrictions, as the
+	// API's middleware does, then the two checks a handler makes.
+	verify := func(svc *tokend.Service, raw string) error {
+		p, err := svc.Authenticate(ctx, raw, "127.0.0.1")
+		if err != nil {
+			return err
+		}
+		if err := svc.CheckIP(ctx, p, "127.0.0.1"); err != nil {
+			return err
+		}
+		if err := p.InAccount(d.accountID); err != nil {
+			return err
+		}
+		if !p.Can(perm.Projects, perm.Read, d.projectID) {
+			return fmt.Errorf("%s cannot read project %d", p.Kind, d.projectID)
+		}
+		return nil
+	}
+	for _, tokens := range [][]string{d.pats, d.services} {
+		for _, raw := range tokens {
+			if err := verify(cached, raw); err != nil { // warms the cache
 				b.Fatal(err)
 			}
+		}
+	}
+	valid := []struct {
+		name   string
+		svc    *tokend.Service
+		tokens []string
+	}{
+		{"pat/cached", cached, d.pats},
+		{"pat/uncached", uncached, d.pats},
+		{"service/cached", cached, d.services},
+		{"service/uncached", uncached, d.services},
+	}
+	for _, tc := range valid {
+		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
-			b.ResetTimer()
+			i := 0
 			for b.Loop() {
-				p, err := svc.Authenticate(ctx, res.Token, "127.0.0.1")
-				if err != nil {
+				if err := verify(tc.svc, tc.tokens[i%len(tc.tokens)]); err != nil {
 					b.Fatal(err)
 				}
-				if !p.Can(perm.ServiceTokens, perm.Write, 0) {
-					b.Fatal("owner cannot write service tokens")
+				i++
+			}
+		})
+	}
+	b.Run("pat/cached-parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			i := 0
+			for pb.Next() {
+				if err := verify(cached, d.pats[i%len(d.pats)]); err != nil {
+					b.Error(err)
+					return
 				}
+				i++
+			}
+		})
+	})
+	// Refusals, through the caching service: nothing about a refused token is cached.
+	invalid := []struct {
+		name   string
+		tokens []string
+	}{
+		{"invalid/malformed", d.malformed},
+		{"invalid/bad-checksum", d.badChecksum},
+		{"invalid/unknown", d.unknown},
+	}
+	for _, tc := range invalid {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := verify(cached, tc.tokens[i%len(tc.tokens)]); err != tokend.ErrInvalidToken {
+					b.Fatalf("got %v, want ErrInvalidToken", err)
+				}
+				i++
 			}
 		})
 	}
 }
 
-func BenchmarkVerifySQLite(b *testing.B) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	benchVerify(b, st)
-}
-
-// BenchmarkVerifyInvalid is the cost of refusing a token with a bad checksum: no database.
-func BenchmarkVerifyInvalid(b *testing.B) {
-	st, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	svc := tokend.NewService(st, tokend.Options{})
-	bad := "dbtu_" + "0123456789abcdefghijABCDEFGHIJ0123456789abcdefghij"
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := svc.Authenticate(context.Background(), bad, "127.0.0.1"); err == nil {
-			b.Fatal("accepted a bad token")
-		}
-	}
-}
-
-func BenchmarkVerifyPostgres(b *testing.B) {
-	url := pgtest.SchemaURL(b)
-	st, err := postgres.Open(context.Background(), url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer st.Close()
-	benchVerify(b, st)
+// BenchmarkVerify is verify + authorize, cached and not, for PATs and service tokens, and the
+// refusal of malformed, bad-checksum and unknown tokens, on both stores and at each size.
+func BenchmarkVerify(b *testing.B) {
+	b.Run("store=sqlite", func(b *testing.B) { benchVerify(b, openSQLiteBench) })
+	b.Run("store=postgres", func(b *testing.B) { benchVerify(b, openPostgresBench) })
 }
 
 // BenchmarkVerifyOldFormat is an imported old-format service token verified through its salted
@@ -93,7 +352,7 @@ func BenchmarkVerifyOldFormat(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer st.Close()
-	svc := tokend.NewService(st, tokend.Options{CacheSize: -1, PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
+	svc := tokend.NewService(st, tokend.Options{CacheSize: -1, PasswordParams: cheap})
 	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "old", Plan: perm.PlanEnterprise, Email: "old@example.com", Password: "bench password 123"})
 	if err != nil {
 		b.Fatal(err)
@@ -141,4 +400,45 @@ func BenchmarkVerifyOldFormat(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkHTTP is one request through the API's handler and middleware, without a network:
+// what the server spends per request besides the socket. /healthz is the floor; the account
+// endpoint adds authentication (cached) and one read of the account row.
+func BenchmarkHTTP(b *testing.B) {
+	st, fill := openSQLiteBench(b)
+	d := seedBench(b, st, fill, benchPATs+benchServiceTokens+1)
+	svc := tokend.NewService(st, tokend.Options{})
+	h := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
+	account := fmt.Sprintf("/api/v3/accounts/%d/", d.accountID)
+	for _, tc := range []struct {
+		name, path, token string
+		want              int
+	}{
+		{"healthz", "/healthz", "", http.StatusOK},
+		{"account/pat", account, d.pats[0], http.StatusOK},
+		{"account/service", account, d.services[0], http.StatusOK},
+		{"projects/pat", account + "projects/", d.pats[0], http.StatusOK},
+		{"account/bad-checksum", account, d.badChecksum[0], http.StatusUnauthorized},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			// Rotating over 65,536 addresses keeps the failure limiter (50 failures per address)
+			// from answering 429.
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				r := httptest.NewRequest(http.MethodGet, tc.path, nil)
+				r.RemoteAddr = fmt.Sprintf("10.0.%d.%d:1234", i>>8&255, i&255)
+				if tc.token != "" {
+					r.Header.Set("Authorization", "Bearer "+tc.token)
+				}
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, r)
+				if w.Code != tc.want {
+					b.Fatalf("%s: got %d, want %d", tc.path, w.Code, tc.want)
+				}
+				i++
+			}
+		})
+	}
 }

@@ -13,17 +13,20 @@ import (
 // each failure takes a token, tokens come back at a steady rate, and a key with no token left
 // is refused until one has. Keys whose bucket is full carry no state and are swept.
 type failureLimiter struct {
-	every rate.Limit
-	burst int
-	max   int
+	every  rate.Limit
+	refill time.Duration
+	burst  int
+	max    int
 
-	mu   sync.Mutex
-	keys map[string]*rate.Limiter
-	n    atomic.Int64 // len(keys), read without the lock on the hot path
+	mu        sync.Mutex
+	keys      map[string]*rate.Limiter
+	lastSweep time.Time
+	n         atomic.Int64 // len(keys), read without the lock on the hot path
 }
 
 func newFailureLimiter(burst int, refill time.Duration, max int) *failureLimiter {
-	return &failureLimiter{every: rate.Every(refill), burst: burst, max: max, keys: make(map[string]*rate.Limiter)}
+	return &failureLimiter{every: rate.Every(refill), refill: refill, burst: burst, max: max,
+		keys: make(map[string]*rate.Limiter)}
 }
 
 // blocked reports whether key has used up its failures, and when to try again.
@@ -54,7 +57,10 @@ func (l *failureLimiter) fail(key string, now time.Time) {
 	defer l.mu.Unlock()
 	lim, ok := l.keys[key]
 	if !ok {
-		if len(l.keys) >= l.max {
+		// A sweep walks every key under the lock that every authentication takes (milliseconds
+		// at 100,000 keys): at most one per refill interval, or a flood of new addresses would
+		// pay a whole walk per failure, and stall every caller behind it.
+		if len(l.keys) >= l.max && now.Sub(l.lastSweep) >= l.refill {
 			l.sweep(now)
 		}
 		if len(l.keys) >= l.max {
@@ -69,6 +75,7 @@ func (l *failureLimiter) fail(key string, now time.Time) {
 
 // sweep drops keys whose bucket has refilled; the lock is held.
 func (l *failureLimiter) sweep(now time.Time) {
+	l.lastSweep = now
 	for k, lim := range l.keys {
 		if lim.TokensAt(now) >= float64(l.burst) {
 			delete(l.keys, k)

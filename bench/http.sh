@@ -1,0 +1,248 @@
+#!/usr/bin/env bash
+# bench/http.sh measures tokend over HTTP with wrk, on loopback: requests per second and p50/p99
+# latency of /healthz, of an authenticated read with a PAT and with a service token, of a list,
+# and of invalid tokens, on SQLite and on PostgreSQL, then with two nodes on one PostgreSQL.
+# Then it measures the verification cache's memory with bench/mem. docs/benchmarks.md explains
+# the method and the figures.
+#
+#   bench/http.sh                      # the whole run, about 5.5 minutes
+#   DURATION=5s TOKENS=100000 bench/http.sh
+#
+# Settings (environment): DURATION per measurement (10s), TOKENS stored (1000000), CONNS (16)
+# and THREADS (1) of wrk, PGURL (postgres://postgres@127.0.0.1:5432), PORT (18080, and the
+# next three), PROFILE_DIR (save CPU profiles of the server under load there), MEM=0 to skip
+# the memory measurement.
+set -euo pipefail
+
+DURATION=${DURATION:-10s}
+TOKENS=${TOKENS:-1000000}
+CONNS=${CONNS:-16}
+THREADS=${THREADS:-1}
+PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
+PORT=${PORT:-18080}
+PROFILE_DIR=${PROFILE_DIR:-}
+MEM=${MEM:-1}
+KNOWN=${KNOWN:-200000} # PATs whose strings bench/mem verifies: twice the default --cache-size
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+command -v wrk >/dev/null || { echo "http.sh: wrk is missing (apt-get install -y wrk)" >&2; exit 1; }
+command -v psql >/dev/null || { echo "http.sh: psql is missing" >&2; exit 1; }
+
+work=$(mktemp -d)
+db="tokend_bench_$$"
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+	psql "$PGURL/postgres" -qc "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//'), $(go version | cut -d' ' -f3), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
+echo "== wrk: $THREADS thread(s), $CONNS connections, $DURATION per measurement; $TOKENS tokens stored"
+
+go build -o "$work/tokend" ./cmd/tokend
+go build -o "$work/seed" ./bench/seed
+go build -o "$work/mem" ./bench/mem
+
+# start NAME PORT ARGS...: runs a node (request log at the default level, to /dev/null) and
+# waits until it is ready.
+start() {
+	local name=$1 port=$2
+	shift 2
+	local extra=()
+	if [[ -n $PROFILE_DIR ]]; then extra+=(--pprof-addr "127.0.0.1:$((port + 1000))"); fi
+	# --trust-proxy-headers: the spread run (e') sends X-Forwarded-For; the others do not.
+	"$work/tokend" serve --addr "127.0.0.1:$port" --trust-proxy-headers "${extra[@]}" "$@" \
+		>"$work/$name.out" 2>/dev/null &
+	pids+=($!)
+	eval "pid_$name=$!"
+	for _ in $(seq 100); do
+		curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
+		sleep 0.1
+	done
+	echo "http.sh: $name did not start" >&2
+	exit 1
+}
+
+stop() {
+	local pid
+	pid=$(eval "echo \$pid_$1")
+	kill "$pid"
+	wait "$pid" 2>/dev/null || true
+}
+
+rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$(eval "echo \$pid_$1")/status"; }
+
+# wrk_run URL [VAR=value...]: one bounded wrk run; prints its RESULT fields.
+wrk_run() {
+	local url=$1
+	shift
+	env "$@" timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s bench/http.lua "$url" |
+		awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7, $8}'
+}
+
+declare -A RPS
+# row STORE KEY LABEL REQUESTS RPS P50 P99 NON2XX N429 SOCKERR
+row() {
+	RPS[$1/$2]=$5
+	awk -v s="$1" -v l="$3" -v r="$5" -v p50="$6" -v p99="$7" -v n="$8" -v t="$9" \
+		'BEGIN {printf "%-9s %-54s %9.0f %8.2f %8.2f %8s %8s\n", s, l, r, p50 / 1000, p99 / 1000, n, t}'
+	if [[ ${10} != 0 ]]; then echo "          (${10} socket errors)"; fi
+}
+
+header() { printf "%-9s %-54s %9s %8s %8s %8s %8s\n" store measurement "req/s" "p50 ms" "p99 ms" non-2xx 429; }
+
+# profile NAME PORT: a CPU profile of the node over most of the next measurement, in the
+# background; profiled waits for it.
+profile_pid=
+profile() {
+	[[ -n $PROFILE_DIR ]] || return 0
+	mkdir -p "$PROFILE_DIR"
+	local secs=${DURATION%s}
+	(sleep 1 && curl -fs -o "$PROFILE_DIR/$1.pprof" \
+		"http://127.0.0.1:$(($2 + 1000))/debug/pprof/profile?seconds=$((secs - 2))") &
+	profile_pid=$!
+}
+profiled() {
+	if [[ -n $profile_pid ]]; then wait "$profile_pid" || true; fi
+	profile_pid=
+}
+
+ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN {printf "%.2f", a / b}'; }
+
+# measure STORE PORT: the measurements on one node. /healthz is measured first and last, and the
+# ratios are over the mean of the two, so that a drift of the machine during the run shows.
+measure() {
+	local store=$1 port=$2 data=$work/$1
+	local base="http://127.0.0.1:$port"
+	local acct pat
+	acct=$(cat "$data/account")
+	pat=$(cat "$data/pat")
+	# Warm-up, not recorded: connection pools, the verification cache, the heap's size.
+	DURATION=3s wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKEN="$pat" >/dev/null
+	DURATION=2s wrk_run "$base/healthz" >/dev/null
+	header
+	profile "$store-healthz" "$port"
+	row "$store" a "(a) GET /healthz" $(wrk_run "$base/healthz")
+	profiled
+	profile "$store-account-pat" "$port"
+	row "$store" b "(b) GET /api/v3/accounts/{a}/, PAT" \
+		$(wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKEN="$pat")
+	profiled
+	row "$store" c "(c) GET /api/v3/accounts/{a}/, service token" \
+		$(wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$data/service")")
+	row "$store" d "(d) GET /api/v3/accounts/{a}/projects/, PAT" \
+		$(wrk_run "$base/api/v3/accounts/$acct/projects/" BENCH_TOKEN="$pat")
+	# The account id 0 is answered 404 by the handler before any work: what is left is the
+	# authentication middleware (cached) and the error envelope.
+	profile "$store-auth-only" "$port"
+	row "$store" f "(f) GET /api/v3/accounts/0/ (404 after auth), PAT" \
+		$(wrk_run "$base/api/v3/accounts/0/" BENCH_TOKEN="$pat")
+	profiled
+	row "$store" e "(e) invalid tokens, one client address" \
+		$(wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKENS="$data/bad" BENCH_COUNT_429=1)
+	# 65,536 addresses: at these rates each fails a few times in a run, under the limiter's
+	# burst of 50, so every answer is a refusal after verification, not a 429.
+	profile "$store-invalid-spread" "$port"
+	row "$store" e2 "(e') invalid tokens, 65,536 client addresses" \
+		$(wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKENS="$data/bad" BENCH_SPREAD=65536 BENCH_COUNT_429=1)
+	profiled
+	row "$store" e3 "(e'') unknown well-formed tokens, 65,536 addresses" \
+		$(wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKENS="$data/unknown" BENCH_SPREAD=65536 BENCH_COUNT_429=1)
+	row "$store" a2 "(a) GET /healthz, again" $(wrk_run "$base/healthz")
+	RPS[$store/A]=$(awk -v x="${RPS[$store/a]}" -v y="${RPS[$store/a2]}" 'BEGIN {print (x + y) / 2}')
+	echo "ratios ($store, over the mean of the two /healthz runs):"
+	echo "  (b)/(a) $(ratio "$store/b" "$store/A")   (c)/(a) $(ratio "$store/c" "$store/A")" \
+		"  (d)/(a) $(ratio "$store/d" "$store/A")   (f)/(a) $(ratio "$store/f" "$store/A")"
+	echo "  (e)/(b) $(ratio "$store/e" "$store/b")   (e')/(b) $(ratio "$store/e2" "$store/b")" \
+		"  (e'')/(b) $(ratio "$store/e3" "$store/b")"
+}
+
+# others: what else used the CPU during the run (other people's tests on a shared machine
+# make figures noisy): processes older than 5 s, not this script's, that averaged 20% of a CPU
+# or more over their life. Printed at the end.
+others() {
+	ps -eo pcpu=,etimes=,comm= --sort=-pcpu |
+		awk '$1 >= 20 && $2 >= 5 && $3 !~ /^(tokend|wrk|postgres|mem|seed|http.sh)$/ {printf " %s %s%%", $3, $1}' |
+		head -c 200
+}
+watch_others() {
+	while sleep 5; do
+		o=$(others)
+		if [[ -n $o ]]; then echo "  $(date +%T)$o" >>"$work/busy"; fi
+	done
+}
+
+watch_others &
+pids+=($!)
+
+# --- SQLite
+mkdir -p "$work/sqlite"
+echo "== seeding SQLite"
+"$work/seed" -sqlite "$work/sqlite/tokend.db" -tokens "$TOKENS" -known "$KNOWN" -out "$work/sqlite" 2>&1 | sed 's/^/   /'
+echo
+echo "== one node, SQLite"
+start sqlite "$PORT" --data-dir "$work/sqlite"
+measure sqlite "$PORT"
+echo "resident size of the SQLite node after the runs: $(rss sqlite)"
+stop sqlite
+
+# --- PostgreSQL
+psql "$PGURL/postgres" -qc "CREATE DATABASE $db" >/dev/null
+pg="$PGURL/$db?sslmode=disable"
+mkdir -p "$work/postgres"
+echo
+echo "== seeding PostgreSQL (database $db, dropped at the end)"
+"$work/seed" -postgres "$pg" -tokens "$TOKENS" -out "$work/postgres" 2>&1 | sed 's/^/   /'
+psql "$pg" -qc "CHECKPOINT" >/dev/null # the seed's writes, out of the way of the measurements
+echo
+echo "== one node, PostgreSQL"
+start postgres "$PORT" --database-url "$pg"
+measure postgres "$PORT"
+echo "resident size of the PostgreSQL node after the runs: $(rss postgres)"
+stop postgres
+
+# --- Two nodes on one PostgreSQL, each under its own wrk at once.
+echo
+echo "== two nodes on one PostgreSQL (a wrk with half the connections against each, at the same time; req/s summed)"
+start node1 $((PORT + 2)) --database-url "$pg"
+start node2 $((PORT + 3)) --database-url "$pg"
+acct=$(cat "$work/postgres/account")
+# both PATH [VAR=value...]: wrk against both nodes at once; prints the summed RESULT.
+both() {
+	local path=$1
+	shift
+	CONNS=$((CONNS / 2)) wrk_run "http://127.0.0.1:$((PORT + 2))$path" "$@" >"$work/w1" &
+	local w1=$!
+	CONNS=$((CONNS / 2)) wrk_run "http://127.0.0.1:$((PORT + 3))$path" "$@" >"$work/w2"
+	wait "$w1"
+	# Requests, req/s, non-2xx, 429s and errors add up; the latencies shown are the worse node's.
+	paste -d' ' "$work/w1" "$work/w2" | awk '{print $1+$8, $2+$9, ($3>$10?$3:$10), ($4>$11?$4:$11), $5+$12, $6+$13, $7+$14}'
+}
+DURATION=3s both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/pat")" >/dev/null # warm-up
+header
+row two a "(a) GET /healthz" $(both /healthz)
+row two b "(b) GET /api/v3/accounts/{a}/, PAT" $(both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/pat")")
+row two c "(c) GET /api/v3/accounts/{a}/, service token" \
+	$(both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/service")")
+echo "ratios (two nodes): (b)/(a) $(ratio two/b two/a)   (c)/(a) $(ratio two/c two/a)" \
+	"  two nodes (b) / one node (b): $(ratio two/b postgres/b)"
+stop node1
+stop node2
+
+if [[ $MEM == 1 ]]; then
+	echo
+	echo "== memory: the verification cache with $TOKENS tokens stored (SQLite), --cache-size 100000"
+	"$work/mem" -sqlite "$work/sqlite/tokend.db" -pats "$work/sqlite/pats" -cache-size 100000 -rounds 3
+fi
+
+echo
+if [[ -s $work/busy ]]; then
+	echo "== other processes used the CPU during the run; the figures are noisier for it:"
+	cat "$work/busy"
+else
+	echo "== no other process used more than 20% of a CPU during the run (sampled every 5 s)"
+fi

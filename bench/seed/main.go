@@ -1,0 +1,304 @@
+// Command seed fills an empty tokend database with a data set for bench/http.sh and
+// bench/mem: accounts, users, groups, projects, service tokens and personal access tokens, and
+// as many filler tokens as asked for, inserted in bulk. It writes the token strings the
+// benchmarks present into files in -out.
+//
+//	go run ./bench/seed -sqlite DIR/tokend.db -tokens 1000000 -out DIR
+//	go run ./bench/seed -postgres postgres://postgres@127.0.0.1:5432/bench -tokens 1000000 -out DIR
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"tokend"
+	"tokend/perm"
+	"tokend/postgres"
+	"tokend/secret"
+	"tokend/sqlite"
+)
+
+func main() {
+	var (
+		sqlitePath  = flag.String("sqlite", "", "SQLite database file to create")
+		postgresURL = flag.String("postgres", "", "PostgreSQL database URL (an empty database)")
+		tokens      = flag.Int("tokens", 1_000_000, "tokens stored in all")
+		known       = flag.Int("known", 1_000, "PATs whose strings are written to OUT/pats (bench/mem uses them)")
+		accounts    = flag.Int("accounts", 10, "accounts besides the benchmarked one")
+		out         = flag.String("out", ".", "directory for the token files")
+	)
+	flag.Parse()
+	if (*sqlitePath == "") == (*postgresURL == "") {
+		log.Fatal("seed: give exactly one of -sqlite and -postgres")
+	}
+	if err := run(context.Background(), *sqlitePath, *postgresURL, *tokens, *known, *accounts, *out); err != nil {
+		log.Fatal("seed: ", err)
+	}
+}
+
+// Sizes of the benchmarked account.
+const (
+	projects      = 20
+	users         = 50
+	serviceTokens = 10
+	badTokens     = 999
+)
+
+func run(ctx context.Context, sqlitePath, postgresURL string, total, known, accounts int, out string) error {
+	start := time.Now()
+	var (
+		st   tokend.Store
+		fill fillFunc
+		err  error
+	)
+	if sqlitePath != "" {
+		st, fill, err = openSQLite(ctx, sqlitePath)
+	} else {
+		st, fill, err = openPostgres(ctx, postgresURL)
+	}
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if n, err := st.CountAccounts(ctx); err != nil || n > 0 {
+		return errors.Join(err, errors.New("the database is not empty"))
+	}
+	svc := tokend.NewService(st, tokend.Options{})
+
+	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "Bench", Plan: perm.PlanEnterprise, Email: "owner@bench.example"})
+	if err != nil {
+		return err
+	}
+	owner, err := svc.Authenticate(ctx, res.Token, "127.0.0.1")
+	if err != nil {
+		return err
+	}
+	acct := res.Account.ID
+	var projectIDs []int64
+	for i := range projects {
+		p, err := svc.CreateProject(ctx, owner, acct, tokend.ProjectInput{Name: fmt.Sprintf("project %02d", i)})
+		if err != nil {
+			return err
+		}
+		projectIDs = append(projectIDs, p.ID)
+	}
+	// Developers: a group with developer rights in five projects and job admin in all.
+	eng, err := svc.CreateGroup(ctx, owner, acct, tokend.GroupInput{Name: "Engineers"})
+	if err != nil {
+		return err
+	}
+	grants := []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}}
+	for _, id := range projectIDs[:5] {
+		grants = append(grants, perm.Grant{Set: perm.Developer, ProjectID: id})
+	}
+	if _, err := svc.SetGroupPermissions(ctx, owner, acct, eng.ID, grants); err != nil {
+		return err
+	}
+	var dev int64
+	for i := range users {
+		m, err := svc.AddUser(ctx, owner, acct, tokend.AddUserInput{Email: fmt.Sprintf("dev%02d@bench.example", i),
+			FirstName: "Dev", LastName: strconv.Itoa(i)})
+		if err != nil {
+			return err
+		}
+		if _, err := svc.AssignGroups(ctx, owner, acct, m.User.ID, []int64{eng.ID}); err != nil {
+			return err
+		}
+		if dev == 0 {
+			dev = m.User.ID
+		}
+	}
+	var service string
+	for i := range serviceTokens {
+		_, raw, err := svc.CreateServiceToken(ctx, owner, acct, tokend.ServiceTokenInput{Name: fmt.Sprintf("pipeline %d", i),
+			Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}, {Set: perm.Developer, ProjectID: projectIDs[i]}}})
+		if err != nil {
+			return err
+		}
+		if service == "" {
+			service = raw
+		}
+	}
+	for i := range accounts {
+		if _, err := svc.Init(ctx, tokend.InitParams{AccountName: fmt.Sprintf("Other %d", i), Plan: perm.PlanTeam,
+			Email: fmt.Sprintf("owner%d@other.example", i)}); err != nil {
+			return err
+		}
+	}
+
+	// The PATs of the first developer, stored in bulk with the filler.
+	pats := make([]knownToken, max(known, 1))
+	for i := range pats {
+		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
+		if err != nil {
+			return err
+		}
+		pats[i] = knownToken{raw: raw, uid: uid, hash: secret.Hash(raw)}
+	}
+	filler := total - len(pats) - serviceTokens - 1 - accounts
+	if filler < 0 {
+		return fmt.Errorf("-tokens %d is fewer than the %d known tokens", total, total-filler)
+	}
+	t0 := time.Now()
+	if err := fill(ctx, acct, dev, pats, filler); err != nil {
+		return err
+	}
+	log.Printf("seed: %d tokens stored (%d filler in %v)", total, filler, time.Since(t0).Round(time.Millisecond))
+
+	if err := os.MkdirAll(out, 0o700); err != nil {
+		return err
+	}
+	lines := make([]string, len(pats))
+	for i, t := range pats {
+		lines[i] = t.raw
+	}
+	bad, unknown, err := badTokenLists()
+	if err != nil {
+		return err
+	}
+	for name, content := range map[string]string{
+		"account": strconv.FormatInt(acct, 10),
+		"pat":     pats[0].raw,
+		"service": service,
+		"pats":    strings.Join(lines, "\n"),
+		"bad":     strings.Join(bad, "\n"),
+		"unknown": strings.Join(unknown, "\n"),
+	} {
+		if err := os.WriteFile(filepath.Join(out, name), []byte(content+"\n"), 0o600); err != nil {
+			return err
+		}
+	}
+	log.Printf("seed: done in %v", time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
+// badTokenLists returns what a broken client or an attacker sends. bad holds, in equal parts,
+// malformed strings, well-formed tokens with a wrong checksum, and well-formed tokens with a
+// right checksum that no one was ever given; unknown holds only the last kind, the dearest to
+// refuse (a database lookup each).
+func badTokenLists() (bad, unknown []string, err error) {
+	for i := range badTokens {
+		raw, _, err := secret.Generate(rand.Reader, secret.PAT)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch i % 3 {
+		case 0:
+			bad = append(bad, raw[:len(raw)-7]) // truncated
+		case 1:
+			flip := byte('0')
+			if raw[len(raw)-1] == '0' {
+				flip = '1'
+			}
+			bad = append(bad, raw[:len(raw)-1]+string(flip))
+		case 2:
+			bad = append(bad, raw)
+		}
+		other, _, err := secret.Generate(rand.Reader, secret.PAT)
+		if err != nil {
+			return nil, nil, err
+		}
+		unknown = append(unknown, other)
+	}
+	return bad, unknown, nil
+}
+
+type knownToken struct {
+	raw, uid string
+	hash     [32]byte
+}
+
+// fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
+type fillFunc func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error
+
+func openSQLite(ctx context.Context, path string) (tokend.Store, fillFunc, error) {
+	st, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
+		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		tx, err := db.BeginTx(ctx, nil)
+		if err != nil {
+			return err
+		}
+		defer tx.Rollback()
+		now := time.Now().UnixMicro()
+		stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash,
+			state, created_at, updated_at) VALUES ('pat', ?, ?, ?, ?, 'bench', ?, 1, ?, ?)`)
+		if err != nil {
+			return err
+		}
+		for _, t := range known {
+			if _, err := stmt.ExecContext(ctx, accountID, userID, userID, t.uid, t.hash[:], now, now); err != nil {
+				return err
+			}
+		}
+		if filler > 0 { // the CTE's first row is there whatever the bound
+			if _, err := tx.ExecContext(ctx, `
+				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+				INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
+				SELECT 'pat', ?, ?, ?, 'fill' || i, 'filler', randomblob(32), 1, ?, ? FROM n`,
+				filler, accountID, userID, userID, now, now); err != nil {
+				return err
+			}
+		}
+		if err := tx.Commit(); err != nil {
+			return err
+		}
+		_, err = db.ExecContext(ctx, `ANALYZE`)
+		return err
+	}
+	return st, fill, nil
+}
+
+func openPostgres(ctx context.Context, url string) (tokend.Store, fillFunc, error) {
+	st, err := postgres.Open(ctx, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			return err
+		}
+		defer conn.Close(ctx)
+		uids := make([]string, len(known))
+		hashes := make([][]byte, len(known))
+		for i, t := range known {
+			uids[i], hashes[i] = t.uid, t.hash[:]
+		}
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
+			SELECT 'pat', $1, $2, $2, u, 'bench', h, 1, now(), now() FROM unnest($3::text[], $4::bytea[]) AS r (u, h)`,
+			accountID, userID, uids, hashes); err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, `
+			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
+			SELECT 'pat', $1, $2, $2, 'fill' || i, 'filler', sha256(convert_to($3 || i, 'UTF8')), 1, now(), now()
+			FROM generate_series(1, $4::int) AS i`,
+			accountID, userID, rand.Text(), filler); err != nil {
+			return err
+		}
+		_, err = conn.Exec(ctx, `VACUUM ANALYZE tokens`)
+		return err
+	}
+	return st, fill, nil
+}
