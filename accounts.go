@@ -20,7 +20,7 @@ func (s *Service) Accounts(ctx context.Context, p *Principal) ([]*Account, error
 	}
 	out := make([]*Account, 0, len(ids))
 	for _, id := range ids {
-		a, err := s.store.Account(ctx, id)
+		a, err := s.account(ctx, id)
 		if isNotFound(err) {
 			continue
 		}
@@ -39,7 +39,7 @@ func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account
 	if err := checkAccount(p, id); err != nil {
 		return nil, err
 	}
-	return s.store.Account(ctx, id)
+	return s.account(ctx, id)
 }
 
 // AccountUpdate carries the fields an account update may change; nil leaves a field alone.
@@ -145,7 +145,7 @@ func (s *Service) Whoami(ctx context.Context, p *Principal) (*Identity, error) {
 	}
 	id := &Identity{Principal: p}
 	if p.AccountID != 0 {
-		a, err := s.store.Account(ctx, p.AccountID)
+		a, err := s.account(ctx, p.AccountID)
 		if err != nil {
 			return nil, err
 		}

@@ -155,7 +155,7 @@ func kindOf(k secret.Kind) TokenKind {
 // principalFor builds what a token may do from the current rows: a PAT from its user's
 // license and groups in its account, a service token from its own grants.
 func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error) {
-	acct, err := s.store.Account(ctx, t.AccountID)
+	acct, err := s.account(ctx, t.AccountID)
 	if isNotFound(err) {
 		return nil, ErrInvalidToken
 	}
@@ -192,7 +192,7 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 // PAT of theirs would, built from the current rows on every call (the console is not the hot
 // path). A user who is not an active member of the account gets ErrInvalidToken.
 func (s *Service) SessionPrincipal(ctx context.Context, userID, accountID int64) (*Principal, error) {
-	acct, err := s.store.Account(ctx, accountID)
+	acct, err := s.account(ctx, accountID)
 	if isNotFound(err) || (err == nil && acct.State != StateActive) {
 		return nil, ErrInvalidToken
 	}

@@ -1,6 +1,7 @@
 package tokend
 
 import (
+	"context"
 	"sync"
 	"time"
 )
@@ -116,4 +117,55 @@ func matches(p *Principal, inv Invalidation) bool {
 		return p.AccountID == inv.AccountID || p.Kind == KindLegacyKey
 	}
 	return false
+}
+
+// accountCache keeps account rows in memory for the read paths every request takes (GET of
+// the token's own account, whoami, the account list), dropped with the account's other cached
+// state on every node. Cached accounts are shared: callers must not modify them.
+type accountCache struct {
+	mu sync.RWMutex
+	m  map[int64]*Account
+}
+
+func (c *accountCache) get(id int64) *Account {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.m[id]
+}
+
+func (c *accountCache) put(a *Account) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = make(map[int64]*Account)
+	}
+	c.m[a.ID] = a
+}
+
+func (c *accountCache) invalidate(inv Invalidation) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch {
+	case inv.All:
+		clear(c.m)
+	case inv.AccountID != 0 && inv.UserID == 0:
+		delete(c.m, inv.AccountID)
+	}
+}
+
+// account returns an account for reading, from memory when it can. The generation check keeps
+// a row read before an invalidation out of the cache after it.
+func (s *Service) account(ctx context.Context, id int64) (*Account, error) {
+	if a := s.accounts.get(id); a != nil {
+		return a, nil
+	}
+	gen := s.cache.generation()
+	a, err := s.store.Account(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if s.cache.generation() == gen {
+		s.accounts.put(a)
+	}
+	return a, nil
 }

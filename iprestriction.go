@@ -148,7 +148,7 @@ func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error
 		return p, nil
 	}
 	gen := s.cache.generation()
-	acct, err := s.store.Account(ctx, accountID)
+	acct, err := s.account(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}

@@ -33,15 +33,16 @@ type Options struct {
 
 // Service holds every business and permission rule of tokend.
 type Service struct {
-	store  Store
-	now    func() time.Time
-	rand   io.Reader
-	log    *slog.Logger
-	cache  *verifyCache
-	usage  *usageRecorder
-	legacy *legacyRecorder
-	ip     *ipPolicies
-	opts   Options
+	store    Store
+	now      func() time.Time
+	rand     io.Reader
+	log      *slog.Logger
+	cache    *verifyCache
+	usage    *usageRecorder
+	legacy   *legacyRecorder
+	ip       *ipPolicies
+	accounts *accountCache
+	opts     Options
 
 	dummyOnce sync.Once
 	dummy     string
@@ -74,15 +75,16 @@ func NewService(store Store, opts Options) *Service {
 		opts.PasswordParams = password.Default
 	}
 	return &Service{
-		store:  store,
-		now:    opts.Now,
-		rand:   opts.Rand,
-		log:    opts.Logger,
-		cache:  newVerifyCache(opts.CacheSize, opts.CacheTTL),
-		usage:  newUsageRecorder(),
-		legacy: newLegacyRecorder(),
-		ip:     &ipPolicies{},
-		opts:   opts,
+		store:    store,
+		now:      opts.Now,
+		rand:     opts.Rand,
+		log:      opts.Logger,
+		cache:    newVerifyCache(opts.CacheSize, opts.CacheTTL),
+		usage:    newUsageRecorder(),
+		legacy:   newLegacyRecorder(),
+		ip:       &ipPolicies{},
+		accounts: &accountCache{},
+		opts:     opts,
 	}
 }
 
@@ -143,6 +145,7 @@ func (s *Service) watchInvalidations(ctx context.Context) {
 		}
 		s.cache.setDisabled(true)
 		s.ip.invalidate(Invalidation{All: true})
+		s.accounts.invalidate(Invalidation{All: true})
 		s.log.Warn("invalidation feed broken; verification cache off until it is back", "err", err)
 		select {
 		case <-ctx.Done():
@@ -157,6 +160,7 @@ func (s *Service) watchInvalidations(ctx context.Context) {
 func (s *Service) drop(inv Invalidation) {
 	s.cache.invalidate(inv)
 	s.ip.invalidate(inv)
+	s.accounts.invalidate(inv)
 }
 
 // invalidate drops cached principals here and tells the other nodes.

@@ -143,3 +143,28 @@ func TestUnknownRouteIsEnvelope404(t *testing.T) {
 		t.Fatalf("got %d (status.code %d), want 404", r.Code, r.Body.Status.Code)
 	}
 }
+
+// Accounts are served from memory; a change must show on the very next read, on this node and
+// (through the invalidation feed) on the others.
+func TestAccountReadsFollowChanges(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("Before", "owner@example.com")
+		path := fmt.Sprintf("/api/v3/accounts/%d/", a.Account.ID)
+		name := func() string {
+			var got accountData
+			e.do("GET", path, bearer(a.Token), "").data(t, &got)
+			return got.Name
+		}
+		if got := name(); got != "Before" {
+			t.Fatalf("got %q, want Before", got)
+		}
+		for _, want := range []string{"After", "After again"} {
+			if r := e.do("POST", fmt.Sprintf("/api/v2/accounts/%d/", a.Account.ID), bearer(a.Token), fmt.Sprintf(`{"name": %q}`, want)); r.Code != http.StatusOK {
+				t.Fatalf("rename: got %d", r.Code)
+			}
+			if got := name(); got != want {
+				t.Errorf("after the rename: got %q, want %q", got, want)
+			}
+		}
+	})
+}
