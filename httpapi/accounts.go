@@ -70,31 +70,30 @@ func toAccountJSON(a *tokend.Account) accountJSON {
 	}
 }
 
-func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accts, err := s.svc.Accounts(r.Context(), p)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]accountJSON, len(accts))
 	for i, a := range accts {
 		out[i] = toAccountJSON(a)
 	}
 	writeList(w, out, len(out), len(out), map[string]any{"limit": tokend.MaxLimit, "offset": 0}, "id")
+	return nil
 }
 
-func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	id, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	a, err := s.svc.Account(r.Context(), p, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toAccountJSON(a))
+	return nil
 }
 
 type accountRequest struct {
@@ -106,16 +105,14 @@ type accountRequest struct {
 	} `json:"tokend_settings"`
 }
 
-func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	id, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req accountRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	u := tokend.AccountUpdate{Name: req.Name}
 	if ts := req.TokendSettings; ts != nil {
@@ -129,10 +126,10 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 	}
 	a, err := s.svc.UpdateAccount(r.Context(), p, id, u)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toAccountJSON(a))
+	return nil
 }
 
 // optionalTime tells an absent field (leave alone) from null (clear) and a time (set).

@@ -57,30 +57,25 @@ func toAuditJSON(e *tokend.AuditEvent) auditJSON {
 
 // auditLogs lists audit events, newest first, with limit/offset and the filters since (inclusive),
 // until (exclusive) and event_type.
-func (s *Server) auditLogs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) auditLogs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	f := tokend.AuditFilter{AccountID: accountID, Action: r.URL.Query().Get("event_type"), Page: page}
 	if f.Since, err = parseTime(r, "since"); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if f.Until, err = parseTime(r, "until"); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	events, total, err := s.svc.AuditLog(r.Context(), p, f)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]auditJSON, len(events))
 	for i, e := range events {
@@ -97,4 +92,5 @@ func (s *Server) auditLogs(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 		filters["until"] = *t
 	}
 	writeList(w, out, len(out), total, filters, "-created_at")
+	return nil
 }

@@ -54,9 +54,13 @@ func bearer(r *http.Request) (string, bool) {
 	return strings.TrimSpace(tok), true
 }
 
+// handler serves an authenticated request; an error it returns is answered in the envelope,
+// with the status of its code.
+type handler func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error
+
 // authed wraps a handler that needs a principal. Failed authentications are counted per
 // client address; an address over its budget gets 429 before any verification work.
-func (s *Server) authed(h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) http.Handler {
+func (s *Server) authed(h handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tokenInQuery(r) {
 			writeError(w, r, s.log, errTokenInQuery)
@@ -101,7 +105,7 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw string
 
 // serveAs runs h for p with the request's origin in the context, and audits a refusal.
 func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal,
-	h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) {
+	h handler) {
 	if p.Kind == tokend.KindLegacyKey {
 		s.serveLegacy(w, r, p, h)
 		return
@@ -112,7 +116,9 @@ func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Princ
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
 		tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
-	h(w, r.WithContext(ctx), p)
+	if err := h(w, r.WithContext(ctx), p); err != nil {
+		writeError(w, r, s.log, err)
+	}
 	if rec, ok := w.(*statusRecorder); ok && rec.status == http.StatusForbidden {
 		s.svc.AuditRefused(ctx, p, r.Method, r.URL.Path)
 	}

@@ -67,44 +67,39 @@ type userCredentialRequest struct {
 	State         *int   `json:"state"`
 }
 
-func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	userID, err := pathID(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	state, err := parseListState(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	cs, total, err := s.svc.ListUserCredentials(r.Context(), p, userID, tokend.UserCredentialFilter{State: state, Page: page})
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]userCredentialJSON, len(cs))
 	for i, c := range cs {
 		out[i] = toUserCredentialJSON(c)
 	}
 	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+	return nil
 }
 
-func (s *Server) createUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) createUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	userID, err := pathID(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req userCredentialRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	in := tokend.UserCredentialInput{AccountID: req.AccountID, UserID: req.UserID}
 	if req.ProjectID != nil {
@@ -119,35 +114,34 @@ func (s *Server) createUserCredential(w http.ResponseWriter, r *http.Request, p 
 	}
 	c, err := s.svc.CreateUserCredential(r.Context(), p, userID, in)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, toUserCredentialJSON(c), nil)
+	return nil
 }
 
-func (s *Server) getUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	userID, id, ok := s.userCredentialPath(w, r)
-	if !ok {
-		return
+func (s *Server) getUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	userID, id, err := userCredentialPath(r)
+	if err != nil {
+		return err
 	}
 	c, err := s.svc.UserCredential(r.Context(), p, userID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toUserCredentialJSON(c))
+	return nil
 }
 
 // updateUserCredential is POST on an association's path; state 2 deletes it.
-func (s *Server) updateUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	userID, id, ok := s.userCredentialPath(w, r)
-	if !ok {
-		return
+func (s *Server) updateUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	userID, id, err := userCredentialPath(r)
+	if err != nil {
+		return err
 	}
 	var req userCredentialRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	u := tokend.UserCredentialUpdate{AccountID: req.AccountID, UserID: req.UserID, ProjectID: req.ProjectID,
 		CredentialsID: req.CredentialsID}
@@ -157,33 +151,29 @@ func (s *Server) updateUserCredential(w http.ResponseWriter, r *http.Request, p 
 	}
 	c, err := s.svc.UpdateUserCredential(r.Context(), p, userID, id, u)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toUserCredentialJSON(c))
+	return nil
 }
 
-func (s *Server) deleteUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	userID, id, ok := s.userCredentialPath(w, r)
-	if !ok {
-		return
+func (s *Server) deleteUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	userID, id, err := userCredentialPath(r)
+	if err != nil {
+		return err
 	}
 	if err := s.svc.DeleteUserCredential(r.Context(), p, userID, id); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
-// userCredentialPath reads the user and association ids of a route; on failure it has answered.
-func (s *Server) userCredentialPath(w http.ResponseWriter, r *http.Request) (userID, id int64, ok bool) {
-	userID, err := pathID(r, "user_id")
-	if err == nil {
-		id, err = pathID(r, "id")
+// userCredentialPath reads the user and association ids of a route.
+func userCredentialPath(r *http.Request) (userID, id int64, err error) {
+	if userID, err = pathID(r, "user_id"); err != nil {
+		return 0, 0, err
 	}
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return 0, 0, false
-	}
-	return userID, id, true
+	id, err = pathID(r, "id")
+	return userID, id, err
 }

@@ -24,14 +24,13 @@ type introspectionJSON struct {
 
 // introspect is tokend's RFC 7662 endpoint: POST, form-encoded token=…, by a caller that may
 // read API tokens in the token's account.
-func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	// A body that is not a form leaves the token empty; the service refuses an unauthorized
 	// caller before it looks at the input.
 	_ = r.ParseForm()
 	in, err := s.svc.Introspect(r.Context(), p, r.PostForm.Get("token"), s.clientIP(r))
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := introspectionJSON{Active: in.Active}
 	if in.Active {
@@ -47,6 +46,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	json.NewEncoder(w).Encode(out)
+	return nil
 }
 
 // forwardAuth answers a gateway's subrequest (nginx auth_request, Envoy ext_authz over HTTP,
@@ -54,36 +54,31 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 // headers when the forwarded Authorization header holds a valid token, the usual 401 or 403
 // otherwise. Optional query parameters narrow it: account_id (the token must belong to it),
 // need=resource:access (e.g. projects:write) and project_id.
-func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	q := r.URL.Query()
 	if v := q.Get("account_id"); v != "" {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
-			writeError(w, r, s.log, tokend.Invalidf("account_id", "\"account_id\" must be a positive integer."))
-			return
+			return tokend.Invalidf("account_id", "\"account_id\" must be a positive integer.")
 		}
 		if err := p.InAccount(id); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 	}
 	if v := q.Get("need"); v != "" {
 		res, acc, ok := parseNeed(v)
 		if !ok {
-			writeError(w, r, s.log, tokend.Invalidf("need", "\"need\" must be resource:read or resource:write, e.g. projects:write; got %q.", v))
-			return
+			return tokend.Invalidf("need", "\"need\" must be resource:read or resource:write, e.g. projects:write; got %q.", v)
 		}
 		var project int64
 		if pv := q.Get("project_id"); pv != "" {
 			var err error
 			if project, err = strconv.ParseInt(pv, 10, 64); err != nil || project <= 0 {
-				writeError(w, r, s.log, tokend.Invalidf("project_id", "\"project_id\" must be a positive integer."))
-				return
+				return tokend.Invalidf("project_id", "\"project_id\" must be a positive integer.")
 			}
 		}
 		if !p.Can(res, acc, project) {
-			writeError(w, r, s.log, tokend.Errorf(tokend.EForbidden, "This token lacks %s.", v))
-			return
+			return tokend.Errorf(tokend.EForbidden, "This token lacks %s.", v)
 		}
 	}
 	h := w.Header()
@@ -95,6 +90,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.P
 	}
 	writeOK(w, map[string]any{"token": tokenInfoJSON{Kind: string(p.Kind), UID: p.TokenUID,
 		AccountID: &p.AccountID, ExpiresAt: jsonTime(p.ExpiresAt)}})
+	return nil
 }
 
 // parseNeed reads "resource:access", e.g. "service_tokens:read".

@@ -59,27 +59,23 @@ func groupState(r *http.Request) (tokend.State, error) {
 	}
 }
 
-func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	state, err := groupState(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	groups, total, err := s.svc.ListGroups(r.Context(), p, accountID, tokend.GroupFilter{State: state, Page: page,
 		Name: r.URL.Query().Get("name"), NameContains: r.URL.Query().Get("name__icontains")})
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]groupJSON, len(groups))
 	for i, g := range groups {
@@ -91,50 +87,44 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 		filters["state"] = int(state)
 	}
 	writeList(w, out, len(out), total, filters, "id")
+	return nil
 }
 
-func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	g, err := s.svc.Group(r.Context(), p, accountID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toGroupJSON(g))
+	return nil
 }
 
 // createGroup answers 200 with the new group, as dbt does (the Terraform provider expects it).
-func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req groupRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := checkAccountField(req.AccountID, accountID); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.Name == nil {
-		writeError(w, r, s.log, tokend.Invalidf("name", "The group name is required."))
-		return
+		return tokend.Invalidf("name", "The group name is required.")
 	}
 	if req.State != nil && tokend.State(*req.State) != tokend.StateActive {
-		writeError(w, r, s.log, tokend.Invalidf("state", "A new group must be active (state 1), got %d.", *req.State))
-		return
+		return tokend.Invalidf("state", "A new group must be active (state 1), got %d.", *req.State)
 	}
 	in := tokend.GroupInput{Name: *req.Name, SSOMappingGroups: req.SSOMappingGroups.v}
 	if req.AssignByDefault != nil {
@@ -142,36 +132,31 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.P
 	}
 	g, err := s.svc.CreateGroup(r.Context(), p, accountID, in)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toGroupJSON(g))
+	return nil
 }
 
 // updateGroup changes a group; "state": 2 deletes it.
-func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req groupRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := checkAccountField(req.AccountID, accountID); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.ID != nil && *req.ID != id {
-		writeError(w, r, s.log, tokend.Invalidf("id", "id %d in the body does not match group %d in the path.", *req.ID, id))
-		return
+		return tokend.Invalidf("id", "id %d in the body does not match group %d in the path.", *req.ID, id)
 	}
 	u := tokend.GroupUpdate{Name: req.Name, AssignByDefault: req.AssignByDefault}
 	if req.SSOMappingGroups.set {
@@ -183,24 +168,22 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.P
 	}
 	g, err := s.svc.UpdateGroup(r.Context(), p, accountID, id, u)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toGroupJSON(g))
+	return nil
 }
 
 // setGroupPermissions replaces a group's grants with the body, a bare JSON array of dbt's
 // GroupPermissionRequest, and answers the group's new grants.
-func (s *Server) setGroupPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) setGroupPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	groupID, err := pathID(r, "group_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req []grantJSON
 	if err := decode(r, &req); err != nil {
@@ -208,23 +191,21 @@ func (s *Server) setGroupPermissions(w http.ResponseWriter, r *http.Request, p *
 		if errors.As(err, &te) && te.Field == "" {
 			err = errNotAnArray
 		}
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req == nil {
-		writeError(w, r, s.log, errNotAnArray)
-		return
+		return errNotAnArray
 	}
 	g, err := s.svc.SetGroupPermissions(r.Context(), p, accountID, groupID, toGrants(req))
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]groupPermissionJSON, len(g.Permissions))
 	for i, gp := range g.Permissions {
 		out[i] = toGroupPermissionJSON(g.AccountID, g.ID, gp.ID, gp.Grant, g.UpdatedAt)
 	}
 	writeList(w, out, len(out), len(out), map[string]any{"limit": max(len(out), tokend.MaxLimit), "offset": 0}, "id")
+	return nil
 }
 
 var errNotAnArray = tokend.Invalidf("body", "The request body must be a JSON array of permissions; an empty array removes them all.")
@@ -236,33 +217,29 @@ type assignGroupsRequest struct {
 }
 
 // assignGroups makes desired_group_ids the user's exact groups in the account and answers them.
-func (s *Server) assignGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) assignGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req assignGroupsRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.UserID == nil {
-		writeError(w, r, s.log, tokend.Invalidf("user_id", "user_id is required."))
-		return
+		return tokend.Invalidf("user_id", "user_id is required.")
 	}
 	if req.DesiredGroupIDs == nil {
-		writeError(w, r, s.log, tokend.Invalidf("desired_group_ids", "desired_group_ids is required; an empty list removes every group."))
-		return
+		return tokend.Invalidf("desired_group_ids", "desired_group_ids is required; an empty list removes every group.")
 	}
 	groups, err := s.svc.AssignGroups(r.Context(), p, accountID, *req.UserID, *req.DesiredGroupIDs)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]groupJSON, len(groups))
 	for i, g := range groups {
 		out[i] = toGroupJSON(g)
 	}
 	writeList(w, out, len(out), len(out), map[string]any{"limit": max(len(out), tokend.MaxLimit), "offset": 0}, "id")
+	return nil
 }

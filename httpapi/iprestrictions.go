@@ -90,61 +90,55 @@ func (req ipRuleRequest) input() tokend.IPRuleInput {
 	return in
 }
 
-func (s *Server) listIPRules(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listIPRules(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	rules, enabled, err := s.svc.ListIPRules(r.Context(), p, accountID)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]ipRuleJSON, len(rules))
 	for i, rule := range rules {
 		out[i] = toIPRuleJSON(rule, enabled)
 	}
 	writeList(w, out, len(out), len(out), map[string]any{"rule_set_enabled": enabled}, "id")
+	return nil
 }
 
-func (s *Server) getIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "id")
+func (s *Server) getIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	rule, enabled, err := s.svc.IPRule(r.Context(), p, accountID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toIPRuleJSON(rule, enabled))
+	return nil
 }
 
 // saveIPRule creates (POST on the collection) or replaces (PUT on a rule) a rule. A
 // rule_set_enabled that differs from the account's switch flips it after the rule is saved.
-func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var id int64
 	if r.PathValue("id") != "" {
 		if id, err = pathID(r, "id"); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 	}
 	var req ipRuleRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.AccountID != nil && *req.AccountID != accountID {
-		writeError(w, r, s.log, tokend.Invalidf("account_id", "\"account_id\" %d does not match the path's account %d.", *req.AccountID, accountID))
-		return
+		return tokend.Invalidf("account_id", "\"account_id\" %d does not match the path's account %d.", *req.AccountID, accountID)
 	}
 	ip := s.clientIP(r)
 	var rule *tokend.IPRule
@@ -154,8 +148,7 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 		rule, err = s.svc.UpdateIPRule(r.Context(), p, accountID, id, req.input(), ip)
 	}
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	_, enabled, err := s.svc.ListIPRules(r.Context(), p, accountID)
 	if err == nil && req.RuleSetEnabled != nil && *req.RuleSetEnabled != enabled {
@@ -165,23 +158,22 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 		}
 	}
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toIPRuleJSON(rule, enabled))
+	return nil
 }
 
-func (s *Server) deleteIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "id")
+func (s *Server) deleteIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := s.svc.DeleteIPRule(r.Context(), p, accountID, id, s.clientIP(r)); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 type ruleSetJSON struct {
@@ -195,28 +187,25 @@ type ruleSetJSON struct {
 }
 
 // setIPRestrictions switches the account's rule set on or off: {"enabled": bool}.
-func (s *Server) setIPRestrictions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) setIPRestrictions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req struct {
 		Enabled *bool `json:"enabled"`
 	}
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.Enabled == nil {
-		writeError(w, r, s.log, tokend.Invalidf("enabled", "Field \"enabled\" is required."))
-		return
+		return tokend.Invalidf("enabled", "Field \"enabled\" is required.")
 	}
 	a, err := s.svc.SetIPRestrictions(r.Context(), p, accountID, *req.Enabled, s.clientIP(r))
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, ruleSetJSON{ID: a.ID, AccountID: a.ID, State: int(tokend.StateActive), Enabled: a.IPRestrictionsEnabled,
 		EnabledForServiceTokens: true, CreatedAt: jsonTime(a.CreatedAt), UpdatedAt: jsonTime(a.UpdatedAt)})
+	return nil
 }

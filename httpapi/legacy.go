@@ -17,7 +17,7 @@ var deprecatedSince = time.Date(2024, 2, 7, 0, 0, 0, 0, time.UTC)
 // path's account (refused where that account's window is closed), with Deprecation and Sunset
 // headers, and recorded — without a database write — for the usage report.
 func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.Principal,
-	h func(w http.ResponseWriter, r *http.Request, p *tokend.Principal)) {
+	h handler) {
 	var accountID int64
 	if v := r.PathValue("account_id"); v != "" {
 		accountID, _ = strconv.ParseInt(v, 10, 64)
@@ -54,7 +54,9 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.P
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
 		tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
-	h(w, r.WithContext(ctx), p)
+	if err := h(w, r.WithContext(ctx), p); err != nil {
+		writeError(w, r, s.log, err)
+	}
 }
 
 // routeOf is the canonical pattern of the matched route, "METHOD /path/".
@@ -97,33 +99,31 @@ func toLegacyKeyJSON(t *tokend.Token, raw string) legacyKeyJSON {
 	return out
 }
 
-func (s *Server) getLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) getLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	userID, err := pathID(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	t, err := s.svc.LegacyKey(r.Context(), p, userID)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toLegacyKeyJSON(t, ""))
+	return nil
 }
 
 // rotateLegacyKey is POST on the key: a new key, shown this once; the old one stops at once.
-func (s *Server) rotateLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) rotateLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	userID, err := pathID(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	t, raw, err := s.svc.RotateLegacyKey(r.Context(), p, userID)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toLegacyKeyJSON(t, raw))
+	return nil
 }
 
 // legacyUseJSON is one place a legacy key is still used, with its replacement.
@@ -163,19 +163,18 @@ func toSuggestionJSON(sg tokend.Suggestion) suggestionJSON {
 
 // legacyUsage is tokend's report of every place each user's legacy key is still used in the
 // account, with the suggested replacement.
-func (s *Server) legacyUsage(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) legacyUsage(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	rep, err := s.svc.LegacyUsage(r.Context(), p, accountID, RouteNeeds())
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := LegacyReportJSON(rep)
 	writeList(w, out, len(out), len(out), map[string]any{}, "-last_seen")
+	return nil
 }
 
 // LegacyReportJSON renders a usage report; the CLI prints the same shape.

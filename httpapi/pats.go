@@ -58,35 +58,22 @@ type rotateRequest struct {
 	OverlapSeconds int64 `json:"overlap_seconds"`
 }
 
-// patPath reads the account and user of a PAT route.
-func patPath(r *http.Request) (accountID, userID int64, err error) {
-	if accountID, err = pathID(r, "account_id"); err != nil {
-		return 0, 0, err
-	}
-	userID, err = pathID(r, "user_id")
-	return accountID, userID, err
-}
-
-func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, userID, err := patPath(r)
+func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	state, err := parseState(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	ts, total, err := s.svc.ListPATs(r.Context(), p, accountID, userID, state, page)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]patJSON, len(ts))
 	for i, t := range ts {
@@ -97,6 +84,7 @@ func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 		filters["state"] = int(state)
 	}
 	writeList(w, out, len(out), total, filters, "id")
+	return nil
 }
 
 // createPAT answers a PAT of the same user, or — for a user's first token — HTTP Basic with
@@ -112,7 +100,7 @@ func (s *Server) createPAT(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	accountID, userID, err := patPath(r)
+	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
 		writeError(w, r, s.log, err)
 		return
@@ -160,107 +148,95 @@ func decodePATRequest(r *http.Request) (tokend.PATInput, error) {
 	return in, nil
 }
 
-func (s *Server) createPATWithToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, userID, err := patPath(r)
+func (s *Server) createPATWithToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	in, err := decodePATRequest(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	t, raw, err := s.svc.CreatePAT(r.Context(), p, accountID, userID, in)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, toPATJSON(t, raw), nil)
+	return nil
 }
 
-func (s *Server) getPAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, userID, err := patPath(r)
+func (s *Server) getPAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	t, err := s.svc.PAT(r.Context(), p, accountID, userID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toPATJSON(t, ""))
+	return nil
 }
 
 // rotatePAT is POST on a PAT's path: a new token_string with the same name and lifetime. An
 // optional body {"overlap_seconds": N} keeps the old token working for N more seconds.
-func (s *Server) rotatePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, userID, err := patPath(r)
+func (s *Server) rotatePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req rotateRequest
 	if r.ContentLength != 0 {
 		if err := decode(r, &req); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 	}
 	if req.OverlapSeconds < 0 || req.OverlapSeconds > int64(tokend.MaxRotationOverlap/time.Second) {
-		writeError(w, r, s.log, tokend.Invalidf("overlap_seconds", "\"overlap_seconds\" must be between 0 and %d.",
-			int64(tokend.MaxRotationOverlap/time.Second)))
-		return
+		return tokend.Invalidf("overlap_seconds", "\"overlap_seconds\" must be between 0 and %d.",
+			int64(tokend.MaxRotationOverlap/time.Second))
 	}
 	t, raw, err := s.svc.RotatePAT(r.Context(), p, accountID, userID, id, time.Duration(req.OverlapSeconds)*time.Second)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toPATJSON(t, raw))
+	return nil
 }
 
-func (s *Server) deletePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, userID, err := patPath(r)
+func (s *Server) deletePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := s.svc.DeletePAT(r.Context(), p, accountID, userID, id); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // tokenInventory is tokend's admin view of every token of an account, with filters:
 // kind (pat, service), user_id, state, last_used_before, last_used_after, expires_before.
-func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	q := r.URL.Query()
 	f := tokend.TokenFilter{AccountID: accountID, Kind: tokend.TokenKind(q.Get("kind")), Page: page}
@@ -269,27 +245,23 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 	}
 	if v := q.Get("user_id"); v != "" {
 		if f.UserID, err = strconv.ParseInt(v, 10, 64); err != nil || f.UserID <= 0 {
-			writeError(w, r, s.log, tokend.Invalidf("user_id", "\"user_id\" must be a positive integer, got %q.", v))
-			return
+			return tokend.Invalidf("user_id", "\"user_id\" must be a positive integer, got %q.", v)
 		}
 	}
 	if f.State, err = parseState(r); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	for _, tf := range []struct {
 		name string
 		dst  *time.Time
 	}{{"last_used_before", &f.LastUsedBefore}, {"last_used_after", &f.LastUsedAfter}, {"expires_before", &f.ExpiresBefore}} {
 		if *tf.dst, err = parseTime(r, tf.name); err != nil {
-			writeError(w, r, s.log, err)
-			return
+			return err
 		}
 	}
 	ts, total, err := s.svc.TokenInventory(r.Context(), p, f)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]any, len(ts))
 	for i, t := range ts {
@@ -307,6 +279,7 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 	}
 	filters["kind"] = string(f.Kind)
 	writeList(w, out, len(out), total, filters, "id")
+	return nil
 }
 
 type bulkRevokeRequest struct {
@@ -314,27 +287,25 @@ type bulkRevokeRequest struct {
 }
 
 // revokeTokens is tokend's bulk revoke for administrators.
-func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req bulkRevokeRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	revoked, err := s.svc.RevokeTokens(r.Context(), p, accountID, req.TokenIDs)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]patJSON, len(revoked))
 	for i, t := range revoked {
 		out[i] = toPATJSON(t, "")
 	}
 	writeList(w, out, len(out), len(out), map[string]any{}, "id")
+	return nil
 }
 
 type activityJSON struct {
@@ -344,36 +315,32 @@ type activityJSON struct {
 
 // tokenActivity is tokend's per-day request count of one token: a user's own, or any token
 // of the account for those who may read API tokens.
-func (s *Server) tokenActivity(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) tokenActivity(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := p.InAccount(accountID); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	days := 30
 	if v := r.URL.Query().Get("days"); v != "" {
 		if days, err = strconv.Atoi(v); err != nil {
-			writeError(w, r, s.log, tokend.Invalidf("days", "\"days\" must be an integer, got %q.", v))
-			return
+			return tokend.Invalidf("days", "\"days\" must be an integer, got %q.", v)
 		}
 	}
 	uses, err := s.svc.TokenActivity(r.Context(), p, id, days)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]activityJSON, len(uses))
 	for i, u := range uses {
 		out[i] = activityJSON{Day: u.Day.Format(time.DateOnly), Count: u.Count}
 	}
 	writeList(w, out, len(out), len(out), map[string]any{"days": days}, "day")
+	return nil
 }

@@ -60,66 +60,59 @@ func (req projectRequest) checkAccountID(accountID int64) error {
 
 // listProjects lists the projects the token may read (active ones unless ?state= says
 // otherwise).
-func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	state, err := parseListState(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	ps, total, err := s.svc.ListProjects(r.Context(), p, accountID, tokend.ProjectFilter{State: state, Page: page,
 		NameContains: r.URL.Query().Get("name__icontains")})
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]projectJSON, len(ps))
 	for i, pr := range ps {
 		out[i] = toProjectJSON(pr)
 	}
 	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+	return nil
 }
 
-func (s *Server) getProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, ok := s.projectPath(w, r)
-	if !ok {
-		return
+func (s *Server) getProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
+	if err != nil {
+		return err
 	}
 	pr, err := s.svc.Project(r.Context(), p, accountID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toProjectJSON(pr))
+	return nil
 }
 
-func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req projectRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := req.checkAccountID(accountID); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.State != nil && tokend.State(*req.State) != tokend.StateActive {
-		writeError(w, r, s.log, tokend.Invalidf("state", "A new project must be active (state 1), got %d.", *req.State))
-		return
+		return tokend.Invalidf("state", "A new project must be active (state 1), got %d.", *req.State)
 	}
 	in := tokend.ProjectInput{}
 	if req.Name != nil {
@@ -130,26 +123,24 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend
 	}
 	pr, err := s.svc.CreateProject(r.Context(), p, accountID, in)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, toProjectJSON(pr), nil)
+	return nil
 }
 
 // updateProject changes the fields the body names; state 2 deletes the project.
-func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, ok := s.projectPath(w, r)
-	if !ok {
-		return
+func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
+	if err != nil {
+		return err
 	}
 	var req projectRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := req.checkAccountID(accountID); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	u := tokend.ProjectUpdate{Name: req.Name, Description: req.Description}
 	if req.State != nil {
@@ -158,35 +149,23 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend
 	}
 	pr, err := s.svc.UpdateProject(r.Context(), p, accountID, id, u)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toProjectJSON(pr))
+	return nil
 }
 
 // deleteProject answers 204 with no body, as dbt documents; a later GET shows state 2.
-func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, ok := s.projectPath(w, r)
-	if !ok {
-		return
+func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
+	if err != nil {
+		return err
 	}
 	if _, err := s.svc.DeleteProject(r.Context(), p, accountID, id); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Server) projectPath(w http.ResponseWriter, r *http.Request) (accountID, id int64, ok bool) {
-	accountID, err := pathID(r, "account_id")
-	if err == nil {
-		id, err = pathID(r, "id")
-	}
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return 0, 0, false
-	}
-	return accountID, id, true
+	return nil
 }
 
 // parseListState reads a list's state filter as dbt does: 1 or "active" (the default), 2 or

@@ -142,3 +142,12 @@ func pathID(r *http.Request, name string) (int64, error) {
 	}
 	return id, nil
 }
+
+// accountAnd reads a route's account id and one more id parameter, name.
+func accountAnd(r *http.Request, name string) (accountID, id int64, err error) {
+	if accountID, err = pathID(r, "account_id"); err != nil {
+		return 0, 0, err
+	}
+	id, err = pathID(r, name)
+	return accountID, id, err
+}

@@ -101,26 +101,22 @@ type serviceTokenRequest struct {
 	ServiceTokenPermissions []grantJSON `json:"service_token_permissions"`
 }
 
-func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	state, err := parseState(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	ts, total, err := s.svc.ListServiceTokens(r.Context(), p, accountID, state, page)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]serviceTokenJSON, len(ts))
 	for i, t := range ts {
@@ -131,22 +127,20 @@ func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *to
 		filters["state"] = int(state)
 	}
 	writeList(w, out, len(out), total, filters, "id")
+	return nil
 }
 
-func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req serviceTokenRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req.Name == nil {
-		writeError(w, r, s.log, tokend.Invalidf("name", "Field \"name\" is required."))
-		return
+		return tokend.Invalidf("name", "Field \"name\" is required.")
 	}
 	grants := req.PermissionGrants
 	if grants == nil {
@@ -154,45 +148,34 @@ func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *t
 	}
 	t, raw, err := s.svc.CreateServiceToken(r.Context(), p, accountID, tokend.ServiceTokenInput{Name: *req.Name, Grants: toGrants(grants)})
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, toServiceTokenJSON(t, raw), nil)
+	return nil
 }
 
-func (s *Server) serviceTokenPath(r *http.Request, idParam string) (accountID, id int64, err error) {
-	if accountID, err = pathID(r, "account_id"); err != nil {
-		return 0, 0, err
-	}
-	id, err = pathID(r, idParam)
-	return accountID, id, err
-}
-
-func (s *Server) getServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "id")
+func (s *Server) getServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	t, err := s.svc.ServiceToken(r.Context(), p, accountID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toServiceTokenJSON(t, ""))
+	return nil
 }
 
 // updateServiceToken answers PUT and POST on a token: a new name, or state 2 to delete.
-func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "id")
+func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req serviceTokenRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	u := tokend.ServiceTokenUpdate{Name: req.Name}
 	if req.State != nil {
@@ -201,31 +184,29 @@ func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *t
 	}
 	t, err := s.svc.UpdateServiceToken(r.Context(), p, accountID, id, u)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toServiceTokenJSON(t, ""))
+	return nil
 }
 
-func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "id")
+func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if err := s.svc.DeleteServiceToken(r.Context(), p, accountID, id); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 // writePermissions answers a token's grants as a list, paged by limit and offset.
-func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tokend.Token) {
+func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tokend.Token) error {
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	all := t.Permissions
 	start := min(page.Offset, len(all))
@@ -235,42 +216,37 @@ func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tok
 		out = append(out, toServiceTokenPermissionJSON(t, p))
 	}
 	writeList(w, out, len(out), len(all), pageFilters(page), "id")
+	return nil
 }
 
-func (s *Server) getServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "service_token_id")
+func (s *Server) getServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "service_token_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	t, err := s.svc.ServiceTokenPermissions(r.Context(), p, accountID, id)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
-	s.writePermissions(w, r, t)
+	return s.writePermissions(w, r, t)
 }
 
 // setServiceTokenPermissions takes a bare JSON array of grants that replaces the whole set.
-func (s *Server) setServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	accountID, id, err := s.serviceTokenPath(r, "service_token_id")
+func (s *Server) setServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "service_token_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req []grantJSON
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	if req == nil {
-		writeError(w, r, s.log, tokend.Invalidf("body", "The body must be a JSON array of permissions."))
-		return
+		return tokend.Invalidf("body", "The body must be a JSON array of permissions.")
 	}
 	t, err := s.svc.SetServiceTokenPermissions(r.Context(), p, accountID, id, toGrants(req))
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	// The answer is the whole new set, whatever its size: it confirms what was written.
 	out := make([]serviceTokenPermissionJSON, len(t.Permissions))
@@ -278,4 +254,5 @@ func (s *Server) setServiceTokenPermissions(w http.ResponseWriter, r *http.Reque
 		out[i] = toServiceTokenPermissionJSON(t, g)
 	}
 	writeList(w, out, len(out), len(out), map[string]any{"limit": len(out), "offset": 0}, "id")
+	return nil
 }

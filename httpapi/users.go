@@ -53,67 +53,57 @@ func toAccountUserJSON(m *tokend.Member) accountUserJSON {
 }
 
 // listUsers lists an account's members (active ones unless ?state= says otherwise).
-func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	page, err := parsePage(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	state, err := parseListState(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	members, total, err := s.svc.ListUsers(r.Context(), p, accountID, tokend.MembershipFilter{State: state, Page: page})
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := make([]userJSON, len(members))
 	for i, m := range members {
 		out[i] = toMemberJSON(m)
 	}
 	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+	return nil
 }
 
 // getAccountUser is v3's account user.
-func (s *Server) getAccountUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	m, ok := s.accountUser(w, r, p)
-	if ok {
-		writeOK(w, toAccountUserJSON(m))
+func (s *Server) getAccountUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	m, err := s.accountUser(r, p)
+	if err != nil {
+		return err
 	}
+	writeOK(w, toAccountUserJSON(m))
+	return nil
 }
 
 // getUserV2 is v2's user, permissions[] first holding this account's license.
-func (s *Server) getUserV2(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
-	m, ok := s.accountUser(w, r, p)
-	if ok {
-		writeOK(w, toMemberJSON(m))
+func (s *Server) getUserV2(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	m, err := s.accountUser(r, p)
+	if err != nil {
+		return err
 	}
+	writeOK(w, toMemberJSON(m))
+	return nil
 }
 
-func (s *Server) accountUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) (*tokend.Member, bool) {
-	accountID, err := pathID(r, "account_id")
+func (s *Server) accountUser(r *http.Request, p *tokend.Principal) (*tokend.Member, error) {
+	accountID, userID, err := accountAnd(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return nil, false
+		return nil, err
 	}
-	userID, err := pathID(r, "id")
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return nil, false
-	}
-	m, err := s.svc.AccountUser(r.Context(), p, accountID, userID)
-	if err != nil {
-		writeError(w, r, s.log, err)
-		return nil, false
-	}
-	return m, true
+	return s.svc.AccountUser(r.Context(), p, accountID, userID)
 }
 
 // licenseRequest is dbt's UserLicenseRequest.
@@ -124,21 +114,18 @@ type licenseRequest struct {
 
 // updateLicense changes a user license (the path's id is the membership's): its type, or
 // state 2 to remove the user from the account.
-func (s *Server) updateLicense(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) updateLicense(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	id, err := pathID(r, "id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req licenseRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var (
 		license *perm.License
@@ -154,10 +141,10 @@ func (s *Server) updateLicense(w http.ResponseWriter, r *http.Request, p *tokend
 	}
 	m, err := s.svc.UpdateLicense(r.Context(), p, accountID, id, license, state)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeOK(w, toMembershipGroupsJSON(m.Membership, m.Groups))
+	return nil
 }
 
 // addUserRequest is tokend's own: dbt invites users by e-mail instead.
@@ -170,24 +157,22 @@ type addUserRequest struct {
 }
 
 // addUser adds a new or existing user to the account; 201 with the user.
-func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	var req addUserRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	m, err := s.svc.AddUser(r.Context(), p, accountID, tokend.AddUserInput{
 		Email: req.Email, FirstName: req.FirstName, LastName: req.LastName,
 		Password: req.Password, License: perm.License(req.LicenseType),
 	})
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusCreated, toMemberJSON(m), nil)
+	return nil
 }

@@ -111,11 +111,10 @@ type whoamiJSON struct {
 	Token   tokenInfoJSON `json:"token"`
 }
 
-func (s *Server) whoami(w http.ResponseWriter, r *http.Request, p *tokend.Principal) {
+func (s *Server) whoami(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	id, err := s.svc.Whoami(r.Context(), p)
 	if err != nil {
-		writeError(w, r, s.log, err)
-		return
+		return err
 	}
 	out := whoamiJSON{Token: tokenInfoJSON{Kind: string(p.Kind), UID: p.TokenUID, ExpiresAt: jsonTime(p.ExpiresAt)}}
 	if p.AccountID != 0 {
@@ -130,6 +129,7 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request, p *tokend.Princi
 		out.Account = &a
 	}
 	writeOK(w, out)
+	return nil
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
