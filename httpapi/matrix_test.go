@@ -243,7 +243,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 			State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
-		g := &tokend.Group{AccountID: acct, Name: "caller " + name, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+		g := &tokend.Group{AccountID: acct, Name: fmt.Sprintf("caller %d: %s", n, name), State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
 		if err := e.store.CreateGroup(ctx, g); err != nil {
 			t.Fatal(err)
 		}

@@ -48,3 +48,19 @@ func testNameFilters(t *testing.T, open func(testing.TB) tokend.Store) {
 		}
 	})
 }
+
+// testGroupNameUnique: an account's active groups have distinct names whatever their case; a
+// deleted group's name is free again, and other accounts are separate.
+func testGroupNameUnique(t *testing.T, open func(testing.TB) tokend.Store) {
+	st := open(t)
+	ctx := t.Context()
+	a := mustAccount(t, st)
+	b := mustAccount(t, st)
+	mk := func(accountID int64, name string, state tokend.State) error {
+		return st.CreateGroup(ctx, &tokend.Group{AccountID: accountID, Name: name, State: state, CreatedAt: base, UpdatedAt: base})
+	}
+	must(t, mk(a.ID, "Data Team", tokend.StateActive), "CreateGroup")
+	wantCode(t, mk(a.ID, "data team", tokend.StateActive), tokend.EConflict, "CreateGroup(same name, other case)")
+	must(t, mk(b.ID, "Data Team", tokend.StateActive), "CreateGroup(other account)")
+	must(t, mk(a.ID, "DATA TEAM", tokend.StateDeleted), "CreateGroup(deleted)")
+}

@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"DailyUses", testDailyUses},
 		{"IPRules", testIPRules},
 		{"NameFilters", testNameFilters},
+		{"GroupNameUnique", testGroupNameUnique},
 		{"Sessions", testSessions},
 	}
 	for _, a := range areas {
