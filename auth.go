@@ -23,21 +23,37 @@ var ErrLegacyKeyRetired = &Error{Code: EUnauthenticated, Message: "User API keys
 // with a bad checksum is refused without touching the database; a valid one is served from the
 // cache (keyed by hash) after its first use. ip is recorded as the token's last-used address.
 func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal, error) {
+	p, cached, err := s.authenticate(ctx, raw, ip)
+	switch {
+	case err != nil:
+		if ErrorCode(err) == EUnauthenticated {
+			s.stats.refused.Add(1)
+		}
+	case cached:
+		s.stats.cached.Add(1)
+	default:
+		s.stats.stored.Add(1)
+	}
+	return p, err
+}
+
+// authenticate is Authenticate, also telling whether the cache answered.
+func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal, bool, error) {
 	parsed, err := secret.Parse(raw)
 	if err != nil {
-		return nil, ErrInvalidToken
+		return nil, false, ErrInvalidToken
 	}
 	hash := secret.Hash(raw)
 	now := s.now()
 	if p := s.cache.get(&hash, now); p != nil {
 		if !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) {
-			return nil, ErrInvalidToken
+			return nil, false, ErrInvalidToken
 		}
 		s.usage.record(p.TokenID, now, ip)
 		if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
-			return nil, ErrLegacyKeyRetired
+			return nil, false, ErrLegacyKeyRetired
 		}
-		return p, nil
+		return p, true, nil
 	}
 
 	gen := s.cache.generation()
@@ -48,15 +64,16 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
-			return nil, ErrLegacyKeyRetired
+			return nil, false, ErrLegacyKeyRetired
 		}
-		return nil, err
+		return nil, false, err
 	}
 	if t.Kind != kindOf(parsed.Kind) {
-		return nil, ErrInvalidToken
+		return nil, false, ErrInvalidToken
 	}
 	if t.Kind == KindLegacyKey {
-		return s.authenticateLegacy(ctx, t, &hash, gen, now, ip)
+		p, err := s.authenticateLegacy(ctx, t, &hash, gen, now, ip)
+		return p, false, err
 	}
 	if t.State != StateActive || t.Expired(now) {
 		// A real token that no longer works: worth a line in the account's audit log.
@@ -68,15 +85,15 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 		e.ActorUserID, e.ActorToken = t.UserID, t.UID
 		e.Detail = map[string]string{"uid": t.UID, "reason": reason}
 		s.audit(ctx, e)
-		return nil, ErrInvalidToken
+		return nil, false, ErrInvalidToken
 	}
 	p, err := s.principalFor(ctx, t)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	s.cache.put(&hash, p, gen, now)
 	s.usage.record(p.TokenID, now, ip)
-	return p, nil
+	return p, false, nil
 }
 
 // authenticateLegacy builds and caches a verified legacy key's principal (so that the slow

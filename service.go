@@ -42,6 +42,7 @@ type Service struct {
 	legacy   *legacyRecorder
 	ip       *ipPolicies
 	accounts *accountCache
+	stats    stats
 	opts     Options
 
 	dummyOnce sync.Once

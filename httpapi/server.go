@@ -44,6 +44,8 @@ type Server struct {
 
 	// patterns are the routes registered with handle, as "METHOD /path/".
 	patterns []string
+
+	requests requestStats
 }
 
 // New returns a Server with every route registered.
@@ -110,9 +112,11 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
+		d := time.Since(start)
+		s.requests.observe(rec.status, d)
 		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
 			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
+			slog.Int("status", rec.status), slog.Duration("duration", d))
 	})
 }
 

@@ -29,6 +29,7 @@ func newServeCmd() *cobra.Command {
 		flushEvery, cacheTTL time.Duration
 		cacheSize            int
 		pprofAddr            string
+		metricsAddr          string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -64,6 +65,14 @@ account, its owner and an owner token, and prints them once.`,
 				return err
 			}
 
+			var mln net.Listener
+			if metricsAddr != "" {
+				if mln, err = net.Listen("tcp", metricsAddr); err != nil {
+					ln.Close()
+					return fmt.Errorf("--metrics-addr: %w", err)
+				}
+				defer mln.Close()
+			}
 			if pprofAddr != "" {
 				pln, err := listenPprof(pprofAddr)
 				if err != nil {
@@ -78,6 +87,12 @@ account, its owner and an owner token, and prints them once.`,
 				Logger: log, TrustProxyHeaders: trustProxy, Version: version,
 				Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
 			})
+			if mln != nil {
+				metrics := http.NewServeMux()
+				metrics.Handle("GET /metrics", api.MetricsHandler())
+				go (&http.Server{Handler: metrics, ReadHeaderTimeout: 5 * time.Second}).Serve(mln)
+				log.Info("serving metrics", "addr", mln.Addr().String())
+			}
 			// The API keeps /api/ and the probes; the web console serves everything else.
 			apiHandler := api.Handler()
 			web := http.NewServeMux()
@@ -135,6 +150,7 @@ account, its owner and an owner token, and prints them once.`,
 	f.IntVar(&cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
+	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
 	_ = f.MarkHidden("pprof-addr")
 	return cmd
 }

@@ -1,0 +1,54 @@
+package httpapi
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+)
+
+// requestStats counts answered requests by status class, for the metrics endpoint.
+type requestStats struct {
+	byClass  [6]atomic.Int64 // index: status / 100
+	duration atomic.Int64    // nanoseconds, summed
+}
+
+func (rs *requestStats) observe(status int, d time.Duration) {
+	if c := status / 100; c >= 1 && c <= 5 {
+		rs.byClass[c].Add(1)
+	}
+	rs.duration.Add(int64(d))
+}
+
+// MetricsHandler serves the Prometheus text format: requests by status class and their time,
+// token verifications by outcome, the verification cache's size and the token uses not yet
+// written. It holds counts only; serve it on an internal address (tokend serve --metrics-addr).
+func (s *Server) MetricsHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+		s.writeMetrics(w)
+	})
+}
+
+func (s *Server) writeMetrics(w io.Writer) {
+	metric := func(name, typ, help string) {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
+	}
+	metric("tokend_http_requests_total", "counter", "HTTP requests answered, by status class.")
+	for c := 1; c <= 5; c++ {
+		fmt.Fprintf(w, "tokend_http_requests_total{code=\"%dxx\"} %d\n", c, s.requests.byClass[c].Load())
+	}
+	metric("tokend_http_request_duration_seconds_total", "counter", "Time spent answering HTTP requests.")
+	fmt.Fprintf(w, "tokend_http_request_duration_seconds_total %g\n", time.Duration(s.requests.duration.Load()).Seconds())
+
+	st := s.svc.Stats()
+	metric("tokend_token_verifications_total", "counter", "Token verifications, by outcome.")
+	fmt.Fprintf(w, "tokend_token_verifications_total{result=\"cache\"} %d\n", st.VerifiedFromCache)
+	fmt.Fprintf(w, "tokend_token_verifications_total{result=\"store\"} %d\n", st.VerifiedFromStore)
+	fmt.Fprintf(w, "tokend_token_verifications_total{result=\"refused\"} %d\n", st.Refused)
+	metric("tokend_verification_cache_entries", "gauge", "Verified tokens held in memory.")
+	fmt.Fprintf(w, "tokend_verification_cache_entries %d\n", st.CacheEntries)
+	metric("tokend_pending_token_uses", "gauge", "Tokens used since the last write of last-used times.")
+	fmt.Fprintf(w, "tokend_pending_token_uses %d\n", st.PendingUses)
+}
