@@ -190,3 +190,28 @@ func TestNoTokenInLogs(t *testing.T) {
 		t.Errorf("the request log is missing; the check above proves nothing")
 	}
 }
+
+// The revocation endpoint needs no credential, so guessing at it must hit the same limit as
+// guessing at the API: after the burst, 429 before any verification.
+func TestRevokeIsRateLimited(t *testing.T) {
+	e := newEnv(t)
+	res := e.initAccount("A", "a@example.com")
+	var limited *response
+	for i := 0; i < 60 && limited == nil; i++ {
+		r := e.do("POST", "/api/tokend/v1/revoke/", "", fmt.Sprintf(`{"token": %q}`, mustGenerate(t, secret.Service)))
+		switch r.Code {
+		case http.StatusTooManyRequests:
+			limited = r
+		case http.StatusUnauthorized:
+		default:
+			t.Fatalf("attempt %d: got %d, want 401 or 429", i, r.Code)
+		}
+	}
+	if limited == nil || limited.Header.Get("Retry-After") == "" {
+		t.Fatalf("60 revocations of unknown tokens: got no 429 with Retry-After")
+	}
+	// The limit holds for a real token too, until the address cools down.
+	if r := e.do("POST", "/api/tokend/v1/revoke/", "", fmt.Sprintf(`{"token": %q}`, res.Token)); r.Code != http.StatusTooManyRequests {
+		t.Errorf("a real token while limited: got %d, want 429", r.Code)
+	}
+}

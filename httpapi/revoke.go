@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"tokend"
 )
@@ -34,8 +35,19 @@ func (s *Server) revokeLeaked(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, s.log, tokend.Invalidf("token", "Field \"token\" is required."))
 		return
 	}
-	t, err := s.svc.RevokeLeaked(r.Context(), req.Token, s.clientIP(r), r.UserAgent())
+	// Anyone may call this, and an old-format token costs a slow hash to check: failures count
+	// against the caller's address exactly as failed authentications do.
+	ip, now := s.clientIP(r), time.Now()
+	if wait, blocked := s.authFailures.blocked(ip, now); blocked {
+		w.Header().Set("Retry-After", retryAfter(wait))
+		writeError(w, r, s.log, errTooManyFailures)
+		return
+	}
+	t, err := s.svc.RevokeLeaked(r.Context(), req.Token, ip, r.UserAgent())
 	if err != nil {
+		if tokend.ErrorCode(err) == tokend.EUnauthenticated {
+			s.authFailures.fail(ip, now)
+		}
 		writeError(w, r, s.log, err)
 		return
 	}
