@@ -71,17 +71,17 @@ func (s *Server) authed(h handler) http.Handler {
 			writeError(w, r, s.log, errNoCredentials)
 			return
 		}
-		p, ok := s.authenticate(w, r, raw)
+		ip := s.clientIP(r)
+		p, ok := s.authenticate(w, r, raw, ip)
 		if !ok {
 			return
 		}
-		s.serveAs(w, r, p, h)
+		s.serveAs(w, r, p, ip, h)
 	})
 }
 
 // authenticate verifies raw under the failure limit; on failure it has answered.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw string) (*tokend.Principal, bool) {
-	ip := s.clientIP(r)
+func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw, ip string) (*tokend.Principal, bool) {
 	now := time.Now()
 	if wait, blocked := s.authFailures.blocked(ip, now); blocked {
 		w.Header().Set("Retry-After", retryAfter(wait))
@@ -104,10 +104,11 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw string
 }
 
 // serveAs runs h for p with the request's origin in the context, and audits a refusal.
-func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal,
+// ip is the client address authentication used; handlers read it from the request's metadata.
+func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal, ip string,
 	h handler) {
 	if p.Kind == tokend.KindLegacyKey {
-		s.serveLegacy(w, r, p, h)
+		s.serveLegacy(w, r, p, ip, h)
 		return
 	}
 	if !p.ExpiresAt.IsZero() {
@@ -115,7 +116,7 @@ func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Princ
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
-		tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
+		tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
 	if err := h(w, r.WithContext(ctx), p); err != nil {
 		writeError(w, r, s.log, err)
 	}

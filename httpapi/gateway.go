@@ -28,7 +28,7 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	// A body that is not a form leaves the token empty; the service refuses an unauthorized
 	// caller before it looks at the input.
 	_ = r.ParseForm()
-	in, err := s.svc.Introspect(r.Context(), p, r.PostForm.Get("token"), s.clientIP(r))
+	in, err := s.svc.Introspect(r.Context(), p, r.PostForm.Get("token"), requestIP(r))
 	if err != nil {
 		return err
 	}

@@ -140,7 +140,7 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	if req.AccountID != nil && *req.AccountID != accountID {
 		return tokend.Invalidf("account_id", "\"account_id\" %d does not match the path's account %d.", *req.AccountID, accountID)
 	}
-	ip := s.clientIP(r)
+	ip := requestIP(r)
 	var rule *tokend.IPRule
 	if id == 0 {
 		rule, err = s.svc.CreateIPRule(r.Context(), p, accountID, req.input(), ip)
@@ -169,7 +169,7 @@ func (s *Server) deleteIPRule(w http.ResponseWriter, r *http.Request, p *tokend.
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteIPRule(r.Context(), p, accountID, id, s.clientIP(r)); err != nil {
+	if err := s.svc.DeleteIPRule(r.Context(), p, accountID, id, requestIP(r)); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -201,7 +201,7 @@ func (s *Server) setIPRestrictions(w http.ResponseWriter, r *http.Request, p *to
 	if req.Enabled == nil {
 		return tokend.Invalidf("enabled", "Field \"enabled\" is required.")
 	}
-	a, err := s.svc.SetIPRestrictions(r.Context(), p, accountID, *req.Enabled, s.clientIP(r))
+	a, err := s.svc.SetIPRestrictions(r.Context(), p, accountID, *req.Enabled, requestIP(r))
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,7 @@ var deprecatedSince = time.Date(2024, 2, 7, 0, 0, 0, 0, time.UTC)
 // serveLegacy runs h for a legacy user API key inside a migration window: narrowed to the
 // path's account (refused where that account's window is closed), with Deprecation and Sunset
 // headers, and recorded — without a database write — for the usage report.
-func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.Principal,
+func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.Principal, ip string,
 	h handler) {
 	var accountID int64
 	if v := r.PathValue("account_id"); v != "" {
@@ -35,7 +35,7 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.P
 			reached = p.Accounts
 		}
 		for _, id := range reached {
-			s.svc.RecordLegacyUse(p, id, r.Method, routeOf(r), s.clientIP(r), r.UserAgent(), status)
+			s.svc.RecordLegacyUse(p, id, r.Method, routeOf(r), ip, r.UserAgent(), status)
 		}
 	}()
 
@@ -53,7 +53,7 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.P
 	w.Header().Set("Link", `</api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/>; rel="successor-version"`)
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
-		tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
+		tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
 	if err := h(w, r.WithContext(ctx), p); err != nil {
 		writeError(w, r, s.log, err)
 	}

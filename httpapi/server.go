@@ -147,6 +147,9 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
+// requestIP is the address of an authenticated request, as authentication saw it.
+func requestIP(r *http.Request) string { return tokend.RequestMetaFrom(r.Context()).IP }
+
 // accountAnd reads a route's account id and one more id parameter, name.
 func accountAnd(r *http.Request, name string) (accountID, id int64, err error) {
 	if accountID, err = pathID(r, "account_id"); err != nil {
