@@ -45,12 +45,8 @@ func newPATListCmd() *cobra.Command {
 			default:
 				return fmt.Errorf("--state must be active, deleted or all, got %q", state)
 			}
-			s, err := rf.open()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			accountID, userID, err := s.ids(ctx)
+			s, accountID, userID, err := rf.target(ctx)
 			if err != nil {
 				return err
 			}
@@ -116,12 +112,8 @@ func newPATCreateCmd() *cobra.Command {
 			if expiresIn < 0 {
 				return fmt.Errorf("--expires-in must be positive, got %s", expiresIn)
 			}
-			s, err := rf.open()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			accountID, userID, err := s.ids(ctx)
+			s, accountID, userID, err := rf.target(ctx)
 			if err != nil {
 				return err
 			}
@@ -171,12 +163,8 @@ token updates the config file.`,
 			if err != nil {
 				return err
 			}
-			s, err := rf.open()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			accountID, userID, err := s.ids(ctx)
+			s, accountID, userID, err := rf.target(ctx)
 			if err != nil {
 				return err
 			}
@@ -233,12 +221,8 @@ func newPATDeleteCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			s, err := rf.open()
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			accountID, userID, err := s.ids(ctx)
+			s, accountID, userID, err := rf.target(ctx)
 			if err != nil {
 				return err
 			}

@@ -185,3 +185,14 @@ func when(t time.Time, zero string) string {
 	}
 	return t.Local().Format("2006-01-02 15:04:05 MST")
 }
+
+// target opens the remote session and finds whose tokens a command acts on.
+func (f *remoteFlags) target(ctx context.Context) (s *session, accountID, userID int64, err error) {
+	if s, err = f.open(); err != nil {
+		return nil, 0, 0, err
+	}
+	if accountID, userID, err = s.ids(ctx); err != nil {
+		return nil, 0, 0, err
+	}
+	return s, accountID, userID, nil
+}
