@@ -3,7 +3,6 @@ package tokend_test
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"tokend"
+	"tokend/bench/benchfill"
 	"tokend/httpapi"
 	"tokend/password"
 	"tokend/perm"
@@ -60,14 +58,8 @@ func benchSizes(b *testing.B) []int {
 	return sizes
 }
 
-// knownToken is a token whose string the benchmark knows, stored with its SHA-256.
-type knownToken struct {
-	raw, uid string
-	hash     [32]byte
-}
-
 // fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
-type fillFunc func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error
+type fillFunc func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error
 
 // benchStore opens an empty store and returns it with its bulk filler.
 type benchStore func(b *testing.B) (tokend.Store, fillFunc)
@@ -80,43 +72,8 @@ func openSQLiteBench(b *testing.B) (tokend.Store, fillFunc) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		now := time.Now().UnixMicro()
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash,
-			state, created_at, updated_at) VALUES ('pat', ?, ?, ?, ?, 'bench', ?, 1, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		for _, t := range known {
-			if _, err := stmt.ExecContext(ctx, accountID, userID, userID, t.uid, t.hash[:], now, now); err != nil {
-				return err
-			}
-		}
-		// One statement for the filler: a recursive CTE counts, randomblob makes the hashes.
-		if filler > 0 { // the CTE's first row is there whatever the bound
-			if _, err := tx.ExecContext(ctx, `
-				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-				INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
-				SELECT 'pat', ?, ?, ?, 'fill' || i, 'filler', randomblob(32), 1, ?, ? FROM n`,
-				filler, accountID, userID, userID, now, now); err != nil {
-				return err
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-		_, err = db.ExecContext(ctx, `ANALYZE`)
-		return err
+	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+		return benchfill.SQLite(ctx, path, accountID, userID, known, filler)
 	}
 	return st, fill
 }
@@ -129,35 +86,8 @@ func openPostgresBench(b *testing.B) (tokend.Store, fillFunc) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		uids := make([]string, len(known))
-		hashes := make([][]byte, len(known))
-		for i, t := range known {
-			uids[i], hashes[i] = t.uid, t.hash[:]
-		}
-		if _, err := conn.Exec(ctx, `
-			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
-			SELECT 'pat', $1, $2, $2, u, 'bench', h, 1, now(), now() FROM unnest($3::text[], $4::bytea[]) AS r (u, h)`,
-			accountID, userID, uids, hashes); err != nil {
-			return err
-		}
-		// One statement for the filler: generate_series counts, sha256 of a random salt and the
-		// row number makes hashes as spread as known ones.
-		salt := rand.Text()
-		if _, err := conn.Exec(ctx, `
-			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
-			SELECT 'pat', $1, $2, $2, 'fill' || i, 'filler', sha256(convert_to($3 || i, 'UTF8')), 1, now(), now()
-			FROM generate_series(1, $4::int) AS i`,
-			accountID, userID, salt, filler); err != nil {
-			return err
-		}
-		_, err = conn.Exec(ctx, `ANALYZE tokens`)
-		return err
+	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+		return benchfill.Postgres(ctx, url, accountID, userID, known, filler)
 	}
 	return st, fill
 }
@@ -205,13 +135,13 @@ func seedBench(b *testing.B, st tokend.Store, fill fillFunc, n int) *benchData {
 		}
 		d.services = append(d.services, raw)
 	}
-	known := make([]knownToken, benchPATs)
+	known := make([]benchfill.Known, benchPATs)
 	for i := range known {
 		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
 		if err != nil {
 			b.Fatal(err)
 		}
-		known[i] = knownToken{raw: raw, uid: uid, hash: secret.Hash(raw)}
+		known[i] = benchfill.Known{Raw: raw, UID: uid, Hash: secret.Hash(raw)}
 		d.pats = append(d.pats, raw)
 	}
 	start := time.Now()

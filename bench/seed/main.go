@@ -10,7 +10,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"flag"
 	"fmt"
@@ -21,9 +20,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"tokend"
+	"tokend/bench/benchfill"
 	"tokend/perm"
 	"tokend/postgres"
 	"tokend/secret"
@@ -139,13 +137,13 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	}
 
 	// The PATs of the first developer, stored in bulk with the filler.
-	pats := make([]knownToken, max(known, 1))
+	pats := make([]benchfill.Known, max(known, 1))
 	for i := range pats {
 		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
 		if err != nil {
 			return err
 		}
-		pats[i] = knownToken{raw: raw, uid: uid, hash: secret.Hash(raw)}
+		pats[i] = benchfill.Known{Raw: raw, UID: uid, Hash: secret.Hash(raw)}
 	}
 	filler := total - len(pats) - serviceTokens - 1 - accounts
 	if filler < 0 {
@@ -162,7 +160,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	}
 	lines := make([]string, len(pats))
 	for i, t := range pats {
-		lines[i] = t.raw
+		lines[i] = t.Raw
 	}
 	bad, unknown, err := badTokenLists()
 	if err != nil {
@@ -170,7 +168,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	}
 	for name, content := range map[string]string{
 		"account": strconv.FormatInt(acct, 10),
-		"pat":     pats[0].raw,
+		"pat":     pats[0].Raw,
 		"service": service,
 		"pats":    strings.Join(lines, "\n"),
 		"bad":     strings.Join(bad, "\n"),
@@ -215,55 +213,16 @@ func badTokenLists() (bad, unknown []string, err error) {
 	return bad, unknown, nil
 }
 
-type knownToken struct {
-	raw, uid string
-	hash     [32]byte
-}
-
 // fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
-type fillFunc func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error
+type fillFunc func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error
 
 func openSQLite(ctx context.Context, path string) (tokend.Store, fillFunc, error) {
 	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
-		db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		tx, err := db.BeginTx(ctx, nil)
-		if err != nil {
-			return err
-		}
-		defer tx.Rollback()
-		now := time.Now().UnixMicro()
-		stmt, err := tx.PrepareContext(ctx, `INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash,
-			state, created_at, updated_at) VALUES ('pat', ?, ?, ?, ?, 'bench', ?, 1, ?, ?)`)
-		if err != nil {
-			return err
-		}
-		for _, t := range known {
-			if _, err := stmt.ExecContext(ctx, accountID, userID, userID, t.uid, t.hash[:], now, now); err != nil {
-				return err
-			}
-		}
-		if filler > 0 { // the CTE's first row is there whatever the bound
-			if _, err := tx.ExecContext(ctx, `
-				WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-				INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
-				SELECT 'pat', ?, ?, ?, 'fill' || i, 'filler', randomblob(32), 1, ?, ? FROM n`,
-				filler, accountID, userID, userID, now, now); err != nil {
-				return err
-			}
-		}
-		if err := tx.Commit(); err != nil {
-			return err
-		}
-		_, err = db.ExecContext(ctx, `ANALYZE`)
-		return err
+	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+		return benchfill.SQLite(ctx, path, accountID, userID, known, filler)
 	}
 	return st, fill, nil
 }
@@ -273,32 +232,8 @@ func openPostgres(ctx context.Context, url string) (tokend.Store, fillFunc, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	fill := func(ctx context.Context, accountID, userID int64, known []knownToken, filler int) error {
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			return err
-		}
-		defer conn.Close(ctx)
-		uids := make([]string, len(known))
-		hashes := make([][]byte, len(known))
-		for i, t := range known {
-			uids[i], hashes[i] = t.uid, t.hash[:]
-		}
-		if _, err := conn.Exec(ctx, `
-			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
-			SELECT 'pat', $1, $2, $2, u, 'bench', h, 1, now(), now() FROM unnest($3::text[], $4::bytea[]) AS r (u, h)`,
-			accountID, userID, uids, hashes); err != nil {
-			return err
-		}
-		if _, err := conn.Exec(ctx, `
-			INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, state, created_at, updated_at)
-			SELECT 'pat', $1, $2, $2, 'fill' || i, 'filler', sha256(convert_to($3 || i, 'UTF8')), 1, now(), now()
-			FROM generate_series(1, $4::int) AS i`,
-			accountID, userID, rand.Text(), filler); err != nil {
-			return err
-		}
-		_, err = conn.Exec(ctx, `VACUUM ANALYZE tokens`)
-		return err
+	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+		return benchfill.Postgres(ctx, url, accountID, userID, known, filler)
 	}
 	return st, fill, nil
 }
