@@ -72,7 +72,7 @@ wrong. See docs/operations.md for the format.`,
 			svc := tokend.NewService(st, tokend.Options{})
 			out, err := svc.ImportServiceTokens(cmd.Context(), in)
 			if err != nil {
-				return fmt.Errorf("%s", tokend.ErrorMessage(err))
+				return operatorError(err)
 			}
 			for i, t := range out {
 				fmt.Fprintf(cmd.OutOrStdout(), "imported service token %d (uid %s, account %d, %d permissions)\n",

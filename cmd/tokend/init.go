@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"fmt"
 
 	"github.com/spf13/cobra"
 
@@ -57,7 +56,7 @@ so one person can belong to several accounts.`,
 				FirstName: firstName, LastName: lastName,
 			})
 			if err != nil {
-				return fmt.Errorf("%s", tokend.ErrorMessage(err))
+				return operatorError(err)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

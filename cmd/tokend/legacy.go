@@ -39,7 +39,7 @@ that covers everything the key was used for.`,
 			svc := tokend.NewService(st, tokend.Options{})
 			rep, err := svc.LegacyUsageReport(cmd.Context(), accountID, httpapi.RouteNeeds())
 			if err != nil {
-				return fmt.Errorf("%s", tokend.ErrorMessage(err))
+				return operatorError(err)
 			}
 			out := cmd.OutOrStdout()
 			if asJSON {

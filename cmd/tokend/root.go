@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -134,4 +135,15 @@ func newMigrateCmd() *cobra.Command {
 	}
 	sf.register(cmd.Flags())
 	return cmd
+}
+
+// operatorError is what an operator's command says about err: a domain error's message as the
+// API would give it, and anything else (a database down, a disk full) in full — unlike an API
+// client, the operator of this machine should see the cause.
+func operatorError(err error) error {
+	var de *tokend.Error
+	if errors.As(err, &de) && de.Code != tokend.EInternal {
+		return errors.New(de.Message)
+	}
+	return err
 }

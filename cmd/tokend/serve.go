@@ -188,7 +188,7 @@ func bootstrap(ctx context.Context, svc *tokend.Service, st tokend.Store, out io
 		AccountName: "Default", Plan: perm.PlanEnterprise, Email: "owner@" + hostDomain(host),
 	})
 	if err != nil {
-		return fmt.Errorf("bootstrap: %s", tokend.ErrorMessage(err))
+		return fmt.Errorf("bootstrap: %w", operatorError(err))
 	}
 	printInit(out, baseURL, res)
 	return nil
