@@ -28,7 +28,6 @@ type env struct {
 	store tokend.Store
 	svc   *tokend.Service
 	srv   *httptest.Server
-	now   time.Time
 	logs  *syncBuilder
 }
 
