@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -20,16 +22,33 @@ import (
 	"tokend/perm"
 )
 
+// serveConfig is everything `tokend serve` needs; tests build one and call serve in process.
+type serveConfig struct {
+	storage              storageFlags
+	addr                 string
+	trustProxy           bool
+	flushEvery, cacheTTL time.Duration
+	cacheSize            int
+	pprofAddr            string
+	metricsAddr          string
+
+	log *slog.Logger
+	out io.Writer // where the bootstrap credentials are printed, once
+
+	// listening, when set, is told the addresses once every listener is open; tests use it to
+	// find servers started on port 0.
+	listening func(listeners)
+}
+
+// listeners are the addresses serve listens on; nil for those not configured.
+type listeners struct {
+	api, metrics, pprof net.Addr
+}
+
 func newServeCmd() *cobra.Command {
 	var (
-		sf                   storageFlags
-		addr                 string
-		logFormat, logLevel  string
-		trustProxy           bool
-		flushEvery, cacheTTL time.Duration
-		cacheSize            int
-		pprofAddr            string
-		metricsAddr          string
+		cfg                 serveConfig
+		logFormat, logLevel string
 	)
 	cmd := &cobra.Command{
 		Use:   "serve",
@@ -45,121 +64,188 @@ account, its owner and an owner token, and prints them once.`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			st, kind, err := sf.open(ctx)
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			svc := tokend.NewService(st, tokend.Options{
-				Logger: log, CacheSize: cacheSize, CacheTTL: cacheTTL, UsageFlushInterval: flushEvery,
-			})
-
-			ln, err := net.Listen("tcp", addr)
-			if err != nil {
-				return err
-			}
-			baseURL := "http://" + ln.Addr().String() + "/"
-			if err := bootstrap(ctx, svc, st, cmd.OutOrStdout(), baseURL); err != nil {
-				ln.Close()
-				return err
-			}
-
-			var mln net.Listener
-			if metricsAddr != "" {
-				if mln, err = net.Listen("tcp", metricsAddr); err != nil {
-					ln.Close()
-					return fmt.Errorf("--metrics-addr: %w", err)
-				}
-				defer mln.Close()
-			}
-			if pprofAddr != "" {
-				pln, err := listenPprof(pprofAddr)
-				if err != nil {
-					ln.Close()
-					return err
-				}
-				defer pln.Close()
-				go http.Serve(pln, pprofMux())
-			}
-
-			api := httpapi.New(svc, httpapi.Options{
-				Logger: log, TrustProxyHeaders: trustProxy, Version: version,
-				Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
-			})
-			if mln != nil {
-				metrics := http.NewServeMux()
-				metrics.Handle("GET /metrics", api.MetricsHandler())
-				go (&http.Server{Handler: metrics, ReadHeaderTimeout: 5 * time.Second}).Serve(mln)
-				log.Info("serving metrics", "addr", mln.Addr().String())
-			}
-			// The API keeps /api/ and the probes; the web console serves everything else.
-			apiHandler := api.Handler()
-			web := http.NewServeMux()
-			web.Handle("/api/", apiHandler)
-			web.Handle("/healthz", apiHandler)
-			web.Handle("/readyz", apiHandler)
-			web.Handle("/", console.New(svc, console.Options{
-				Logger: log, TrustProxyHeaders: trustProxy, RouteNeeds: httpapi.RouteNeeds(),
-			}).Handler())
-			srv := &http.Server{
-				Handler:           web,
-				ReadHeaderTimeout: 5 * time.Second,
-				ReadTimeout:       30 * time.Second,
-				WriteTimeout:      30 * time.Second,
-				IdleTimeout:       120 * time.Second,
-				MaxHeaderBytes:    64 << 10,
-			}
-			bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
-			bgDone := make(chan error, 1)
-			go func() { bgDone <- svc.Run(bg) }()
-
-			log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", version, "console", baseURL)
-			serveErr := make(chan error, 1)
-			go func() { serveErr <- srv.Serve(ln) }()
-
-			select {
-			case err := <-serveErr:
-				stopBG()
-				<-bgDone
-				return err
-			case <-ctx.Done():
-			}
-			log.Info("shutting down")
-			shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-			defer cancel()
-			err = srv.Shutdown(shutCtx)
-			stopBG()
-			if ferr := <-bgDone; ferr != nil {
-				log.Error("final flush of token uses", "err", ferr)
-			}
-			if err != nil && !errors.Is(err, http.ErrServerClosed) {
-				return err
-			}
-			return nil
+			cfg.log, cfg.out = log, cmd.OutOrStdout()
+			return serve(cmd.Context(), cfg)
 		},
 	}
-	sf.register(cmd.Flags())
+	cfg.storage.register(cmd.Flags())
 	f := cmd.Flags()
-	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	f.BoolVar(&trustProxy, "trust-proxy-headers", false, "take the client address from X-Forwarded-For")
-	f.DurationVar(&flushEvery, "usage-flush-interval", 15*time.Second, "how often last-used times are written")
-	f.DurationVar(&cacheTTL, "cache-ttl", 5*time.Minute, "longest life of a cached verification (invalidation is immediate)")
-	f.IntVar(&cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
+	f.BoolVar(&cfg.trustProxy, "trust-proxy-headers", false, "take the client address from X-Forwarded-For")
+	f.DurationVar(&cfg.flushEvery, "usage-flush-interval", 15*time.Second, "how often last-used times are written")
+	f.DurationVar(&cfg.cacheTTL, "cache-ttl", 5*time.Minute, "longest life of a cached verification (invalidation is immediate)")
+	f.IntVar(&cfg.cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
-	f.StringVar(&pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
-	f.StringVar(&metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
+	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
+	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
 	_ = f.MarkHidden("pprof-addr")
 	return cmd
+}
+
+// shutdownGrace is how long requests in flight may take to finish once serve is told to stop.
+const shutdownGrace = 20 * time.Second
+
+// serve runs the API, the console and the side listeners (metrics, pprof) until ctx ends, then
+// shuts all of them down gracefully and flushes token uses.
+func serve(ctx context.Context, cfg serveConfig) error {
+	log := cfg.log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	out := cfg.out
+	if out == nil {
+		out = io.Discard
+	}
+	st, kind, err := cfg.storage.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc := tokend.NewService(st, tokend.Options{
+		Logger: log, CacheSize: cfg.cacheSize, CacheTTL: cfg.cacheTTL, UsageFlushInterval: cfg.flushEvery,
+	})
+
+	// Every listener opens before anything is served, so a taken port fails the start cleanly.
+	var lns []net.Listener
+	defer func() {
+		for _, l := range lns {
+			l.Close() // already closed by Shutdown when serving began; harmless then
+		}
+	}()
+	listen := func(flag, addr string, open func(string) (net.Listener, error)) (net.Listener, error) {
+		l, err := open(addr)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", flag, err)
+		}
+		lns = append(lns, l)
+		return l, nil
+	}
+	tcp := func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
+	ln, err := listen("--addr", cfg.addr, tcp)
+	if err != nil {
+		return err
+	}
+	var mln, pln net.Listener
+	if cfg.metricsAddr != "" {
+		if mln, err = listen("--metrics-addr", cfg.metricsAddr, tcp); err != nil {
+			return err
+		}
+	}
+	if cfg.pprofAddr != "" {
+		if pln, err = listen("--pprof-addr", cfg.pprofAddr, listenPprof); err != nil {
+			return err
+		}
+	}
+	baseURL := "http://" + ln.Addr().String() + "/"
+	if err := bootstrap(ctx, svc, st, out, baseURL); err != nil {
+		return err
+	}
+
+	api := httpapi.New(svc, httpapi.Options{
+		Logger: log, TrustProxyHeaders: cfg.trustProxy, Version: version,
+		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
+	})
+	// The API keeps /api/ and the probes; the web console serves everything else.
+	apiHandler := api.Handler()
+	web := http.NewServeMux()
+	web.Handle("/api/", apiHandler)
+	web.Handle("/healthz", apiHandler)
+	web.Handle("/readyz", apiHandler)
+	web.Handle("/", console.New(svc, console.Options{
+		Logger: log, TrustProxyHeaders: cfg.trustProxy, RouteNeeds: httpapi.RouteNeeds(),
+	}).Handler())
+
+	type served struct {
+		srv  *http.Server
+		ln   net.Listener
+		name string
+	}
+	all := []served{{&http.Server{
+		Handler:           web,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}, ln, "api"}}
+	var lsn listeners
+	lsn.api = ln.Addr()
+	if mln != nil {
+		metrics := http.NewServeMux()
+		metrics.Handle("GET /metrics", api.MetricsHandler())
+		all = append(all, served{sideServer(metrics, log), mln, "metrics"})
+		lsn.metrics = mln.Addr()
+		log.Info("serving metrics", "addr", mln.Addr().String())
+	}
+	if pln != nil {
+		// Profiles take as long as asked (?seconds=), so no write timeout here.
+		psrv := sideServer(pprofMux(), log)
+		psrv.WriteTimeout = 0
+		all = append(all, served{psrv, pln, "pprof"})
+		lsn.pprof = pln.Addr()
+	}
+
+	bg, stopBG := context.WithCancel(context.WithoutCancel(ctx))
+	bgDone := make(chan error, 1)
+	go func() { bgDone <- svc.Run(bg) }()
+
+	serveErr := make(chan error, len(all))
+	for _, s := range all {
+		go func() {
+			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+				serveErr <- fmt.Errorf("%s server: %w", s.name, err)
+			}
+		}()
+	}
+	log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", version, "console", baseURL)
+	if cfg.listening != nil {
+		cfg.listening(lsn)
+	}
+
+	var failed error
+	select {
+	case failed = <-serveErr:
+	case <-ctx.Done():
+		log.Info("shutting down")
+	}
+	shutCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	shutErrs := make([]error, len(all))
+	for i, s := range all {
+		wg.Go(func() {
+			if err := s.srv.Shutdown(shutCtx); err != nil {
+				shutErrs[i] = fmt.Errorf("shut down %s server: %w", s.name, err)
+			}
+		})
+	}
+	wg.Wait()
+	stopBG()
+	if ferr := <-bgDone; ferr != nil {
+		log.Error("final flush of token uses", "err", ferr)
+	}
+	return errors.Join(append([]error{failed}, shutErrs...)...)
+}
+
+// sideServer serves an internal listener (metrics, pprof) with the same header limits as the API.
+func sideServer(h http.Handler, log *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
 }
 
 // listenPprof listens on addr, which must be a loopback address: profiles reveal memory.
 func listenPprof(addr string) (net.Listener, error) {
 	host, _, err := net.SplitHostPort(addr)
 	if ip := net.ParseIP(host); err != nil || host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return nil, fmt.Errorf("--pprof-addr: got %q, want a loopback address such as 127.0.0.1:6060", addr)
+		return nil, fmt.Errorf("got %q, want a loopback address such as 127.0.0.1:6060", addr)
 	}
 	return net.Listen("tcp", addr)
 }
