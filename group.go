@@ -282,7 +282,13 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 		for _, g := range current {
 			was[g.ID] = g
 		}
-		var added, removed []string
+		var (
+			added, removed []string
+			before, after  []perm.Grant
+		)
+		for _, g := range current {
+			before = append(before, g.Grants()...)
+		}
 		for _, id := range ids {
 			g, err := activeGroup(ctx, st, accountID, id)
 			if isNotFound(err) {
@@ -291,6 +297,7 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 			if err != nil {
 				return err
 			}
+			after = append(after, g.Grants()...)
 			if was[id] != nil {
 				delete(was, id)
 				continue
@@ -308,6 +315,11 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 				return err
 			}
 			removed = append(removed, strconv.FormatInt(g.ID, 10))
+		}
+		if isAccountAdmin(before, m.License) && !isAccountAdmin(after, m.License) {
+			if err := keepAnAdmin(ctx, st, accountID, userID, "desired_group_ids"); err != nil {
+				return err
+			}
 		}
 		if err := st.SetUserGroups(ctx, accountID, userID, ids); err != nil {
 			return err

@@ -134,7 +134,9 @@ func nonNilGroups(gs []*Group) []*Group {
 	return gs
 }
 
-// UpdateLicense changes a membership's license or state; it needs write access to licenses.
+// UpdateLicense changes a membership's license or state; it needs write access to licenses and,
+// like assigning groups, every grant the member holds through their groups and license (see
+// mayChangeLicense). No one changes their own license, and the account's last admin keeps theirs.
 // State 2 removes the user from the account: their groups there are cleared and their personal
 // access tokens for the account are revoked, so that adding them back later does not silently
 // restore old access. Either way their tokens follow the change on the next request.
@@ -160,15 +162,35 @@ func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID, me
 		if err != nil {
 			return err
 		}
-		if state != nil && *state == StateDeleted && p.IsUser() && m.UserID == p.UserID {
-			return Invalidf("state", "You cannot remove yourself from the account.")
+		licenseChange := license != nil && *license != m.License
+		stateChange := state != nil && *state != m.State
+		if p.IsUser() && m.UserID == p.UserID {
+			if stateChange && *state == StateDeleted {
+				return Invalidf("state", "You cannot remove yourself from the account.")
+			}
+			if licenseChange || stateChange {
+				return Errorf(EForbidden, "You cannot change your own license; ask another account admin.")
+			}
+		}
+		if licenseChange || stateChange {
+			after := m.License
+			if licenseChange {
+				after = *license
+			}
+			afterState := m.State
+			if stateChange {
+				afterState = *state
+			}
+			if err := s.mayChangeLicense(ctx, st, p, m, after, afterState); err != nil {
+				return err
+			}
 		}
 		changed := map[string]string{"user_id": strconv.FormatInt(m.UserID, 10)}
-		if license != nil && *license != m.License {
+		if licenseChange {
 			changed["license_type"] = string(m.License) + " → " + string(*license)
 			m.License = *license
 		}
-		if state != nil && *state != m.State {
+		if stateChange {
 			changed["state"] = fmt.Sprintf("%d → %d", m.State, *state)
 			switch *state {
 			case StateDeleted:
@@ -203,6 +225,83 @@ func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID, me
 	}
 	s.invalidate(ctx, Invalidation{AccountID: accountID, UserID: out.Membership.UserID})
 	return out, nil
+}
+
+// mayChangeLicense refuses p a change of m to license after and state afterState unless p holds
+// everything the member holds or would hold: every grant of their groups (as assign-groups asks)
+// and, when the IT license is on either side, what IT carries. It also refuses to take admin
+// rights from the account's last active account admin.
+func (s *Service) mayChangeLicense(ctx context.Context, st Store, p *Principal, m *Membership, after perm.License, afterState State) error {
+	groups, err := st.GroupsOfUser(ctx, m.AccountID, m.UserID)
+	if err != nil {
+		return err
+	}
+	var grants []perm.Grant
+	for _, g := range groups {
+		for _, gr := range g.Grants() {
+			if !p.Covers(gr) {
+				return Errorf(EForbidden, "You cannot change the license of user %d: their group %q (%d) grants %s (%s), which you do not hold yourself in that scope.",
+					m.UserID, g.Name, g.ID, gr.Set.Label(), gr.Set)
+			}
+		}
+		grants = append(grants, g.Grants()...)
+	}
+	if m.License == perm.LicenseIT || after == perm.LicenseIT {
+		for _, set := range []perm.Set{perm.SecurityAdmin, perm.BillingAdmin} {
+			if !p.Covers(perm.Grant{Set: set, AllProjects: true}) {
+				return Errorf(EForbidden, "You cannot give or take the IT license: it carries %s (%s), which you do not hold yourself.", set.Label(), set)
+			}
+		}
+	}
+	if m.State != StateActive || !isAccountAdmin(grants, m.License) {
+		return nil
+	}
+	if afterState == StateActive && isAccountAdmin(grants, after) {
+		return nil
+	}
+	field := "license_type"
+	if afterState != StateActive {
+		field = "state"
+	}
+	return keepAnAdmin(ctx, st, m.AccountID, m.UserID, field)
+}
+
+// isAccountAdmin reports whether grants under license amount to account_admin on the whole
+// account.
+func isAccountAdmin(grants []perm.Grant, license perm.License) bool {
+	return perm.Evaluate(grants).Apply(license).Covers(perm.Grant{Set: perm.AccountAdmin, AllProjects: true})
+}
+
+// keepAnAdmin refuses (naming field) unless an active member of the account other than userID is
+// an account admin, so that no change leaves an account that nobody can administer.
+func keepAnAdmin(ctx context.Context, st Store, accountID, userID int64, field string) error {
+	f := MembershipFilter{AccountID: accountID, State: StateActive, Page: Page{Limit: MaxLimit}}
+	for {
+		ms, total, err := st.ListMemberships(ctx, f)
+		if err != nil {
+			return err
+		}
+		for _, o := range ms {
+			if o.UserID == userID {
+				continue
+			}
+			groups, err := st.GroupsOfUser(ctx, accountID, o.UserID)
+			if err != nil {
+				return err
+			}
+			var grants []perm.Grant
+			for _, g := range groups {
+				grants = append(grants, g.Grants()...)
+			}
+			if isAccountAdmin(grants, o.License) {
+				return nil
+			}
+		}
+		f.Offset += len(ms)
+		if len(ms) == 0 || f.Offset >= total {
+			return Invalidf(field, "User %d is the last account admin of account %d; make someone else an account admin first.", userID, accountID)
+		}
+	}
 }
 
 // removeFromAccount clears the user's groups in the account and revokes their personal access
