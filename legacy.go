@@ -315,12 +315,28 @@ type Suggestion struct {
 	Reason        string
 }
 
-// RouteNeed is what a route requires, for the suggestions: user context, or a capability.
+// RouteNeed is what an API route requires of its caller, declared next to the route in the
+// API's route table. The legacy-key report's suggestions read it, and the authorization matrix
+// test checks every route against it.
 type RouteNeed struct {
-	UserContext bool
-	Resource    perm.Resource
-	Access      perm.Access
+	Public      bool // no token: the request carries what authorizes it (a leaked token to revoke)
 	Any         bool // any token of the account will do (no capability)
+	UserContext bool // a PAT of the very user the path names
+	// Caps are the capabilities the caller must hold, all of them.
+	Caps []Capability
+	// Project names the path parameter or body field whose project the capabilities are
+	// checked in; empty means account-wide (for a project-level resource: all projects).
+	Project string
+	// AnyProject: the capabilities held in one project are enough (a list shows those).
+	AnyProject bool
+	// TokenLicense: a person also needs a license that may hold tokens (Developer, Analyst).
+	TokenLicense bool
+}
+
+// Capability is one (resource, access) pair a route requires.
+type Capability struct {
+	Resource perm.Resource
+	Access   perm.Access
 }
 
 // LegacyUsage reports the account's legacy-key uses. It needs read access to the audit log.
@@ -373,7 +389,7 @@ func (s *Service) LegacyUsageReport(ctx context.Context, accountID int64, needs 
 // service-token permission set with the fewest capabilities that covers all of them and that
 // the plan allows.
 func suggest(plan perm.Plan, uses []LegacyUse, needs map[string]RouteNeed) Suggestion {
-	var required []RouteNeed
+	var required []Capability
 	for _, u := range uses {
 		n, ok := needs[u.Route]
 		if !ok {
@@ -382,9 +398,7 @@ func suggest(plan perm.Plan, uses []LegacyUse, needs map[string]RouteNeed) Sugge
 		if n.UserContext {
 			return Suggestion{Kind: KindPAT, Reason: "it calls " + u.Route + ", which acts as a user: create a personal access token"}
 		}
-		if !n.Any {
-			required = append(required, n)
-		}
+		required = append(required, n.Caps...)
 	}
 	best, bestSize := perm.Set(""), 1<<30
 	for _, set := range perm.Sets() {

@@ -40,28 +40,40 @@ type fixtures struct {
 	account, project, deletable, group, victim, victimMembership, victimPAT, serviceToken, spareToken int64
 }
 
-// rule says who may call a route. userContext routes are tried twice: on a victim's objects
-// (nobody in the matrix may) and on the caller's own (only a PAT may).
-type rule struct {
-	public      bool
-	userContext bool
-	allow       func(p *mPrincipal, f fixtures) bool
-	ids         func(f fixtures) map[string]int64
-	body        func(n int64) string
+// fixture is what a request to a route is made of: the objects its path points at and a body.
+// Who may call the route is not written here: the route table declares it (httpapi.Routes),
+// and allowed derives the expected answer from that declaration.
+type fixture struct {
+	ids  func(f fixtures) map[string]int64
+	body func(n int64) string
 }
 
-func capRule(r perm.Resource, a perm.Access) func(*mPrincipal, fixtures) bool {
-	return func(p *mPrincipal, _ fixtures) bool { return p.can(r, a, 0) }
+// allowed reports whether the declared need n admits caller p on the objects in f. userContext
+// routes are tried twice: on a victim's objects (nobody in the matrix may) and on the caller's
+// own (only a PAT may); that part is in the test.
+func allowed(n tokend.RouteNeed, p *mPrincipal, f fixtures, ids map[string]int64) bool {
+	if n.TokenLicense && p.kind != tokend.KindService && !p.license.CanCreatePAT() {
+		return false
+	}
+	project := int64(0)
+	if n.Project != "" {
+		if project = ids[n.Project]; project == 0 {
+			project = f.project // a body field: the fixtures' bodies name project P
+		}
+	}
+	for _, c := range n.Caps {
+		ok := p.can(c.Resource, c.Access, project)
+		if n.AnyProject {
+			ok = p.perms.AllowsAnyProject(c.Resource, c.Access)
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
 }
 
-// serviceTokenWrite is the seeds' rule: account-admin rights, and a Developer (or Analyst)
-// license for a person.
-func serviceTokenWrite(p *mPrincipal, _ fixtures) bool {
-	return p.can(perm.ServiceTokens, perm.Write, 0) && (p.kind == tokend.KindService || p.license.CanCreatePAT())
-}
-
-func matrixRules() map[string]rule {
-	any := func(*mPrincipal, fixtures) bool { return true }
+func matrixFixtures() map[string]fixture {
 	acct := func(f fixtures) map[string]int64 { return map[string]int64{"account_id": f.account} }
 	with := func(name string, pick func(f fixtures) int64) func(f fixtures) map[string]int64 {
 		return func(f fixtures) map[string]int64 { return map[string]int64{"account_id": f.account, name: pick(f)} }
@@ -70,121 +82,100 @@ func matrixRules() map[string]rule {
 		return map[string]int64{"account_id": f.account, "user_id": f.victim, "id": f.victimPAT}
 	}
 	project := func(f fixtures) int64 { return f.project }
-	return map[string]rule{
-		"GET /api/v2/accounts/":              {allow: any},
-		"GET /api/v3/accounts/":              {allow: any},
-		"GET /api/v2/whoami/":                {allow: any},
-		"GET /api/v3/whoami/":                {allow: any},
-		"GET /api/v2/accounts/{account_id}/": {allow: any, ids: acct},
-		"GET /api/v3/accounts/{account_id}/": {allow: any, ids: acct},
-		"POST /api/v2/accounts/{account_id}/": {allow: capRule(perm.AccountSettings, perm.Write), ids: acct,
-			body: func(int64) string { return `{"name": "Matrix"}` }},
+	missing := func(fixtures) int64 { return 999999 }
+	return map[string]fixture{
+		"GET /api/v2/accounts/":               {},
+		"GET /api/v3/accounts/":               {},
+		"GET /api/v2/whoami/":                 {},
+		"GET /api/v3/whoami/":                 {},
+		"GET /api/v2/accounts/{account_id}/":  {ids: acct},
+		"GET /api/v3/accounts/{account_id}/":  {ids: acct},
+		"POST /api/v2/accounts/{account_id}/": {ids: acct, body: func(int64) string { return `{"name": "Matrix"}` }},
 
-		"GET /api/v3/accounts/{account_id}/users/": {allow: capRule(perm.Users, perm.Read), ids: acct},
-		"GET /api/v2/accounts/{account_id}/users/": {allow: capRule(perm.Users, perm.Read), ids: acct},
-		"POST /api/v3/accounts/{account_id}/users/": {
-			allow: func(p *mPrincipal, _ fixtures) bool {
-				return p.can(perm.Users, perm.Write, 0) && p.can(perm.Licenses, perm.Write, 0)
-			},
-			ids: acct, body: func(n int64) string {
-				return fmt.Sprintf(`{"email": "m%d@example.com", "license_type": "developer"}`, n)
-			}},
-		"GET /api/v3/accounts/{account_id}/users/{id}/": {allow: capRule(perm.Users, perm.Read),
-			ids: with("id", func(f fixtures) int64 { return f.victim })},
-		"GET /api/v2/accounts/{account_id}/users/{id}/": {allow: capRule(perm.Users, perm.Read),
-			ids: with("id", func(f fixtures) int64 { return f.victim })},
-		"POST /api/v2/accounts/{account_id}/permissions/{id}/": {allow: capRule(perm.Licenses, perm.Write),
+		"GET /api/v3/accounts/{account_id}/users/": {ids: acct},
+		"GET /api/v2/accounts/{account_id}/users/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/users/": {ids: acct, body: func(n int64) string {
+			return fmt.Sprintf(`{"email": "m%d@example.com", "license_type": "developer"}`, n)
+		}},
+		"GET /api/v3/accounts/{account_id}/users/{id}/": {ids: with("id", func(f fixtures) int64 { return f.victim })},
+		"GET /api/v2/accounts/{account_id}/users/{id}/": {ids: with("id", func(f fixtures) int64 { return f.victim })},
+		"POST /api/v2/accounts/{account_id}/permissions/{id}/": {
 			ids:  with("id", func(f fixtures) int64 { return f.victimMembership }),
 			body: func(int64) string { return `{"license_type": "developer"}` }},
 
-		"GET /api/v3/accounts/{account_id}/groups/": {allow: capRule(perm.Groups, perm.Read), ids: acct},
-		"POST /api/v3/accounts/{account_id}/groups/": {allow: capRule(perm.Groups, perm.Write), ids: acct,
+		"GET /api/v3/accounts/{account_id}/groups/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/groups/": {ids: acct,
 			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d", "assign_by_default": false}`, n) }},
-		"GET /api/v3/accounts/{account_id}/groups/{id}/": {allow: capRule(perm.Groups, perm.Read),
-			ids: with("id", func(f fixtures) int64 { return f.group })},
-		"POST /api/v3/accounts/{account_id}/groups/{id}/": {allow: capRule(perm.Groups, perm.Write),
-			ids: with("id", func(f fixtures) int64 { return f.group }), body: func(int64) string { return `{"name": "Nobody"}` }},
-		"POST /api/v3/accounts/{account_id}/group-permissions/{group_id}/": {allow: capRule(perm.Groups, perm.Write),
+		"GET /api/v3/accounts/{account_id}/groups/{id}/": {ids: with("id", func(f fixtures) int64 { return f.group })},
+		"POST /api/v3/accounts/{account_id}/groups/{id}/": {ids: with("id", func(f fixtures) int64 { return f.group }),
+			body: func(int64) string { return `{"name": "Nobody"}` }},
+		"POST /api/v3/accounts/{account_id}/group-permissions/{group_id}/": {
 			ids: with("group_id", func(f fixtures) int64 { return f.group }), body: func(int64) string { return `[]` }},
-		"POST /api/v3/accounts/{account_id}/assign-groups/": {allow: capRule(perm.Groups, perm.Write), ids: acct,
+		"POST /api/v3/accounts/{account_id}/assign-groups/": {ids: acct,
 			body: func(int64) string { return `{"user_id": %VICTIM%, "desired_group_ids": []}` }},
 
-		"GET /api/v3/accounts/{account_id}/projects/": {
-			allow: func(p *mPrincipal, _ fixtures) bool { return p.perms.AllowsAnyProject(perm.Projects, perm.Read) }, ids: acct},
-		"POST /api/v3/accounts/{account_id}/projects/": {allow: capRule(perm.Projects, perm.Write), ids: acct,
+		"GET /api/v3/accounts/{account_id}/projects/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/projects/": {ids: acct,
 			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
-		"GET /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", project),
-			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Projects, perm.Read, f.project) }},
+		"GET /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", project)},
 		"POST /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", project),
-			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Projects, perm.Write, f.project) },
-			body:  func(int64) string { return `{"name": "P"}` }},
-		"DELETE /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", func(f fixtures) int64 { return f.deletable }),
-			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Projects, perm.Write, f.deletable) }},
+			body: func(int64) string { return `{"name": "P"}` }},
+		"DELETE /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", func(f fixtures) int64 { return f.deletable })},
 
-		"GET /api/v3/accounts/{account_id}/audit-logs/": {allow: capRule(perm.AuditLog, perm.Read), ids: acct},
+		"GET /api/v3/accounts/{account_id}/audit-logs/": {ids: acct},
 
-		"GET /api/v3/accounts/{account_id}/ip-restrictions/": {allow: capRule(perm.IPRestrictions, perm.Read), ids: acct},
-		"POST /api/v3/accounts/{account_id}/ip-restrictions/": {allow: capRule(perm.IPRestrictions, perm.Write), ids: acct,
-			body: func(n int64) string {
-				return fmt.Sprintf(`{"name": "m%d", "type": 2, "cidrs": [{"cidr": "192.0.2.%d/32"}]}`, n, n%250)
-			}},
-		"GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {allow: capRule(perm.IPRestrictions, perm.Read),
-			ids: with("id", func(f fixtures) int64 { return 999999 })},
-		"PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {allow: capRule(perm.IPRestrictions, perm.Write),
-			ids: with("id", func(f fixtures) int64 { return 999999 }), body: func(int64) string { return `{"name": "x", "type": 2, "cidrs": [{"cidr": "192.0.2.1"}]}` }},
-		"DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {allow: capRule(perm.IPRestrictions, perm.Write),
-			ids: with("id", func(f fixtures) int64 { return 999999 })},
-		"POST /api/v3/accounts/{account_id}/ip-restrictions-set/": {allow: capRule(perm.IPRestrictions, perm.Write), ids: acct,
+		"GET /api/v3/accounts/{account_id}/ip-restrictions/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/ip-restrictions/": {ids: acct, body: func(n int64) string {
+			return fmt.Sprintf(`{"name": "m%d", "type": 2, "cidrs": [{"cidr": "192.0.2.%d/32"}]}`, n, n%250)
+		}},
+		"GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {ids: with("id", missing)},
+		"PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {ids: with("id", missing),
+			body: func(int64) string { return `{"name": "x", "type": 2, "cidrs": [{"cidr": "192.0.2.1"}]}` }},
+		"DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/": {ids: with("id", missing)},
+		"POST /api/v3/accounts/{account_id}/ip-restrictions-set/": {ids: acct,
 			body: func(int64) string { return `{"enabled": false}` }},
 
-		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {userContext: true, ids: victimUser},
-		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {userContext: true, ids: victimUser,
-			allow: func(p *mPrincipal, _ fixtures) bool { return p.license.CanCreatePAT() },
-			body:  func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
-		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/":    {userContext: true, ids: victimUser},
-		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/":   {userContext: true, ids: victimUser},
-		"DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/": {userContext: true, ids: victimUser},
-
-		"GET /api/v3/users/{user_id}/credentials/": {userContext: true, ids: victimUser},
-		"POST /api/v3/users/{user_id}/credentials/": {userContext: true, ids: victimUser,
-			allow: func(p *mPrincipal, f fixtures) bool { return p.can(perm.Credentials, perm.Write, f.project) },
-			body: func(int64) string {
-				return `{"account_id": %ACCOUNT%, "project_id": %PROJECT%, "credentials_id": 1, "state": 1}`
-			}},
-		"GET /api/v3/users/{user_id}/credentials/{id}/":    {userContext: true, ids: victimUser},
-		"POST /api/v3/users/{user_id}/credentials/{id}/":   {userContext: true, ids: victimUser, body: func(int64) string { return `{"state": 1}` }},
-		"DELETE /api/v3/users/{user_id}/credentials/{id}/": {userContext: true, ids: victimUser},
-
-		"GET /api/v3/accounts/{account_id}/service-tokens/": {allow: capRule(perm.ServiceTokens, perm.Read), ids: acct},
-		"POST /api/v3/accounts/{account_id}/service-tokens/": {allow: serviceTokenWrite, ids: acct,
+		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {ids: victimUser},
+		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/": {ids: victimUser,
 			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
-		"GET /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: capRule(perm.ServiceTokens, perm.Read),
-			ids: with("id", func(f fixtures) int64 { return f.serviceToken })},
-		"PUT /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: serviceTokenWrite,
-			ids: with("id", func(f fixtures) int64 { return f.serviceToken }), body: func(int64) string { return `{"name": "S"}` }},
-		"POST /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: serviceTokenWrite,
-			ids: with("id", func(f fixtures) int64 { return f.serviceToken }), body: func(int64) string { return `{"name": "S"}` }},
-		"DELETE /api/v3/accounts/{account_id}/service-tokens/{id}/": {allow: serviceTokenWrite,
-			ids: with("id", func(f fixtures) int64 { return f.spareToken })},
-		"GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/": {allow: capRule(perm.ServiceTokens, perm.Read),
+		"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/":    {ids: victimUser},
+		"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/":   {ids: victimUser},
+		"DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/": {ids: victimUser},
+
+		"GET /api/v3/users/{user_id}/credentials/": {ids: victimUser},
+		"POST /api/v3/users/{user_id}/credentials/": {ids: victimUser, body: func(int64) string {
+			return `{"account_id": %ACCOUNT%, "project_id": %PROJECT%, "credentials_id": 1, "state": 1}`
+		}},
+		"GET /api/v3/users/{user_id}/credentials/{id}/":    {ids: victimUser},
+		"POST /api/v3/users/{user_id}/credentials/{id}/":   {ids: victimUser, body: func(int64) string { return `{"state": 1}` }},
+		"DELETE /api/v3/users/{user_id}/credentials/{id}/": {ids: victimUser},
+
+		"GET /api/v3/accounts/{account_id}/service-tokens/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/service-tokens/": {ids: acct,
+			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
+		"GET /api/v3/accounts/{account_id}/service-tokens/{id}/": {ids: with("id", func(f fixtures) int64 { return f.serviceToken })},
+		"PUT /api/v3/accounts/{account_id}/service-tokens/{id}/": {ids: with("id", func(f fixtures) int64 { return f.serviceToken }),
+			body: func(int64) string { return `{"name": "S"}` }},
+		"POST /api/v3/accounts/{account_id}/service-tokens/{id}/": {ids: with("id", func(f fixtures) int64 { return f.serviceToken }),
+			body: func(int64) string { return `{"name": "S"}` }},
+		"DELETE /api/v3/accounts/{account_id}/service-tokens/{id}/": {ids: with("id", func(f fixtures) int64 { return f.spareToken })},
+		"GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/": {
 			ids: with("service_token_id", func(f fixtures) int64 { return f.serviceToken })},
-		"POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/": {allow: serviceTokenWrite,
+		"POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/": {
 			ids: with("service_token_id", func(f fixtures) int64 { return f.serviceToken }), body: func(int64) string { return `[]` }},
 
-		"GET /api/tokend/v1/accounts/{account_id}/tokens/": {allow: capRule(perm.ServiceTokens, perm.Read), ids: acct},
-		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {allow: capRule(perm.ServiceTokens, perm.Write), ids: acct,
+		"GET /api/tokend/v1/accounts/{account_id}/tokens/": {ids: acct},
+		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {ids: acct,
 			body: func(int64) string { return `{"token_ids": [%SPARE%]}` }},
-		"POST /api/tokend/v1/revoke/": {public: true},
-		"POST /api/tokend/v1/introspect/": {allow: func(p *mPrincipal, _ fixtures) bool {
-			return p.other || p.can(perm.ServiceTokens, perm.Read, 0) // the other owner is an admin of their own account
-		}, body: func(int64) string { return "token=nothing" }},
-		"GET /api/tokend/v1/forward-auth/": {allow: any},
-		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {allow: capRule(perm.ServiceTokens, perm.Read),
+		"POST /api/tokend/v1/revoke/":      {},
+		"POST /api/tokend/v1/introspect/":  {body: func(int64) string { return "token=nothing" }},
+		"GET /api/tokend/v1/forward-auth/": {},
+		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 
-		"GET /api/v2/users/{user_id}/apikey/":                 {userContext: true, ids: victimUser},
-		"POST /api/v2/users/{user_id}/apikey/":                {userContext: true, ids: victimUser},
-		"GET /api/v3/accounts/{account_id}/legacy-key-usage/": {allow: capRule(perm.AuditLog, perm.Read), ids: acct},
+		"GET /api/v2/users/{user_id}/apikey/":                 {ids: victimUser},
+		"POST /api/v2/users/{user_id}/apikey/":                {ids: victimUser},
+		"GET /api/v3/accounts/{account_id}/legacy-key-usage/": {ids: acct},
 	}
 }
 
@@ -267,51 +258,54 @@ func TestAuthorizationMatrix(t *testing.T) {
 	pat("admin on project Q only", perm.LicenseDeveloper, perm.Grant{Set: perm.Admin, ProjectID: otherProject})
 	pat("no groups", perm.LicenseDeveloper)
 	callers = append(callers, &mPrincipal{name: "another account's owner", token: other.Token, kind: tokend.KindPAT,
-		license: perm.LicenseDeveloper, other: true, userID: other.User.ID},
+		license: perm.LicenseDeveloper, other: true, userID: other.User.ID,
+		// The owner of their own account: what they may do there, on routes bound to no account.
+		perms: perm.Evaluate([]perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}})},
 		&mPrincipal{name: "no token"})
 
-	srv := httpapi.New(e.svc, httpapi.Options{})
-	rules := matrixRules()
-	for _, route := range srv.Routes() {
-		if _, ok := rules[route]; !ok {
-			t.Errorf("route %q has no entry in the authorization matrix: add one", route)
+	fx := matrixFixtures()
+	routes := httpapi.Routes()
+	for _, rt := range routes {
+		if _, ok := fx[rt.Pattern]; !ok {
+			t.Errorf("route %q has no fixture in the authorization matrix: add one", rt.Pattern)
 		}
 	}
 	var counter atomic.Int64
-	for _, route := range srv.Routes() {
-		rl, ok := rules[route]
-		if !ok || rl.public {
+	for _, rt := range routes {
+		fxt, ok := fx[rt.Pattern]
+		need := rt.Need
+		if !ok || need.Public {
 			continue
 		}
-		method, pattern, _ := strings.Cut(route, " ")
-		t.Run(route, func(t *testing.T) {
+		method, pattern, _ := strings.Cut(rt.Pattern, " ")
+		t.Run(rt.Pattern, func(t *testing.T) {
 			for _, c := range callers {
 				for _, self := range []bool{false, true} {
-					if self && (!rl.userContext || c.kind != tokend.KindPAT || c.other) {
+					if self && (!need.UserContext || c.kind != tokend.KindPAT || c.other) {
 						continue
 					}
 					ids := map[string]int64{}
-					if rl.ids != nil {
-						ids = rl.ids(f)
+					if fxt.ids != nil {
+						ids = fxt.ids(f)
 					}
 					want := true
 					switch {
 					case c.kind == "":
 						want = false
-					case rl.userContext && !self:
+					case need.UserContext && !self:
 						want = false // someone else's user context: nobody may
-					case rl.userContext:
+					case need.UserContext:
 						ids["user_id"], ids["id"] = c.userID, 999999
-						want = c.kind == tokend.KindPAT && (rl.allow == nil || rl.allow(c, f))
+						want = c.kind == tokend.KindPAT && allowed(need, c, f, ids)
 					case c.other && ids["account_id"] != 0:
 						want = false
 					default:
-						want = rl.allow(c, f)
+						want = allowed(need, c, f, ids)
 					}
 					path := fill(t, pattern, ids)
 					body := ""
-					if rl.body != nil {
-						body = rl.body(counter.Add(1))
+					if fxt.body != nil {
+						body = fxt.body(counter.Add(1))
 						body = strings.NewReplacer("%VICTIM%", fmt.Sprint(f.victim), "%ACCOUNT%", fmt.Sprint(acct),
 							"%PROJECT%", fmt.Sprint(f.project), "%SPARE%", fmt.Sprint(f.spareToken)).Replace(body)
 					}
@@ -377,16 +371,27 @@ func (e *env) status(method, path, auth, body string) int {
 	return resp.StatusCode
 }
 
-func TestRouteNeedsCoverEveryRoute(t *testing.T) {
-	e := newEnv(t)
-	needs := httpapi.RouteNeeds()
-	routes := httpapi.New(e.svc, httpapi.Options{}).Routes()
-	for _, r := range routes {
-		if _, ok := needs[r]; !ok {
-			t.Errorf("route %q has no entry in routeNeeds", r)
+// TestEveryRouteDeclaresItsNeed: each route of the table says who may call it, in exactly one
+// way, and names no project field without a capability to check there.
+func TestEveryRouteDeclaresItsNeed(t *testing.T) {
+	seen := map[string]bool{}
+	for _, rt := range httpapi.Routes() {
+		n := rt.Need
+		kinds := 0
+		for _, b := range []bool{n.Public, n.Any, n.UserContext && len(n.Caps) == 0, len(n.Caps) > 0} {
+			if b {
+				kinds++
+			}
 		}
-	}
-	if len(needs) != len(routes) {
-		t.Errorf("got %d entries in routeNeeds for %d routes, want one each", len(needs), len(routes))
+		if kinds != 1 {
+			t.Errorf("%s: got a need of %d kinds (public, any token, user context, capabilities), want exactly 1", rt.Pattern, kinds)
+		}
+		if (n.Project != "" || n.AnyProject) && len(n.Caps) == 0 {
+			t.Errorf("%s: names a project but no capability to check in it", rt.Pattern)
+		}
+		if seen[rt.Pattern] {
+			t.Errorf("%s: declared twice", rt.Pattern)
+		}
+		seen[rt.Pattern] = true
 	}
 }

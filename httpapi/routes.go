@@ -1,96 +1,189 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
 
-// routes lists every route of the API. Each is registered with and without its trailing slash.
+	"tokend"
+	"tokend/perm"
+)
+
+// route is one line of the API's route table: the pattern ("METHOD /path/", registered with and
+// without its trailing slash), what a caller needs, and the handler. The need is declared here
+// and nowhere else: the legacy-key report's suggestions read it, and the authorization matrix
+// test checks every route against it.
+type route struct {
+	pattern string
+	need    tokend.RouteNeed
+	serve   func(s *Server) http.Handler
+}
+
+// Needs every route reads from.
+var (
+	public   = tokend.RouteNeed{Public: true}
+	anyToken = tokend.RouteNeed{Any: true}
+	asUser   = tokend.RouteNeed{UserContext: true}
+)
+
+// needs declares capabilities, in (resource, access) pairs.
+func needs(r perm.Resource, a perm.Access, more ...tokend.Capability) tokend.RouteNeed {
+	return tokend.RouteNeed{Caps: append([]tokend.Capability{{Resource: r, Access: a}}, more...)}
+}
+
+// inProject checks n's capabilities in the project named by field (a path parameter or a body
+// field).
+func inProject(n tokend.RouteNeed, field string) tokend.RouteNeed { n.Project = field; return n }
+
+// anyProject lets n's capabilities held in any one project do (a list shows those).
+func anyProject(n tokend.RouteNeed) tokend.RouteNeed { n.AnyProject = true; return n }
+
+// tokenHolder adds that a person needs a license that may hold tokens.
+func tokenHolder(n tokend.RouteNeed) tokend.RouteNeed { n.TokenLicense = true; return n }
+
+// authed serves a route that needs a verified token; open serves one that authenticates by
+// itself (or needs no token).
+func authed(h func(*Server, http.ResponseWriter, *http.Request, *tokend.Principal) error) func(*Server) http.Handler {
+	return func(s *Server) http.Handler {
+		return s.authed(func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error { return h(s, w, r, p) })
+	}
+}
+
+func open(h func(*Server, http.ResponseWriter, *http.Request)) func(*Server) http.Handler {
+	return func(s *Server) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { h(s, w, r) })
+	}
+}
+
+// routeTable is every route of the API. (A function rather than a variable: a handler reads
+// the table's needs, which a variable could not refer to during its own initialisation.)
+func routeTable() []route {
+	const (
+		read  = perm.Read
+		write = perm.Write
+	)
+	sts := perm.ServiceTokens
+	return []route{
+		// Accounts (dbt v2 and v3).
+		{"GET /api/v2/accounts/", anyToken, authed((*Server).listAccounts)},
+		{"GET /api/v3/accounts/", anyToken, authed((*Server).listAccounts)},
+		{"GET /api/v2/accounts/{account_id}/", anyToken, authed((*Server).getAccount)},
+		{"POST /api/v2/accounts/{account_id}/", needs(perm.AccountSettings, write), authed((*Server).updateAccount)},
+		{"GET /api/v3/accounts/{account_id}/", anyToken, authed((*Server).getAccount)},
+
+		// Who is asking.
+		{"GET /api/v2/whoami/", anyToken, authed((*Server).whoami)},
+		{"GET /api/v3/whoami/", anyToken, authed((*Server).whoami)},
+
+		// Users and licenses.
+		{"GET /api/v3/accounts/{account_id}/users/", needs(perm.Users, read), authed((*Server).listUsers)},
+		{"POST /api/v3/accounts/{account_id}/users/", needs(perm.Users, write, tokend.Capability{Resource: perm.Licenses, Access: write}), authed((*Server).addUser)},
+		{"GET /api/v3/accounts/{account_id}/users/{id}/", needs(perm.Users, read), authed((*Server).getAccountUser)},
+		{"GET /api/v2/accounts/{account_id}/users/", needs(perm.Users, read), authed((*Server).listUsers)},
+		{"GET /api/v2/accounts/{account_id}/users/{id}/", needs(perm.Users, read), authed((*Server).getUserV2)},
+		{"POST /api/v2/accounts/{account_id}/permissions/{id}/", needs(perm.Licenses, write), authed((*Server).updateLicense)},
+
+		// Groups and their permissions.
+		{"GET /api/v3/accounts/{account_id}/groups/", needs(perm.Groups, read), authed((*Server).listGroups)},
+		{"POST /api/v3/accounts/{account_id}/groups/", needs(perm.Groups, write), authed((*Server).createGroup)},
+		{"GET /api/v3/accounts/{account_id}/groups/{id}/", needs(perm.Groups, read), authed((*Server).getGroup)},
+		{"POST /api/v3/accounts/{account_id}/groups/{id}/", needs(perm.Groups, write), authed((*Server).updateGroup)},
+		{"POST /api/v3/accounts/{account_id}/group-permissions/{group_id}/", needs(perm.Groups, write), authed((*Server).setGroupPermissions)},
+		{"POST /api/v3/accounts/{account_id}/assign-groups/", needs(perm.Groups, write), authed((*Server).assignGroups)},
+
+		// Projects: a list shows the projects the caller may read; one project needs the
+		// capability in that project.
+		{"GET /api/v3/accounts/{account_id}/projects/", anyProject(needs(perm.Projects, read)), authed((*Server).listProjects)},
+		{"POST /api/v3/accounts/{account_id}/projects/", needs(perm.Projects, write), authed((*Server).createProject)},
+		{"GET /api/v3/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, read), "id"), authed((*Server).getProject)},
+		{"POST /api/v3/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, write), "id"), authed((*Server).updateProject)},
+		{"DELETE /api/v3/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, write), "id"), authed((*Server).deleteProject)},
+
+		// IP restrictions.
+		{"GET /api/v3/accounts/{account_id}/ip-restrictions/", needs(perm.IPRestrictions, read), authed((*Server).listIPRules)},
+		{"POST /api/v3/accounts/{account_id}/ip-restrictions/", needs(perm.IPRestrictions, write), authed((*Server).saveIPRule)},
+		{"GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/", needs(perm.IPRestrictions, read), authed((*Server).getIPRule)},
+		{"PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/", needs(perm.IPRestrictions, write), authed((*Server).saveIPRule)},
+		{"DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/", needs(perm.IPRestrictions, write), authed((*Server).deleteIPRule)},
+		{"POST /api/v3/accounts/{account_id}/ip-restrictions-set/", needs(perm.IPRestrictions, write), authed((*Server).setIPRestrictions)},
+
+		// Audit log.
+		{"GET /api/v3/accounts/{account_id}/audit-logs/", needs(perm.AuditLog, read), authed((*Server).auditLogs)},
+
+		// Personal access tokens: user context only (a PAT of that same user). Creation also
+		// takes HTTP Basic with the user's e-mail and password, for the first token.
+		{"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", asUser, authed((*Server).listPATs)},
+		{"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", tokenHolder(asUser), open((*Server).createPAT)},
+		{"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", asUser, authed((*Server).getPAT)},
+		{"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", asUser, authed((*Server).rotatePAT)},
+		{"DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", asUser, authed((*Server).deletePAT)},
+
+		// User credentials: user context only (a PAT of that same user, in the PAT's account).
+		{"GET /api/v3/users/{user_id}/credentials/", asUser, authed((*Server).listUserCredentials)},
+		{"POST /api/v3/users/{user_id}/credentials/", inProject(tokend.RouteNeed{UserContext: true,
+			Caps: needs(perm.Credentials, write).Caps}, "project_id"), authed((*Server).createUserCredential)},
+		{"GET /api/v3/users/{user_id}/credentials/{id}/", asUser, authed((*Server).getUserCredential)},
+		{"POST /api/v3/users/{user_id}/credentials/{id}/", asUser, authed((*Server).updateUserCredential)},
+		{"DELETE /api/v3/users/{user_id}/credentials/{id}/", asUser, authed((*Server).deleteUserCredential)},
+
+		// Service tokens: writing one needs account-admin rights and, for a person, a license
+		// that may hold tokens.
+		{"GET /api/v3/accounts/{account_id}/service-tokens/", needs(sts, read), authed((*Server).listServiceTokens)},
+		{"POST /api/v3/accounts/{account_id}/service-tokens/", tokenHolder(needs(sts, write)), authed((*Server).createServiceToken)},
+		{"GET /api/v3/accounts/{account_id}/service-tokens/{id}/", needs(sts, read), authed((*Server).getServiceToken)},
+		{"PUT /api/v3/accounts/{account_id}/service-tokens/{id}/", tokenHolder(needs(sts, write)), authed((*Server).updateServiceToken)},
+		{"POST /api/v3/accounts/{account_id}/service-tokens/{id}/", tokenHolder(needs(sts, write)), authed((*Server).updateServiceToken)},
+		{"DELETE /api/v3/accounts/{account_id}/service-tokens/{id}/", tokenHolder(needs(sts, write)), authed((*Server).deleteServiceToken)},
+		{"GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", needs(sts, read), authed((*Server).getServiceTokenPermissions)},
+		{"POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", tokenHolder(needs(sts, write)), authed((*Server).setServiceTokenPermissions)},
+
+		// Legacy user API keys: retired; a user manages their own (with a PAT of theirs), an
+		// admin reads where they are still used.
+		{"GET /api/v2/users/{user_id}/apikey/", asUser, authed((*Server).getLegacyKey)},
+		{"POST /api/v2/users/{user_id}/apikey/", asUser, authed((*Server).rotateLegacyKey)},
+		{"GET /api/v3/accounts/{account_id}/legacy-key-usage/", needs(perm.AuditLog, read), authed((*Server).legacyUsage)},
+
+		// tokend additions.
+		{"GET /api/tokend/v1/accounts/{account_id}/tokens/", needs(sts, read), authed((*Server).tokenInventory)},
+		{"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", needs(sts, write), authed((*Server).revokeTokens)},
+		{"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/", needs(sts, read), authed((*Server).tokenActivity)},
+		{"POST /api/tokend/v1/revoke/", public, open((*Server).revokeLeaked)},
+		{"POST /api/tokend/v1/introspect/", needs(sts, read), authed((*Server).introspect)},
+		{"GET /api/tokend/v1/forward-auth/", anyToken, authed((*Server).forwardAuth)},
+	}
+}
+
+// routes registers the route table, the probes, and a 404 in the envelope for anything else
+// under /api.
 func (s *Server) routes() {
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-
-	// Accounts (dbt v2 and v3).
-	s.handle("GET /api/v2/accounts/", s.authed(s.listAccounts))
-	s.handle("GET /api/v3/accounts/", s.authed(s.listAccounts))
-	s.handle("GET /api/v2/accounts/{account_id}/", s.authed(s.getAccount))
-	s.handle("POST /api/v2/accounts/{account_id}/", s.authed(s.updateAccount))
-	s.handle("GET /api/v3/accounts/{account_id}/", s.authed(s.getAccount))
-
-	// Who is asking.
-	s.handle("GET /api/v2/whoami/", s.authed(s.whoami))
-	s.handle("GET /api/v3/whoami/", s.authed(s.whoami))
-
-	// Users and licenses.
-	s.handle("GET /api/v3/accounts/{account_id}/users/", s.authed(s.listUsers))
-	s.handle("POST /api/v3/accounts/{account_id}/users/", s.authed(s.addUser))
-	s.handle("GET /api/v3/accounts/{account_id}/users/{id}/", s.authed(s.getAccountUser))
-	s.handle("GET /api/v2/accounts/{account_id}/users/", s.authed(s.listUsers))
-	s.handle("GET /api/v2/accounts/{account_id}/users/{id}/", s.authed(s.getUserV2))
-	s.handle("POST /api/v2/accounts/{account_id}/permissions/{id}/", s.authed(s.updateLicense))
-
-	// Groups and their permissions.
-	s.handle("GET /api/v3/accounts/{account_id}/groups/", s.authed(s.listGroups))
-	s.handle("POST /api/v3/accounts/{account_id}/groups/", s.authed(s.createGroup))
-	s.handle("GET /api/v3/accounts/{account_id}/groups/{id}/", s.authed(s.getGroup))
-	s.handle("POST /api/v3/accounts/{account_id}/groups/{id}/", s.authed(s.updateGroup))
-	s.handle("POST /api/v3/accounts/{account_id}/group-permissions/{group_id}/", s.authed(s.setGroupPermissions))
-	s.handle("POST /api/v3/accounts/{account_id}/assign-groups/", s.authed(s.assignGroups))
-
-	// Projects.
-	s.handle("GET /api/v3/accounts/{account_id}/projects/", s.authed(s.listProjects))
-	s.handle("POST /api/v3/accounts/{account_id}/projects/", s.authed(s.createProject))
-	s.handle("GET /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.getProject))
-	s.handle("POST /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.updateProject))
-	s.handle("DELETE /api/v3/accounts/{account_id}/projects/{id}/", s.authed(s.deleteProject))
-
-	// IP restrictions.
-	s.handle("GET /api/v3/accounts/{account_id}/ip-restrictions/", s.authed(s.listIPRules))
-	s.handle("POST /api/v3/accounts/{account_id}/ip-restrictions/", s.authed(s.saveIPRule))
-	s.handle("GET /api/v3/accounts/{account_id}/ip-restrictions/{id}/", s.authed(s.getIPRule))
-	s.handle("PUT /api/v3/accounts/{account_id}/ip-restrictions/{id}/", s.authed(s.saveIPRule))
-	s.handle("DELETE /api/v3/accounts/{account_id}/ip-restrictions/{id}/", s.authed(s.deleteIPRule))
-	s.handle("POST /api/v3/accounts/{account_id}/ip-restrictions-set/", s.authed(s.setIPRestrictions))
-
-	// Audit log.
-	s.handle("GET /api/v3/accounts/{account_id}/audit-logs/", s.authed(s.auditLogs))
-
-	// Personal access tokens: user context only (a PAT of that same user). Creation also takes
-	// HTTP Basic with the user's e-mail and password, for the first token.
-	s.handle("GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", s.authed(s.listPATs))
-	s.handle("POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", http.HandlerFunc(s.createPAT))
-	s.handle("GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.getPAT))
-	s.handle("POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.rotatePAT))
-	s.handle("DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", s.authed(s.deletePAT))
-
-	// User credentials: user context only (a PAT of that same user, in the PAT's account).
-	s.handle("GET /api/v3/users/{user_id}/credentials/", s.authed(s.listUserCredentials))
-	s.handle("POST /api/v3/users/{user_id}/credentials/", s.authed(s.createUserCredential))
-	s.handle("GET /api/v3/users/{user_id}/credentials/{id}/", s.authed(s.getUserCredential))
-	s.handle("POST /api/v3/users/{user_id}/credentials/{id}/", s.authed(s.updateUserCredential))
-	s.handle("DELETE /api/v3/users/{user_id}/credentials/{id}/", s.authed(s.deleteUserCredential))
-
-	// Service tokens.
-	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/", s.authed(s.listServiceTokens))
-	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/", s.authed(s.createServiceToken))
-	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.getServiceToken))
-	s.handle("PUT /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.updateServiceToken))
-	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.updateServiceToken))
-	s.handle("DELETE /api/v3/accounts/{account_id}/service-tokens/{id}/", s.authed(s.deleteServiceToken))
-	s.handle("GET /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", s.authed(s.getServiceTokenPermissions))
-	s.handle("POST /api/v3/accounts/{account_id}/service-tokens/{service_token_id}/permissions/", s.authed(s.setServiceTokenPermissions))
-
-	// Legacy user API keys: retired; a user manages their own (with a PAT of theirs), an admin
-	// reads where they are still used.
-	s.handle("GET /api/v2/users/{user_id}/apikey/", s.authed(s.getLegacyKey))
-	s.handle("POST /api/v2/users/{user_id}/apikey/", s.authed(s.rotateLegacyKey))
-	s.handle("GET /api/v3/accounts/{account_id}/legacy-key-usage/", s.authed(s.legacyUsage))
-
-	// tokend additions.
-	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/", s.authed(s.tokenInventory))
-	s.handle("POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", s.authed(s.revokeTokens))
-	s.handle("GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/", s.authed(s.tokenActivity))
-	s.handle("POST /api/tokend/v1/revoke/", http.HandlerFunc(s.revokeLeaked))
-	s.handle("POST /api/tokend/v1/introspect/", s.authed(s.introspect))
-	s.handle("GET /api/tokend/v1/forward-auth/", s.authed(s.forwardAuth))
-
-	// Anything else under /api answers 404 in the envelope.
+	for _, rt := range routeTable() {
+		s.handle(rt.pattern, rt.serve(s))
+	}
 	s.mux.HandleFunc("/api/", s.notFound)
+}
+
+// Route is a route of the API and what it needs.
+type Route struct {
+	Pattern string // "METHOD /path/"
+	Need    tokend.RouteNeed
+}
+
+// Routes lists the API's routes with what each needs, in table order.
+func Routes() []Route {
+	t := routeTable()
+	out := make([]Route, len(t))
+	for i, rt := range t {
+		out[i] = Route{Pattern: rt.pattern, Need: rt.need}
+	}
+	return out
+}
+
+// RouteNeeds returns what each route requires, keyed by "METHOD /path/", for the legacy-key
+// report.
+func RouteNeeds() map[string]tokend.RouteNeed {
+	out := make(map[string]tokend.RouteNeed)
+	for _, rt := range routeTable() {
+		out[rt.pattern] = rt.need
+	}
+	return out
 }

@@ -8,7 +8,6 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -42,9 +41,6 @@ type Server struct {
 	authFailures *failureLimiter
 	pwFailures   *failureLimiter
 
-	// patterns are the routes registered with handle, as "METHOD /path/".
-	patterns []string
-
 	requests requestStats
 }
 
@@ -69,15 +65,11 @@ func (s *Server) Handler() http.Handler {
 // handle registers pattern ("METHOD /path/") for the path with and without its trailing slash,
 // so that neither form is answered with a redirect.
 func (s *Server) handle(pattern string, h http.Handler) {
-	s.patterns = append(s.patterns, pattern)
 	method, path, _ := strings.Cut(pattern, " ")
 	trimmed := strings.TrimSuffix(path, "/")
 	s.mux.Handle(method+" "+trimmed+"/{$}", h)
 	s.mux.Handle(method+" "+trimmed, h)
 }
-
-// Routes lists the API's routes as "METHOD /path/" patterns, in registration order.
-func (s *Server) Routes() []string { return slices.Clone(s.patterns) }
 
 // recoverPanics turns a panic into a 500 in the envelope. The log line has the stack but no
 // request headers, so no credential can reach it.
