@@ -254,18 +254,21 @@ func normalizeRule(in IPRuleInput) (IPRuleInput, error) {
 	return in, nil
 }
 
-// CreateIPRule adds a rule; it needs write access to IP restrictions.
-func (s *Service) CreateIPRule(ctx context.Context, p *Principal, accountID int64, in IPRuleInput, ip string) (*IPRule, error) {
-	return s.saveIPRule(ctx, p, accountID, 0, in, ip)
+// CreateIPRule adds a rule; it needs write access to IP restrictions and an Enterprise+ plan.
+// Saving a rule is not checked for lockout (switching the set on is), as in dbt.
+func (s *Service) CreateIPRule(ctx context.Context, p *Principal, accountID int64, in IPRuleInput) (*IPRule, error) {
+	return s.saveIPRule(ctx, p, accountID, 0, in)
 }
 
 // UpdateIPRule replaces a rule's name, type and CIDRs.
-func (s *Service) UpdateIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput, ip string) (*IPRule, error) {
-	return s.saveIPRule(ctx, p, accountID, id, in, ip)
+func (s *Service) UpdateIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput) (*IPRule, error) {
+	return s.saveIPRule(ctx, p, accountID, id, in)
 }
 
-// DeleteIPRule deletes a rule.
-func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id int64, ip string) error {
+// DeleteIPRule deletes a rule. It is not checked for lockout: as in dbt, lockout is checked
+// when the rule set is switched on, so that deleting a whole rule set (which Terraform does
+// in parallel) succeeds whatever order the deletes land in.
+func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id int64) error {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return err
 	}
@@ -278,9 +281,6 @@ func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id 
 			return nil
 		}
 		r.State, r.UpdatedAt = StateDeleted, s.now()
-		if err := s.guardLockout(ctx, st, p, accountID, nil, r, ip); err != nil {
-			return err
-		}
 		if err := st.UpdateIPRule(ctx, r); err != nil {
 			return err
 		}
@@ -295,8 +295,21 @@ func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id 
 	return nil
 }
 
-func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput, ip string) (*IPRule, error) {
+// requireIPPlan refuses to configure IP restrictions on an account below Enterprise+. Reading,
+// deleting rules and switching the set off stay open on every plan, so that an account that
+// left Enterprise+ can still see and undo what it had.
+func requireIPPlan(p *Principal, accountID int64) error {
+	if p.Plan.Family() == "enterprise_plus" {
+		return nil
+	}
+	return Errorf(EForbidden, "IP restrictions are an Enterprise+ feature: account %d is on the %s plan.", accountID, p.Plan)
+}
+
+func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput) (*IPRule, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	if err := requireIPPlan(p, accountID); err != nil {
 		return nil, err
 	}
 	in, err := normalizeRule(in)
@@ -330,9 +343,6 @@ func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id in
 			}
 		}
 		r.Name, r.Description, r.Type, r.CIDRs, r.UpdatedAt = in.Name, in.Description, in.Type, in.CIDRs, now
-		if err := s.guardLockout(ctx, st, p, accountID, nil, r, ip); err != nil {
-			return err
-		}
 		if id == 0 {
 			if err := st.CreateIPRule(ctx, r); err != nil {
 				return err
@@ -352,10 +362,16 @@ func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id in
 	return out, nil
 }
 
-// SetIPRestrictions switches the account's rule set on or off.
+// SetIPRestrictions switches the account's rule set on or off. Switching on needs an
+// Enterprise+ plan and is refused when the rules would block the caller's own address ip.
 func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID int64, enabled bool, ip string) (*Account, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return nil, err
+	}
+	if enabled {
+		if err := requireIPPlan(p, accountID); err != nil {
+			return nil, err
+		}
 	}
 	var out *Account
 	err := s.store.Tx(ctx, func(st Store) error {
@@ -363,8 +379,10 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 		if err != nil {
 			return err
 		}
-		if err := s.guardLockout(ctx, st, p, accountID, &enabled, nil, ip); err != nil {
-			return err
+		if enabled {
+			if err := s.guardLockout(ctx, st, accountID, ip); err != nil {
+				return err
+			}
 		}
 		a.IPRestrictionsEnabled, a.UpdatedAt = enabled, s.now()
 		if err := st.UpdateAccount(ctx, a); err != nil {
@@ -382,39 +400,17 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 	return out, nil
 }
 
-// guardLockout refuses a change after which the caller's own address would be blocked, so an
-// admin cannot lock themselves (and their automation) out by mistake. enabled and changed, when
-// set, are what the change would make of the switch and of one rule.
-func (s *Service) guardLockout(ctx context.Context, st Store, p *Principal, accountID int64, enabled *bool, changed *IPRule, ip string) error {
-	a, err := st.Account(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	on := a.IPRestrictionsEnabled
-	if enabled != nil {
-		on = *enabled
-	}
-	if !on {
-		return nil
-	}
+// guardLockout refuses to switch the rule set on when the account's rules would block the
+// caller's own address, so an admin cannot lock themselves (and their automation) out by
+// mistake.
+func (s *Service) guardLockout(ctx context.Context, st Store, accountID int64, ip string) error {
 	rules, err := st.ListIPRules(ctx, accountID)
 	if err != nil {
 		return err
 	}
-	if changed != nil {
-		replaced := false
-		for i, r := range rules {
-			if r.ID == changed.ID && changed.ID != 0 {
-				rules[i], replaced = changed, true
-			}
-		}
-		if !replaced {
-			rules = append(rules, changed)
-		}
-	}
 	addr, err := netip.ParseAddr(ip)
 	if err != nil || !compilePolicy(true, rules).permits(addr) {
-		return Invalidf("cidrs", "This change would block your own address (%s) from account %d; add an allow rule for it first.", ip, accountID)
+		return Invalidf("cidrs", "Switching IP restrictions on would block your own address (%s) from account %d; add an allow rule for it first.", ip, accountID)
 	}
 	return nil
 }

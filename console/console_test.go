@@ -399,7 +399,7 @@ func TestIPRestrictionsApply(t *testing.T) {
 	}
 	const office = "10.1.2.3"
 	if _, err := e.svc.CreateIPRule(ctx, p, e.account.ID, tokend.IPRuleInput{Name: "office", Type: tokend.IPAllow,
-		CIDRs: []string{"10.0.0.0/8"}}, office); err != nil {
+		CIDRs: []string{"10.0.0.0/8"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.svc.SetIPRestrictions(ctx, p, e.account.ID, true, office); err != nil {

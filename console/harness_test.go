@@ -64,7 +64,7 @@ func newEnv(t *testing.T) *env {
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := tokend.NewService(st, tokend.Options{Now: clk.now, Logger: quiet,
 		PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1}})
-	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "Spice Harvesting", Plan: perm.PlanEnterprise,
+	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "Spice Harvesting", Plan: perm.PlanEnterprisePlus,
 		Email: "paul@example.com", Password: ownerPassword})
 	if err != nil {
 		t.Fatal(err)

@@ -87,11 +87,17 @@ func newEnvOn(tb testing.TB, st tokend.Store) *env {
 	return e
 }
 
-// initAccount creates an account and its owner; it returns the owner's PAT.
+// initAccount creates an Enterprise account and its owner; it returns the owner's PAT.
 func (e *env) initAccount(name, email string) *tokend.InitResult {
 	e.t.Helper()
+	return e.initAccountOn(perm.PlanEnterprise, name, email)
+}
+
+// initAccountOn is initAccount on plan.
+func (e *env) initAccountOn(plan perm.Plan, name, email string) *tokend.InitResult {
+	e.t.Helper()
 	res, err := e.svc.Init(context.Background(), tokend.InitParams{
-		AccountName: name, Plan: perm.PlanEnterprise, Email: email, Password: "a long enough password",
+		AccountName: name, Plan: plan, Email: email, Password: "a long enough password",
 	})
 	if err != nil {
 		e.t.Fatalf("init %s: %v", name, err)

@@ -25,7 +25,8 @@ type ipRuleJSON struct {
 	UpdatedAt               *string      `json:"updated_at"`
 }
 
-// ipCIDRJSON is dbt's IPRestrictionCidr; an IPv6 prefix goes in cidr_ipv6.
+// ipCIDRJSON is dbt's IPRestrictionCidr. An IPv6 prefix is in cidr_ipv6 and, as sent, in cidr
+// too: Terraform compares cidr with what it sent, and an empty one fails every apply.
 type ipCIDRJSON struct {
 	IPRestrictionRuleID int64   `json:"ip_restriction_rule_id"`
 	CIDR                string  `json:"cidr"`
@@ -45,8 +46,7 @@ func toIPRuleJSON(r *tokend.IPRule, enabled bool) ipRuleJSON {
 	for i, c := range r.CIDRs {
 		cj := ipCIDRJSON{IPRestrictionRuleID: r.ID, CIDR: c, Enabled: true, State: int(r.State)}
 		if isIPv6(c) {
-			v6 := c
-			cj.CIDR, cj.CIDRIPv6 = "", &v6
+			cj.CIDRIPv6 = &c
 		}
 		out.CIDRs[i] = cj
 	}
@@ -143,9 +143,9 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	ip := requestIP(r)
 	var rule *tokend.IPRule
 	if id == 0 {
-		rule, err = s.svc.CreateIPRule(r.Context(), p, accountID, req.input(), ip)
+		rule, err = s.svc.CreateIPRule(r.Context(), p, accountID, req.input())
 	} else {
-		rule, err = s.svc.UpdateIPRule(r.Context(), p, accountID, id, req.input(), ip)
+		rule, err = s.svc.UpdateIPRule(r.Context(), p, accountID, id, req.input())
 	}
 	if err != nil {
 		return err
@@ -169,7 +169,7 @@ func (s *Server) deleteIPRule(w http.ResponseWriter, r *http.Request, p *tokend.
 	if err != nil {
 		return err
 	}
-	if err := s.svc.DeleteIPRule(r.Context(), p, accountID, id, requestIP(r)); err != nil {
+	if err := s.svc.DeleteIPRule(r.Context(), p, accountID, id); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

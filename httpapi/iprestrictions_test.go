@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -17,7 +19,7 @@ import (
 
 func TestIPRestrictions(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
-		a := e.initAccount("Fenced", "owner@example.com")
+		a := e.initAccountOn(perm.PlanEnterprisePlus, "Fenced", "owner@example.com")
 		b := e.initAccount("Open", "b@example.com")
 		acct := a.Account.ID
 		rules := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct)
@@ -65,8 +67,9 @@ func TestIPRestrictions(t *testing.T) {
 			} `json:"cidrs"`
 		}
 		r.data(t, &here)
-		if len(here.CIDRs) != 2 || here.CIDRs[0].CIDR != "127.0.0.0/8" || here.CIDRs[1].CIDRIPv6 == nil || *here.CIDRs[1].CIDRIPv6 != "::1/128" {
-			t.Errorf("got cidrs %+v, want 127.0.0.0/8 and ::1/128 (in cidr_ipv6)", here.CIDRs)
+		if len(here.CIDRs) != 2 || here.CIDRs[0].CIDR != "127.0.0.0/8" || here.CIDRs[0].CIDRIPv6 != nil ||
+			here.CIDRs[1].CIDR != "::1/128" || here.CIDRs[1].CIDRIPv6 == nil || *here.CIDRs[1].CIDRIPv6 != "::1/128" {
+			t.Errorf("got cidrs %+v, want 127.0.0.0/8 and ::1/128 (in cidr and cidr_ipv6)", here.CIDRs)
 		}
 		r = e.do("POST", rules, bearer(a.Token), `{"name": "guest wifi", "type": 2, "cidrs": [{"cidr": "10.9.0.0/16"}]}`)
 		if r.Code != http.StatusOK {
@@ -158,6 +161,186 @@ func TestIPRestrictions(t *testing.T) {
 			}
 			if r := e.do("GET", fmt.Sprintf("%s%d", rules, here.ID), bearer(a.Token), ""); r.Code != http.StatusNotFound {
 				t.Errorf("deleted rule: got %d, want 404", r.Code)
+			}
+		})
+	})
+}
+
+// TestIPRulesAsTerraformUsesThem: an IPv6 range comes back in cidr as sent (and in
+// cidr_ipv6), a rule set is destroyed by parallel deletes while it is on, lockout is checked
+// when the set is switched on, and rules are an Enterprise+ feature.
+func TestIPRulesAsTerraformUsesThem(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccountOn(perm.PlanEnterprisePlus, "Fenced", "owner@example.com")
+		acct := a.Account.ID
+		rules := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct)
+		set := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions-set/", acct)
+		type cidrBody struct {
+			CIDR     string  `json:"cidr"`
+			CIDRIPv6 *string `json:"cidr_ipv6"`
+		}
+		type ruleBody struct {
+			ID    int64      `json:"id"`
+			CIDRs []cidrBody `json:"cidrs"`
+		}
+
+		t.Run("an IPv6 range is echoed in cidr", func(t *testing.T) {
+			for _, tc := range []struct{ sent, want string }{
+				{"2001:db8::/32", "2001:db8::/32"},
+				{"2001:db8:0:0::1/128", "2001:db8::1/128"},
+			} {
+				r := e.do("POST", rules, bearer(a.Token), fmt.Sprintf(`{"name": "v6", "type": 2, "rule_set_enabled": false, "cidrs": [{"cidr": %q}]}`, tc.sent))
+				if r.Code != http.StatusOK {
+					t.Fatalf("create %s: got %d: %s", tc.sent, r.Code, r.Raw)
+				}
+				var created, read ruleBody
+				r.data(t, &created)
+				e.do("GET", fmt.Sprintf("%s%d", rules, created.ID), bearer(a.Token), "").data(t, &read)
+				for name, got := range map[string]ruleBody{"create": created, "read": read} {
+					if len(got.CIDRs) != 1 || got.CIDRs[0].CIDR != tc.want || got.CIDRs[0].CIDRIPv6 == nil || *got.CIDRs[0].CIDRIPv6 != tc.want {
+						t.Errorf("%s of %s: got cidrs %+v, want cidr and cidr_ipv6 %q", name, tc.sent, got.CIDRs, tc.want)
+					}
+				}
+				if code, _ := e.doNoBody("DELETE", fmt.Sprintf("%s%d", rules, created.ID), bearer(a.Token)); code != http.StatusNoContent {
+					t.Fatalf("delete: got %d", code)
+				}
+			}
+		})
+
+		t.Run("lockout is checked when the set is switched on", func(t *testing.T) {
+			r := e.do("POST", rules, bearer(a.Token), `{"name": "elsewhere", "type": 1, "cidrs": [{"cidr": "10.0.0.0/8"}]}`)
+			if r.Code != http.StatusOK {
+				t.Fatalf("create: got %d: %s", r.Code, r.Raw)
+			}
+			var elsewhere ruleBody
+			r.data(t, &elsewhere)
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": true}`); r.Code != http.StatusBadRequest ||
+				!strings.Contains(r.Body.Status.UserMessage, "block your own address (127.0.0.1)") {
+				t.Errorf("switch on with 127.0.0.1 outside every allow rule: got %d %q, want 400 naming the address", r.Code, r.Body.Status.UserMessage)
+			}
+			if code, _ := e.doNoBody("DELETE", fmt.Sprintf("%s%d", rules, elsewhere.ID), bearer(a.Token)); code != http.StatusNoContent {
+				t.Fatalf("delete: got %d", code)
+			}
+		})
+
+		t.Run("a rule set that is on is destroyed by parallel deletes", func(t *testing.T) {
+			// The caller is inside "loopback" only. Terraform sends every delete at once, so each
+			// passes the address check before any commits; the service then sees them in any
+			// order, and the order in which "loopback" goes before "office" (which once tripped
+			// a lockout check) must succeed like any other.
+			bodies := []string{
+				`{"name": "loopback", "type": 1, "cidrs": [{"cidr": "127.0.0.0/8"}, {"cidr": "::1"}]}`,
+				`{"name": "office", "type": 1, "cidrs": [{"cidr": "10.0.0.0/8"}]}`,
+				`{"name": "vpn", "type": 1, "cidrs": [{"cidr": "172.16.0.0/12"}, {"cidr": "2001:db8::/32"}]}`,
+				`{"name": "guest wifi", "type": 2, "cidrs": [{"cidr": "10.9.0.0/16"}]}`,
+				`{"name": "old office", "type": 2, "cidrs": [{"cidr": "10.8.0.0/16"}]}`,
+			}
+			ids := make([]int64, len(bodies))
+			for i, body := range bodies {
+				r := e.do("POST", rules, bearer(a.Token), body)
+				if r.Code != http.StatusOK {
+					t.Fatalf("create %d: got %d: %s", i, r.Code, r.Raw)
+				}
+				var rb ruleBody
+				r.data(t, &rb)
+				ids[i] = rb.ID
+			}
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": true}`); r.Code != http.StatusOK {
+				t.Fatalf("switch on: got %d: %s", r.Code, r.Raw)
+			}
+			ctx := context.Background()
+			p, err := e.svc.Authenticate(ctx, a.Token, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := e.svc.CheckIP(ctx, p, "127.0.0.1"); err != nil {
+				t.Fatalf("before the destroy, the caller is let in: %v", err)
+			}
+			if err := e.svc.DeleteIPRule(ctx, p, acct, ids[0]); err != nil {
+				t.Errorf("delete %q while %q is left: got %v, want it deleted", "loopback", "office", err)
+			}
+			errs := make([]error, len(ids)-1)
+			var wg sync.WaitGroup
+			for i, id := range ids[1:] {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					errs[i] = e.svc.DeleteIPRule(ctx, p, acct, id)
+				}()
+			}
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Errorf("delete of rule %d: got %v, want it deleted", ids[i+1], err)
+				}
+			}
+			var left []ruleBody
+			e.do("GET", rules, bearer(a.Token), "").data(t, &left)
+			if len(left) != 0 {
+				t.Errorf("after destroying every rule: got %d rules left, want 0", len(left))
+			}
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": false}`); r.Code != http.StatusOK {
+				t.Fatalf("switch off: got %d: %s", r.Code, r.Raw)
+			}
+		})
+
+		t.Run("parallel deletes over HTTP", func(t *testing.T) {
+			const n = 8
+			ids := make([]int64, n)
+			for i := range ids {
+				r := e.do("POST", rules, bearer(a.Token), fmt.Sprintf(`{"name": "r%d", "type": 1, "cidrs": [{"cidr": "127.0.0.0/%d"}, {"cidr": "10.%d.0.0/16"}]}`, i, 8+i, i))
+				if r.Code != http.StatusOK {
+					t.Fatalf("create %d: got %d: %s", i, r.Code, r.Raw)
+				}
+				var rb ruleBody
+				r.data(t, &rb)
+				ids[i] = rb.ID
+			}
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": true}`); r.Code != http.StatusOK {
+				t.Fatalf("switch on: got %d: %s", r.Code, r.Raw)
+			}
+			codes := make([]int, n)
+			var wg sync.WaitGroup
+			for i, id := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					codes[i] = e.status("DELETE", fmt.Sprintf("%s%d", rules, id), bearer(a.Token), "")
+				}()
+			}
+			wg.Wait()
+			for i, code := range codes {
+				if code != http.StatusNoContent {
+					t.Errorf("delete of rule %d: got %d, want 204", ids[i], code)
+				}
+			}
+			var left []ruleBody
+			e.do("GET", rules, bearer(a.Token), "").data(t, &left)
+			if len(left) != 0 {
+				t.Errorf("after destroying every rule: got %d rules left, want 0", len(left))
+			}
+			if r := e.do("POST", set, bearer(a.Token), `{"enabled": false}`); r.Code != http.StatusOK {
+				t.Fatalf("switch off: got %d: %s", r.Code, r.Raw)
+			}
+		})
+
+		t.Run("IP restrictions are an Enterprise+ feature", func(t *testing.T) {
+			for _, plan := range []perm.Plan{perm.PlanEnterprise, perm.PlanTeam, perm.PlanStarter} {
+				o := e.initAccountOn(plan, "Plan "+string(plan), string(plan)+"@example.com")
+				base := fmt.Sprintf("/api/v3/accounts/%d/", o.Account.ID)
+				r := e.do("POST", base+"ip-restrictions/", bearer(o.Token), `{"name": "x", "type": 1, "cidrs": [{"cidr": "127.0.0.1"}]}`)
+				if r.Code != http.StatusForbidden || !strings.Contains(r.Body.Status.UserMessage, "Enterprise+") {
+					t.Errorf("%s: create a rule: got %d %q, want 403 naming Enterprise+", plan, r.Code, r.Body.Status.UserMessage)
+				}
+				if r := e.do("POST", base+"ip-restrictions-set/", bearer(o.Token), `{"enabled": true}`); r.Code != http.StatusForbidden {
+					t.Errorf("%s: switch on: got %d, want 403", plan, r.Code)
+				}
+				if r := e.do("POST", base+"ip-restrictions-set/", bearer(o.Token), `{"enabled": false}`); r.Code != http.StatusOK {
+					t.Errorf("%s: switch off: got %d, want 200", plan, r.Code)
+				}
+				if r := e.do("GET", base+"ip-restrictions/", bearer(o.Token), ""); r.Code != http.StatusOK {
+					t.Errorf("%s: list: got %d, want 200", plan, r.Code)
+				}
 			}
 		})
 	})

@@ -194,7 +194,7 @@ func fill(t testing.TB, path string, ids map[string]int64) string {
 func TestAuthorizationMatrix(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	owner := e.initAccount("Matrix", "owner@example.com")
+	owner := e.initAccountOn(perm.PlanEnterprisePlus, "Matrix", "owner@example.com")
 	other := e.initAccount("Elsewhere", "other@example.com")
 	acct := owner.Account.ID
 	now := time.Now().UTC().Truncate(time.Microsecond)

@@ -5,28 +5,24 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/getkin/kin-openapi/openapi3"
+
+	"tokend/internal/dbtspec"
+	"tokend/perm"
 )
 
-// loadDBTSpec loads one of dbt Cloud's OpenAPI documents from ../shared. dbt's documents do
+// loadDBTSpec loads one of dbt Cloud's OpenAPI documents from ../shared (it fails without
+// them, never skips). dbt's documents do
 // not mark fields nullable although dbt sends null for unset ones (and so does tokend, rather
 // than invent values), so every schema is made nullable before validating; everything else —
 // required fields, types, enums — is checked as written.
 func loadDBTSpec(t *testing.T, name string) *openapi3.T {
 	t.Helper()
-	path := filepath.Join("..", "..", "shared", "reference", "dbt-openapi", name)
-	if _, err := os.Stat(path); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("dbt's OpenAPI document %s is missing: %v", path, err)
-		}
-		t.Skipf("dbt's OpenAPI document is not beside the checkout (%v)", err)
-	}
+	path := dbtspec.Path(t, name)
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromFile(path)
 	if err != nil {
@@ -87,7 +83,7 @@ func responseSchema(doc *openapi3.T, method, template string) *openapi3.Schema {
 func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 	docs := map[string]*openapi3.T{"v2": loadDBTSpec(t, "openapi-v2.yaml"), "v3": loadDBTSpec(t, "openapi-v3.yaml")}
 	e := newEnv(t)
-	a := e.initAccount("Contract", "contract@example.com")
+	a := e.initAccountOn(perm.PlanEnterprisePlus, "Contract", "contract@example.com")
 	acct, user := a.Account.ID, a.User.ID
 	tok := bearer(a.Token)
 	mk := func(method, path, body string) map[string]any {

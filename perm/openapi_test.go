@@ -2,27 +2,22 @@ package perm
 
 import (
 	"bufio"
-	"errors"
-	"io/fs"
 	"os"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// openAPIPath is dbt's OpenAPI v3 document, relative to this directory.
-const openAPIPath = "../../shared/reference/dbt-openapi/openapi-v3.yaml"
+	"tokend/internal/dbtspec"
+)
 
 // openAPIEnum returns the values of the enum schema name in dbt's OpenAPI
 // document, found by scanning the text: the schema's "enum:" line is
-// followed by one "- value" line per value. It skips the test when the
+// followed by one "- value" line per value. It fails the test when the
 // document is not there.
 func openAPIEnum(tb testing.TB, name string) []string {
 	tb.Helper()
+	openAPIPath := dbtspec.Path(tb, "openapi-v3.yaml")
 	f, err := os.Open(openAPIPath)
-	if errors.Is(err, fs.ErrNotExist) {
-		tb.Skipf("dbt OpenAPI document not found at %s; skipping the enum check", openAPIPath)
-	}
 	if err != nil {
 		tb.Fatal(err)
 	}
