@@ -61,7 +61,7 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 		return nil, err
 	}
 	var out *Account
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		a, err := st.Account(ctx, id)
 		if err != nil {
 			return err
@@ -108,12 +108,13 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 		out = a
 		e := event(ctx, p, id, "account.update", "account", id)
 		e.Detail = changed
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: id})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: id})
 	return out, nil
 }
 

@@ -150,7 +150,7 @@ func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed se
 		t.Hash = hash
 		t.SlowHash = ""
 		t.UpdatedAt = s.now()
-		if err := s.store.UpdateToken(ctx, t); err != nil {
+		if err := s.change(ctx, func(st *txn) error { return st.UpdateToken(ctx, t) }); err != nil {
 			s.log.Error("upgrade old-format token hash", "token_uid", t.UID, "err", err)
 		}
 	}

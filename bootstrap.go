@@ -63,7 +63,7 @@ func (s *Service) Init(ctx context.Context, in InitParams) (*InitResult, error) 
 
 	res := &InitResult{}
 	now := s.now()
-	err = s.store.Tx(ctx, func(st Store) error {
+	err = s.change(ctx, func(st *txn) error {
 		u, err := st.UserByEmail(ctx, email)
 		switch {
 		case isNotFound(err):
@@ -113,9 +113,10 @@ func (s *Service) Init(ctx context.Context, in InitParams) (*InitResult, error) 
 			return err
 		}
 		res.Token, res.TokenUID = raw, t.UID
-		return s.auditTx(ctx, st, &AuditEvent{AccountID: a.ID, ActorUserID: u.ID,
+		st.audit(&AuditEvent{AccountID: a.ID, ActorUserID: u.ID,
 			Action: "account.create", TargetType: "account", TargetID: a.ID,
 			Detail: map[string]string{"owner_token_uid": t.UID, "plan": string(a.Plan)}})
+		return nil
 	})
 	if err != nil {
 		return nil, err

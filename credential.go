@@ -126,7 +126,7 @@ func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID
 		return nil, missing(perm.Credentials, perm.Write, in.ProjectID)
 	}
 	var c *UserCredential
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		pr, err := activeProject(ctx, st, p.AccountID, in.ProjectID)
 		if err != nil {
 			return err
@@ -140,7 +140,8 @@ func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID
 		c.Project = readableProject(p, pr)
 		e := event(ctx, p, p.AccountID, "credentials.create", "user_credentials", c.ID)
 		e.Detail = credentialDetail(c)
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -167,7 +168,7 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *u.State)
 	}
 	var out *UserCredential
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		c, err := s.ownCredential(ctx, st, p, userID, id)
 		if err != nil {
 			return err
@@ -219,7 +220,8 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 		e := event(ctx, p, p.AccountID, action, "user_credentials", c.ID)
 		changed["user_id"] = strconv.FormatInt(userID, 10)
 		e.Detail = changed
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		return nil
 	})
 	if err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, accountID int64
 		return nil, err
 	}
 	var out *Group
-	err = s.store.Tx(ctx, func(st Store) error {
+	err = s.change(ctx, func(st *txn) error {
 		if err := uniqueGroupName(ctx, st, accountID, 0, name); err != nil {
 			return err
 		}
@@ -119,9 +119,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, accountID int64
 		}
 		e := event(ctx, p, accountID, "group.create", "group", g.ID)
 		e.Detail = map[string]string{"name": name}
-		if err := s.auditTx(ctx, st, e); err != nil {
-			return err
-		}
+		st.audit(e)
 		out, err = st.Group(ctx, accountID, g.ID)
 		return err
 	})
@@ -140,11 +138,8 @@ func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id i
 	if u.State != nil && !u.State.Valid() {
 		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *u.State)
 	}
-	var (
-		out     *Group
-		deleted bool
-	)
-	err := s.store.Tx(ctx, func(st Store) error {
+	var out *Group
+	err := s.change(ctx, func(st *txn) error {
 		g, err := activeGroup(ctx, st, accountID, id)
 		if err != nil {
 			return err
@@ -183,7 +178,9 @@ func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id i
 		action := "group.update"
 		if u.State != nil && *u.State == StateDeleted {
 			g.State = StateDeleted
-			action, deleted = "group.delete", true
+			action = "group.delete"
+			// Only a deletion changes what a member may do; a name, default or SSO mapping does not.
+			st.invalidate(Invalidation{AccountID: accountID})
 		}
 		g.UpdatedAt = s.now()
 		if err := st.UpdateGroup(ctx, g); err != nil {
@@ -191,18 +188,12 @@ func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id i
 		}
 		e := event(ctx, p, accountID, action, "group", id)
 		e.Detail = changed
-		if err := s.auditTx(ctx, st, e); err != nil {
-			return err
-		}
+		st.audit(e)
 		out, err = st.Group(ctx, accountID, id)
 		return err
 	})
 	if err != nil {
 		return nil, err
-	}
-	// Only a deletion changes what a member may do; a name, default or SSO mapping does not.
-	if deleted {
-		s.invalidate(ctx, Invalidation{AccountID: accountID})
 	}
 	return out, nil
 }
@@ -215,7 +206,7 @@ func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, account
 		return nil, err
 	}
 	var out *Group
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		g, err := activeGroup(ctx, st, accountID, groupID)
 		if err != nil {
 			return err
@@ -236,16 +227,14 @@ func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, account
 		}
 		e := event(ctx, p, accountID, "group.permissions.set", "group", groupID)
 		e.Detail = map[string]string{"permissions": describeGrants(merged), "previous": describeGrants(g.Grants())}
-		if err := s.auditTx(ctx, st, e); err != nil {
-			return err
-		}
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID})
 		out, err = st.Group(ctx, accountID, groupID)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID})
 	return out, nil
 }
 
@@ -266,7 +255,7 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 		return nil, Invalidf("desired_group_ids", "At most %d groups may be assigned at once, got %d.", MaxGrants, len(ids))
 	}
 	var out []*Group
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		m, err := st.Membership(ctx, accountID, userID)
 		if err != nil && !isNotFound(err) {
 			return err
@@ -326,16 +315,14 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 		}
 		e := event(ctx, p, accountID, "user.groups.assign", "user", userID)
 		e.Detail = map[string]string{"added": strings.Join(added, ","), "removed": strings.Join(removed, ",")}
-		if err := s.auditTx(ctx, st, e); err != nil {
-			return err
-		}
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID, UserID: userID})
 		out, err = st.GroupsOfUser(ctx, accountID, userID)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID, UserID: userID})
 	return out, nil
 }
 

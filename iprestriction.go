@@ -272,7 +272,7 @@ func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id 
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return err
 	}
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		r, err := st.IPRule(ctx, accountID, id)
 		if err != nil {
 			return err
@@ -286,12 +286,13 @@ func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id 
 		}
 		e := event(ctx, p, accountID, "ip_restriction.delete", "ip_restriction_rule", id)
 		e.Detail = map[string]string{"name": r.Name}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID})
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID})
 	return nil
 }
 
@@ -317,7 +318,7 @@ func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id in
 		return nil, err
 	}
 	var out *IPRule
-	err = s.store.Tx(ctx, func(st Store) error {
+	err = s.change(ctx, func(st *txn) error {
 		now := s.now()
 		action := "ip_restriction.create"
 		r := &IPRule{AccountID: accountID, State: StateActive, CreatedBy: p.UserID, CreatedAt: now}
@@ -353,12 +354,13 @@ func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id in
 		e := event(ctx, p, accountID, action, "ip_restriction_rule", r.ID)
 		e.Detail = map[string]string{"name": r.Name, "type": fmt.Sprint(int(r.Type)), "cidrs": strings.Join(r.CIDRs, " ")}
 		out = r
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID})
 	return out, nil
 }
 
@@ -374,7 +376,7 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 		}
 	}
 	var out *Account
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		a, err := st.Account(ctx, accountID)
 		if err != nil {
 			return err
@@ -391,12 +393,13 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 		out = a
 		e := event(ctx, p, accountID, "ip_restriction.set", "account", accountID)
 		e.Detail = map[string]string{"enabled": fmt.Sprint(enabled)}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID})
 	return out, nil
 }
 

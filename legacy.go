@@ -231,12 +231,11 @@ func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID int6
 	var (
 		t   *Token
 		raw string
-		old []*Token
 	)
 	// A legacy key's uid is only 8 hex characters, so with many users two can meet: draw again.
 	for attempt := 0; ; attempt++ {
 		var err error
-		t, raw, old, err = s.rotateLegacyKey(ctx, p, userID)
+		t, raw, err = s.rotateLegacyKey(ctx, p, userID)
 		if err == nil {
 			break
 		}
@@ -244,24 +243,20 @@ func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID int6
 			return nil, "", err
 		}
 	}
-	for _, o := range old {
-		s.invalidate(ctx, Invalidation{TokenID: o.ID})
-	}
 	return t, raw, nil
 }
 
-func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int64) (t *Token, raw string, old []*Token, err error) {
+func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int64) (t *Token, raw string, err error) {
 	raw, uid, err := secret.Generate(s.rand, secret.LegacyKey)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
 	slow, err := secret.SlowHash(s.rand, raw, s.opts.SlowHashIterations)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, "", err
 	}
-	err = s.store.Tx(ctx, func(st Store) error {
-		var err error
-		old, _, err = st.ListTokens(ctx, TokenFilter{Kind: KindLegacyKey, UserID: userID, State: StateActive, Page: Page{Limit: MaxLimit}})
+	err = s.change(ctx, func(st *txn) error {
+		old, _, err := st.ListTokens(ctx, TokenFilter{Kind: KindLegacyKey, UserID: userID, State: StateActive, Page: Page{Limit: MaxLimit}})
 		if err != nil {
 			return err
 		}
@@ -271,6 +266,7 @@ func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int6
 			if err := st.UpdateToken(ctx, o); err != nil {
 				return err
 			}
+			st.invalidate(Invalidation{TokenID: o.ID})
 		}
 		t = &Token{Kind: KindLegacyKey, UserID: userID, CreatedBy: userID, UID: uid, Name: "API key",
 			SlowHash: slow, State: StateActive, CreatedAt: now, UpdatedAt: now}
@@ -279,9 +275,10 @@ func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int6
 		}
 		e := event(ctx, p, p.AccountID, "legacy_key.rotate", "legacy_key", t.ID)
 		e.Detail = map[string]string{"uid": uid}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		return nil
 	})
-	return t, raw, old, err
+	return t, raw, err
 }
 
 // LegacyUsageReport is, for one account, every place each user's legacy key is still used,

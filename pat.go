@@ -128,7 +128,7 @@ func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PAT
 		t   *Token
 		raw string
 	)
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		acct, err := st.Account(ctx, accountID)
 		if err != nil {
 			return err
@@ -160,7 +160,8 @@ func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PAT
 		if !expires.IsZero() {
 			e.Detail["expires_at"] = expires.UTC().Format(time.RFC3339)
 		}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		return nil
 	})
 	if err != nil {
 		return nil, "", err
@@ -201,7 +202,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 		raw   string
 		old   *Token
 	)
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		var err error
 		if old, err = s.userPAT(ctx, st, accountID, userID, id); err != nil {
 			return err
@@ -244,12 +245,13 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 		}
 		e := event(ctx, p, accountID, "token.rotate", "pat", old.ID)
 		e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{TokenID: old.ID})
+		return nil
 	})
 	if err != nil {
 		return nil, "", err
 	}
-	s.invalidate(ctx, Invalidation{TokenID: old.ID})
 	return fresh, raw, nil
 }
 
@@ -267,7 +269,7 @@ func (s *Service) DeletePAT(ctx context.Context, p *Principal, accountID, userID
 // Revoking a deleted token again is not an error.
 func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, load func(Store) (*Token, error)) error {
 	var t *Token
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		var err error
 		if t, err = load(st); err != nil {
 			return err
@@ -282,12 +284,13 @@ func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, loa
 		}
 		e := event(ctx, p, accountID, "token.delete", string(t.Kind), t.ID)
 		e.Detail = map[string]string{"uid": t.UID, "name": t.Name}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{TokenID: t.ID})
+		return nil
 	})
 	if err != nil {
 		return err
 	}
-	s.invalidate(ctx, Invalidation{TokenID: t.ID})
 	return nil
 }
 
@@ -338,7 +341,7 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int6
 		return nil, Invalidf("token_ids", "Give between 1 and 1000 token ids.")
 	}
 	var revoked []*Token
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		now := s.now()
 		for _, id := range ids {
 			t, err := st.Token(ctx, id)
@@ -357,18 +360,14 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int6
 			}
 			e := event(ctx, p, accountID, "token.delete", string(t.Kind), t.ID)
 			e.Detail = map[string]string{"uid": t.UID, "name": t.Name, "via": "bulk revoke"}
-			if err := s.auditTx(ctx, st, e); err != nil {
-				return err
-			}
+			st.audit(e)
+			st.invalidate(Invalidation{TokenID: t.ID})
 			revoked = append(revoked, t)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	for _, t := range revoked {
-		s.invalidate(ctx, Invalidation{TokenID: t.ID})
 	}
 	return revoked, nil
 }

@@ -87,13 +87,14 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID int
 	now := s.now()
 	pr := &Project{AccountID: accountID, Name: name, Description: desc, State: StateActive,
 		CreatedAt: now, UpdatedAt: now}
-	err = s.store.Tx(ctx, func(st Store) error {
+	err = s.change(ctx, func(st *txn) error {
 		if err := st.CreateProject(ctx, pr); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, "project.create", "project", pr.ID)
 		e.Detail = map[string]string{"name": name}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -133,16 +134,14 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id
 	if u.State != nil && !u.State.Valid() {
 		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *u.State)
 	}
-	var (
-		out     *Project
-		deleted bool
-	)
-	err = s.store.Tx(ctx, func(st Store) error {
+	var out *Project
+	err = s.change(ctx, func(st *txn) error {
 		pr, err := st.Project(ctx, accountID, id)
 		if err != nil {
 			return err
 		}
 		changed := map[string]string{}
+		deleted := false
 		if u.Name != nil && name != pr.Name {
 			changed["name"] = name
 			pr.Name = name
@@ -167,16 +166,16 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id
 		action := "project.update"
 		if deleted {
 			action = "project.delete"
+			// Grants scoped to the project stop with it.
+			st.invalidate(Invalidation{AccountID: accountID})
 		}
 		e := event(ctx, p, accountID, action, "project", id)
 		e.Detail = changed
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		return nil
 	})
 	if err != nil {
 		return nil, err
-	}
-	if deleted {
-		s.invalidate(ctx, Invalidation{AccountID: accountID})
 	}
 	return out, nil
 }

@@ -176,9 +176,9 @@ func (s *Service) invalidate(ctx context.Context, inv Invalidation) {
 // Store returns the service's store, for the operator commands that bypass the API.
 func (s *Service) Store() Store { return s.store }
 
-// audit appends an event; a failure is logged, never returned, so an audit outage does not
-// turn into an outage of the API. Events that must not be lost are written in the same
-// transaction as their change (auditTx).
+// audit appends an event that records no change of state (a refused token, a failed sign-in);
+// a failure is logged, never returned, so an audit outage does not turn into an outage of the
+// API. Events of a change are written in its transaction (see change).
 func (s *Service) audit(ctx context.Context, e *AuditEvent) {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = s.now()
@@ -186,13 +186,6 @@ func (s *Service) audit(ctx context.Context, e *AuditEvent) {
 	if err := s.store.AppendAudit(ctx, e); err != nil {
 		s.log.Error("append audit event", "action", e.Action, "err", err)
 	}
-}
-
-func (s *Service) auditTx(ctx context.Context, st Store, e *AuditEvent) error {
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = s.now()
-	}
-	return st.AppendAudit(ctx, e)
 }
 
 func isNotFound(err error) bool { return ErrorCode(err) == ENotFound }

@@ -125,7 +125,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 		t   *Token
 		raw string
 	)
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		acct, err := st.Account(ctx, accountID)
 		if err != nil {
 			return err
@@ -148,9 +148,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 		}
 		e := event(ctx, p, accountID, "token.create", "service", t.ID)
 		e.Detail = map[string]string{"uid": t.UID, "name": name, "permissions": grantSummary(grants)}
-		if err := s.auditTx(ctx, st, e); err != nil {
-			return err
-		}
+		st.audit(e)
 		t, err = st.Token(ctx, t.ID)
 		return err
 	})
@@ -169,7 +167,7 @@ func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountI
 		return nil, Invalidf("state", "\"state\" must be 1 (active) or 2 (deleted).")
 	}
 	var t *Token
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		var err error
 		if t, err = s.serviceToken(ctx, st, accountID, id); err != nil {
 			return err
@@ -199,12 +197,13 @@ func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountI
 		}
 		e := event(ctx, p, accountID, action, "service", t.ID)
 		e.Detail = changed
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{TokenID: t.ID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{TokenID: t.ID})
 	return t, nil
 }
 
@@ -230,7 +229,7 @@ func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, 
 		return nil, err
 	}
 	var t *Token
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		var err error
 		if t, err = s.serviceToken(ctx, st, accountID, id); err != nil {
 			return err
@@ -258,16 +257,14 @@ func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, 
 		}
 		e := event(ctx, p, accountID, "token.permissions.set", "service", t.ID)
 		e.Detail = map[string]string{"uid": t.UID, "permissions": grantSummary(grants)}
-		if err := s.auditTx(ctx, st, e); err != nil {
-			return err
-		}
+		st.audit(e)
+		st.invalidate(Invalidation{TokenID: t.ID})
 		t, err = st.Token(ctx, t.ID)
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{TokenID: t.ID})
 	return t, nil
 }
 
@@ -314,7 +311,7 @@ type ImportedToken struct {
 // principal, and the whole batch is refused if one token is wrong.
 func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) ([]*Token, error) {
 	var out []*Token
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		for i, it := range in {
 			field := fmt.Sprintf("tokens[%d]", i)
 			if _, err := secret.Parse("dbtc_" + it.UID + "_" + strings.Repeat("0", 16)); err != nil {
@@ -367,9 +364,7 @@ func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) (
 			}
 			e := event(ctx, nil, it.AccountID, "token.import", "service", t.ID)
 			e.Detail = map[string]string{"uid": t.UID, "name": name, "permissions": grantSummary(grants)}
-			if err := s.auditTx(ctx, st, e); err != nil {
-				return err
-			}
+			st.audit(e)
 			out = append(out, t)
 		}
 		return nil

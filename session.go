@@ -83,7 +83,9 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 		if u != nil {
 			userID = u.ID
 		}
-		s.auditSignIn(ctx, userID, "console.sign_in_refused", map[string]string{"email": email}, ip, userAgent)
+		for _, e := range s.signInEvents(ctx, userID, "console.sign_in_refused", map[string]string{"email": email}, ip, userAgent) {
+			s.audit(ctx, e)
+		}
 		return nil, "", ErrBadCredentials
 	}
 
@@ -106,10 +108,15 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 	if len(accts) > 0 {
 		sess.AccountID = accts[0].ID
 	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
+	err = s.change(ctx, func(st *txn) error {
+		for _, e := range s.signInEvents(ctx, u.ID, "console.sign_in", map[string]string{"email": email}, ip, userAgent) {
+			st.audit(e)
+		}
+		return st.CreateSession(ctx, sess)
+	})
+	if err != nil {
 		return nil, "", err
 	}
-	s.auditSignIn(ctx, u.ID, "console.sign_in", map[string]string{"email": email}, ip, userAgent)
 	// Sweep here rather than on a timer: sign-ins are rare, and expired rows are refused anyway.
 	if _, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdleTimeout)); err != nil {
 		s.log.Warn("sweep expired console sessions", "err", err)
@@ -117,10 +124,10 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 	return sess, raw, nil
 }
 
-// auditSignIn records a sign-in event in every active account of the user (each account's
+// signInEvents returns a sign-in event for every active account of the user (each account's
 // administrators see who signs in to a console that can act on it); an unknown e-mail is
 // recorded outside any account.
-func (s *Service) auditSignIn(ctx context.Context, userID int64, action string, detail map[string]string, ip, ua string) {
+func (s *Service) signInEvents(ctx context.Context, userID int64, action string, detail map[string]string, ip, ua string) []*AuditEvent {
 	var accountIDs []int64
 	if userID != 0 {
 		accts, err := s.store.AccountsOfUser(ctx, userID)
@@ -134,10 +141,12 @@ func (s *Service) auditSignIn(ctx context.Context, userID int64, action string, 
 	if len(accountIDs) == 0 {
 		accountIDs = []int64{0}
 	}
-	for _, id := range accountIDs {
-		s.audit(ctx, &AuditEvent{AccountID: id, ActorUserID: userID, Action: action, TargetType: "user",
-			TargetID: userID, Detail: detail, IP: ip, UserAgent: ua})
+	events := make([]*AuditEvent, len(accountIDs))
+	for i, id := range accountIDs {
+		events[i] = &AuditEvent{AccountID: id, ActorUserID: userID, Action: action, TargetType: "user",
+			TargetID: userID, Detail: detail, IP: ip, UserAgent: ua}
 	}
+	return events
 }
 
 // randomID returns a fresh session id: 256 bits, base64url without padding.
@@ -211,14 +220,17 @@ func (s *Service) SetSessionAccount(ctx context.Context, sess *Session, accountI
 		return nil
 	}
 	from := sess.AccountID
-	if err := s.store.SetSessionAccount(ctx, sess.ID, accountID); err != nil {
+	m := RequestMetaFrom(ctx)
+	err := s.change(ctx, func(st *txn) error {
+		st.audit(&AuditEvent{AccountID: accountID, ActorUserID: sess.UserID, Action: "console.switch_account",
+			TargetType: "account", TargetID: accountID, Detail: map[string]string{"from_account_id": strconv.FormatInt(from, 10)},
+			IP: m.IP, UserAgent: m.UserAgent})
+		return st.SetSessionAccount(ctx, sess.ID, accountID)
+	})
+	if err != nil {
 		return err
 	}
 	sess.AccountID = accountID
-	m := RequestMetaFrom(ctx)
-	s.audit(ctx, &AuditEvent{AccountID: accountID, ActorUserID: sess.UserID, Action: "console.switch_account",
-		TargetType: "account", TargetID: accountID, Detail: map[string]string{"from_account_id": strconv.FormatInt(from, 10)},
-		IP: m.IP, UserAgent: m.UserAgent})
 	return nil
 }
 
@@ -236,11 +248,10 @@ func (s *Service) SignOut(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.store.DeleteSession(ctx, sess.ID); err != nil {
-		return err
-	}
 	m := RequestMetaFrom(ctx)
-	s.audit(ctx, &AuditEvent{AccountID: sess.AccountID, ActorUserID: sess.UserID, Action: "console.sign_out",
-		TargetType: "user", TargetID: sess.UserID, IP: m.IP, UserAgent: m.UserAgent})
-	return nil
+	return s.change(ctx, func(st *txn) error {
+		st.audit(&AuditEvent{AccountID: sess.AccountID, ActorUserID: sess.UserID, Action: "console.sign_out",
+			TargetType: "user", TargetID: sess.UserID, IP: m.IP, UserAgent: m.UserAgent})
+		return st.DeleteSession(ctx, sess.ID)
+	})
 }

@@ -41,19 +41,20 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 	if t.Kind == KindLegacyKey || t.State != StateActive {
 		return nil, ErrInvalidToken
 	}
-	err = s.store.Tx(ctx, func(st Store) error {
+	err = s.change(ctx, func(st *txn) error {
 		t.State = StateDeleted
 		t.UpdatedAt = s.now()
 		if err := st.UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		return s.auditTx(ctx, st, &AuditEvent{AccountID: t.AccountID, ActorToken: t.UID,
+		st.audit(&AuditEvent{AccountID: t.AccountID, ActorToken: t.UID,
 			Action: "token.revoke_leaked", TargetType: string(t.Kind), TargetID: t.ID,
 			Detail: map[string]string{"uid": t.UID}, IP: ip, UserAgent: userAgent})
+		st.invalidate(Invalidation{TokenID: t.ID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{TokenID: t.ID})
 	return t, nil
 }

@@ -154,7 +154,7 @@ func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID, me
 		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *state)
 	}
 	var out *Member
-	err := s.store.Tx(ctx, func(st Store) error {
+	err := s.change(ctx, func(st *txn) error {
 		m, err := st.MembershipByID(ctx, accountID, membershipID)
 		if isNotFound(err) {
 			return Errorf(ENotFound, "User license %d not found in account %d.", membershipID, accountID)
@@ -218,12 +218,13 @@ func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID, me
 		}
 		e := event(ctx, p, accountID, "membership.update", "membership", m.ID)
 		e.Detail = changed
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID, UserID: m.UserID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID, UserID: out.Membership.UserID})
 	return out, nil
 }
 
@@ -441,7 +442,7 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 	}
 
 	var out *Member
-	err = s.store.Tx(ctx, func(st Store) error {
+	err = s.change(ctx, func(st *txn) error {
 		now := s.now()
 		created := false
 		u, err := st.UserByEmail(ctx, email)
@@ -490,12 +491,13 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 		e := event(ctx, p, accountID, "user.add", "user", u.ID)
 		e.Detail = map[string]string{"email": email, "license_type": string(license),
 			"membership_id": strconv.FormatInt(m.ID, 10), "user_created": strconv.FormatBool(created)}
-		return s.auditTx(ctx, st, e)
+		st.audit(e)
+		st.invalidate(Invalidation{AccountID: accountID, UserID: u.ID})
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	s.invalidate(ctx, Invalidation{AccountID: accountID, UserID: out.User.ID})
 	return out, nil
 }
 
