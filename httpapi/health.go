@@ -20,5 +20,14 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	writeOK(w, map[string]string{"status": "ready"})
+	writeOK(w, readiness{Status: "ready", Version: s.opts.Version, Commit: s.opts.Commit, Dirty: s.opts.Dirty})
+}
+
+// readiness is /readyz's answer: ready, and which build answers, so that a rollout can be
+// watched node by node.
+type readiness struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+	Commit  string `json:"commit"`
+	Dirty   bool   `json:"dirty"`
 }

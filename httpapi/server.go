@@ -27,6 +27,9 @@ type Options struct {
 	// proxy that overwrites the header).
 	TrustProxyHeaders bool
 	Version           string
+	// Commit and Dirty identify the build: the VCS revision and whether its tree had changes.
+	Commit string
+	Dirty  bool
 }
 
 // Server is the HTTP API over a Service.

@@ -4,11 +4,13 @@ package postgres
 
 import (
 	"context"
+	"database/sql"
 	"embed"
 	"errors"
 	"fmt"
 	"hash/fnv"
 	"io/fs"
+	"path"
 	"strings"
 	"time"
 
@@ -60,34 +62,94 @@ func Open(ctx context.Context, url string) (*Store, error) {
 }
 
 // migrate applies pending migrations under a session advisory lock, so that nodes starting at
-// once do not run them twice.
+// once do not run them twice. A database migrated past what this binary knows is refused.
 func migrate(ctx context.Context, pool *pgxpool.Pool) error {
 	db := stdlib.OpenDBFromPool(pool)
 	defer db.Close()
-	// The lock is per schema: migrations of one schema need not wait for another's (tests give
-	// every store its own schema).
-	var schema string
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
-	}
-	h := fnv.New64a()
-	h.Write([]byte("tokend migrations " + schema))
-	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+	p, err := provider(ctx, db)
 	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+		return err
 	}
-	sub, err := fs.Sub(migrations, "migrations")
+	dbv, err := p.GetDBVersion(ctx)
 	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+		return fmt.Errorf("postgres: schema version: %w", err)
 	}
-	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
-	if err != nil {
-		return fmt.Errorf("postgres: migrations: %w", err)
+	if known := knownVersion(p); dbv > known {
+		return &tokend.SchemaNewerError{Database: dbv, Known: known}
 	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
 	return nil
+}
+
+func provider(ctx context.Context, db *sql.DB) (*goose.Provider, error) {
+	// The lock is per schema: migrations of one schema need not wait for another's (tests give
+	// every store its own schema).
+	var schema string
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(current_schema(), '')`).Scan(&schema); err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	h := fnv.New64a()
+	h.Write([]byte("tokend migrations " + schema))
+	locker, err := lock.NewPostgresSessionLocker(lock.WithLockID(int64(h.Sum64())), lock.WithLockTimeout(1, 300))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectPostgres, db, sub, goose.WithSessionLocker(locker))
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migrations: %w", err)
+	}
+	return p, nil
+}
+
+func knownVersion(p *goose.Provider) int64 {
+	src := p.ListSources()
+	return src[len(src)-1].Version
+}
+
+// Status reports the migrations of the database at url, applying none; a version applied by
+// a newer binary is listed without a name.
+func Status(ctx context.Context, url string) ([]tokend.Migration, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: parse url: %w", err)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	defer pool.Close()
+	db := stdlib.OpenDBFromPool(pool)
+	defer db.Close()
+	p, err := provider(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: migration status: %w", err)
+	}
+	var out []tokend.Migration
+	for _, m := range st {
+		mig := tokend.Migration{Version: m.Source.Version, Name: path.Base(m.Source.Path)}
+		if m.State == goose.StateApplied {
+			mig.AppliedAt = m.AppliedAt.UTC()
+		}
+		out = append(out, mig)
+	}
+	dbv, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: schema version: %w", err)
+	}
+	if dbv > knownVersion(p) {
+		out = append(out, tokend.Migration{Version: dbv})
+	}
+	return out, nil
 }
 
 // Close closes the connection pool.

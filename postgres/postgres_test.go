@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	mrand "math/rand/v2"
 	"net/url"
@@ -299,5 +300,32 @@ func BenchmarkTokenByHash(b *testing.B) {
 		if _, err := st.TokenByHash(ctx, hashes[mrand.IntN(len(hashes))]); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestSchemaNewer checks that a database migrated by a newer tokend is refused, not "up to date".
+func TestSchemaNewer(t *testing.T) {
+	u := pgtest.SchemaURL(t)
+	st := openStore(t, u)
+	ms, err := Status(t.Context(), u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := ms[len(ms)-1].Version
+	for _, m := range ms {
+		if m.AppliedAt.IsZero() || m.Name == "" {
+			t.Errorf("Status: got %+v, want every known migration applied and named", m)
+		}
+	}
+	if _, err := st.pool.Exec(t.Context(), `INSERT INTO goose_db_version (version_id, is_applied) VALUES ($1, true)`, known+1); err != nil {
+		t.Fatal(err)
+	}
+	_, err = Open(t.Context(), u)
+	var newer *tokend.SchemaNewerError
+	if !errors.As(err, &newer) || newer.Database != known+1 || newer.Known != known {
+		t.Fatalf("Open on a newer schema: got %v, want SchemaNewerError{%d, %d}", err, known+1, known)
+	}
+	if ms, err = Status(t.Context(), u); err != nil || ms[len(ms)-1].Version != known+1 || ms[len(ms)-1].Name != "" {
+		t.Errorf("Status: got last %+v (%v), want version %d without a name", ms[len(ms)-1], err, known+1)
 	}
 }

@@ -8,7 +8,12 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"net/url"
+	"os"
+	"path"
+	"path/filepath"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -78,10 +83,76 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrations: %w", err)
 	}
+	if err := checkSchema(ctx, p); err != nil {
+		return err
+	}
 	if _, err := p.Up(ctx); err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
 	return nil
+}
+
+// checkSchema refuses a database migrated past what this binary knows: goose alone would
+// find nothing to apply and carry on.
+func checkSchema(ctx context.Context, p *goose.Provider) error {
+	db, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	if known := knownVersion(p); db > known {
+		return &tokend.SchemaNewerError{Database: db, Known: known}
+	}
+	return nil
+}
+
+func knownVersion(p *goose.Provider) int64 {
+	src := p.ListSources()
+	return src[len(src)-1].Version
+}
+
+// Status reports the migrations of the database at path, applying none. A missing file has
+// every migration pending (and is not created); a version applied by a newer binary is listed
+// without a name.
+func Status(ctx context.Context, path string) ([]tokend.Migration, error) {
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)"
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		dsn = "file::memory:"
+	}
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open: %w", err)
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	return schemaStatus(ctx, p)
+}
+
+// schemaStatus merges the migrations this binary knows with the highest version applied.
+func schemaStatus(ctx context.Context, p *goose.Provider) ([]tokend.Migration, error) {
+	st, err := p.Status(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: migration status: %w", err)
+	}
+	var out []tokend.Migration
+	for _, m := range st {
+		mig := tokend.Migration{Version: m.Source.Version, Name: path.Base(m.Source.Path)}
+		if m.State == goose.StateApplied {
+			mig.AppliedAt = m.AppliedAt.UTC()
+		}
+		out = append(out, mig)
+	}
+	db, err := p.GetDBVersion(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: schema version: %w", err)
+	}
+	if db > knownVersion(p) {
+		out = append(out, tokend.Migration{Version: db})
+	}
+	return out, nil
 }
 
 // Close closes the database.
@@ -191,4 +262,97 @@ func nullID(id int64) any {
 func page(p tokend.Page) (limit, offset int) {
 	p = p.Normalize()
 	return p.Limit, p.Offset
+}
+
+// Backup writes a consistent copy of the database to dst, which must not exist, while others
+// keep reading and writing: VACUUM INTO reads one snapshot and writes a compact new file.
+func (s *Store) Backup(ctx context.Context, dst string) error {
+	if _, err := os.Lstat(dst); err == nil {
+		return fmt.Errorf("sqlite: backup: %s already exists", dst)
+	}
+	if _, err := s.w.ExecContext(ctx, `VACUUM INTO ?`, dst); err != nil {
+		return fmt.Errorf("sqlite: backup: %w", err)
+	}
+	return os.Chmod(dst, 0o600)
+}
+
+// Restore replaces the database at path with the backup at src, after checking that src is an
+// intact SQLite database whose schema this binary knows. No server may be using path: the
+// caller stops it first (a leftover -wal or -shm file is taken as a sign that one runs).
+func Restore(ctx context.Context, src, path string, force bool) error {
+	if !force {
+		for _, ext := range []string{"-wal", "-shm"} {
+			if _, err := os.Stat(path + ext); err == nil {
+				return fmt.Errorf("sqlite: restore: %s%s exists: stop the server using %s first (or force)", path, ext, path)
+			}
+		}
+	}
+	if err := checkBackup(ctx, src); err != nil {
+		return err
+	}
+	in, err := os.Open(src)
+	if err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	defer in.Close()
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".restore-*.db")
+	if err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	if _, err := io.Copy(tmp, in); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	if err := errors.Join(tmp.Sync(), tmp.Close()); err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	// The old database's journal must not be replayed onto the restored file.
+	for _, ext := range []string{"-wal", "-shm"} {
+		if err := os.Remove(path + ext); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("sqlite: restore: %w", err)
+		}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	return nil
+}
+
+// checkBackup opens src read-only and checks its integrity and schema version.
+func checkBackup(ctx context.Context, src string) error {
+	if _, err := os.Stat(src); err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	db, err := sql.Open("sqlite", "file:"+src+"?mode=ro")
+	if err != nil {
+		return fmt.Errorf("sqlite: restore: %w", err)
+	}
+	defer db.Close()
+	var res string
+	if err := db.QueryRowContext(ctx, `PRAGMA integrity_check`).Scan(&res); err != nil {
+		return fmt.Errorf("sqlite: restore: %s is not a readable SQLite database: %w", src, err)
+	}
+	if res != "ok" {
+		return fmt.Errorf("sqlite: restore: %s fails the integrity check: %s", src, res)
+	}
+	var dbv int64
+	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version_id), -1) FROM goose_db_version WHERE is_applied`).Scan(&dbv); err != nil {
+		return fmt.Errorf("sqlite: restore: %s is not a tokend database", src)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db, mustSub(migrations, "migrations"))
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if known := knownVersion(p); dbv > known {
+		return &tokend.SchemaNewerError{Database: dbv, Known: known}
+	}
+	return nil
 }

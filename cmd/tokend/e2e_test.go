@@ -285,30 +285,41 @@ var patRE = regexp.MustCompile(`owner PAT:\s+(dbtu_\S+)`)
 func TestServeBootstrapsEmptyDatabase(t *testing.T) {
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
+			// stdout is not a terminal here: the credentials go to a file, not to the output.
+			creds := filepath.Join(t.TempDir(), "creds", "initial-credentials")
+			st.flags = append(st.flags, "--credentials-file", creds)
 			srv := startServer(t, st)
-			// Bootstrap prints before the server listens, but the pipe from the process may lag.
-			var m []string
-			for deadline := time.Now().Add(5 * time.Second); m == nil && time.Now().Before(deadline); {
-				if m = patRE.FindStringSubmatch(srv.stdout.String()); m == nil {
-					time.Sleep(20 * time.Millisecond)
-				}
+			b, err := os.ReadFile(creds)
+			if err != nil {
+				t.Fatalf("credentials file: %v\nstdout: %s", err, srv.stdout.String())
 			}
+			m := patRE.FindStringSubmatch(string(b))
 			if m == nil {
-				t.Fatalf("serve on an empty database printed %q, want an owner PAT", srv.stdout.String())
+				t.Fatalf("credentials file holds %q, want an owner PAT", b)
 			}
 			for _, want := range []string{"URL:", "owner:", "password:"} {
-				if !strings.Contains(srv.stdout.String(), want) {
-					t.Errorf("bootstrap output lacks %q:\n%s", want, srv.stdout.String())
+				if !strings.Contains(string(b), want) {
+					t.Errorf("credentials file lacks %q:\n%s", want, b)
 				}
+			}
+			if fi, err := os.Stat(creds); err != nil || fi.Mode().Perm() != 0o600 {
+				t.Errorf("credentials file: got mode %v (%v), want 0600", fi.Mode().Perm(), err)
+			}
+			if out := srv.stdout.String() + srv.logs.String(); anyToken.MatchString(out) || strings.Contains(out, "password:") {
+				t.Errorf("a credential reached stdout or the log:\n%s", out)
+			}
+			if !strings.Contains(srv.logs.String(), "credentials_file="+creds) || !strings.Contains(srv.stdout.String(), creds) {
+				t.Errorf("the log and stdout do not say where the credentials are:\n%s\n%s", srv.logs.String(), srv.stdout.String())
 			}
 			if r := call(t, "GET", srv.url+"/api/v3/whoami/", "Token "+m[1], ""); r.code != 200 {
 				t.Errorf("bootstrap PAT: got %d, want 200", r.code)
 			}
 			srv.stop(t)
-			// The second start prints nothing: the token is shown once.
+			// The second start writes nothing: the token is shown once.
+			os.Remove(creds)
 			srv = startServer(t, st)
-			if strings.Contains(srv.stdout.String(), "owner PAT") {
-				t.Errorf("second start printed credentials again")
+			if _, err := os.Stat(creds); err == nil || strings.Contains(srv.stdout.String(), "owner PAT") {
+				t.Errorf("second start wrote credentials again")
 			}
 			srv.stop(t)
 		})

@@ -9,14 +9,16 @@ import (
 	"syscall"
 )
 
-// version is set at build time with -ldflags "-X main.version=…".
+// version is set at build time with -ldflags "-X main.version=…"; otherwise the build info's
+// module version is shown (see version.go).
 var version = "dev"
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := newRootCmd().ExecuteContext(ctx); err != nil {
+	err := newRootCmd().ExecuteContext(ctx)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tokend:", err)
-		os.Exit(1)
 	}
+	os.Exit(exitCode(err))
 }

@@ -67,16 +67,16 @@ func (f *remoteFlags) open() (*session, error) {
 		s.url = cfg.URL
 	}
 	if s.url == "" {
-		return nil, errors.New("no server: run `tokend login --url URL ...` first, or give --url (TOKEND_URL)")
+		return nil, authError(errors.New("no server: run `tokend login --url URL ...` first, or give --url (TOKEND_URL)"))
 	}
 	token := f.token
 	if token == "" {
 		switch {
 		case cfg == nil || cfg.Token == "":
-			return nil, errors.New("not logged in: run `tokend login`, or give a token in TOKEND_TOKEN")
+			return nil, authError(errors.New("not logged in: run `tokend login`, or give a token in TOKEND_TOKEN"))
 		case cfg.URL != s.url:
-			return nil, fmt.Errorf("the config file's token is for %s, not %s: log in there, or give a token in TOKEND_TOKEN",
-				cfg.URL, s.url)
+			return nil, authError(fmt.Errorf("the config file's token is for %s, not %s: log in there, or give a token in TOKEND_TOKEN",
+				cfg.URL, s.url))
 		}
 		token = cfg.Token
 		s.accountID, s.userID, s.ownToken = cfg.AccountID, cfg.UserID, true
@@ -110,9 +110,9 @@ func (s *session) ids(ctx context.Context) (accountID, userID int64, err error) 
 func (s *session) explain(err error) error {
 	if client.IsUnauthorized(err) {
 		if s.ownToken {
-			return fmt.Errorf("%w\nThe server refused the CLI's token (deleted, rotated or expired?): run `tokend login` again", err)
+			return authError(fmt.Errorf("%w\nThe server refused the CLI's token (deleted, rotated or expired?): run `tokend login` again", err))
 		}
-		return fmt.Errorf("%w\nThe server refused the token given", err)
+		return authError(fmt.Errorf("%w\nThe server refused the token given", err))
 	}
 	return err
 }

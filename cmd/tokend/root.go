@@ -25,9 +25,11 @@ func newRootCmd() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCmd(), newInitCmd(), newAccountCmd(), newMigrateCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newInitCmd(), newAccountCmd(), newMigrateCmd(), newVersionCmd(),
+		newBackupCmd(), newRestoreCmd())
 	root.AddCommand(newLoginCmd(), newLogoutCmd(), newWhoamiCmd(), newPATCmd())
 	root.AddCommand(newImportTokensCmd(), newLegacyKeysCmd())
+	strictCommands(root)
 	return root
 }
 
@@ -43,21 +45,37 @@ func (f *storageFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&f.databaseURL, "database-url", "", "PostgreSQL URL (postgres://…); empty selects SQLite")
 }
 
+// postgres reports whether the flags select PostgreSQL.
+func (f *storageFlags) postgres() bool {
+	return strings.HasPrefix(f.databaseURL, "postgres://") || strings.HasPrefix(f.databaseURL, "postgresql://")
+}
+
+// sqlitePath is the SQLite database file under the data directory.
+func (f *storageFlags) sqlitePath() string { return filepath.Join(f.dataDir, "tokend.db") }
+
 // open opens the store and applies pending migrations.
 func (f *storageFlags) open(ctx context.Context) (tokend.Store, string, error) {
 	u := f.databaseURL
-	if strings.HasPrefix(u, "postgres://") || strings.HasPrefix(u, "postgresql://") {
+	if f.postgres() {
 		st, err := postgres.Open(ctx, u)
 		return st, "postgres", err
 	}
-	if u != "" {
-		return nil, "", fmt.Errorf("--database-url must be a postgres:// URL, got scheme of %q", schemeOf(u))
+	if err := f.checkURL(); err != nil {
+		return nil, "", err
 	}
 	if err := os.MkdirAll(f.dataDir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("data dir: %w", err)
 	}
-	st, err := sqlite.Open(ctx, filepath.Join(f.dataDir, "tokend.db"))
+	st, err := sqlite.Open(ctx, f.sqlitePath())
 	return st, "sqlite", err
+}
+
+// checkURL refuses a --database-url that is neither empty nor PostgreSQL's.
+func (f *storageFlags) checkURL() error {
+	if f.databaseURL != "" && !f.postgres() {
+		return fmt.Errorf("--database-url must be a postgres:// URL, got scheme of %q", schemeOf(f.databaseURL))
+	}
+	return nil
 }
 
 // schemeOf names a URL's scheme without echoing the rest, which may hold a password.
@@ -100,41 +118,6 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format must be text or json, got %q", format)
-}
-
-func newVersionCmd() *cobra.Command {
-	return &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			fmt.Fprintln(cmd.OutOrStdout(), "tokend", version)
-			return nil
-		},
-	}
-}
-
-func newMigrateCmd() *cobra.Command {
-	var sf storageFlags
-	cmd := &cobra.Command{
-		Use:   "migrate",
-		Short: "Apply pending database migrations and exit",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			st, kind, err := sf.open(cmd.Context())
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "%s database is up to date\n", kind)
-			return nil
-		},
-	}
-	sf.register(cmd.Flags())
-	return cmd
 }
 
 // operatorError is what an operator's command says about err: a domain error's message as the

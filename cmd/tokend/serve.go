@@ -5,16 +5,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"net/http/pprof"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"tokend"
 	"tokend/console"
@@ -33,7 +36,9 @@ type serveConfig struct {
 	metricsAddr          string
 
 	log *slog.Logger
-	out io.Writer // where the bootstrap credentials are printed, once
+	out io.Writer // where the bootstrap credentials are printed, once, when it is a terminal
+	// credentialsFile receives them otherwise (empty: initial-credentials in the data dir).
+	credentialsFile string
 
 	// listening, when set, is told the addresses once every listener is open; tests use it to
 	// find servers started on port 0.
@@ -80,6 +85,7 @@ account, its owner and an owner token, and prints them once.`,
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
 	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
+	f.StringVar(&cfg.credentialsFile, "credentials-file", "", "where first-start credentials go when stdout is not a terminal (default: initial-credentials in --data-dir)")
 	_ = f.MarkHidden("pprof-addr")
 	return cmd
 }
@@ -98,6 +104,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if out == nil {
 		out = io.Discard
 	}
+	build := readBuildInfo()
 	st, kind, err := cfg.storage.open(ctx)
 	if err != nil {
 		return err
@@ -139,12 +146,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 	}
 	baseURL := "http://" + ln.Addr().String() + "/"
-	if err := bootstrap(ctx, svc, st, out, baseURL); err != nil {
+	if err := bootstrap(ctx, svc, st, out, baseURL, credsFile(cfg.storage, cfg.credentialsFile), log); err != nil {
 		return err
 	}
 
 	api := httpapi.New(svc, httpapi.Options{
-		Logger: log, TrustProxyHeaders: cfg.trustProxy, Version: version,
+		Logger: log, TrustProxyHeaders: cfg.trustProxy, Version: build.Version, Commit: build.Commit, Dirty: build.Dirty,
 		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
 	})
 	// The API keeps /api/ and the probes; the web console serves everything else.
@@ -200,7 +207,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 			}
 		}()
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", version, "console", baseURL)
+	log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", build.String(), "console", baseURL)
 	if cfg.listening != nil {
 		cfg.listening(lsn)
 	}
@@ -260,8 +267,10 @@ func pprofMux() *http.ServeMux {
 	return mux
 }
 
-// bootstrap initialises an empty database with generated values and prints them once.
-func bootstrap(ctx context.Context, svc *tokend.Service, st tokend.Store, out io.Writer, baseURL string) error {
+// bootstrap initialises an empty database with generated values and shows them once: on a
+// terminal, printed; otherwise (a service manager's journal, a container log, a pipe) written
+// to credsFile with mode 0600, and the log says where, so no password sits in a log store.
+func bootstrap(ctx context.Context, svc *tokend.Service, st tokend.Store, out io.Writer, baseURL, credsFile string, log *slog.Logger) error {
 	n, err := st.CountAccounts(ctx)
 	if err != nil || n > 0 {
 		return err
@@ -270,14 +279,59 @@ func bootstrap(ctx context.Context, svc *tokend.Service, st tokend.Store, out io
 	if host == "" {
 		host = "localhost"
 	}
+	if !isTerminal(out) {
+		// Refuse before creating anything: credentials nobody can read are worse than none.
+		if err := os.MkdirAll(filepath.Dir(credsFile), 0o700); err != nil {
+			return fmt.Errorf("bootstrap: credentials file: %w", err)
+		}
+	}
 	res, err := svc.Init(ctx, tokend.InitParams{
 		AccountName: "Default", Plan: perm.PlanEnterprise, Email: "owner@" + hostDomain(host),
 	})
 	if err != nil {
 		return fmt.Errorf("bootstrap: %w", operatorError(err))
 	}
-	printInit(out, baseURL, res)
+	if isTerminal(out) {
+		printInit(out, baseURL, res)
+		return nil
+	}
+	if err := writeSecretFile(credsFile, func(w io.Writer) { printInit(w, baseURL, res) }); err != nil {
+		// The owner exists now; say so, and how to get in without these credentials.
+		return fmt.Errorf("bootstrap: created the account, but could not write its credentials to %s (%w); "+
+			"set a password with `tokend user set-password` and create a token with `tokend init`", credsFile, err)
+	}
+	log.Info("first start: created an account and its owner; their password and token are in the credentials file, shown nowhere else",
+		"credentials_file", credsFile, "owner", res.User.Email)
+	fmt.Fprintf(out, "tokend: created account and owner; the password and token are in %s (mode 0600)\n", credsFile)
 	return nil
+}
+
+// credsFile is --credentials-file, or initial-credentials under the data directory.
+func credsFile(sf storageFlags, flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return filepath.Join(sf.dataDir, "initial-credentials")
+}
+
+// isTerminal reports whether w is a terminal a person reads.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// writeSecretFile writes a new file readable by its owner only. An existing file (an earlier
+// bootstrap's) is replaced; the new one is created exclusively, so a planted link is not followed.
+func writeSecretFile(path string, write func(io.Writer)) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	write(f)
+	return errors.Join(f.Sync(), f.Close())
 }
 
 // hostDomain makes a hostname usable as an e-mail domain.
