@@ -263,12 +263,15 @@ func authorize(p *Principal, accountID int64, r perm.Resource, a perm.Access, pr
 		return err
 	}
 	if !p.Can(r, a, projectID) {
-		return missing(r, a, projectID)
+		return missing(p, r, a, projectID)
 	}
 	return nil
 }
 
-func missing(r perm.Resource, a perm.Access, projectID int64) *Error {
+// missing is the refusal of (r, a) in projectID. When the person's license is what rules the
+// capability out (no group could give it), the message says so: a Read-only user's PAT asked
+// to write is refused because of the license, and adding them to a group would not help.
+func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Error {
 	verb := "read"
 	if a == perm.Write {
 		verb = "write"
@@ -279,6 +282,17 @@ func missing(r perm.Resource, a perm.Access, projectID int64) *Error {
 		if projectID != 0 {
 			scope = fmt.Sprintf("on project %d", projectID)
 		}
+	}
+	if p != nil && p.IsUser() && p.License != "" && !p.License.Allows(r, a) {
+		why := "which does not allow it whatever their groups grant"
+		switch p.License {
+		case perm.LicenseReadOnly:
+			why = "which allows reads only, whatever their groups grant"
+		case perm.LicenseIT:
+			why = "which allows security and billing administration only, whatever their groups grant"
+		}
+		return Errorf(EForbidden, "Permission denied: %s access to %s %s is required, and user %d's license in account %d is %s, %s.",
+			verb, r, scope, p.UserID, p.AccountID, p.License.Label(), why)
 	}
 	return Errorf(EForbidden, "Permission denied: %s access to %s %s is required.", verb, r, scope)
 }

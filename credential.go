@@ -123,7 +123,7 @@ func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID
 		return nil, Invalidf("state", "New user credentials must be active (state 1), got %d.", *in.State)
 	}
 	if !p.Can(perm.Credentials, perm.Write, in.ProjectID) {
-		return nil, missing(perm.Credentials, perm.Write, in.ProjectID)
+		return nil, missing(p, perm.Credentials, perm.Write, in.ProjectID)
 	}
 	var c *UserCredential
 	err := s.change(ctx, func(st *txn) error {
@@ -174,14 +174,14 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 			return err
 		}
 		if !p.Can(perm.Credentials, perm.Write, c.ProjectID) {
-			return missing(perm.Credentials, perm.Write, c.ProjectID)
+			return missing(p, perm.Credentials, perm.Write, c.ProjectID)
 		}
 		out = c
 		changed := map[string]string{}
 		moved := u.ProjectID != nil && *u.ProjectID != c.ProjectID
 		if moved {
 			if !p.Can(perm.Credentials, perm.Write, *u.ProjectID) {
-				return missing(perm.Credentials, perm.Write, *u.ProjectID)
+				return missing(p, perm.Credentials, perm.Write, *u.ProjectID)
 			}
 			changed["project_id"] = strconv.FormatInt(*u.ProjectID, 10)
 			c.ProjectID = *u.ProjectID

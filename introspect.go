@@ -27,7 +27,7 @@ func (s *Service) Introspect(ctx context.Context, caller *Principal, raw, ip str
 		return nil, ErrInvalidToken
 	}
 	if caller.AccountID == 0 || !caller.Can(perm.ServiceTokens, perm.Read, 0) {
-		return nil, missing(perm.ServiceTokens, perm.Read, 0)
+		return nil, missing(caller, perm.ServiceTokens, perm.Read, 0)
 	}
 	if raw == "" {
 		return nil, Invalidf("token", "Form field \"token\" is required (application/x-www-form-urlencoded).")

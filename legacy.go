@@ -326,7 +326,8 @@ type RouteNeed struct {
 	Project string
 	// AnyProject: the capabilities held in one project are enough (a list shows those).
 	AnyProject bool
-	// TokenLicense: a person also needs a license that may hold tokens (Developer, Analyst).
+	// TokenLicense: a person also needs a license that may manage service tokens (Developer,
+	// Analyst).
 	TokenLicense bool
 }
 

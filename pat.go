@@ -141,8 +141,7 @@ func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PAT
 			return err
 		}
 		if !m.License.CanCreatePAT() {
-			return Errorf(EForbidden, "Only users with a Developer or Analyst license can create personal access tokens; "+
-				"user %d has a %s license in account %d.", userID, m.License, accountID)
+			return Errorf(EForbidden, "User %d has no valid license in account %d, so cannot create personal access tokens.", userID, accountID)
 		}
 		now := s.now()
 		expires, err := patExpiry(acct, in.ExpiresAt, now)
@@ -216,7 +215,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 			return err
 		}
 		if !m.License.CanCreatePAT() {
-			return Errorf(EForbidden, "Only users with a Developer or Analyst license can create personal access tokens.")
+			return Errorf(EForbidden, "User %d has no valid license in account %d, so cannot create personal access tokens.", userID, accountID)
 		}
 		acct, err := st.Account(ctx, accountID)
 		if err != nil {

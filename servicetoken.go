@@ -30,8 +30,8 @@ func authorizeServiceTokens(p *Principal, accountID int64, a perm.Access) error 
 	if err := authorize(p, accountID, perm.ServiceTokens, a, 0); err != nil {
 		return err
 	}
-	if a == perm.Write && p.Kind != KindService && !p.License.CanCreatePAT() {
-		return Errorf(EForbidden, "Managing service tokens needs a Developer license; this user has a %s license.", p.License)
+	if a == perm.Write && p.Kind != KindService && !p.License.CanManageServiceTokens() {
+		return Errorf(EForbidden, "Managing service tokens needs a Developer or Analyst license; this user has a %s license.", p.License)
 	}
 	return nil
 }

@@ -85,7 +85,7 @@ func (s *Service) AccountUser(ctx context.Context, p *Principal, accountID, user
 	}
 	self := p.IsUser() && p.UserID == userID
 	if !self && !p.Can(perm.Users, perm.Read, 0) {
-		return nil, missing(perm.Users, perm.Read, 0)
+		return nil, missing(p, perm.Users, perm.Read, 0)
 	}
 	m, err := s.store.Membership(ctx, accountID, userID)
 	if isNotFound(err) {

@@ -52,7 +52,7 @@ type fixture struct {
 // routes are tried twice: on a victim's objects (nobody in the matrix may) and on the caller's
 // own (only a PAT may); that part is in the test.
 func allowed(n tokend.RouteNeed, p *mPrincipal, f fixtures, ids map[string]int64) bool {
-	if n.TokenLicense && p.kind != tokend.KindService && !p.license.CanCreatePAT() {
+	if n.TokenLicense && p.kind != tokend.KindService && !p.license.CanManageServiceTokens() {
 		return false
 	}
 	project := int64(0)

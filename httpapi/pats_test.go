@@ -241,30 +241,61 @@ func TestPATUserContext(t *testing.T) {
 	})
 }
 
+// TestPATLicenses: every license may create a PAT (dbt opened them to Read-only and IT), and the
+// license still caps what the PAT does; a refusal the license causes says so.
 func TestPATLicenses(t *testing.T) {
-	e := newEnv(t)
-	a := e.initAccount("A", "owner@example.com")
-	for _, tc := range []struct {
-		license string
-		want    int
-	}{
-		{"developer", http.StatusCreated},
-		{"analyst", http.StatusCreated},
-		{"read_only", http.StatusForbidden},
-		{"it", http.StatusForbidden},
-	} {
-		t.Run(tc.license, func(t *testing.T) {
-			u := addUser(t, e, a.Token, a.Account.ID, fmt.Sprintf(`{"email": "%s@example.com", "license_type": %q}`, tc.license, tc.license))
-			tok := mintPAT(t, e, a.Account.ID, u.ID)
-			r := e.do("POST", patsPath(a.Account.ID, u.ID), bearer(tok), `{"name": "mine"}`)
-			if r.Code != tc.want {
-				t.Fatalf("got %d, want %d: %s", r.Code, tc.want, r.Raw)
-			}
-			if tc.want == http.StatusForbidden && !strings.Contains(r.Body.Status.UserMessage, "Developer or Analyst") {
-				t.Errorf("got message %q, want it to name the licenses that may", r.Body.Status.UserMessage)
-			}
-		})
-	}
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("A", "owner@example.com")
+		acct := a.Account.ID
+		admins := groupID(t, e, acct, "Owner")
+		for _, tc := range []struct {
+			license   string
+			write     int    // creating a project, as a member of the Owner group
+			read      int    // listing projects
+			writeWhy  string // what the refusal to write names
+			manageSTs int    // creating a service token
+		}{
+			{"developer", http.StatusCreated, http.StatusOK, "", http.StatusCreated},
+			{"analyst", http.StatusCreated, http.StatusOK, "", http.StatusCreated},
+			{"read_only", http.StatusForbidden, http.StatusOK, "is Read-only, which allows reads only", http.StatusForbidden},
+			{"it", http.StatusForbidden, http.StatusOK, "is IT, which allows security and billing administration only", http.StatusForbidden},
+		} {
+			t.Run(tc.license, func(t *testing.T) {
+				u := addUser(t, e, a.Token, acct, fmt.Sprintf(`{"email": "%s@example.com", "license_type": %q}`, tc.license, tc.license))
+				setGroups(t, e, acct, u.ID, admins)
+				first := mintPAT(t, e, acct, u.ID)
+				r := e.do("POST", patsPath(acct, u.ID), bearer(first), `{"name": "mine"}`)
+				if r.Code != http.StatusCreated {
+					t.Fatalf("create a PAT: got %d, want 201: %s", r.Code, r.Raw)
+				}
+				var created struct {
+					TokenString string `json:"token_string"`
+				}
+				r.data(t, &created)
+				tok := bearer(created.TokenString)
+				r = e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), tok, fmt.Sprintf(`{"name": "by %s"}`, tc.license))
+				if r.Code != tc.write {
+					t.Errorf("write a project: got %d, want %d: %s", r.Code, tc.write, r.Raw)
+				}
+				if tc.writeWhy != "" && !strings.Contains(r.Body.Status.UserMessage, tc.writeWhy) {
+					t.Errorf("refusal to write: got %q, want it to say %q", r.Body.Status.UserMessage, tc.writeWhy)
+				}
+				if tc.license == "read_only" {
+					want := fmt.Sprintf("user %d's license in account %d is Read-only", u.ID, acct)
+					if !strings.Contains(r.Body.Status.UserMessage, want) {
+						t.Errorf("refusal to write: got %q, want it to contain %q", r.Body.Status.UserMessage, want)
+					}
+				}
+				if r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), tok, ""); r.Code != tc.read {
+					t.Errorf("read projects: got %d, want %d: %s", r.Code, tc.read, r.Raw)
+				}
+				r = e.do("POST", stPath(acct, ""), tok, `{"name": "svc", "permission_grants": [{"permission_set": "job_admin"}]}`)
+				if r.Code != tc.manageSTs {
+					t.Errorf("create a service token: got %d, want %d: %s", r.Code, tc.manageSTs, r.Raw)
+				}
+			})
+		}
+	})
 }
 
 func TestPATFirstTokenWithPassword(t *testing.T) {

@@ -36,7 +36,7 @@ func inProject(n tokend.RouteNeed, field string) tokend.RouteNeed { n.Project = 
 // anyProject lets n's capabilities held in any one project do (a list shows those).
 func anyProject(n tokend.RouteNeed) tokend.RouteNeed { n.AnyProject = true; return n }
 
-// tokenHolder adds that a person needs a license that may hold tokens.
+// tokenHolder adds that a person needs a license that may manage service tokens.
 func tokenHolder(n tokend.RouteNeed) tokend.RouteNeed { n.TokenLicense = true; return n }
 
 // authed serves a route that needs a verified token; open serves one that authenticates by
@@ -111,7 +111,7 @@ func routeTable() []route {
 		// Personal access tokens: user context only (a PAT of that same user). Creation also
 		// takes HTTP Basic with the user's e-mail and password, for the first token.
 		{"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", asUser, authed((*Server).listPATs)},
-		{"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", tokenHolder(asUser), open((*Server).createPAT)},
+		{"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", asUser, open((*Server).createPAT)},
 		{"GET /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", asUser, authed((*Server).getPAT)},
 		{"POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", asUser, authed((*Server).rotatePAT)},
 		{"DELETE /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", asUser, authed((*Server).deletePAT)},

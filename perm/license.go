@@ -27,9 +27,39 @@ func (l License) Valid() bool {
 }
 
 // CanCreatePAT reports whether a member with this license may create a
-// personal access token: Developer, and Analyst, which behaves like Developer.
+// personal access token: every license (Developer, Analyst, Read-only, IT).
+// The seeds name Developer; dbt has since opened PATs to the others. The
+// license still caps what the token can do (Apply).
 func (l License) CanCreatePAT() bool {
+	return l.Valid()
+}
+
+// CanManageServiceTokens reports whether a person with this license may
+// create, change or delete service tokens (with account-admin rights too):
+// Developer, and Analyst, which behaves like Developer.
+func (l License) CanManageServiceTokens() bool {
 	return l == LicenseDeveloper || l == LicenseAnalyst
+}
+
+// Label is the license's name as dbt's interface shows it.
+func (l License) Label() string {
+	switch l {
+	case LicenseDeveloper:
+		return "Developer"
+	case LicenseReadOnly:
+		return "Read-only"
+	case LicenseAnalyst:
+		return "Analyst"
+	case LicenseIT:
+		return "IT"
+	}
+	return string(l)
+}
+
+// Allows reports whether a member with license l can hold access a on r at
+// all, whatever their groups grant.
+func (l License) Allows(r Resource, a Access) bool {
+	return l.Apply(^Caps(0)).Has(r, a)
 }
 
 // itCaps is what an IT license grants whatever the groups: dbt's IT license

@@ -74,21 +74,25 @@ func TestITLicense(t *testing.T) {
 	}
 }
 
-func TestLicenseCanCreatePAT(t *testing.T) {
+func TestLicenseTokenRights(t *testing.T) {
 	tests := []struct {
-		license License
-		want    bool
+		license       License
+		pat, services bool
 	}{
-		{LicenseDeveloper, true},
-		{LicenseAnalyst, true},
-		{LicenseReadOnly, false},
-		{LicenseIT, false},
-		{License(""), false},
+		{LicenseDeveloper, true, true},
+		{LicenseAnalyst, true, true},
+		{LicenseReadOnly, true, false},
+		{LicenseIT, true, false},
+		{License(""), false, false},
+		{License("admin"), false, false},
 	}
 	for _, tt := range tests {
 		t.Run(string(tt.license), func(t *testing.T) {
-			if got := tt.license.CanCreatePAT(); got != tt.want {
-				t.Errorf("got %v, want %v", got, tt.want)
+			if got := tt.license.CanCreatePAT(); got != tt.pat {
+				t.Errorf("CanCreatePAT: got %v, want %v", got, tt.pat)
+			}
+			if got := tt.license.CanManageServiceTokens(); got != tt.services {
+				t.Errorf("CanManageServiceTokens: got %v, want %v", got, tt.services)
 			}
 		})
 	}

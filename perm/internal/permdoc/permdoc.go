@@ -129,13 +129,15 @@ func Render() []byte {
 	p("\n## Licenses\n\n")
 	p("A member's license overrides what their groups grant (a Read-Only member of an admin group is still\n")
 	p("read-only). Service tokens have no license.\n\n")
-	p("| license | creates PATs | effect on the groups' capabilities |\n|---|:-:|---|\n")
-	for _, l := range perm.LicenseTypes() {
-		pat := "no"
-		if l.CanCreatePAT() {
-			pat = "yes"
+	p("| license | creates PATs | manages service tokens (with account admin) | effect on the groups' capabilities |\n|---|:-:|:-:|---|\n")
+	yes := func(b bool) string {
+		if b {
+			return "yes"
 		}
-		p("| `%s` | %s | %s |\n", l, pat, licenseEffect(l))
+		return "no"
+	}
+	for _, l := range perm.LicenseTypes() {
+		p("| `%s` | %s | %s | %s |\n", l, yes(l.CanCreatePAT()), yes(l.CanManageServiceTokens()), licenseEffect(l))
 	}
 
 	p("\n## Service tokens by plan\n\n")
