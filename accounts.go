@@ -119,6 +119,9 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 }
 
 func accountName(s string) (string, error) {
+	if err := checkText("name", s); err != nil {
+		return "", err
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", Invalidf("name", "The account name must not be empty.")

@@ -15,6 +15,9 @@ func (s *Service) AuditLog(ctx context.Context, p *Principal, f AuditFilter) ([]
 	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
 		return nil, 0, Invalidf("since", "\"since\" must be before \"until\".")
 	}
+	if err := checkText("event_type", f.Action); err != nil {
+		return nil, 0, err
+	}
 	f.Page = f.Page.Normalize()
 	return s.store.ListAudit(ctx, f)
 }

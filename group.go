@@ -79,6 +79,12 @@ func (s *Service) ListGroups(ctx context.Context, p *Principal, accountID int64,
 	if f.State != 0 && !f.State.Valid() {
 		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)
 	}
+	if err := checkText("name", f.Name); err != nil {
+		return nil, 0, err
+	}
+	if err := checkText("name__icontains", f.NameContains); err != nil {
+		return nil, 0, err
+	}
 	f.AccountID = accountID
 	f.Page = f.Page.Normalize()
 	return s.store.ListGroups(ctx, f)
@@ -350,6 +356,9 @@ func coversGroup(p *Principal, g *Group) error {
 }
 
 func groupName(s string) (string, error) {
+	if err := checkText("name", s); err != nil {
+		return "", err
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", Invalidf("name", "The group name must not be empty.")
@@ -389,6 +398,9 @@ func ssoMappingGroups(in []string) ([]string, error) {
 	}
 	out := make([]string, 0, len(in))
 	for i, s := range in {
+		if err := checkText("sso_mapping_groups", s); err != nil {
+			return nil, err
+		}
 		s = strings.TrimSpace(s)
 		switch {
 		case s == "":

@@ -219,6 +219,12 @@ func (s *Service) IPRule(ctx context.Context, p *Principal, accountID, id int64)
 }
 
 func normalizeRule(in IPRuleInput) (IPRuleInput, error) {
+	if err := checkText("name", in.Name); err != nil {
+		return in, err
+	}
+	if err := checkText("description", in.Description); err != nil {
+		return in, err
+	}
 	in.Name = strings.TrimSpace(in.Name)
 	if in.Name == "" || len(in.Name) > 255 {
 		return in, Invalidf("name", "The rule name must be 1 to 255 characters.")

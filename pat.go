@@ -96,7 +96,7 @@ func (s *Service) CreatePAT(ctx context.Context, p *Principal, accountID, userID
 // CreatePATWithPassword creates a user's first PAT without a token: the user signs in with
 // e-mail and password. Callers rate-limit failures; every failure is audited.
 func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID int64, email, pw string, in PATInput) (*Token, string, error) {
-	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
+	u, err := s.userByTypedEmail(ctx, email)
 	if err != nil && !isNotFound(err) {
 		return nil, "", err
 	}
@@ -108,9 +108,16 @@ func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID i
 		_ = password.Verify(pw, s.dummyHash())
 	}
 	if !ok {
-		e := event(ctx, nil, accountID, "auth.password_refused", "user", userID)
-		e.Detail = map[string]string{"email": NormalizeEmail(email)}
-		s.audit(ctx, e)
+		// Only a wrong password of the member the path names is worth an event in that
+		// account, and it holds nothing the caller typed: a stranger could otherwise write
+		// any text (a password typed as the e-mail) into any account's log.
+		if u != nil && u.ID == userID {
+			if m, err := s.store.Membership(ctx, accountID, userID); err == nil && m.State == StateActive {
+				e := event(ctx, nil, accountID, "auth.password_refused", "user", userID)
+				e.UserAgent = ""
+				s.audit(ctx, e)
+			}
+		}
 		return nil, "", ErrBadCredentials
 	}
 	return s.createPAT(ctx, accountID, userID, in, "")
@@ -120,6 +127,9 @@ func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID i
 var ErrBadCredentials = &Error{Code: EUnauthenticated, Message: "Invalid e-mail or password."}
 
 func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PATInput, actorUID string) (*Token, string, error) {
+	if err := checkText("name", in.Name); err != nil {
+		return nil, "", err
+	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 255 {
 		return nil, "", Invalidf("name", "The token name must be 1 to 255 characters.")

@@ -46,6 +46,9 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int6
 	if f.State != 0 && !f.State.Valid() {
 		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)
 	}
+	if err := checkText("name__icontains", f.NameContains); err != nil {
+		return nil, 0, err
+	}
 	f.AccountID = accountID
 	f.IDs = nil
 	if !all {
@@ -187,6 +190,9 @@ func (s *Service) DeleteProject(ctx context.Context, p *Principal, accountID, id
 }
 
 func projectName(s string) (string, error) {
+	if err := checkText("name", s); err != nil {
+		return "", err
+	}
 	s = strings.TrimSpace(s)
 	if s == "" {
 		return "", Invalidf("name", "The project name must not be empty.")
@@ -201,6 +207,9 @@ func projectName(s string) (string, error) {
 const maxDescription = 4096
 
 func projectDescription(s string) (string, error) {
+	if err := checkText("description", s); err != nil {
+		return "", err
+	}
 	if utf8.RuneCountInString(s) > maxDescription {
 		return "", Invalidf("description", "The project description must be at most %d characters.", maxDescription)
 	}

@@ -117,6 +117,9 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, "", err
 	}
+	if err := checkText("name", in.Name); err != nil {
+		return nil, "", err
+	}
 	name := strings.TrimSpace(in.Name)
 	if name == "" || len(name) > 255 {
 		return nil, "", Invalidf("name", "The service token name must be 1 to 255 characters.")
@@ -174,6 +177,9 @@ func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountI
 		}
 		changed := map[string]string{"uid": t.UID}
 		if u.Name != nil {
+			if err := checkText("name", *u.Name); err != nil {
+				return err
+			}
 			name := strings.TrimSpace(*u.Name)
 			if name == "" || len(name) > 255 {
 				return Invalidf("name", "The service token name must be 1 to 255 characters.")
@@ -319,6 +325,9 @@ func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) (
 			}
 			if err := secret.CheckSlowHash(it.SlowHash); err != nil {
 				return Invalidf(field+".hash", "Token %d: the hash must be a pbkdf2_sha256 hash in Django's format.", i)
+			}
+			if err := checkText(field+".name", it.Name); err != nil {
+				return err
 			}
 			name := strings.TrimSpace(it.Name)
 			if name == "" || len(name) > 255 {

@@ -63,11 +63,10 @@ func sessionHash(raw string) ([]byte, bool) {
 // returned this once, for the cookie. Unknown users take as long as wrong passwords. Callers
 // rate-limit failures; every attempt is audited in each account of the user it names.
 func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (*Session, string, error) {
-	email = NormalizeEmail(email)
 	if len(userAgent) > maxUserAgent {
 		userAgent = userAgent[:maxUserAgent]
 	}
-	u, err := s.store.UserByEmail(ctx, email)
+	u, err := s.userByTypedEmail(ctx, email)
 	if err != nil && !isNotFound(err) {
 		return nil, "", err
 	}
@@ -79,12 +78,12 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 		_ = password.Verify(pw, s.dummyHash())
 	}
 	if !ok {
-		var userID int64
+		// Recorded only in the accounts of the user the e-mail names, with nothing the caller
+		// typed: an unknown e-mail (or a password typed as one) is not stored anywhere.
 		if u != nil {
-			userID = u.ID
-		}
-		for _, e := range s.signInEvents(ctx, userID, "console.sign_in_refused", map[string]string{"email": email}, ip, userAgent) {
-			s.audit(ctx, e)
+			for _, e := range s.signInEvents(ctx, u.ID, "console.sign_in_refused", nil, ip, "") {
+				s.audit(ctx, e)
+			}
 		}
 		return nil, "", ErrBadCredentials
 	}
@@ -109,7 +108,7 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 		sess.AccountID = accts[0].ID
 	}
 	err = s.change(ctx, func(st *txn) error {
-		for _, e := range s.signInEvents(ctx, u.ID, "console.sign_in", map[string]string{"email": email}, ip, userAgent) {
+		for _, e := range s.signInEvents(ctx, u.ID, "console.sign_in", map[string]string{"email": u.Email}, ip, userAgent) {
 			st.audit(e)
 		}
 		return st.CreateSession(ctx, sess)

@@ -506,6 +506,9 @@ func alreadyMember(email string, accountID int64) *Error {
 }
 
 func personName(field, s string) (string, error) {
+	if err := checkText(field, s); err != nil {
+		return "", err
+	}
 	s = strings.TrimSpace(s)
 	if utf8.RuneCountInString(s) > 255 {
 		return "", Invalidf(field, "The %s must be at most 255 characters.", strings.ReplaceAll(field, "_", " "))

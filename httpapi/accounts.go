@@ -145,8 +145,8 @@ func (o *optionalTime) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if err := o.t.UnmarshalJSON(b); err != nil {
-		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[time.Time](),
-			Field: "tokend_settings.legacy_keys_until"}
+		// The decoder adds the field's path.
+		return &json.UnmarshalTypeError{Value: string(b), Type: reflect.TypeFor[time.Time]()}
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"reflect"
 	"strings"
 	"time"
 
@@ -38,8 +39,10 @@ func decode(r *http.Request, v any) error {
 			return tokend.Invalidf("body", "The request body is larger than %d bytes.", mbe.Limit)
 		case errors.Is(err, io.EOF):
 			return tokend.Invalidf("body", "The request body is empty; a JSON object is expected.")
+		case errors.As(err, &ute) && ute.Field == "":
+			return tokend.Invalidf("body", "The request body must be %s, got %s.", jsonKind(ute.Type), jsonValue(ute.Value))
 		case errors.As(err, &ute):
-			return tokend.Invalidf(ute.Field, "Field %q must be of type %s.", ute.Field, ute.Type)
+			return tokend.Invalidf(ute.Field, "Field %q must be %s, got %s.", ute.Field, jsonKind(ute.Type), jsonValue(ute.Value))
 		case errors.As(err, &se):
 			return tokend.Invalidf("body", "The request body is not valid JSON (at byte %d).", se.Offset)
 		default:
@@ -50,6 +53,57 @@ func decode(r *http.Request, v any) error {
 		return tokend.Invalidf("body", "The request body must hold one JSON value.")
 	}
 	return nil
+}
+
+// jsonKind names what a Go type accepts in JSON terms, so that no Go type name reaches a client.
+func jsonKind(t reflect.Type) string {
+	if t == nil {
+		return "a JSON value"
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == reflect.TypeFor[time.Time]() {
+		return "a date and time (RFC 3339 string)"
+	}
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a whole number"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "a list"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	}
+	return "a different JSON value"
+}
+
+// jsonValue names the kind of JSON value the decoder found ("number 1.5" and the like become
+// "a number").
+func jsonValue(v string) string {
+	switch {
+	case v == "string":
+		return "a string"
+	case v == "bool":
+		return "true or false"
+	case v == "array":
+		return "a list"
+	case v == "object":
+		return "an object"
+	case v == "null":
+		return "null"
+	case strings.HasPrefix(v, "number"):
+		return "a number"
+	case strings.HasPrefix(v, `"`):
+		return "a string in another format"
+	}
+	return "another JSON value"
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
