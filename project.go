@@ -16,9 +16,32 @@ type Project struct {
 	AccountID   int64
 	Name        string
 	Description string
-	State       State
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
+	Type        ProjectType
+	// Subdirectory is where the dbt project sits in its repository; empty: not set.
+	Subdirectory string
+	// Refs are the connection, repository and jobs the project points at in dbt. tokend holds
+	// none of those objects; it keeps the ids a client writes, so they come back as sent.
+	Refs      ProjectRefs
+	State     State
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// ProjectType is dbt's project type.
+type ProjectType int
+
+const (
+	ProjectDefault ProjectType = 0
+	ProjectHybrid  ProjectType = 1
+)
+
+// ProjectRefs are the ids of objects a dbt project points at; zero: not set.
+type ProjectRefs struct {
+	ConnectionID          int64
+	RepositoryID          int64
+	SemanticLayerConfigID int64
+	DocsJobID             int64
+	FreshnessJobID        int64
 }
 
 // ProjectFilter selects projects of one account.
@@ -59,18 +82,31 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int6
 }
 
 // Project returns one project; it needs read access to projects in that project. A deleted
-// project is returned with state 2.
+// project is not found, as in dbt: Terraform forgets a resource only on a 404. (A list with
+// ?state=2 still shows deleted ones.)
 func (s *Service) Project(ctx context.Context, p *Principal, accountID, id int64) (*Project, error) {
 	if err := authorize(p, accountID, perm.Projects, perm.Read, id); err != nil {
 		return nil, err
 	}
-	return s.store.Project(ctx, accountID, id)
+	pr, err := s.store.Project(ctx, accountID, id)
+	if err == nil && pr.State != StateActive {
+		err = projectNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return pr, nil
 }
+
+func projectNotFound(id int64) error { return Errorf(ENotFound, "Project %d not found.", id) }
 
 // ProjectInput describes a new project.
 type ProjectInput struct {
-	Name        string
-	Description string
+	Name         string
+	Description  string
+	Type         ProjectType
+	Subdirectory string
+	Refs         ProjectRefs
 }
 
 // CreateProject creates a project; it needs write access to projects in every project (an
@@ -87,9 +123,19 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID int
 	if err != nil {
 		return nil, err
 	}
+	if err := checkProjectType(in.Type); err != nil {
+		return nil, err
+	}
+	sub, err := projectSubdirectory(in.Subdirectory)
+	if err != nil {
+		return nil, err
+	}
+	if err := in.Refs.check(); err != nil {
+		return nil, err
+	}
 	now := s.now()
-	pr := &Project{AccountID: accountID, Name: name, Description: desc, State: StateActive,
-		CreatedAt: now, UpdatedAt: now}
+	pr := &Project{AccountID: accountID, Name: name, Description: desc, Type: in.Type, Subdirectory: sub,
+		Refs: in.Refs, State: StateActive, CreatedAt: now, UpdatedAt: now}
 	err = s.change(ctx, func(st *txn) error {
 		if err := st.CreateProject(ctx, pr); err != nil {
 			return err
@@ -106,11 +152,19 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID int
 }
 
 // ProjectUpdate carries the fields an update may change; nil leaves a field alone. State 2
-// deletes the project, state 1 restores it.
+// deletes the project, state 1 restores it. A pointer to "" or to a zero ref clears it.
 type ProjectUpdate struct {
-	Name        *string
-	Description *string
-	State       *State
+	Name         *string
+	Description  *string
+	Type         *ProjectType
+	Subdirectory *string
+	Refs         ProjectRefUpdate
+	State        *State
+}
+
+// ProjectRefUpdate carries the refs an update may change; nil leaves one alone, zero clears it.
+type ProjectRefUpdate struct {
+	ConnectionID, RepositoryID, SemanticLayerConfigID, DocsJobID, FreshnessJobID *int64
 }
 
 // UpdateProject changes a project; it needs write access to projects in that project. Grants
@@ -137,6 +191,20 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id
 	if u.State != nil && !u.State.Valid() {
 		return nil, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", *u.State)
 	}
+	if u.Type != nil {
+		if err := checkProjectType(*u.Type); err != nil {
+			return nil, err
+		}
+	}
+	var sub string
+	if u.Subdirectory != nil {
+		if sub, err = projectSubdirectory(*u.Subdirectory); err != nil {
+			return nil, err
+		}
+	}
+	if err := u.Refs.check(); err != nil {
+		return nil, err
+	}
 	var out *Project
 	err = s.change(ctx, func(st *txn) error {
 		pr, err := st.Project(ctx, accountID, id)
@@ -153,6 +221,15 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id
 			changed["description"] = desc
 			pr.Description = desc
 		}
+		if u.Type != nil && *u.Type != pr.Type {
+			changed["type"] = strconv.Itoa(int(*u.Type))
+			pr.Type = *u.Type
+		}
+		if u.Subdirectory != nil && sub != pr.Subdirectory {
+			changed["dbt_project_subdirectory"] = sub
+			pr.Subdirectory = sub
+		}
+		u.Refs.apply(&pr.Refs, changed)
 		if u.State != nil && *u.State != pr.State {
 			changed["state"] = strconv.Itoa(int(*u.State))
 			pr.State = *u.State
@@ -183,10 +260,97 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id
 	return out, nil
 }
 
-// DeleteProject marks a project deleted (state 2); deleting a deleted project changes nothing.
+// DeleteProject marks a project deleted (state 2) and returns it; a project already deleted
+// is not found, as a GET of it is.
 func (s *Service) DeleteProject(ctx context.Context, p *Principal, accountID, id int64) (*Project, error) {
+	if err := authorize(p, accountID, perm.Projects, perm.Write, id); err != nil {
+		return nil, err
+	}
+	pr, err := s.store.Project(ctx, accountID, id)
+	if err == nil && pr.State != StateActive {
+		err = projectNotFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
 	st := StateDeleted
 	return s.UpdateProject(ctx, p, accountID, id, ProjectUpdate{State: &st})
+}
+
+func checkProjectType(t ProjectType) error {
+	if t != ProjectDefault && t != ProjectHybrid {
+		return Invalidf("type", "The project type must be 0 (default) or 1 (hybrid), got %d.", t)
+	}
+	return nil
+}
+
+// projectSubdirectory checks a project's subdirectory: a relative path in the repository.
+func projectSubdirectory(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) > 255 {
+		return "", Invalidf("dbt_project_subdirectory", "The project subdirectory must be at most 255 characters.")
+	}
+	if strings.ContainsAny(s, "\x00\n\r") {
+		return "", Invalidf("dbt_project_subdirectory", "The project subdirectory must be a path on one line.")
+	}
+	return s, nil
+}
+
+// refFields names each ref as the API does.
+func (r *ProjectRefs) fields() []struct {
+	name string
+	v    *int64
+} {
+	return []struct {
+		name string
+		v    *int64
+	}{
+		{"connection_id", &r.ConnectionID}, {"repository_id", &r.RepositoryID},
+		{"semantic_layer_config_id", &r.SemanticLayerConfigID}, {"docs_job_id", &r.DocsJobID},
+		{"freshness_job_id", &r.FreshnessJobID},
+	}
+}
+
+func checkRef(name string, v int64) error {
+	if v < 0 {
+		return Invalidf(name, "%q must be a positive id, got %d.", name, v)
+	}
+	return nil
+}
+
+func (r ProjectRefs) check() error {
+	for _, f := range r.fields() {
+		if err := checkRef(f.name, *f.v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (u ProjectRefUpdate) pointers() []*int64 {
+	return []*int64{u.ConnectionID, u.RepositoryID, u.SemanticLayerConfigID, u.DocsJobID, u.FreshnessJobID}
+}
+
+func (u ProjectRefUpdate) check() error {
+	var r ProjectRefs
+	for i, f := range r.fields() {
+		if p := u.pointers()[i]; p != nil {
+			if err := checkRef(f.name, *p); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// apply writes the refs u names into r, noting each change in changed.
+func (u ProjectRefUpdate) apply(r *ProjectRefs, changed map[string]string) {
+	for i, f := range r.fields() {
+		if p := u.pointers()[i]; p != nil && *p != *f.v {
+			changed[f.name] = strconv.FormatInt(*p, 10)
+			*f.v = *p
+		}
+	}
 }
 
 func projectName(s string) (string, error) {

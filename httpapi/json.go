@@ -109,3 +109,43 @@ func jsonValue(v string) string {
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	writeError(w, r, s.log, tokend.Errorf(tokend.ENotFound, "Not found: %s %s.", r.Method, r.URL.Path))
 }
+
+// field is a body field that tells "absent" (Set false) from null (Set, Value nil) and from a
+// value, for updates where absent leaves a field alone and null clears it.
+type field[T any] struct {
+	Set   bool
+	Value *T
+}
+
+func (f *field[T]) UnmarshalJSON(b []byte) error {
+	f.Set = true
+	if string(b) == "null" {
+		f.Value = nil
+		return nil
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	f.Value = &v
+	return nil
+}
+
+// orZero is the field's value, or T's zero value when absent or null.
+func (f field[T]) orZero() T {
+	var zero T
+	if f.Value == nil {
+		return zero
+	}
+	return *f.Value
+}
+
+// update is the field as an update reads it: nil when absent, a pointer to the zero value when
+// null (clearing the field), else the value.
+func (f field[T]) update() *T {
+	if !f.Set {
+		return nil
+	}
+	v := f.orZero()
+	return &v
+}

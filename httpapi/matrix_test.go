@@ -121,6 +121,8 @@ func matrixFixtures() map[string]fixture {
 		"POST /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", project),
 			body: func(int64) string { return `{"name": "P"}` }},
 		"DELETE /api/v3/accounts/{account_id}/projects/{id}/": {ids: with("id", func(f fixtures) int64 { return f.deletable })},
+		"GET /api/v2/accounts/{account_id}/projects/":         {ids: acct},
+		"GET /api/v2/accounts/{account_id}/projects/{id}/":    {ids: with("id", project)},
 
 		"GET /api/v3/accounts/{account_id}/audit-logs/": {ids: acct},
 

@@ -82,7 +82,10 @@ func responseSchema(doc *openapi3.T, method, template string) *openapi3.Schema {
 // against the schema in dbt's OpenAPI documents.
 func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 	docs := map[string]*openapi3.T{"v2": loadDBTSpec(t, "openapi-v2.yaml"), "v3": loadDBTSpec(t, "openapi-v3.yaml")}
-	e := newEnv(t)
+	eachStore(t, func(t *testing.T, e *env) { checkResponses(t, docs, e) })
+}
+
+func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 	a := e.initAccountOn(perm.PlanEnterprisePlus, "Contract", "contract@example.com")
 	acct, user := a.Account.ID, a.User.ID
 	tok := bearer(a.Token)
@@ -129,6 +132,8 @@ func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 		{"GET", "/api/v3/accounts/{account_id}/projects/", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), ""},
 		{"GET", "/api/v3/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, project), ""},
 		{"POST", "/api/v3/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, project), `{"name": "P2"}`},
+		{"GET", "/api/v2/accounts/{account_id}/projects/", fmt.Sprintf("/api/v2/accounts/%d/projects/", acct), ""},
+		{"GET", "/api/v2/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v2/accounts/%d/projects/%d/", acct, project), ""},
 		{"GET", "/api/v3/accounts/{account_id}/audit-logs/", fmt.Sprintf("/api/v3/accounts/%d/audit-logs/", acct), ""},
 		{"GET", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", patsPath(acct, user), ""},
 		{"POST", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", patsPath(acct, user), `{"name": "more"}`},
@@ -175,5 +180,95 @@ func TestResponsesMatchDBTOpenAPI(t *testing.T) {
 			}
 		})
 	}
-	_ = http.StatusOK
+}
+
+// writableFields returns the properties of dbt's request schema name that a client may write,
+// with a value for each that differs from its default (the last value of an enum, a distinct
+// number or string otherwise). account_id and state are the caller's to fill in.
+func writableFields(t *testing.T, doc *openapi3.T, name string, round int) map[string]any {
+	t.Helper()
+	ref := doc.Components.Schemas[name]
+	if ref == nil || ref.Value == nil {
+		t.Fatalf("dbt's document has no schema %s", name)
+	}
+	out := map[string]any{}
+	n := 100 * round
+	for prop, p := range ref.Value.Properties {
+		s := p.Value
+		for len(s.Enum) == 0 && len(s.AllOf) == 1 {
+			s = s.AllOf[0].Value
+		}
+		n++
+		switch {
+		case len(s.Enum) > 0:
+			out[prop] = s.Enum[(len(s.Enum)-1+round)%len(s.Enum)]
+		case s.Type.Is("integer"):
+			out[prop] = float64(n)
+		case s.Type.Is("string"):
+			out[prop] = fmt.Sprintf("%s %d", prop, round)
+		case s.Type.Is("boolean"):
+			out[prop] = round%2 == 1
+		case s.Type.Is("array"):
+			out[prop] = []any{fmt.Sprintf("%s %d", prop, round)}
+		default:
+			t.Fatalf("schema %s: no test value for %s", name, prop)
+		}
+	}
+	return out
+}
+
+// checkEcho compares every sent field with what came back.
+func checkEcho(t *testing.T, what string, sent map[string]any, raw []byte) {
+	t.Helper()
+	var got map[string]any
+	if err := json.Unmarshal(raw, &got); err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	for k, want := range sent {
+		if g, ok := got[k]; !ok || fmt.Sprint(g) != fmt.Sprint(want) {
+			t.Errorf("%s: field %s: got %v, want %v as sent", what, k, g, want)
+		}
+	}
+}
+
+// TestProjectsEchoEveryWritableField sends every field of dbt's ProjectRequest, on create and on
+// update, and reads each back from the answer and from a later GET (v3 and v2).
+func TestProjectsEchoEveryWritableField(t *testing.T) {
+	doc := loadDBTSpec(t, "openapi-v3.yaml")
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("Echo", "echo@example.com")
+		acct, tok := a.Account.ID, bearer(a.Token)
+		body := func(round int) (map[string]any, string) {
+			f := writableFields(t, doc, "ProjectRequest", round)
+			f["account_id"], f["state"] = float64(acct), float64(1)
+			b, _ := json.Marshal(f)
+			return f, string(b)
+		}
+		sent, b := body(1)
+		r := e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), tok, b)
+		if r.Code/100 != 2 {
+			t.Fatalf("create: got %d: %s", r.Code, r.Raw)
+		}
+		checkEcho(t, "create", sent, r.Body.Data)
+		var created struct {
+			ID int64 `json:"id"`
+		}
+		r.data(t, &created)
+		path := fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, created.ID)
+		checkEcho(t, "read after create", sent, e.do("GET", path, tok, "").Body.Data)
+
+		sent, b = body(2)
+		r = e.do("POST", path, tok, b)
+		if r.Code != http.StatusOK {
+			t.Fatalf("update: got %d: %s", r.Code, r.Raw)
+		}
+		checkEcho(t, "update", sent, r.Body.Data)
+		checkEcho(t, "read after update", sent, e.do("GET", path, tok, "").Body.Data)
+		checkEcho(t, "read through v2", sent, e.do("GET", fmt.Sprintf("/api/v2/accounts/%d/projects/%d/", acct, created.ID), tok, "").Body.Data)
+
+		// null clears an optional field; an absent one is left alone.
+		r = e.do("POST", path, tok, `{"dbt_project_subdirectory": null, "connection_id": null}`)
+		checkEcho(t, "clear", map[string]any{"dbt_project_subdirectory": nil, "connection_id": nil, "type": sent["type"],
+			"repository_id": sent["repository_id"], "name": sent["name"]}, r.Body.Data)
+	})
 }

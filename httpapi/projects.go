@@ -6,8 +6,9 @@ import (
 	"tokend"
 )
 
-// projectJSON is dbt's ProjectResponse. tokend's projects are permission scopes only: they have
-// no connection, repository, environments or jobs, so those fields are null or empty.
+// projectJSON is dbt's ProjectResponse. tokend's projects are permission scopes: they hold no
+// connection, repository, environments or jobs, so those objects are null or empty; the ids a
+// client wrote of them come back as written.
 type projectJSON struct {
 	ID                     int64   `json:"id"`
 	Name                   string  `json:"name"`
@@ -34,20 +35,42 @@ type projectJSON struct {
 }
 
 func toProjectJSON(p *tokend.Project) projectJSON {
-	return projectJSON{
+	out := projectJSON{
 		ID: p.ID, Name: p.Name, AccountID: p.AccountID, Description: p.Description, State: int(p.State),
-		CreatedAt: jsonTime(p.CreatedAt), UpdatedAt: jsonTime(p.UpdatedAt),
+		Type: int(p.Type), ConnectionID: optID(p.Refs.ConnectionID), RepositoryID: optID(p.Refs.RepositoryID),
+		SemanticLayerConfigID: optID(p.Refs.SemanticLayerConfigID), DocsJobID: optID(p.Refs.DocsJobID),
+		FreshnessJobID: optID(p.Refs.FreshnessJobID),
+		CreatedAt:      jsonTime(p.CreatedAt), UpdatedAt: jsonTime(p.UpdatedAt),
 		Environments: []any{}, GroupPermissions: []any{},
 	}
+	if p.Subdirectory != "" {
+		out.DbtProjectSubdirectory = &p.Subdirectory
+	}
+	return out
 }
 
-// projectRequest is dbt's ProjectRequest, less what tokend does not keep (connection,
-// repository, jobs…), which is accepted and ignored.
+// optID renders an id, or null when zero.
+func optID(id int64) *int64 {
+	if id == 0 {
+		return nil
+	}
+	return &id
+}
+
+// projectRequest is dbt's ProjectRequest: every writable field, so that each comes back as
+// sent. In an update an absent field is left alone and null clears it.
 type projectRequest struct {
-	Name        *string `json:"name"`
-	Description *string `json:"description"`
-	State       *int    `json:"state"`
-	AccountID   *int64  `json:"account_id"`
+	Name                   *string       `json:"name"`
+	Description            *string       `json:"description"`
+	State                  *int          `json:"state"`
+	AccountID              *int64        `json:"account_id"`
+	Type                   field[int]    `json:"type"`
+	DbtProjectSubdirectory field[string] `json:"dbt_project_subdirectory"`
+	ConnectionID           field[int64]  `json:"connection_id"`
+	RepositoryID           field[int64]  `json:"repository_id"`
+	SemanticLayerConfigID  field[int64]  `json:"semantic_layer_config_id"`
+	DocsJobID              field[int64]  `json:"docs_job_id"`
+	FreshnessJobID         field[int64]  `json:"freshness_job_id"`
 }
 
 // checkAccountID refuses a body whose account_id is not the path's.
@@ -114,7 +137,10 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend
 	if req.State != nil && tokend.State(*req.State) != tokend.StateActive {
 		return tokend.Invalidf("state", "A new project must be active (state 1), got %d.", *req.State)
 	}
-	in := tokend.ProjectInput{}
+	in := tokend.ProjectInput{Type: tokend.ProjectType(req.Type.orZero()), Subdirectory: req.DbtProjectSubdirectory.orZero(),
+		Refs: tokend.ProjectRefs{ConnectionID: req.ConnectionID.orZero(), RepositoryID: req.RepositoryID.orZero(),
+			SemanticLayerConfigID: req.SemanticLayerConfigID.orZero(), DocsJobID: req.DocsJobID.orZero(),
+			FreshnessJobID: req.FreshnessJobID.orZero()}}
 	if req.Name != nil {
 		in.Name = *req.Name
 	}
@@ -142,7 +168,15 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend
 	if err := req.checkAccountID(accountID); err != nil {
 		return err
 	}
-	u := tokend.ProjectUpdate{Name: req.Name, Description: req.Description}
+	u := tokend.ProjectUpdate{Name: req.Name, Description: req.Description,
+		Subdirectory: req.DbtProjectSubdirectory.update(),
+		Refs: tokend.ProjectRefUpdate{ConnectionID: req.ConnectionID.update(), RepositoryID: req.RepositoryID.update(),
+			SemanticLayerConfigID: req.SemanticLayerConfigID.update(), DocsJobID: req.DocsJobID.update(),
+			FreshnessJobID: req.FreshnessJobID.update()}}
+	if t := req.Type.update(); t != nil {
+		pt := tokend.ProjectType(*t)
+		u.Type = &pt
+	}
 	if req.State != nil {
 		st := tokend.State(*req.State)
 		u.State = &st
@@ -155,16 +189,19 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend
 	return nil
 }
 
-// deleteProject answers 204 with no body, as dbt documents; a later GET shows state 2.
+// deleteProject answers 200 with the deleted project (state 2), as dbt's live API does:
+// its documents say 204, but dbtc and dbt-cloud-cli parse the body and crash on an empty one.
+// A later GET is a 404.
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, id, err := accountAnd(r, "id")
 	if err != nil {
 		return err
 	}
-	if _, err := s.svc.DeleteProject(r.Context(), p, accountID, id); err != nil {
+	pr, err := s.svc.DeleteProject(r.Context(), p, accountID, id)
+	if err != nil {
 		return err
 	}
-	w.WriteHeader(http.StatusNoContent)
+	writeOK(w, toProjectJSON(pr))
 	return nil
 }
 

@@ -118,18 +118,17 @@ func TestProjectLifecycle(t *testing.T) {
 	})
 
 	t.Run("delete", func(t *testing.T) {
-		code, body := e.doNoBody("DELETE", path, bearer(tok))
-		if code != http.StatusNoContent || len(body) != 0 {
-			t.Fatalf("got %d with %d bytes, want 204 and no body", code, len(body))
+		r := e.do("DELETE", path, bearer(tok), "")
+		var deleted projectBody
+		r.data(t, &deleted)
+		if r.Code != http.StatusOK || deleted.ID != p.ID || deleted.State != 2 {
+			t.Fatalf("got %d with project %d state %d, want 200 with project %d state 2", r.Code, deleted.ID, deleted.State, p.ID)
 		}
-		r := e.do("GET", path, bearer(tok), "")
-		var got projectBody
-		r.data(t, &got)
-		if r.Code != http.StatusOK || got.State != 2 {
-			t.Errorf("GET after DELETE: got %d state %d, want 200 state 2", r.Code, got.State)
+		if r := e.do("GET", path, bearer(tok), ""); r.Code != http.StatusNotFound || r.Body.Status.Code != http.StatusNotFound {
+			t.Errorf("GET after DELETE: got %d (status.code %d), want 404", r.Code, r.Body.Status.Code)
 		}
-		if code, _ := e.doNoBody("DELETE", path, bearer(tok)); code != http.StatusNoContent {
-			t.Errorf("second DELETE: got %d, want 204", code)
+		if r := e.do("DELETE", path, bearer(tok), ""); r.Code != http.StatusNotFound {
+			t.Errorf("second DELETE: got %d, want 404", r.Code)
 		}
 		list := fmt.Sprintf("/api/v3/accounts/%d/projects/", a)
 		for _, tc := range []struct {

@@ -96,6 +96,8 @@ func routeTable() []route {
 		{"GET /api/v3/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, read), "id"), authed((*Server).getProject)},
 		{"POST /api/v3/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, write), "id"), authed((*Server).updateProject)},
 		{"DELETE /api/v3/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, write), "id"), authed((*Server).deleteProject)},
+		{"GET /api/v2/accounts/{account_id}/projects/", anyProject(needs(perm.Projects, read)), authed((*Server).listProjects)},
+		{"GET /api/v2/accounts/{account_id}/projects/{id}/", inProject(needs(perm.Projects, read), "id"), authed((*Server).getProject)},
 
 		// IP restrictions.
 		{"GET /api/v3/accounts/{account_id}/ip-restrictions/", needs(perm.IPRestrictions, read), authed((*Server).listIPRules)},

@@ -8,25 +8,45 @@ import (
 	"tokend"
 )
 
-const projectCols = `id, account_id, name, description, state, created_at, updated_at`
+const projectCols = `id, account_id, name, description, type, dbt_project_subdirectory, connection_id, repository_id,
+	semantic_layer_config_id, docs_job_id, freshness_job_id, state, created_at, updated_at`
 
 func scanProject(row scanner) (*tokend.Project, error) {
 	var (
-		p                tokend.Project
-		created, updated pgtype.Timestamptz
+		p                                 tokend.Project
+		typ, state                        int
+		sub                               pgtype.Text
+		conn, repo, semantic, docs, fresh pgtype.Int8
+		created, updated                  pgtype.Timestamptz
 	)
-	if err := row.Scan(&p.ID, &p.AccountID, &p.Name, &p.Description, &p.State, &created, &updated); err != nil {
+	if err := row.Scan(&p.ID, &p.AccountID, &p.Name, &p.Description, &typ, &sub, &conn, &repo, &semantic,
+		&docs, &fresh, &state, &created, &updated); err != nil {
 		return nil, err
 	}
+	p.Type, p.State, p.Subdirectory = tokend.ProjectType(typ), tokend.State(state), sub.String
+	p.Refs = tokend.ProjectRefs{ConnectionID: conn.Int64, RepositoryID: repo.Int64, SemanticLayerConfigID: semantic.Int64,
+		DocsJobID: docs.Int64, FreshnessJobID: fresh.Int64}
 	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(updated)
 	return &p, nil
 }
 
+// projectArgs are the columns a create or an update writes, as $1…$11.
+func projectArgs(p *tokend.Project) []any {
+	var sub any
+	if p.Subdirectory != "" {
+		sub = p.Subdirectory
+	}
+	r := p.Refs
+	return []any{p.Name, p.Description, int(p.Type), sub, nullID(r.ConnectionID), nullID(r.RepositoryID),
+		nullID(r.SemanticLayerConfigID), nullID(r.DocsJobID), nullID(r.FreshnessJobID), int(p.State), ts(p.UpdatedAt)}
+}
+
 func (s *Store) CreateProject(ctx context.Context, p *tokend.Project) error {
 	err := s.q().QueryRow(ctx, `
-		INSERT INTO projects (account_id, name, description, state, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		p.AccountID, p.Name, p.Description, int(p.State), ts(p.CreatedAt), ts(p.UpdatedAt)).Scan(&p.ID)
+		INSERT INTO projects (name, description, type, dbt_project_subdirectory, connection_id, repository_id,
+			semantic_layer_config_id, docs_job_id, freshness_job_id, state, updated_at, account_id, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id`,
+		append(projectArgs(p), p.AccountID, ts(p.CreatedAt))...).Scan(&p.ID)
 	return translate(err)
 }
 
@@ -41,8 +61,11 @@ func (s *Store) Project(ctx context.Context, accountID, id int64) (*tokend.Proje
 
 func (s *Store) UpdateProject(ctx context.Context, p *tokend.Project) error {
 	tag, err := s.q().Exec(ctx, `
-		UPDATE projects SET name = $1, description = $2, state = $3, updated_at = $4 WHERE account_id = $5 AND id = $6`,
-		p.Name, p.Description, int(p.State), ts(p.UpdatedAt), p.AccountID, p.ID)
+		UPDATE projects SET name = $1, description = $2, type = $3, dbt_project_subdirectory = $4, connection_id = $5,
+			repository_id = $6, semantic_layer_config_id = $7, docs_job_id = $8, freshness_job_id = $9, state = $10,
+			updated_at = $11
+		WHERE account_id = $12 AND id = $13`,
+		append(projectArgs(p), p.AccountID, p.ID)...)
 	return affected(tag, err, "Project")
 }
 

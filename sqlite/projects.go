@@ -8,25 +8,44 @@ import (
 	"tokend"
 )
 
-const projectCols = `id, account_id, name, description, state, created_at, updated_at`
+const projectCols = `id, account_id, name, description, type, dbt_project_subdirectory, connection_id, repository_id,
+	semantic_layer_config_id, docs_job_id, freshness_job_id, state, created_at, updated_at`
 
 func scanProject(row interface{ Scan(...any) error }) (*tokend.Project, error) {
 	var (
-		p                tokend.Project
-		created, updated sql.NullInt64
+		p                                 tokend.Project
+		sub                               sql.NullString
+		conn, repo, semantic, docs, fresh sql.NullInt64
+		created, updated                  sql.NullInt64
 	)
-	if err := row.Scan(&p.ID, &p.AccountID, &p.Name, &p.Description, &p.State, &created, &updated); err != nil {
+	if err := row.Scan(&p.ID, &p.AccountID, &p.Name, &p.Description, &p.Type, &sub, &conn, &repo, &semantic,
+		&docs, &fresh, &p.State, &created, &updated); err != nil {
 		return nil, err
 	}
+	p.Subdirectory = sub.String
+	p.Refs = tokend.ProjectRefs{ConnectionID: conn.Int64, RepositoryID: repo.Int64, SemanticLayerConfigID: semantic.Int64,
+		DocsJobID: docs.Int64, FreshnessJobID: fresh.Int64}
 	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(updated)
 	return &p, nil
 }
 
+// projectArgs are the columns a create or an update writes, in projectWriteCols order.
+func projectArgs(p *tokend.Project) []any {
+	var sub any
+	if p.Subdirectory != "" {
+		sub = p.Subdirectory
+	}
+	r := p.Refs
+	return []any{p.Name, p.Description, p.Type, sub, nullID(r.ConnectionID), nullID(r.RepositoryID),
+		nullID(r.SemanticLayerConfigID), nullID(r.DocsJobID), nullID(r.FreshnessJobID), p.State, ts(p.UpdatedAt)}
+}
+
 func (s *Store) CreateProject(ctx context.Context, p *tokend.Project) error {
 	err := s.writer().QueryRowContext(ctx, `
-		INSERT INTO projects (account_id, name, description, state, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
-		p.AccountID, p.Name, p.Description, p.State, ts(p.CreatedAt), ts(p.UpdatedAt)).Scan(&p.ID)
+		INSERT INTO projects (name, description, type, dbt_project_subdirectory, connection_id, repository_id,
+			semantic_layer_config_id, docs_job_id, freshness_job_id, state, updated_at, account_id, created_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		append(projectArgs(p), p.AccountID, ts(p.CreatedAt))...).Scan(&p.ID)
 	return translate(err)
 }
 
@@ -41,8 +60,10 @@ func (s *Store) Project(ctx context.Context, accountID, id int64) (*tokend.Proje
 
 func (s *Store) UpdateProject(ctx context.Context, p *tokend.Project) error {
 	res, err := s.writer().ExecContext(ctx, `
-		UPDATE projects SET name = ?, description = ?, state = ?, updated_at = ? WHERE account_id = ? AND id = ?`,
-		p.Name, p.Description, p.State, ts(p.UpdatedAt), p.AccountID, p.ID)
+		UPDATE projects SET name = ?, description = ?, type = ?, dbt_project_subdirectory = ?, connection_id = ?,
+			repository_id = ?, semantic_layer_config_id = ?, docs_job_id = ?, freshness_job_id = ?, state = ?, updated_at = ?
+		WHERE account_id = ? AND id = ?`,
+		append(projectArgs(p), p.AccountID, p.ID)...)
 	return affected(res, err, "Project")
 }
 

@@ -13,6 +13,8 @@ func testProjects(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a := mustAccount(t, st)
 		p := &tokend.Project{AccountID: a.ID, Name: "Analytics", Description: "The warehouse models.",
+			Type: tokend.ProjectHybrid, Subdirectory: "analytics/dbt",
+			Refs:  tokend.ProjectRefs{ConnectionID: 11, RepositoryID: 12, SemanticLayerConfigID: 13, DocsJobID: 14, FreshnessJobID: 15},
 			State: tokend.StateActive, CreatedAt: base, UpdatedAt: at(time.Second)}
 		must(t, st.CreateProject(ctx, p), "CreateProject")
 		if p.ID <= 0 {
@@ -45,12 +47,20 @@ func testProjects(t *testing.T, open func(testing.TB) tokend.Store) {
 		p := mustProject(t, st, a.ID)
 		p.Name = "Renamed"
 		p.Description = "Now described."
+		p.Type, p.Subdirectory = tokend.ProjectHybrid, "models"
+		p.Refs = tokend.ProjectRefs{RepositoryID: 7, DocsJobID: 8}
 		p.State = tokend.StateDeleted
 		p.UpdatedAt = at(time.Hour)
 		must(t, st.UpdateProject(ctx, p), "UpdateProject")
 		got, err := st.Project(ctx, a.ID, p.ID)
 		must(t, err, "Project")
 		projectDiff(got, p).report(t, "after update")
+
+		p.Type, p.Subdirectory, p.Refs = tokend.ProjectDefault, "", tokend.ProjectRefs{}
+		must(t, st.UpdateProject(ctx, p), "UpdateProject(clear)")
+		got, err = st.Project(ctx, a.ID, p.ID)
+		must(t, err, "Project")
+		projectDiff(got, p).report(t, "after clearing")
 	})
 
 	t.Run("List", func(t *testing.T) {
