@@ -51,6 +51,9 @@ type IPRuleInput struct {
 	Description string
 	Type        IPRuleType
 	CIDRs       []string
+	// RuleSetEnabled, when set, switches the account's rule set on or off with the rule, in
+	// the same transaction: a refused switch (it would lock the caller out) saves no rule.
+	RuleSetEnabled *bool
 }
 
 // IPDenied is the Data of the 403 that answers a request from a blocked address.
@@ -131,6 +134,9 @@ func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 			pfx, err := netip.ParsePrefix(c)
 			if err != nil {
 				continue // stored rules are canonical; a bad row must not open the gate wider
+			}
+			if v4, ok := unmapPrefix(pfx); ok {
+				pfx = v4 // a row saved before mapped prefixes were refused
 			}
 			if r.Type == IPDeny {
 				p.deny = append(p.deny, pfx)
@@ -218,6 +224,15 @@ func (s *Service) IPRule(ctx context.Context, p *Principal, accountID, id int64)
 	return r, acct.IPRestrictionsEnabled, nil
 }
 
+// unmapPrefix returns the IPv4 prefix an IPv4-mapped IPv6 prefix (::ffff:a.b.c.d/n, n ≥ 96)
+// stands for.
+func unmapPrefix(p netip.Prefix) (netip.Prefix, bool) {
+	if !p.Addr().Is4In6() || p.Bits() < 96 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96), true
+}
+
 func normalizeRule(in IPRuleInput) (IPRuleInput, error) {
 	if err := checkText("name", in.Name); err != nil {
 		return in, err
@@ -249,6 +264,15 @@ func normalizeRule(in IPRuleInput) (IPRuleInput, error) {
 				return in, Invalidf(fmt.Sprintf("cidrs[%d].cidr", i), "%q is not an IPv4 or IPv6 CIDR.", c)
 			}
 			pfx = netip.PrefixFrom(addr, addr.BitLen())
+		}
+		if pfx.Addr().Is4In6() {
+			// Clients are matched by their IPv4 address, so a mapped prefix would never match.
+			// Refused rather than rewritten, so that what is stored is what was sent.
+			field := fmt.Sprintf("cidrs[%d].cidr", i)
+			if v4, ok := unmapPrefix(pfx); ok {
+				return in, Invalidf(field, "%q is an IPv4-mapped IPv6 CIDR; write it as %s.", c, v4.Masked())
+			}
+			return in, Invalidf(field, "%q mixes IPv4-mapped and other IPv6 addresses; give IPv4 ranges as IPv4 CIDRs.", c)
 		}
 		canon := pfx.Masked().String()
 		if !seen[canon] {
@@ -362,6 +386,10 @@ func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id in
 		out = r
 		st.audit(e)
 		st.invalidate(Invalidation{AccountID: accountID})
+		if in.RuleSetEnabled != nil {
+			_, err := s.switchIPRestrictions(ctx, st, p, accountID, *in.RuleSetEnabled, RequestMetaFrom(ctx).IP)
+			return err
+		}
 		return nil
 	})
 	if err != nil {
@@ -383,30 +411,43 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 	}
 	var out *Account
 	err := s.change(ctx, func(st *txn) error {
-		a, err := st.Account(ctx, accountID)
-		if err != nil {
-			return err
-		}
-		if enabled {
-			if err := s.guardLockout(ctx, st, accountID, ip); err != nil {
-				return err
-			}
-		}
-		a.IPRestrictionsEnabled, a.UpdatedAt = enabled, s.now()
-		if err := st.UpdateAccount(ctx, a); err != nil {
-			return err
-		}
-		out = a
-		e := event(ctx, p, accountID, "ip_restriction.set", "account", accountID)
-		e.Detail = map[string]string{"enabled": fmt.Sprint(enabled)}
-		st.audit(e)
-		st.invalidate(Invalidation{AccountID: accountID})
-		return nil
+		var err error
+		out, err = s.switchIPRestrictions(ctx, st, p, accountID, enabled, ip)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// switchIPRestrictions turns the account's rule set on or off inside st; switching on is
+// refused when the rules (as st sees them) would block ip. No change is no event.
+func (s *Service) switchIPRestrictions(ctx context.Context, st *txn, p *Principal, accountID int64, enabled bool, ip string) (*Account, error) {
+	a, err := st.Account(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if a.IPRestrictionsEnabled == enabled {
+		return a, nil
+	}
+	if enabled {
+		if err := requireIPPlan(p, accountID); err != nil {
+			return nil, err
+		}
+		if err := s.guardLockout(ctx, st, accountID, ip); err != nil {
+			return nil, err
+		}
+	}
+	a.IPRestrictionsEnabled, a.UpdatedAt = enabled, s.now()
+	if err := st.UpdateAccount(ctx, a); err != nil {
+		return nil, err
+	}
+	e := event(ctx, p, accountID, "ip_restriction.set", "account", accountID)
+	e.Detail = map[string]string{"enabled": fmt.Sprint(enabled)}
+	st.audit(e)
+	st.invalidate(Invalidation{AccountID: accountID})
+	return a, nil
 }
 
 // guardLockout refuses to switch the rule set on when the account's rules would block the

@@ -76,7 +76,8 @@ type ipRuleRequest struct {
 }
 
 func (req ipRuleRequest) input() tokend.IPRuleInput {
-	in := tokend.IPRuleInput{Name: req.Name, Description: req.Description, Type: tokend.IPRuleType(req.Type)}
+	in := tokend.IPRuleInput{Name: req.Name, Description: req.Description, Type: tokend.IPRuleType(req.Type),
+		RuleSetEnabled: req.RuleSetEnabled}
 	for _, c := range req.CIDRs {
 		if c.State != nil && *c.State == int(tokend.StateDeleted) {
 			continue // a deleted entry is dropped from the rule
@@ -140,23 +141,17 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	if req.AccountID != nil && *req.AccountID != accountID {
 		return tokend.Invalidf("account_id", "\"account_id\" %d does not match the path's account %d.", *req.AccountID, accountID)
 	}
-	ip := requestIP(r)
+	in := req.input()
 	var rule *tokend.IPRule
 	if id == 0 {
-		rule, err = s.svc.CreateIPRule(r.Context(), p, accountID, req.input())
+		rule, err = s.svc.CreateIPRule(r.Context(), p, accountID, in)
 	} else {
-		rule, err = s.svc.UpdateIPRule(r.Context(), p, accountID, id, req.input())
+		rule, err = s.svc.UpdateIPRule(r.Context(), p, accountID, id, in)
 	}
 	if err != nil {
 		return err
 	}
 	_, enabled, err := s.svc.ListIPRules(r.Context(), p, accountID)
-	if err == nil && req.RuleSetEnabled != nil && *req.RuleSetEnabled != enabled {
-		var a *tokend.Account
-		if a, err = s.svc.SetIPRestrictions(r.Context(), p, accountID, *req.RuleSetEnabled, ip); err == nil {
-			enabled = a.IPRestrictionsEnabled
-		}
-	}
 	if err != nil {
 		return err
 	}

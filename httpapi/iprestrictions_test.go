@@ -44,10 +44,21 @@ func TestIPRestrictions(t *testing.T) {
 		}
 
 		t.Run("an admin cannot lock themselves out", func(t *testing.T) {
-			// The rule is saved, but switching the set on with it would block 127.0.0.1.
+			// Switching the set on with the rule would block 127.0.0.1: the request is refused
+			// and, being one write, saves no rule either.
 			r := e.do("POST", rules, bearer(a.Token), `{"name": "office", "type": 1, "rule_set_enabled": true, "cidrs": [{"cidr": "10.0.0.0/8"}]}`)
 			if r.Code != http.StatusBadRequest || !strings.Contains(r.Body.Status.UserMessage, "block your own address") {
 				t.Fatalf("create and enable: got %d: %s, want 400", r.Code, r.Raw)
+			}
+			stored, err := e.store.ListIPRules(context.Background(), acct)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(stored) != 0 {
+				t.Fatalf("after the refused create: got %d rules stored, want 0", len(stored))
+			}
+			if r := e.do("POST", rules, bearer(a.Token), `{"name": "office", "type": 1, "cidrs": [{"cidr": "10.0.0.0/8"}]}`); r.Code != http.StatusOK {
+				t.Fatalf("create without enabling: got %d: %s, want 200", r.Code, r.Raw)
 			}
 			if r := e.do("POST", set, bearer(a.Token), `{"enabled": true}`); r.Code != http.StatusBadRequest ||
 				!strings.Contains(r.Body.Status.UserMessage, "block your own address") {
@@ -343,5 +354,39 @@ func TestIPRulesAsTerraformUsesThem(t *testing.T) {
 				}
 			}
 		})
+	})
+}
+
+// Clients are matched by their IPv4 address, so an IPv4-mapped IPv6 CIDR would be stored and
+// never match: it is refused, naming the IPv4 form.
+func TestIPv4MappedCIDRsAreRefused(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccountOn(perm.PlanEnterprisePlus, "Fenced", "owner@example.com")
+		rules := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", a.Account.ID)
+		tests := []struct {
+			cidr, field, mention string
+		}{
+			{"::ffff:10.0.0.0/120", "cidrs[0].cidr", "10.0.0.0/24"},
+			{"::ffff:10.1.2.3", "cidrs[0].cidr", "10.1.2.3/32"},
+			{"::ffff:0:0/80", "cidrs[0].cidr", "IPv4 CIDRs"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.cidr, func(t *testing.T) {
+				r := e.do("POST", rules, bearer(a.Token), fmt.Sprintf(`{"name": "mapped", "type": 2, "cidrs": [{"cidr": %q}]}`, tt.cidr))
+				if r.Code != http.StatusBadRequest || r.Body.Status.DeveloperMessage != "invalid field: "+tt.field {
+					t.Fatalf("got %d %q, want 400 naming %s: %s", r.Code, r.Body.Status.DeveloperMessage, tt.field, r.Raw)
+				}
+				if !strings.Contains(r.Body.Status.UserMessage, tt.mention) {
+					t.Errorf("got message %q, want it to mention %s", r.Body.Status.UserMessage, tt.mention)
+				}
+			})
+		}
+		stored, err := e.store.ListIPRules(context.Background(), a.Account.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) != 0 {
+			t.Errorf("got %d rules stored, want 0", len(stored))
+		}
 	})
 }
