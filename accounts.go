@@ -45,8 +45,10 @@ func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account
 // AccountUpdate carries the fields an account update may change; nil leaves a field alone.
 type AccountUpdate struct {
 	Name *string
-	// PATMaxLifetime caps the lifetime of new personal access tokens; zero removes the cap.
-	PATMaxLifetime *time.Duration
+	// PATMaxLifetimeSeconds caps the lifetime of new personal access tokens, in seconds as
+	// clients send it (bounded here before it becomes a Duration, which would overflow); zero
+	// removes the cap.
+	PATMaxLifetimeSeconds *int64
 	// LegacyKeysUntil opens a migration window for legacy user API keys until that time; the
 	// zero time closes it.
 	LegacyKeysUntil *time.Time
@@ -77,11 +79,12 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 			}
 			a.Name = name
 		}
-		if u.PATMaxLifetime != nil {
-			d := *u.PATMaxLifetime
-			if d != 0 && (d < time.Hour || d > MaxPATLifetimeCap) {
-				return Invalidf("pat_max_lifetime_seconds", "The maximum PAT lifetime must be 0 (none) or between 3600 and %d seconds.", int64(MaxPATLifetimeCap.Seconds()))
+		if u.PATMaxLifetimeSeconds != nil {
+			secs := *u.PATMaxLifetimeSeconds
+			if secs != 0 && (secs < int64(time.Hour/time.Second) || secs > int64(MaxPATLifetimeCap/time.Second)) {
+				return Invalidf("pat_max_lifetime_seconds", "The maximum PAT lifetime must be 0 (none) or between 3600 and %d seconds, got %d.", int64(MaxPATLifetimeCap/time.Second), secs)
 			}
+			d := time.Duration(secs) * time.Second
 			if d != a.PATMaxLifetime {
 				changed["pat_max_lifetime"] = d.String()
 			}

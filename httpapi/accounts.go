@@ -116,10 +116,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 	}
 	u := tokend.AccountUpdate{Name: req.Name}
 	if ts := req.TokendSettings; ts != nil {
-		if ts.PATMaxLifetimeSeconds != nil {
-			d := time.Duration(*ts.PATMaxLifetimeSeconds) * time.Second
-			u.PATMaxLifetime = &d
-		}
+		u.PATMaxLifetimeSeconds = ts.PATMaxLifetimeSeconds
 		if ts.LegacyKeysUntil.set {
 			u.LegacyKeysUntil = &ts.LegacyKeysUntil.t
 		}

@@ -1,11 +1,13 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
 
+	"tokend"
 	"tokend/perm"
 )
 
@@ -96,4 +98,55 @@ func testBadJSON(t *testing.T, e *env) {
 			}
 		})
 	}
+}
+
+// Bounds are checked on what the client sent, before any conversion can overflow, and a body's
+// account_id must be the path's.
+func TestBoundsAndBodyAccount(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		owner := e.initAccount("Arrakis", "paul@example.com")
+		a := owner.Account.ID
+		account := fmt.Sprintf("/api/v2/accounts/%d/", a)
+		tokens := fmt.Sprintf("/api/v3/accounts/%d/service-tokens/", a)
+		tests := []struct {
+			name, path, body, field, mention string
+		}{
+			// 18446747674 s × 1e9 wraps around int64 nanoseconds to about 3600 s.
+			{"lifetime that wraps to an hour", account, `{"tokend_settings": {"pat_max_lifetime_seconds": 18446747674}}`, "pat_max_lifetime_seconds", "315360000"},
+			{"lifetime past the cap", account, `{"tokend_settings": {"pat_max_lifetime_seconds": 315360001}}`, "pat_max_lifetime_seconds", "315360000"},
+			{"negative lifetime", account, `{"tokend_settings": {"pat_max_lifetime_seconds": -1}}`, "pat_max_lifetime_seconds", "3600"},
+			{"service token for another account", tokens, fmt.Sprintf(`{"account_id": %d, "name": "ci", "permission_grants": []}`, a+1), "account_id", "path"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.do("POST", tt.path, bearer(owner.Token), tt.body)
+				if r.Code != http.StatusBadRequest || r.Body.Status.DeveloperMessage != "invalid field: "+tt.field {
+					t.Fatalf("got %d %q, want 400 naming %s: %s", r.Code, r.Body.Status.DeveloperMessage, tt.field, r.Raw)
+				}
+				if !strings.Contains(r.Body.Status.UserMessage, tt.mention) {
+					t.Errorf("got message %q, want it to mention %s", r.Body.Status.UserMessage, tt.mention)
+				}
+			})
+		}
+		acct, err := e.store.Account(context.Background(), a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if acct.PATMaxLifetime != 0 {
+			t.Errorf("got PAT max lifetime %s, want none", acct.PATMaxLifetime)
+		}
+		ts, _, err := e.store.ListTokens(context.Background(), tokend.TokenFilter{Kind: tokend.KindService, Page: tokend.Page{Limit: 10}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ts) != 0 {
+			t.Errorf("got %d service tokens, want 0", len(ts))
+		}
+		t.Run("the path's own account_id is fine", func(t *testing.T) {
+			r := e.do("POST", tokens, bearer(owner.Token), fmt.Sprintf(`{"account_id": %d, "name": "ci", "permission_grants": []}`, a))
+			if r.Code != http.StatusCreated {
+				t.Errorf("got %d, want 201: %s", r.Code, r.Raw)
+			}
+		})
+	})
 }

@@ -94,6 +94,7 @@ func toServiceTokenPermissionJSON(t *tokend.Token, p tokend.TokenPermission) ser
 }
 
 type serviceTokenRequest struct {
+	AccountID        *int64      `json:"account_id"`
 	Name             *string     `json:"name"`
 	State            *int        `json:"state"`
 	PermissionGrants []grantJSON `json:"permission_grants"`
@@ -139,6 +140,9 @@ func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *t
 	if err := decode(r, &req); err != nil {
 		return err
 	}
+	if err := checkAccountField(req.AccountID, accountID); err != nil {
+		return err
+	}
 	if req.Name == nil {
 		return tokend.Invalidf("name", "Field \"name\" is required.")
 	}
@@ -175,6 +179,9 @@ func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *t
 	}
 	var req serviceTokenRequest
 	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if err := checkAccountField(req.AccountID, accountID); err != nil {
 		return err
 	}
 	u := tokend.ServiceTokenUpdate{Name: req.Name}
