@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/crypto/acme/autocert"
 	"golang.org/x/term"
 
 	"tokend"
@@ -34,6 +36,7 @@ type serveConfig struct {
 	cacheSize            int
 	pprofAddr            string
 	metricsAddr          string
+	tls                  tlsFlags
 
 	log *slog.Logger
 	out io.Writer // where the bootstrap credentials are printed, once, when it is a terminal
@@ -47,7 +50,7 @@ type serveConfig struct {
 
 // listeners are the addresses serve listens on; nil for those not configured.
 type listeners struct {
-	api, metrics, pprof net.Addr
+	api, metrics, pprof, acmeHTTP net.Addr
 }
 
 func newServeCmd() *cobra.Command {
@@ -87,6 +90,13 @@ account, its owner and an owner token, and prints them once.`,
 	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
 	f.StringVar(&cfg.credentialsFile, "credentials-file", "", "where first-start credentials go when stdout is not a terminal (default: initial-credentials in --data-dir)")
 	_ = f.MarkHidden("pprof-addr")
+	f.StringVar(&cfg.tls.certFile, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file, re-read when it changes")
+	f.StringVar(&cfg.tls.keyFile, "tls-key", "", "the PEM private key of --tls-cert")
+	f.StringSliceVar(&cfg.tls.acmeDomains, "acme-domain", nil, "serve HTTPS with certificates obtained over ACME for this public name (repeat or comma-separate)")
+	f.StringVar(&cfg.tls.acmeEmail, "acme-email", "", "contact address given to the ACME certificate authority")
+	f.StringVar(&cfg.tls.acmeDirectory, "acme-directory", letsEncrypt, "ACME directory URL of the certificate authority")
+	f.StringVar(&cfg.tls.acmeCARoots, "acme-ca-roots", "", "PEM file of roots to trust for the ACME directory (a private CA); default: the system's")
+	f.StringVar(&cfg.tls.acmeHTTPAddr, "acme-http-addr", "", "also answer ACME HTTP-01 challenges here (e.g. :80); other requests are redirected to HTTPS")
 	return cmd
 }
 
@@ -105,6 +115,35 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		out = io.Discard
 	}
 	build := readBuildInfo()
+	if err := cfg.tls.check(); err != nil {
+		return err
+	}
+	// Certificates load before anything else, so a wrong file fails the start at once.
+	var (
+		tlsConf  *tls.Config
+		certs    *certFiles
+		acmeMgr  *autocert.Manager
+		tlsMode  = cfg.tls.mode()
+		reloadIn = cfg.tls.reloadEvery
+	)
+	if reloadIn <= 0 {
+		reloadIn = defaultCertCheck
+	}
+	switch tlsMode {
+	case "files":
+		var err error
+		if certs, err = loadCertFiles(cfg.tls.certFile, cfg.tls.keyFile, reloadIn, time.Now, log); err != nil {
+			return err
+		}
+		tlsConf = baseTLS()
+		tlsConf.GetCertificate = certs.GetCertificate
+	case "acme":
+		var err error
+		if acmeMgr, err = acmeManager(&cfg.tls, acmeCacheDir(cfg.storage.dataDir)); err != nil {
+			return err
+		}
+		tlsConf = acmeTLS(acmeMgr)
+	}
 	st, kind, err := cfg.storage.open(ctx)
 	if err != nil {
 		return err
@@ -134,7 +173,12 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if err != nil {
 		return err
 	}
-	var mln, pln net.Listener
+	var mln, pln, aln net.Listener
+	if cfg.tls.acmeHTTPAddr != "" {
+		if aln, err = listen("--acme-http-addr", cfg.tls.acmeHTTPAddr, tcp); err != nil {
+			return err
+		}
+	}
 	if cfg.metricsAddr != "" {
 		if mln, err = listen("--metrics-addr", cfg.metricsAddr, tcp); err != nil {
 			return err
@@ -146,6 +190,16 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		}
 	}
 	baseURL := "http://" + ln.Addr().String() + "/"
+	switch tlsMode {
+	case "files":
+		host := ""
+		if names := certs.leaf().DNSNames; len(names) > 0 {
+			host = names[0]
+		}
+		baseURL = httpsURL(host, ln.Addr())
+	case "acme":
+		baseURL = httpsURL(cfg.tls.acmeDomains[0], ln.Addr())
+	}
 	if err := bootstrap(ctx, svc, st, out, baseURL, credsFile(cfg.storage, cfg.credentialsFile), log); err != nil {
 		return err
 	}
@@ -169,15 +223,17 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		ln   net.Listener
 		name string
 	}
-	all := []served{{&http.Server{
+	apiServer := &http.Server{
 		Handler:           web,
+		TLSConfig:         tlsConf,
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}, ln, "api"}}
+	}
+	all := []served{{apiServer, ln, "api"}}
 	var lsn listeners
 	lsn.api = ln.Addr()
 	if mln != nil {
@@ -186,6 +242,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		all = append(all, served{sideServer(metrics, log), mln, "metrics"})
 		lsn.metrics = mln.Addr()
 		log.Info("serving metrics", "addr", mln.Addr().String())
+	}
+	if aln != nil {
+		// HTTP-01 challenges, and a redirect to HTTPS for anything else.
+		all = append(all, served{sideServer(acmeMgr.HTTPHandler(nil), log), aln, "acme-http"})
+		lsn.acmeHTTP = aln.Addr()
 	}
 	if pln != nil {
 		// Profiles take as long as asked (?seconds=), so no write timeout here.
@@ -202,12 +263,27 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	serveErr := make(chan error, len(all))
 	for _, s := range all {
 		go func() {
-			if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+			var err error
+			if s.srv.TLSConfig != nil {
+				// ServeTLS turns HTTP/2 on; the certificate comes from TLSConfig.GetCertificate.
+				err = s.srv.ServeTLS(s.ln, "", "")
+			} else {
+				err = s.srv.Serve(s.ln)
+			}
+			if !errors.Is(err, http.ErrServerClosed) {
 				serveErr <- fmt.Errorf("%s server: %w", s.name, err)
 			}
 		}()
 	}
-	log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", build.String(), "console", baseURL)
+	log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", build.String(), "console", baseURL, "tls", tlsMode)
+	switch {
+	case tlsMode == "off" && !isLoopback(cfg.addr) && !cfg.trustProxy:
+		log.Warn("serving plain HTTP on a non-loopback address; clients that build https:// URLs (dbtc, " +
+			"dbt-cloud-cli, the Terraform provider) need --tls-cert/--tls-key, --acme-domain or a TLS proxy in front")
+	case tlsMode == "acme" && !strings.HasSuffix(ln.Addr().String(), ":443") && aln == nil:
+		log.Warn("the certificate authority checks TLS-ALPN-01 on port 443 and HTTP-01 on port 80; " +
+			"forward 443 to --addr or set --acme-http-addr :80")
+	}
 	if cfg.listening != nil {
 		cfg.listening(lsn)
 	}
