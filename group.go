@@ -48,6 +48,8 @@ type GroupFilter struct {
 	// Name matches exactly and NameContains case-insensitively (ASCII); empty: no filter.
 	Name         string
 	NameContains string
+	Select       IDSelect
+	Order        Order
 	Page
 }
 
@@ -83,6 +85,9 @@ func (s *Service) ListGroups(ctx context.Context, p *Principal, accountID int64,
 		return nil, 0, err
 	}
 	if err := checkText("name__icontains", f.NameContains); err != nil {
+		return nil, 0, err
+	}
+	if err := checkOrder(f.Order, "name", "created_at", "updated_at"); err != nil {
 		return nil, 0, err
 	}
 	f.AccountID = accountID

@@ -53,6 +53,9 @@ type ProjectFilter struct {
 	// IDs, when non-nil, restricts the list to these projects (used to show only what a
 	// principal may read).
 	IDs []int64
+	// Select is what the client asked for by id (pk, pk__gt, pk__in), on top of IDs.
+	Select IDSelect
+	Order  Order
 	Page
 }
 
@@ -70,6 +73,9 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int6
 		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)
 	}
 	if err := checkText("name__icontains", f.NameContains); err != nil {
+		return nil, 0, err
+	}
+	if err := checkOrder(f.Order, "name", "created_at", "updated_at"); err != nil {
 		return nil, 0, err
 	}
 	f.AccountID = accountID

@@ -126,5 +126,7 @@ type Store interface {
 type MembershipFilter struct {
 	AccountID int64
 	State     State // zero: any
+	// Order is by the user's fields: id (the user's), email, first_name, last_name.
+	Order Order
 	Page
 }

@@ -3,7 +3,10 @@
 // every business and permission rule; Store is the persistence it needs.
 package tokend
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // State is the liveness of an entity, as in the dbt API: 1 active, 2 deleted.
 type State int
@@ -43,4 +46,37 @@ func (p Page) Normalize() Page {
 type TimeRange struct {
 	Since time.Time
 	Until time.Time
+}
+
+// IDSelect narrows a list by id, as dbt's pk, pk__gt and pk__in filters do. Zero values select
+// everything; a non-nil empty In selects nothing.
+type IDSelect struct {
+	Eq int64   // pk: this id only
+	Gt int64   // pk__gt: ids above this one
+	In []int64 // pk__in: these ids
+}
+
+// MaxIDSelect bounds pk__in.
+const MaxIDSelect = 1000
+
+// Order orders a list by one field ("" is id), descending when Desc; ties go by id, in the
+// same direction.
+type Order struct {
+	Field string
+	Desc  bool
+}
+
+// checkOrder refuses an order by a field the list cannot be ordered by; fields are the ones it
+// can ("id" is always among them).
+func checkOrder(o Order, fields ...string) error {
+	if o.Field == "" || o.Field == "id" {
+		return nil
+	}
+	for _, f := range fields {
+		if f == o.Field {
+			return nil
+		}
+	}
+	return Invalidf("order_by", "order_by: this list cannot be ordered by %q; it can be by id, %s (prefix \"-\" for descending).",
+		o.Field, strings.Join(fields, ", "))
 }

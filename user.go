@@ -60,6 +60,9 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal, accountID int64, 
 	if f.State != 0 && !f.State.Valid() {
 		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)
 	}
+	if err := checkOrder(f.Order, "email", "first_name", "last_name"); err != nil {
+		return nil, 0, err
+	}
 	f.AccountID = accountID
 	f.Page = f.Page.Normalize()
 	ms, total, err := s.store.ListMemberships(ctx, f)

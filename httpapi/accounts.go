@@ -71,6 +71,9 @@ func toAccountJSON(a *tokend.Account) accountJSON {
 }
 
 func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	if _, err := readList(r); err != nil {
+		return err
+	}
 	accts, err := s.svc.Accounts(r.Context(), p)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"tokend"
 )
@@ -55,24 +56,40 @@ func toAuditJSON(e *tokend.AuditEvent) auditJSON {
 	return out
 }
 
-// auditLogs lists audit events, newest first, with limit/offset and the filters since (inclusive),
-// until (exclusive) and event_type.
+// auditLogs lists audit events, newest first, with limit/offset and the filters
+// logged_at_start and logged_at_end (both inclusive; what dbtc and dbt-cloud-cli send: a date
+// or a time), tokend's since (inclusive) and until (exclusive), and event_type.
 func (s *Server) auditLogs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "logged_at_start", "logged_at_end", "since", "until", "event_type")
 	if err != nil {
 		return err
 	}
-	f := tokend.AuditFilter{AccountID: accountID, Action: r.URL.Query().Get("event_type"), Page: page}
-	if f.Since, err = parseTime(r, "since"); err != nil {
+	f := tokend.AuditFilter{AccountID: accountID, Action: q.str("event_type"), Page: q.page}
+	start, err := q.time("logged_at_start", false)
+	if err != nil {
 		return err
 	}
-	if f.Until, err = parseTime(r, "until"); err != nil {
+	end, err := q.time("logged_at_end", true)
+	if err != nil {
 		return err
 	}
+	since, err := q.time("since", false)
+	if err != nil {
+		return err
+	}
+	until, err := q.time("until", false)
+	if err != nil {
+		return err
+	}
+	if !end.IsZero() {
+		end = end.Add(time.Microsecond) // inclusive: times are kept to the microsecond
+	}
+	f.Since = latest(start, since)
+	f.Until = earliest(end, until)
 	events, total, err := s.svc.AuditLog(r.Context(), p, f)
 	if err != nil {
 		return err
@@ -81,16 +98,21 @@ func (s *Server) auditLogs(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 	for i, e := range events {
 		out[i] = toAuditJSON(e)
 	}
-	filters := pageFilters(page)
-	if f.Action != "" {
-		filters["event_type"] = f.Action
-	}
-	if t := jsonTime(f.Since); t != nil {
-		filters["since"] = *t
-	}
-	if t := jsonTime(f.Until); t != nil {
-		filters["until"] = *t
-	}
-	writeList(w, out, len(out), total, filters, "-created_at")
+	writeList(w, out, len(out), total, q.filters, "-created_at")
 	return nil
+}
+
+// latest is the later of two range starts, earliest the earlier of two ends; zero is open.
+func latest(a, b time.Time) time.Time {
+	if a.IsZero() || b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earliest(a, b time.Time) time.Time {
+	if a.IsZero() || (!b.IsZero() && b.Before(a)) {
+		return b
+	}
+	return a
 }

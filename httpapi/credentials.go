@@ -72,14 +72,15 @@ func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "state")
 	if err != nil {
 		return err
 	}
-	state, err := parseListState(r)
+	state, err := q.state()
 	if err != nil {
 		return err
 	}
+	page := q.page
 	cs, total, err := s.svc.ListUserCredentials(r.Context(), p, userID, tokend.UserCredentialFilter{State: state, Page: page})
 	if err != nil {
 		return err
@@ -88,7 +89,7 @@ func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *
 	for i, c := range cs {
 		out[i] = toUserCredentialJSON(c)
 	}
-	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+	writeList(w, out, len(out), total, q.filters, "id")
 	return nil
 }
 

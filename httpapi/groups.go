@@ -44,36 +44,25 @@ func checkAccountField(body *int64, path int64) error {
 	return nil
 }
 
-// groupState reads the state filter of the group list as dbt documents it: 1 or "active" (the
-// default), 2 or "deleted", or "all".
-func groupState(r *http.Request) (tokend.State, error) {
-	switch v := r.URL.Query().Get("state"); v {
-	case "", "1", "active":
-		return tokend.StateActive, nil
-	case "2", "deleted":
-		return tokend.StateDeleted, nil
-	case "all":
-		return 0, nil
-	default:
-		return 0, tokend.Invalidf("state", "Query parameter \"state\" must be 1 or \"active\", 2 or \"deleted\", or \"all\", got %q.", v)
-	}
-}
-
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "state", "name", "name__icontains", "pk", "pk__in", "order_by")
 	if err != nil {
 		return err
 	}
-	state, err := groupState(r)
-	if err != nil {
+	f := tokend.GroupFilter{Page: q.page, Name: q.str("name"), NameContains: q.str("name__icontains")}
+	if f.State, err = q.state(); err != nil {
 		return err
 	}
-	groups, total, err := s.svc.ListGroups(r.Context(), p, accountID, tokend.GroupFilter{State: state, Page: page,
-		Name: r.URL.Query().Get("name"), NameContains: r.URL.Query().Get("name__icontains")})
+	if f.Select, err = q.ids(); err != nil {
+		return err
+	}
+	var orderBy string
+	f.Order, orderBy = q.order("id")
+	groups, total, err := s.svc.ListGroups(r.Context(), p, accountID, f)
 	if err != nil {
 		return err
 	}
@@ -81,12 +70,7 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	for i, g := range groups {
 		out[i] = toGroupJSON(g)
 	}
-	filters := pageFilters(page)
-	filters["state"] = "all"
-	if state != 0 {
-		filters["state"] = int(state)
-	}
-	writeList(w, out, len(out), total, filters, "id")
+	writeList(w, out, len(out), total, q.filters, orderBy)
 	return nil
 }
 

@@ -96,6 +96,9 @@ func (s *Server) listIPRules(w http.ResponseWriter, r *http.Request, p *tokend.P
 	if err != nil {
 		return err
 	}
+	if _, err := readList(r); err != nil {
+		return err
+	}
 	rules, enabled, err := s.svc.ListIPRules(r.Context(), p, accountID)
 	if err != nil {
 		return err

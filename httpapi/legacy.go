@@ -168,6 +168,9 @@ func (s *Server) legacyUsage(w http.ResponseWriter, r *http.Request, p *tokend.P
 	if err != nil {
 		return err
 	}
+	if _, err := readList(r); err != nil {
+		return err
+	}
 	rep, err := s.svc.LegacyUsage(r.Context(), p, accountID, RouteNeeds())
 	if err != nil {
 		return err

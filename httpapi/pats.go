@@ -63,15 +63,15 @@ func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "state")
 	if err != nil {
 		return err
 	}
-	state, err := parseState(r)
+	state, err := q.exactState()
 	if err != nil {
 		return err
 	}
-	ts, total, err := s.svc.ListPATs(r.Context(), p, accountID, userID, state, page)
+	ts, total, err := s.svc.ListPATs(r.Context(), p, accountID, userID, state, q.page)
 	if err != nil {
 		return err
 	}
@@ -79,11 +79,7 @@ func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 	for i, t := range ts {
 		out[i] = toPATJSON(t, "")
 	}
-	filters := pageFilters(page)
-	if state != 0 {
-		filters["state"] = int(state)
-	}
-	writeList(w, out, len(out), total, filters, "id")
+	writeList(w, out, len(out), total, q.filters, "id")
 	return nil
 }
 
@@ -234,10 +230,11 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	lq, err := readList(r, "kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before")
 	if err != nil {
 		return err
 	}
+	page := lq.page
 	q := r.URL.Query()
 	f := tokend.TokenFilter{AccountID: accountID, Kind: tokend.TokenKind(q.Get("kind")), Page: page}
 	if f.Kind == "" {

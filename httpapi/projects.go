@@ -88,16 +88,20 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "state", "name__icontains", "pk", "pk__gt", "pk__in", "order_by")
 	if err != nil {
 		return err
 	}
-	state, err := parseListState(r)
-	if err != nil {
+	f := tokend.ProjectFilter{Page: q.page, NameContains: q.str("name__icontains")}
+	if f.State, err = q.state(); err != nil {
 		return err
 	}
-	ps, total, err := s.svc.ListProjects(r.Context(), p, accountID, tokend.ProjectFilter{State: state, Page: page,
-		NameContains: r.URL.Query().Get("name__icontains")})
+	if f.Select, err = q.ids(); err != nil {
+		return err
+	}
+	var orderBy string
+	f.Order, orderBy = q.order("id")
+	ps, total, err := s.svc.ListProjects(r.Context(), p, accountID, f)
 	if err != nil {
 		return err
 	}
@@ -105,7 +109,7 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.
 	for i, pr := range ps {
 		out[i] = toProjectJSON(pr)
 	}
-	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+	writeList(w, out, len(out), total, q.filters, orderBy)
 	return nil
 }
 
@@ -203,34 +207,4 @@ func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, p *tokend
 	}
 	writeOK(w, toProjectJSON(pr))
 	return nil
-}
-
-// parseListState reads a list's state filter as dbt does: 1 or "active" (the default), 2 or
-// "deleted", "all" for both.
-func parseListState(r *http.Request) (tokend.State, error) {
-	v := r.URL.Query().Get("state")
-	switch v {
-	case "", "active":
-		return tokend.StateActive, nil
-	case "deleted":
-		return tokend.StateDeleted, nil
-	case "all":
-		return 0, nil
-	}
-	st, err := parseState(r)
-	if err != nil {
-		return 0, tokend.Invalidf("state", "Query parameter \"state\" must be 1 or \"active\", 2 or \"deleted\", or \"all\", got %q.", v)
-	}
-	return st, nil
-}
-
-// stateFilters is pageFilters with the state filter ("all" for no filter).
-func stateFilters(p tokend.Page, st tokend.State) map[string]any {
-	f := pageFilters(p)
-	if st == 0 {
-		f["state"] = "all"
-	} else {
-		f["state"] = int(st)
-	}
-	return f
 }

@@ -107,15 +107,15 @@ func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *to
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "state")
 	if err != nil {
 		return err
 	}
-	state, err := parseState(r)
+	state, err := q.exactState()
 	if err != nil {
 		return err
 	}
-	ts, total, err := s.svc.ListServiceTokens(r.Context(), p, accountID, state, page)
+	ts, total, err := s.svc.ListServiceTokens(r.Context(), p, accountID, state, q.page)
 	if err != nil {
 		return err
 	}
@@ -123,11 +123,7 @@ func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *to
 	for i, t := range ts {
 		out[i] = toServiceTokenJSON(t, "")
 	}
-	filters := pageFilters(page)
-	if state != 0 {
-		filters["state"] = int(state)
-	}
-	writeList(w, out, len(out), total, filters, "id")
+	writeList(w, out, len(out), total, q.filters, "id")
 	return nil
 }
 
@@ -211,10 +207,11 @@ func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *t
 
 // writePermissions answers a token's grants as a list, paged by limit and offset.
 func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tokend.Token) error {
-	page, err := parsePage(r)
+	q, err := readList(r)
 	if err != nil {
 		return err
 	}
+	page := q.page
 	all := t.Permissions
 	start := min(page.Offset, len(all))
 	end := min(start+page.Limit, len(all))
@@ -222,7 +219,7 @@ func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tok
 	for _, p := range all[start:end] {
 		out = append(out, toServiceTokenPermissionJSON(t, p))
 	}
-	writeList(w, out, len(out), len(all), pageFilters(page), "id")
+	writeList(w, out, len(out), len(all), q.filters, "id")
 	return nil
 }
 

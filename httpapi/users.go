@@ -58,15 +58,17 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	q, err := readList(r, "state", "order_by")
 	if err != nil {
 		return err
 	}
-	state, err := parseListState(r)
-	if err != nil {
+	f := tokend.MembershipFilter{Page: q.page}
+	if f.State, err = q.state(); err != nil {
 		return err
 	}
-	members, total, err := s.svc.ListUsers(r.Context(), p, accountID, tokend.MembershipFilter{State: state, Page: page})
+	var orderBy string
+	f.Order, orderBy = q.order("id")
+	members, total, err := s.svc.ListUsers(r.Context(), p, accountID, f)
 	if err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 	for i, m := range members {
 		out[i] = toMemberJSON(m)
 	}
-	writeList(w, out, len(out), total, stateFilters(page, state), "id")
+	writeList(w, out, len(out), total, q.filters, orderBy)
 	return nil
 }
 

@@ -70,12 +70,13 @@ func (s *Store) ListGroups(ctx context.Context, f tokend.GroupFilter) ([]*tokend
 	if f.NameContains != "" {
 		w.add(`strpos(lower(g.name), lower($%d)) > 0`, f.NameContains)
 	}
+	w.ids("g.id", f.Select)
 	var total int
 	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM account_groups g WHERE `+w.conds, w.args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	limit, args := w.limit(f.Page)
-	rows, err := s.q().Query(ctx, `SELECT `+groupCols+` FROM account_groups g WHERE `+w.conds+` ORDER BY g.id`+limit, args...)
+	rows, err := s.q().Query(ctx, `SELECT `+groupCols+` FROM account_groups g WHERE `+w.conds+orderBy(f.Order, groupOrderColumn, "g.id")+limit, args...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
@@ -181,4 +182,15 @@ func (s *Store) GroupsOfUser(ctx context.Context, accountID, userID int64) ([]*t
 		return nil, err
 	}
 	return gs, s.loadGroupPermissions(ctx, gs)
+}
+
+// groupOrderColumn is listOrderColumn on the alias g.
+func groupOrderColumn(field string) string {
+	switch field {
+	case "name":
+		return "lower(g.name)"
+	case "created_at", "updated_at":
+		return "g." + field
+	}
+	return ""
 }

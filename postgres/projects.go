@@ -82,15 +82,27 @@ func (s *Store) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*to
 		// A non-nil empty IDs is "none of them": ANY of an empty array matches nothing.
 		w.add(`id = ANY($%d)`, f.IDs)
 	}
+	w.ids("id", f.Select)
 	var total int
 	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM projects WHERE `+w.conds, w.args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	limit, args := w.limit(f.Page)
-	rows, err := s.q().Query(ctx, `SELECT `+projectCols+` FROM projects WHERE `+w.conds+` ORDER BY id`+limit, args...)
+	rows, err := s.q().Query(ctx, `SELECT `+projectCols+` FROM projects WHERE `+w.conds+orderBy(f.Order, listOrderColumn, "id")+limit, args...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
 	ps, err := collect(rows, scanProject)
 	return ps, total, err
+}
+
+// listOrderColumn is the column of an order field shared by projects, groups and license maps.
+func listOrderColumn(field string) string {
+	switch field {
+	case "name":
+		return "lower(name)"
+	case "created_at", "updated_at":
+		return field
+	}
+	return ""
 }

@@ -63,3 +63,31 @@ func (w *where) limit(p tokend.Page) (string, []any) {
 	n := len(w.args)
 	return fmt.Sprintf(` LIMIT $%d OFFSET $%d`, n+1, n+2), append(w.args[:n:n], p.Limit, p.Offset)
 }
+
+// ids adds dbt's id filters (pk, pk__gt, pk__in) on column col.
+func (w *where) ids(col string, sel tokend.IDSelect) {
+	if sel.Eq != 0 {
+		w.add(col+` = $%d`, sel.Eq)
+	}
+	if sel.Gt != 0 {
+		w.add(col+` > $%d`, sel.Gt)
+	}
+	if sel.In != nil {
+		// An empty list selects nothing: ANY of an empty array matches no row.
+		w.add(col+` = ANY($%d)`, sel.In)
+	}
+}
+
+// orderBy is the ORDER BY clause for o: column maps a field to its SQL expression ("" for a
+// field the list cannot be ordered by, which the service has refused already; it falls back to
+// id). Ties go by idCol in the same direction.
+func orderBy(o tokend.Order, column func(field string) string, idCol string) string {
+	dir := ""
+	if o.Desc {
+		dir = " DESC"
+	}
+	if c := column(o.Field); c != "" && c != idCol {
+		return " ORDER BY " + c + dir + ", " + idCol + dir
+	}
+	return " ORDER BY " + idCol + dir
+}

@@ -116,7 +116,7 @@ func (s *Store) ListMemberships(ctx context.Context, f tokend.MembershipFilter) 
 		return nil, 0, translate(err)
 	}
 	limit, args := w.limit(f.Page)
-	rows, err := s.q().Query(ctx, `SELECT `+membershipCols+` FROM memberships WHERE `+w.conds+` ORDER BY id`+limit, args...)
+	rows, err := s.q().Query(ctx, `SELECT `+membershipCols+` FROM memberships WHERE `+w.conds+orderBy(f.Order, memberOrderColumn, "user_id")+limit, args...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
@@ -130,4 +130,13 @@ func (s *Store) MembershipsOfUser(ctx context.Context, userID int64) ([]*tokend.
 		return nil, translate(err)
 	}
 	return collect(rows, scanMembership)
+}
+
+// memberOrderColumn orders memberships by their user's fields (the list shows users).
+func memberOrderColumn(field string) string {
+	switch field {
+	case "email", "first_name", "last_name":
+		return `(SELECT lower(u.` + field + `) FROM users u WHERE u.id = memberships.user_id)`
+	}
+	return ""
 }

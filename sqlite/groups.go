@@ -73,13 +73,17 @@ func (s *Store) ListGroups(ctx context.Context, f tokend.GroupFilter) ([]*tokend
 		where += ` AND instr(lower(name), lower(?)) > 0`
 		args = append(args, f.NameContains)
 	}
+	where, args, some := idSelect(where, args, "id", f.Select)
+	if !some {
+		return nil, 0, nil
+	}
 	var total int
 	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM account_groups WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	limit, offset := page(f.Page)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+groupCols+` FROM account_groups WHERE `+where+
-		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		orderBy(f.Order, listOrderColumn, "id")+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}

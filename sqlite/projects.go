@@ -86,16 +86,31 @@ func (s *Store) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*to
 			args = append(args, id)
 		}
 	}
+	where, args, some := idSelect(where, args, "id", f.Select)
+	if !some {
+		return nil, 0, nil
+	}
 	var total int
 	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM projects WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	limit, offset := page(f.Page)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+projectCols+` FROM projects WHERE `+where+
-		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		orderBy(f.Order, listOrderColumn, "id")+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
 	ps, err := collect(rows, scanProject)
 	return ps, total, err
+}
+
+// listOrderColumn is the column of an order field shared by projects, groups and license maps.
+func listOrderColumn(field string) string {
+	switch field {
+	case "name":
+		return "lower(name)"
+	case "created_at", "updated_at":
+		return field
+	}
+	return ""
 }

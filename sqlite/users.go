@@ -115,7 +115,7 @@ func (s *Store) ListMemberships(ctx context.Context, f tokend.MembershipFilter) 
 	}
 	limit, offset := page(f.Page)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+membershipCols+` FROM memberships WHERE `+where+
-		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		orderBy(f.Order, memberOrderColumn, "user_id")+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
@@ -129,4 +129,13 @@ func (s *Store) MembershipsOfUser(ctx context.Context, userID int64) ([]*tokend.
 		return nil, translate(err)
 	}
 	return collect(rows, scanMembership)
+}
+
+// memberOrderColumn orders memberships by their user's fields (the list shows users).
+func memberOrderColumn(field string) string {
+	switch field {
+	case "email", "first_name", "last_name":
+		return `(SELECT lower(u.` + field + `) FROM users u WHERE u.id = memberships.user_id)`
+	}
+	return ""
 }

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"Memberships", testMemberships},
 		{"Projects", testProjects},
 		{"Groups", testGroups},
+		{"Listing", testListing},
 		{"GroupPermissions", testGroupPermissions},
 		{"UserGroups", testUserGroups},
 		{"Tokens", testTokens},
