@@ -23,7 +23,7 @@ var ErrLegacyKeyRetired = &Error{Code: EUnauthenticated, Message: "User API keys
 // with a bad checksum is refused without touching the database; a valid one is served from the
 // cache (keyed by hash) after its first use. ip is recorded as the token's last-used address.
 func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal, error) {
-	p, cached, err := s.authenticate(ctx, raw, ip)
+	p, cached, err := s.authenticate(ctx, raw, ip, true)
 	switch {
 	case err != nil:
 		if ErrorCode(err) == EUnauthenticated {
@@ -37,8 +37,10 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	return p, err
 }
 
-// authenticate is Authenticate, also telling whether the cache answered.
-func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal, bool, error) {
+// authenticate is Authenticate, also telling whether the cache answered. With record false it
+// only looks: no last use, no daily count, no audit event and no hash upgrade, so that a
+// caller looking at someone else's token (introspection) changes nothing about it.
+func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool) (*Principal, bool, error) {
 	parsed, err := secret.Parse(raw)
 	if err != nil {
 		return nil, false, ErrInvalidToken
@@ -49,7 +51,9 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal,
 		if !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) {
 			return nil, false, ErrInvalidToken
 		}
-		s.usage.record(p.TokenID, now, ip)
+		if record {
+			s.usage.record(p.TokenID, now, ip)
+		}
 		if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
 			return nil, false, ErrLegacyKeyRetired
 		}
@@ -60,7 +64,7 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal,
 	// The store may keep the slice it is given, which moves its array to the heap: hand it a
 	// copy, so that hash stays on the stack and the cached path above allocates nothing.
 	key := hash
-	t, err := s.lookup(ctx, raw, key[:], parsed)
+	t, err := s.lookup(ctx, raw, key[:], parsed, record)
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
@@ -72,7 +76,7 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal,
 		return nil, false, ErrInvalidToken
 	}
 	if t.Kind == KindLegacyKey {
-		p, err := s.authenticateLegacy(ctx, t, &hash, gen, now, ip)
+		p, err := s.authenticateLegacy(ctx, t, &hash, gen, now, ip, record)
 		return p, false, err
 	}
 	if t.State != StateActive || t.Expired(now) {
@@ -81,10 +85,12 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal,
 		if t.State == StateActive {
 			reason = "expired"
 		}
-		e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
-		e.ActorUserID, e.ActorToken = t.UserID, t.UID
-		e.Detail = map[string]string{"uid": t.UID, "reason": reason}
-		s.audit(ctx, e)
+		if record {
+			e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
+			e.ActorUserID, e.ActorToken = t.UserID, t.UID
+			e.Detail = map[string]string{"uid": t.UID, "reason": reason}
+			s.audit(ctx, e)
+		}
 		return nil, false, ErrInvalidToken
 	}
 	p, err := s.principalFor(ctx, t)
@@ -92,13 +98,15 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string) (*Principal,
 		return nil, false, err
 	}
 	s.cache.put(&hash, p, gen, now)
-	s.usage.record(p.TokenID, now, ip)
+	if record {
+		s.usage.record(p.TokenID, now, ip)
+	}
 	return p, false, nil
 }
 
 // authenticateLegacy builds and caches a verified legacy key's principal (so that the slow
 // hash is paid once, not per request); outside every migration window it is refused.
-func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]byte, gen uint64, now time.Time, ip string) (*Principal, error) {
+func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]byte, gen uint64, now time.Time, ip string, record bool) (*Principal, error) {
 	if t.State != StateActive {
 		return nil, ErrLegacyKeyRetired
 	}
@@ -107,7 +115,9 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 		return nil, err
 	}
 	s.cache.put(hash, p, gen, now)
-	s.usage.record(p.TokenID, now, ip)
+	if record {
+		s.usage.record(p.TokenID, now, ip)
+	}
 	if !now.Before(p.LegacyWindowEnd()) {
 		return nil, ErrLegacyKeyRetired
 	}
@@ -115,8 +125,9 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 }
 
 // lookup finds the stored token for raw: by SHA-256 first, then, for old-format tokens and
-// legacy keys not yet upgraded, by uid and the slow hash.
-func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed) (*Token, error) {
+// legacy keys not yet upgraded, by uid and the slow hash. With upgrade, an old-format token's
+// first successful use moves it to the fast hash.
+func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed, upgrade bool) (*Token, error) {
 	t, err := s.store.TokenByHash(ctx, hash)
 	if err == nil {
 		return t, nil
@@ -145,7 +156,7 @@ func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed se
 	if !ok {
 		return nil, ErrInvalidToken
 	}
-	if t.Kind != KindLegacyKey && t.State == StateActive {
+	if upgrade && t.Kind != KindLegacyKey && t.State == StateActive {
 		// First successful use of an old-format token: from now on it takes the fast path.
 		t.Hash = hash
 		t.SlowHash = ""

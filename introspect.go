@@ -32,7 +32,9 @@ func (s *Service) Introspect(ctx context.Context, caller *Principal, raw, ip str
 	if raw == "" {
 		return nil, Invalidf("token", "Form field \"token\" is required (application/x-www-form-urlencoded).")
 	}
-	p, err := s.Authenticate(ctx, raw, ip)
+	// Look only: the token belongs to someone else, who must not see this in its last use,
+	// its activity or its audit log.
+	p, _, err := s.authenticate(ctx, raw, ip, false)
 	if err != nil {
 		if ErrorCode(err) == EUnauthenticated {
 			return &Introspection{}, nil

@@ -34,7 +34,7 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 		return nil, ErrInvalidToken
 	}
 	hash := secret.Hash(raw)
-	t, err := s.lookup(ctx, raw, hash[:], parsed)
+	t, err := s.lookup(ctx, raw, hash[:], parsed, true)
 	if err != nil {
 		return nil, err
 	}

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -9,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"tokend"
 	"tokend/perm"
+	"tokend/secret"
 )
 
 func TestIntrospection(t *testing.T) {
@@ -94,4 +97,80 @@ func TestForwardAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Introspection looks at someone else's token: it must not record a use, a daily count or an
+// audit event against it, in its account or any other.
+func TestIntrospectionChangesNothing(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		a := e.initAccount("A", "owner@example.com")
+		b := e.initAccount("B", "b@example.com")
+		gateway := mintService(t, e, a.Account.ID, perm.SecurityAdmin)
+		client := mintService(t, e, a.Account.ID, perm.JobAdmin)
+		revoked := mintPAT(t, e, b.Account.ID, b.User.ID)
+		if r := e.do("POST", "/api/tokend/v1/revoke/", "", fmt.Sprintf(`{"token": %q}`, revoked)); r.Code != http.StatusOK {
+			t.Fatalf("revoke: got %d: %s", r.Code, r.Raw)
+		}
+		auditBefore := map[int64]int{}
+		for _, acct := range []int64{a.Account.ID, b.Account.ID} {
+			_, n, err := e.store.ListAudit(ctx, tokend.AuditFilter{AccountID: acct})
+			if err != nil {
+				t.Fatal(err)
+			}
+			auditBefore[acct] = n
+		}
+		for _, tok := range []string{b.Token, revoked, client} {
+			for range 3 {
+				req, _ := http.NewRequest("POST", e.srv.URL+"/api/tokend/v1/introspect/", strings.NewReader(url.Values{"token": {tok}}.Encode()))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("Authorization", "Bearer "+gateway)
+				resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				resp.Body.Close()
+				if resp.StatusCode != http.StatusOK {
+					t.Fatalf("introspect: got %d, want 200", resp.StatusCode)
+				}
+			}
+		}
+		if err := e.svc.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, tc := range []struct {
+			name string
+			raw  string
+		}{{"another account's PAT", b.Token}, {"a revoked token of another account", revoked}, {"a token of the caller's account", client}} {
+			t.Run(tc.name, func(t *testing.T) {
+				parsed, err := secret.Parse(tc.raw)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tok, err := e.store.TokenByUID(ctx, parsed.UID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !tok.LastUsedAt.IsZero() || tok.LastUsedIP != "" {
+					t.Errorf("got last used %v from %q, want never", tok.LastUsedAt, tok.LastUsedIP)
+				}
+				days, err := e.store.DailyUses(ctx, tok.ID, time.Now().AddDate(0, 0, -2))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(days) != 0 {
+					t.Errorf("got daily uses %v, want none", days)
+				}
+			})
+		}
+		for acct, before := range auditBefore {
+			_, n, err := e.store.ListAudit(ctx, tokend.AuditFilter{AccountID: acct})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != before {
+				t.Errorf("account %d: got %d audit events, want %d as before", acct, n, before)
+			}
+		}
+	})
 }
