@@ -127,6 +127,24 @@ func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID i
 var ErrBadCredentials = &Error{Code: EUnauthenticated, Message: "Invalid e-mail or password."}
 
 func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PATInput, actorUID string) (*Token, string, error) {
+	var (
+		t   *Token
+		raw string
+	)
+	err := s.change(ctx, func(st *txn) error {
+		var err error
+		t, raw, err = s.createPATIn(ctx, st, accountID, userID, in, actorUID, nil)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return t, raw, nil
+}
+
+// createPATIn creates a PAT within the change st; detail, when given, adds to the audit event
+// (how the token came to be).
+func (s *Service) createPATIn(ctx context.Context, st *txn, accountID, userID int64, in PATInput, actorUID string, detail map[string]string) (*Token, string, error) {
 	if err := checkText("name", in.Name); err != nil {
 		return nil, "", err
 	}
@@ -134,47 +152,41 @@ func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PAT
 	if name == "" || len(name) > 255 {
 		return nil, "", Invalidf("name", "The token name must be 1 to 255 characters.")
 	}
-	var (
-		t   *Token
-		raw string
-	)
-	err := s.change(ctx, func(st *txn) error {
-		acct, err := st.Account(ctx, accountID)
-		if err != nil {
-			return err
-		}
-		m, err := st.Membership(ctx, accountID, userID)
-		if isNotFound(err) || (err == nil && m.State != StateActive) {
-			return Errorf(ENotFound, "User %d is not a member of account %d.", userID, accountID)
-		}
-		if err != nil {
-			return err
-		}
-		if !m.License.CanCreatePAT() {
-			return Errorf(EForbidden, "User %d has no valid license in account %d, so cannot create personal access tokens.", userID, accountID)
-		}
-		now := s.now()
-		expires, err := patExpiry(acct, in.ExpiresAt, now)
-		if err != nil {
-			return err
-		}
-		t = &Token{Kind: KindPAT, AccountID: accountID, UserID: userID, CreatedBy: userID, Name: name,
-			State: StateActive, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
-		if raw, err = s.issue(ctx, st, t); err != nil {
-			return err
-		}
-		e := event(ctx, nil, accountID, "token.create", "pat", t.ID)
-		e.ActorUserID, e.ActorToken = userID, actorUID
-		e.Detail = map[string]string{"uid": t.UID, "name": name}
-		if !expires.IsZero() {
-			e.Detail["expires_at"] = expires.UTC().Format(time.RFC3339)
-		}
-		st.audit(e)
-		return nil
-	})
+	acct, err := st.Account(ctx, accountID)
 	if err != nil {
 		return nil, "", err
 	}
+	m, err := st.Membership(ctx, accountID, userID)
+	if isNotFound(err) || (err == nil && m.State != StateActive) {
+		return nil, "", Errorf(ENotFound, "User %d is not a member of account %d.", userID, accountID)
+	}
+	if err != nil {
+		return nil, "", err
+	}
+	if !m.License.CanCreatePAT() {
+		return nil, "", Errorf(EForbidden, "User %d has no valid license in account %d, so cannot create personal access tokens.", userID, accountID)
+	}
+	now := s.now()
+	expires, err := patExpiry(acct, in.ExpiresAt, now)
+	if err != nil {
+		return nil, "", err
+	}
+	t := &Token{Kind: KindPAT, AccountID: accountID, UserID: userID, CreatedBy: userID, Name: name,
+		State: StateActive, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
+	raw, err := s.issue(ctx, st, t)
+	if err != nil {
+		return nil, "", err
+	}
+	e := event(ctx, nil, accountID, "token.create", "pat", t.ID)
+	e.ActorUserID, e.ActorToken = userID, actorUID
+	e.Detail = map[string]string{"uid": t.UID, "name": name}
+	for k, v := range detail {
+		e.Detail[k] = v
+	}
+	if !expires.IsZero() {
+		e.Detail["expires_at"] = expires.UTC().Format(time.RFC3339)
+	}
+	st.audit(e)
 	return t, raw, nil
 }
 

@@ -29,6 +29,11 @@ type Options struct {
 	SlowHashIterations int
 	// PasswordParams is argon2id's cost for sign-in passwords.
 	PasswordParams password.Params
+
+	// IDTokens verifies the ID tokens of token exchanges; nil turns token exchange off.
+	IDTokens IDTokenVerifier
+	// DevicePollInterval is the device authorization flow's polling interval (5 s).
+	DevicePollInterval time.Duration
 }
 
 // Service holds every business and permission rule of tokend.
@@ -71,6 +76,9 @@ func NewService(store Store, opts Options) *Service {
 	}
 	if opts.SlowHashIterations == 0 {
 		opts.SlowHashIterations = secret.DefaultIterations
+	}
+	if opts.DevicePollInterval == 0 {
+		opts.DevicePollInterval = 5 * time.Second
 	}
 	if opts.PasswordParams == (password.Params{}) {
 		opts.PasswordParams = password.Default
@@ -115,6 +123,9 @@ func (s *Service) Run(ctx context.Context) error {
 				lastSweep = now
 				if _, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdleTimeout)); err != nil && ctx.Err() == nil {
 					s.log.Warn("delete expired console sessions", "err", err)
+				}
+				if err := s.sweepOAuth(ctx, now); err != nil && ctx.Err() == nil {
+					s.log.Warn("delete expired device codes and exchanged-token records", "err", err)
 				}
 			}
 		}

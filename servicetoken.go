@@ -54,6 +54,19 @@ func checkPlan(plan perm.Plan, grants []perm.Grant) error {
 	return nil
 }
 
+// checkServiceGrants is the one rule for the grants of a service token, and of the trust
+// policies that mint them: normalized, within the account's plan, and no more than p holds.
+func (s *Service) checkServiceGrants(ctx context.Context, st Store, p *Principal, acct *Account, grants []perm.Grant) ([]perm.Grant, error) {
+	grants = normalizeServiceGrants(grants)
+	if err := checkPlan(acct.Plan, grants); err != nil {
+		return nil, err
+	}
+	if err := s.checkGrants(ctx, st, p, acct.ID, grants); err != nil {
+		return nil, err
+	}
+	return grants, nil
+}
+
 // normalizeServiceGrants collapses duplicates and gives sets that take environment write access
 // "all" categories when none are named (absent means all).
 func normalizeServiceGrants(grants []perm.Grant) []perm.Grant {
@@ -133,11 +146,8 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 		if err != nil {
 			return err
 		}
-		grants := normalizeServiceGrants(in.Grants)
-		if err := checkPlan(acct.Plan, grants); err != nil {
-			return prefixField(err, "permission_grants")
-		}
-		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
+		grants, err := s.checkServiceGrants(ctx, st, p, acct, in.Grants)
+		if err != nil {
 			return prefixField(err, "permission_grants")
 		}
 		now := s.now()
@@ -247,11 +257,7 @@ func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, 
 		if err != nil {
 			return err
 		}
-		grants = normalizeServiceGrants(grants)
-		if err := checkPlan(acct.Plan, grants); err != nil {
-			return err
-		}
-		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
+		if grants, err = s.checkServiceGrants(ctx, st, p, acct, grants); err != nil {
 			return err
 		}
 		if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {

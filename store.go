@@ -117,6 +117,36 @@ type Store interface {
 	SetSessionAccount(ctx context.Context, id, accountID int64) error
 	// DeleteSession deletes one session; deleting a missing session is not an error.
 	DeleteSession(ctx context.Context, id int64) error
+	// Trust policies of an account (token exchange).
+	CreateTrustPolicy(ctx context.Context, p *TrustPolicy) error
+	// TrustPolicy returns a policy of the account, deleted ones included.
+	TrustPolicy(ctx context.Context, accountID, id int64) (*TrustPolicy, error)
+	// UpdateTrustPolicy writes every field but the account, creator and creation time.
+	UpdateTrustPolicy(ctx context.Context, p *TrustPolicy) error
+	// ListTrustPolicies lists by id; the total counts every row the filter selects.
+	ListTrustPolicies(ctx context.Context, f TrustPolicyFilter) ([]*TrustPolicy, int, error)
+	// RevokeTrustPolicyTokens deletes (state 2, updated at at) the active tokens of the account
+	// minted under the policy, and returns their ids.
+	RevokeTrustPolicyTokens(ctx context.Context, accountID, policyID int64, at time.Time) ([]int64, error)
+	// UseSubjectToken records that the exchanged token whose key (a hash of issuer and jti) is
+	// key may not be exchanged again before expiresAt. A record still live at now is EConflict;
+	// an expired one is replaced.
+	UseSubjectToken(ctx context.Context, key []byte, expiresAt, now time.Time) error
+	// DeleteExpiredSubjectTokens deletes the records that expired at or before now.
+	DeleteExpiredSubjectTokens(ctx context.Context, now time.Time) (int, error)
+
+	// Device authorizations (RFC 8628), found by the SHA-256 of their device code or of their
+	// normalized user code; neither code is stored.
+	CreateDeviceAuthorization(ctx context.Context, d *DeviceAuthorization) error
+	DeviceAuthorizationByDeviceHash(ctx context.Context, hash []byte) (*DeviceAuthorization, error)
+	DeviceAuthorizationByUserHash(ctx context.Context, hash []byte) (*DeviceAuthorization, error)
+	// UpdateDeviceAuthorization writes State, UserID, AccountID, TokenID, Interval and
+	// LastPolledAt, only while the stored state is still prev: EConflict when it moved on
+	// (so that an approval is used once), ENotFound when the row is gone.
+	UpdateDeviceAuthorization(ctx context.Context, d *DeviceAuthorization, prev DeviceState) error
+	// DeleteExpiredDeviceAuthorizations deletes those that expired at or before now.
+	DeleteExpiredDeviceAuthorizations(ctx context.Context, now time.Time) (int, error)
+
 	// DeleteExpiredSessions deletes the sessions whose ExpiresAt is at or before now or whose
 	// LastSeenAt is at or before idleSince, and returns how many it deleted.
 	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int, error)

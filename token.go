@@ -37,6 +37,9 @@ type Token struct {
 	ExpiresAt    time.Time // zero: never
 	LastUsedAt   time.Time // zero: never
 	LastUsedIP   string
+	// TrustPolicyID marks a federated service token: minted by a token exchange under this
+	// trust policy (zero: any other token). Deleting the policy revokes it.
+	TrustPolicyID int64
 	// Permissions are a service token's own grants.
 	Permissions []TokenPermission
 	CreatedAt   time.Time
@@ -73,6 +76,8 @@ type TokenFilter struct {
 	LastUsedBefore time.Time
 	LastUsedAfter  time.Time
 	ExpiresBefore  time.Time
+	// Federated: only tokens minted by a token exchange.
+	Federated bool
 	Page
 }
 

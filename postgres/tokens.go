@@ -12,21 +12,21 @@ import (
 )
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-	expires_at, last_used_at, last_used_ip, created_at, updated_at`
+	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id`
 
 func scanToken(row scanner) (*tokend.Token, error) {
 	var (
 		t                               tokend.Token
 		kind                            string
-		account, user, createdBy        pgtype.Int8
+		account, user, createdBy, tp    pgtype.Int8
 		expires, lastUsed, created, upd pgtype.Timestamptz
 	)
 	if err := row.Scan(&t.ID, &kind, &account, &user, &createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd); err != nil {
+		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd, &tp); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
-	t.AccountID, t.UserID, t.CreatedBy = account.Int64, user.Int64, createdBy.Int64
+	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
 	t.ExpiresAt, t.LastUsedAt = fromTS(expires), fromTS(lastUsed)
 	t.CreatedAt, t.UpdatedAt = fromTS(created), fromTS(upd)
 	return &t, nil
@@ -44,11 +44,11 @@ func hashArg(h []byte) any {
 func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	err := s.q().QueryRow(ctx, `
 		INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-			expires_at, last_used_at, last_used_ip, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
+			expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
 		string(t.Kind), nullID(t.AccountID), nullID(t.UserID), nullID(t.CreatedBy), t.UID, t.Name, hashArg(t.Hash),
 		t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt), ts(t.LastUsedAt), t.LastUsedIP,
-		ts(t.CreatedAt), ts(t.UpdatedAt)).Scan(&t.ID)
+		ts(t.CreatedAt), ts(t.UpdatedAt), nullID(t.TrustPolicyID)).Scan(&t.ID)
 	return translate(err)
 }
 
@@ -106,6 +106,9 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend
 	}
 	if !f.ExpiresBefore.IsZero() {
 		w.add(`expires_at < $%d`, ts(f.ExpiresBefore))
+	}
+	if f.Federated {
+		w.add(`(trust_policy_id IS NOT NULL) = $%d`, true)
 	}
 	var total int
 	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM tokens WHERE `+w.conds, w.args...).Scan(&total); err != nil {

@@ -10,21 +10,21 @@ import (
 )
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-	expires_at, last_used_at, last_used_ip, created_at, updated_at`
+	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id`
 
 func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	var (
 		t                               tokend.Token
 		kind                            string
-		account, user, createdBy        sql.NullInt64
+		account, user, createdBy, tp    sql.NullInt64
 		expires, lastUsed, created, upd sql.NullInt64
 	)
 	if err := row.Scan(&t.ID, &kind, &account, &user, &createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd); err != nil {
+		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd, &tp); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
-	t.AccountID, t.UserID, t.CreatedBy = account.Int64, user.Int64, createdBy.Int64
+	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
 	t.ExpiresAt, t.LastUsedAt = fromTS(expires), fromTS(lastUsed)
 	t.CreatedAt, t.UpdatedAt = fromTS(created), fromTS(upd)
 	return &t, nil
@@ -42,11 +42,11 @@ func hashArg(h []byte) any {
 func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	err := s.writer().QueryRowContext(ctx, `
 		INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-			expires_at, last_used_at, last_used_ip, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(t.Kind), nullID(t.AccountID), nullID(t.UserID), nullID(t.CreatedBy), t.UID, t.Name, hashArg(t.Hash),
 		t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt), ts(t.LastUsedAt), t.LastUsedIP,
-		ts(t.CreatedAt), ts(t.UpdatedAt)).Scan(&t.ID)
+		ts(t.CreatedAt), ts(t.UpdatedAt), nullID(t.TrustPolicyID)).Scan(&t.ID)
 	return translate(err)
 }
 
@@ -107,6 +107,9 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend
 	}
 	if !f.ExpiresBefore.IsZero() {
 		add(`expires_at < ?`, ts(f.ExpiresBefore))
+	}
+	if f.Federated {
+		add(`(trust_policy_id IS NOT NULL) = ?`, 1)
 	}
 	var total int
 	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE `+where, args...).Scan(&total); err != nil {

@@ -131,6 +131,7 @@ func tokenDiff(got, want *tokend.Token) diffs {
 	eqBytes(&d, "Hash", got.Hash, want.Hash)
 	eq(&d, "SlowHash", got.SlowHash, want.SlowHash)
 	eq(&d, "LegacyFormat", got.LegacyFormat, want.LegacyFormat)
+	eq(&d, "TrustPolicyID", got.TrustPolicyID, want.TrustPolicyID)
 	eq(&d, "State", got.State, want.State)
 	eqTime(&d, "ExpiresAt", got.ExpiresAt, want.ExpiresAt)
 	eqTime(&d, "LastUsedAt", got.LastUsedAt, want.LastUsedAt)

@@ -51,6 +51,9 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"NameFilters", testNameFilters},
 		{"GroupNameUnique", testGroupNameUnique},
 		{"Sessions", testSessions},
+		{"TrustPolicies", testTrustPolicies},
+		{"SubjectTokenUses", testSubjectTokenUses},
+		{"DeviceAuthorizations", testDeviceAuthorizations},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

@@ -1,0 +1,171 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"time"
+
+	"tokend"
+	"tokend/perm"
+)
+
+// storedGrant is a grant as the grants column keeps it: the JSON names are part of the format.
+type storedGrant struct {
+	Set        string   `json:"permission_set"`
+	All        bool     `json:"all_projects"`
+	Project    int64    `json:"project_id,omitempty"`
+	Categories []string `json:"writable_environment_categories,omitempty"`
+}
+
+func encodeGrants(gs []perm.Grant) string {
+	out := make([]storedGrant, len(gs))
+	for i, g := range gs {
+		out[i] = storedGrant{string(g.Set), g.AllProjects, g.ProjectID, g.WritableEnvironmentCategories}
+	}
+	b, _ := json.Marshal(out) // plain structs always marshal
+	return string(b)
+}
+
+func decodeGrants(s string) ([]perm.Grant, error) {
+	var in []storedGrant
+	if err := json.Unmarshal([]byte(s), &in); err != nil {
+		return nil, err
+	}
+	out := make([]perm.Grant, len(in))
+	for i, g := range in {
+		out[i] = perm.Grant{Set: perm.Set(g.Set), AllProjects: g.All, ProjectID: g.Project, WritableEnvironmentCategories: g.Categories}
+	}
+	return out, nil
+}
+
+func encodeClaims(c map[string]string) string {
+	if c == nil {
+		c = map[string]string{}
+	}
+	b, _ := json.Marshal(c) // a map of strings always marshals
+	return string(b)
+}
+
+const trustPolicyCols = `id, account_id, name, issuer, audience, claims, grants, ttl_seconds, jwks, state, created_by, created_at, updated_at`
+
+func scanTrustPolicy(row interface{ Scan(...any) error }) (*tokend.TrustPolicy, error) {
+	var (
+		p            tokend.TrustPolicy
+		claims, gs   string
+		ttl          int64
+		createdBy    sql.NullInt64
+		created, upd sql.NullInt64
+	)
+	if err := row.Scan(&p.ID, &p.AccountID, &p.Name, &p.Issuer, &p.Audience, &claims, &gs, &ttl, &p.JWKS, &p.State,
+		&createdBy, &created, &upd); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(claims), &p.Claims); err != nil {
+		return nil, err
+	}
+	var err error
+	if p.Grants, err = decodeGrants(gs); err != nil {
+		return nil, err
+	}
+	p.TTL = time.Duration(ttl) * time.Second
+	p.CreatedBy = createdBy.Int64
+	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(upd)
+	return &p, nil
+}
+
+func (s *Store) CreateTrustPolicy(ctx context.Context, p *tokend.TrustPolicy) error {
+	err := s.writer().QueryRowContext(ctx, `
+		INSERT INTO trust_policies (account_id, name, issuer, audience, claims, grants, ttl_seconds, jwks, state, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		p.AccountID, p.Name, p.Issuer, p.Audience, encodeClaims(p.Claims), encodeGrants(p.Grants), int64(p.TTL/time.Second),
+		p.JWKS, p.State, nullID(p.CreatedBy), ts(p.CreatedAt), ts(p.UpdatedAt)).Scan(&p.ID)
+	return translate(err)
+}
+
+func (s *Store) TrustPolicy(ctx context.Context, accountID, id int64) (*tokend.TrustPolicy, error) {
+	p, err := scanTrustPolicy(s.reader().QueryRowContext(ctx,
+		`SELECT `+trustPolicyCols+` FROM trust_policies WHERE account_id = ? AND id = ?`, accountID, id))
+	if err != nil {
+		return nil, translateNotFound(err, "Trust policy")
+	}
+	return p, nil
+}
+
+func (s *Store) UpdateTrustPolicy(ctx context.Context, p *tokend.TrustPolicy) error {
+	res, err := s.writer().ExecContext(ctx, `
+		UPDATE trust_policies SET name = ?, issuer = ?, audience = ?, claims = ?, grants = ?, ttl_seconds = ?, jwks = ?,
+			state = ?, updated_at = ?
+		WHERE account_id = ? AND id = ?`,
+		p.Name, p.Issuer, p.Audience, encodeClaims(p.Claims), encodeGrants(p.Grants), int64(p.TTL/time.Second), p.JWKS,
+		p.State, ts(p.UpdatedAt), p.AccountID, p.ID)
+	return affected(res, err, "Trust policy")
+}
+
+func (s *Store) ListTrustPolicies(ctx context.Context, f tokend.TrustPolicyFilter) ([]*tokend.TrustPolicy, int, error) {
+	where, args := `account_id = ?`, []any{f.AccountID}
+	if f.State != 0 {
+		where += ` AND state = ?`
+		args = append(args, f.State)
+	}
+	if f.Issuer != "" {
+		where += ` AND issuer = ?`
+		args = append(args, f.Issuer)
+	}
+	var total int
+	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM trust_policies WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	limit, offset := page(f.Page)
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+trustPolicyCols+` FROM trust_policies WHERE `+where+
+		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, translate(err)
+	}
+	ps, err := collect(rows, scanTrustPolicy)
+	if err != nil {
+		return nil, 0, err
+	}
+	return ps, total, nil
+}
+
+func (s *Store) RevokeTrustPolicyTokens(ctx context.Context, accountID, policyID int64, at time.Time) ([]int64, error) {
+	rows, err := s.writer().QueryContext(ctx, `
+		UPDATE tokens SET state = ?, updated_at = ?
+		WHERE account_id = ? AND trust_policy_id = ? AND state = ? RETURNING id`,
+		tokend.StateDeleted, ts(at), accountID, policyID, tokend.StateActive)
+	if err != nil {
+		return nil, translate(err)
+	}
+	return collect(rows, func(r interface{ Scan(...any) error }) (int64, error) {
+		var id int64
+		return id, r.Scan(&id)
+	})
+}
+
+func (s *Store) UseSubjectToken(ctx context.Context, key []byte, expiresAt, now time.Time) error {
+	res, err := s.writer().ExecContext(ctx, `
+		INSERT INTO subject_token_uses (key, expires_at) VALUES (?, ?)
+		ON CONFLICT (key) DO UPDATE SET expires_at = excluded.expires_at WHERE subject_token_uses.expires_at <= ?`,
+		key, ts(expiresAt), ts(now))
+	if err != nil {
+		return translate(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return &tokend.Error{Code: tokend.EConflict, Message: "The token was already used."}
+	}
+	return nil
+}
+
+func (s *Store) DeleteExpiredSubjectTokens(ctx context.Context, now time.Time) (int, error) {
+	res, err := s.writer().ExecContext(ctx, `DELETE FROM subject_token_uses WHERE expires_at <= ?`, ts(now))
+	if err != nil {
+		return 0, translate(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), translate(err)
+}
