@@ -179,9 +179,6 @@ func claimString(v any) (string, bool) {
 // again (it may have changed since the policy was written) and that the token was never
 // exchanged before.
 func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPolicy, tok *IDToken) (*Token, string, error) {
-	if err := checkPlan(acct.Plan, tp.Grants); err != nil {
-		return nil, "", oauthErr(OAuthInvalidScope, "Trust policy %d grants permission sets the account's plan no longer allows.", tp.ID)
-	}
 	if tok.ID == "" {
 		return nil, "", oauthErr(OAuthInvalidGrant, "subject_token: the token has no jti claim, so it could be replayed.")
 	}
@@ -190,6 +187,14 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		raw string
 	)
 	err := s.change(ctx, func(st *txn) error {
+		// The plan as it is now, not as the cache or the policy's author saw it.
+		fresh, err := st.Account(ctx, acct.ID)
+		if err != nil {
+			return err
+		}
+		if err := checkPlan(fresh.Plan, tp.Grants); err != nil {
+			return oauthErr(OAuthInvalidScope, "Trust policy %d grants permission sets the account's plan no longer allows.", tp.ID)
+		}
 		now := s.now()
 		key := sha256.Sum256([]byte(tok.Issuer + "\x00" + tok.ID))
 		// Remember the token until it can no longer be used (with the verifier's leeway).
@@ -205,7 +210,6 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		}
 		t = &Token{Kind: KindService, AccountID: acct.ID, Name: strings.ToValidUTF8(name, ""), State: StateActive,
 			ExpiresAt: now.Add(tp.TTL), TrustPolicyID: tp.ID, CreatedAt: now, UpdatedAt: now}
-		var err error
 		if raw, err = s.issue(ctx, st, t); err != nil {
 			return err
 		}

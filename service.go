@@ -200,3 +200,6 @@ func (s *Service) audit(ctx context.Context, e *AuditEvent) {
 }
 
 func isNotFound(err error) bool { return ErrorCode(err) == ENotFound }
+
+// Now is the service's clock, for adapters that report times relative to it (expires_in).
+func (s *Service) Now() time.Time { return s.now() }

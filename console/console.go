@@ -62,6 +62,8 @@ type Console struct {
 	// Failed sign-ins per e-mail and per client address.
 	emailFailures *failureLimiter
 	ipFailures    *failureLimiter
+	// Wrong device-login codes per user.
+	deviceFailures *failureLimiter
 }
 
 // Sign-in limits: an e-mail gets 5 wrong passwords, then one more every 30 seconds; an address
@@ -90,9 +92,10 @@ func New(svc *tokend.Service, opts Options) *Console {
 	}
 	c := &Console{
 		svc: svc, log: opts.Logger, opts: opts, now: opts.Now, static: static,
-		activity:      svc.TokenActivity,
-		emailFailures: newFailureLimiter(emailBurst, emailRefill, limiterKeys),
-		ipFailures:    newFailureLimiter(ipBurst, ipRefill, limiterKeys),
+		activity:       svc.TokenActivity,
+		emailFailures:  newFailureLimiter(emailBurst, emailRefill, limiterKeys),
+		ipFailures:     newFailureLimiter(ipBurst, ipRefill, limiterKeys),
+		deviceFailures: newFailureLimiter(deviceBurst, deviceRefill, limiterKeys),
 	}
 	c.version = staticVersion(static)
 	c.pages = mustParsePages(c.funcs())
@@ -140,6 +143,11 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/audit-log", c.authed(c.auditLog))
 	mux.Handle("GET /settings/tokens/inventory", c.authed(c.inventory))
 	mux.Handle("POST /settings/tokens/inventory/revoke", c.authed(c.revokeTokens))
+
+	// Device login: approve a `tokend login` running elsewhere.
+	mux.Handle("GET /device", c.authed(c.devicePage))
+	mux.Handle("POST /device", c.authed(c.enterDeviceCode))
+	mux.Handle("POST /device/decide", c.authed(c.decideDevice))
 
 	// Personal settings → API key.
 	mux.Handle("GET /profile/api-key", c.authed(c.apiKey))

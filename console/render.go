@@ -46,6 +46,7 @@ var pageLayouts = map[string]string{
 	"projects.html":             "app",
 	"audit.html":                "app",
 	"inventory.html":            "app",
+	"device.html":               "app",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}

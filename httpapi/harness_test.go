@@ -62,7 +62,23 @@ func newEnv(tb testing.TB) *env {
 // eachStore runs f against tokend on SQLite and on PostgreSQL (where a server answers; in CI
 // it must).
 func eachStore(t *testing.T, f func(t *testing.T, e *env)) {
-	t.Run("sqlite", func(t *testing.T) { f(t, newEnv(t)) })
+	eachStoreWith(t, nil, f)
+}
+
+// eachStoreWith is eachStore with the service's options adjusted by mod (when not nil).
+func eachStoreWith(t *testing.T, mod func(*tokend.Options), f func(t *testing.T, e *env)) {
+	var mods []func(*tokend.Options)
+	if mod != nil {
+		mods = append(mods, mod)
+	}
+	t.Run("sqlite", func(t *testing.T) {
+		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokend.db"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		f(t, newEnvOn(t, st, mods...))
+	})
 	t.Run("postgres", func(t *testing.T) {
 		url := pgtest.SchemaURL(t)
 		st, err := postgres.Open(context.Background(), url)
@@ -70,19 +86,25 @@ func eachStore(t *testing.T, f func(t *testing.T, e *env)) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
-		f(t, newEnvOn(t, st))
+		f(t, newEnvOn(t, st, mods...))
 	})
 }
 
-func newEnvOn(tb testing.TB, st tokend.Store) *env {
+// newEnvOn starts tokend on st; mods adjust the service's options (a clock, a verifier).
+func newEnvOn(tb testing.TB, st tokend.Store, mods ...func(*tokend.Options)) *env {
 	e := &env{t: tb, store: st, logs: &syncBuilder{}}
 	log := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	e.svc = tokend.NewService(st, tokend.Options{
+	opts := tokend.Options{
 		Logger:             log,
 		PasswordParams:     password.Params{Memory: 64, Time: 1, Threads: 1},
 		SlowHashIterations: 1000,
-	})
-	e.srv = httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Logger: log}).Handler())
+	}
+	for _, m := range mods {
+		m(&opts)
+	}
+	e.svc = tokend.NewService(st, opts)
+	// The OAuth refusal limit has its own test; the others refuse freely.
+	e.srv = httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Logger: log, OAuthFailures: 10_000}).Handler())
 	tb.Cleanup(e.srv.Close)
 	return e
 }

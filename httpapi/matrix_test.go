@@ -172,6 +172,20 @@ func matrixFixtures() map[string]fixture {
 		"POST /api/tokend/v1/revoke/":      {},
 		"POST /api/tokend/v1/introspect/":  {body: func(int64) string { return "token=nothing" }},
 		"GET /api/tokend/v1/forward-auth/": {},
+
+		"GET /api/tokend/v1/accounts/{account_id}/trust-policies/": {ids: acct},
+		"POST /api/tokend/v1/accounts/{account_id}/trust-policies/": {ids: acct, body: func(n int64) string {
+			return fmt.Sprintf(`{"name": "m%d", "issuer": "https://token.actions.githubusercontent.com", "audience": "tokend",
+				"claims": {"repository": "acme/widgets"}, "permissions": []}`, n)
+		}},
+		"GET /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/": {ids: with("id", missing)},
+		"PUT /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/": {ids: with("id", missing),
+			body: func(int64) string { return `{"name": "T"}` }},
+		"POST /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/": {ids: with("id", missing),
+			body: func(int64) string { return `{"name": "T"}` }},
+		"DELETE /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/": {ids: with("id", missing)},
+		"POST /api/tokend/v1/oauth/token/":                                 {},
+		"POST /api/tokend/v1/oauth/device/code/":                           {},
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 

@@ -248,6 +248,13 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 	if f.State, err = parseState(r); err != nil {
 		return err
 	}
+	switch v := q.Get("federated"); v {
+	case "", "false":
+	case "true":
+		f.Federated = true
+	default:
+		return tokend.Invalidf("federated", "\"federated\" must be true or false, got %q.", v)
+	}
 	for _, tf := range []struct {
 		name string
 		dst  *time.Time
@@ -269,7 +276,7 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 		}
 	}
 	filters := pageFilters(page)
-	for _, k := range []string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before"} {
+	for _, k := range []string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before", "federated"} {
 		if v := q.Get(k); v != "" {
 			filters[k] = v
 		}

@@ -150,6 +150,18 @@ func routeTable() []route {
 		{"POST /api/tokend/v1/revoke/", public, open((*Server).revokeLeaked)},
 		{"POST /api/tokend/v1/introspect/", needs(sts, read), authed((*Server).introspect)},
 		{"GET /api/tokend/v1/forward-auth/", anyToken, authed((*Server).forwardAuth)},
+
+		// Keyless CI: trust policies are service-token factories, written under the same rule
+		// as service tokens; the OAuth endpoints (token exchange, device login) authenticate
+		// by what the form carries.
+		{"GET /api/tokend/v1/accounts/{account_id}/trust-policies/", needs(sts, read), authed((*Server).listTrustPolicies)},
+		{"POST /api/tokend/v1/accounts/{account_id}/trust-policies/", tokenHolder(needs(sts, write)), authed((*Server).createTrustPolicy)},
+		{"GET /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", needs(sts, read), authed((*Server).getTrustPolicy)},
+		{"PUT /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).updateTrustPolicy)},
+		{"POST /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).updateTrustPolicy)},
+		{"DELETE /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).deleteTrustPolicy)},
+		{"POST /api/tokend/v1/oauth/token/", public, open((*Server).token)},
+		{"POST /api/tokend/v1/oauth/device/code/", public, open((*Server).deviceCode)},
 	}
 }
 

@@ -30,6 +30,12 @@ type Options struct {
 	// Commit and Dirty identify the build: the VCS revision and whether its tree had changes.
 	Commit string
 	Dirty  bool
+	// OAuthFailures is how many refused requests an address may make at the OAuth endpoints
+	// before it is answered 429; one more comes back every second (default 30).
+	OAuthFailures int
+	// PublicURL is the server's address as browsers reach it (https://tokend.example.com), for
+	// the device login's verification_uri; empty: the request's scheme and host.
+	PublicURL string
 }
 
 // Server is the HTTP API over a Service.
@@ -43,6 +49,10 @@ type Server struct {
 	// password sign-ins per e-mail and per address.
 	authFailures *failureLimiter
 	pwFailures   *failureLimiter
+	// oauthFailures counts refused requests to the OAuth endpoints per address; deviceCodes
+	// counts device logins started per address (each writes a row).
+	oauthFailures *failureLimiter
+	deviceCodes   *failureLimiter
 
 	requests requestStats
 }
@@ -55,7 +65,13 @@ func New(svc *tokend.Service, opts Options) *Server {
 	s := &Server{svc: svc, log: opts.Logger, opts: opts, mux: http.NewServeMux(),
 		authFailures: newFailureLimiter(50, 2*time.Second, 100_000),
 		pwFailures:   newFailureLimiter(5, 30*time.Second, 100_000),
+		// Ten logins at once from one address, then one a minute.
+		deviceCodes: newFailureLimiter(10, time.Minute, 100_000),
 	}
+	if opts.OAuthFailures <= 0 {
+		opts.OAuthFailures = 30
+	}
+	s.oauthFailures = newFailureLimiter(opts.OAuthFailures, time.Second, 100_000)
 	s.routes()
 	return s
 }

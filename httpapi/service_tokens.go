@@ -10,16 +10,21 @@ import (
 // in the answer to a create). legacy_format marks an imported old-format token, for which
 // rotation is recommended.
 type serviceTokenJSON struct {
-	ID                       int64                        `json:"id"`
-	AccountID                int64                        `json:"account_id"`
-	UID                      string                       `json:"uid"`
-	Name                     string                       `json:"name"`
-	State                    int                          `json:"state"`
-	TokenString              *string                      `json:"token_string"`
-	LastUsed                 *string                      `json:"last_used"`
-	LastUsedIP               *string                      `json:"last_used_ip"`
-	LegacyFormat             bool                         `json:"legacy_format"`
-	RotateRecommended        bool                         `json:"rotate_recommended"`
+	ID                int64   `json:"id"`
+	AccountID         int64   `json:"account_id"`
+	UID               string  `json:"uid"`
+	Name              string  `json:"name"`
+	State             int     `json:"state"`
+	TokenString       *string `json:"token_string"`
+	LastUsed          *string `json:"last_used"`
+	LastUsedIP        *string `json:"last_used_ip"`
+	LegacyFormat      bool    `json:"legacy_format"`
+	RotateRecommended bool    `json:"rotate_recommended"`
+	// Federated marks a token minted by a token exchange under trust policy trust_policy_id;
+	// it expires at expires_at.
+	Federated                bool                         `json:"federated"`
+	TrustPolicyID            *int64                       `json:"trust_policy_id"`
+	ExpiresAt                *string                      `json:"expires_at"`
 	PermissionGrants         []permissionGrantJSON        `json:"permission_grants"`
 	ServiceTokenPermissions  []serviceTokenPermissionJSON `json:"service_token_permissions"`
 	SemanticLayerCredentials []any                        `json:"semantic_layer_credentials"`
@@ -59,6 +64,11 @@ func toServiceTokenJSON(t *tokend.Token, raw string) serviceTokenJSON {
 		ServiceTokenPermissions:  make([]serviceTokenPermissionJSON, len(t.Permissions)),
 		SemanticLayerCredentials: []any{},
 		CreatedAt:                jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
+		ExpiresAt: jsonTime(t.ExpiresAt),
+	}
+	if t.TrustPolicyID != 0 {
+		id := t.TrustPolicyID
+		out.Federated, out.TrustPolicyID = true, &id
 	}
 	if t.LastUsedIP != "" {
 		ip := t.LastUsedIP

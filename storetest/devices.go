@@ -51,8 +51,12 @@ func testDeviceAuthorizations(t *testing.T, open func(testing.TB) tokend.Store) 
 		t.Fatalf("CreateDeviceAuthorization: got ID %d, want > 0", d.ID)
 	}
 	for name, get := range map[string]func() (*tokend.DeviceAuthorization, error){
-		"by device hash": func() (*tokend.DeviceAuthorization, error) { return st.DeviceAuthorizationByDeviceHash(ctx, d.DeviceHash) },
-		"by user hash":   func() (*tokend.DeviceAuthorization, error) { return st.DeviceAuthorizationByUserHash(ctx, d.UserCodeHash) },
+		"by device hash": func() (*tokend.DeviceAuthorization, error) {
+			return st.DeviceAuthorizationByDeviceHash(ctx, d.DeviceHash)
+		},
+		"by user hash": func() (*tokend.DeviceAuthorization, error) {
+			return st.DeviceAuthorizationByUserHash(ctx, d.UserCodeHash)
+		},
 	} {
 		got, err := get()
 		must(t, err, name)

@@ -84,7 +84,7 @@ func TestCLI(t *testing.T) {
 			srv := startServer(t, st)
 			cfgPath := filepath.Join(t.TempDir(), "tokend", "config.json")
 			env := []string{"TOKEND_CONFIG=" + cfgPath}
-			login := []string{"login", "--url", srv.url + "/", "--email", "paul@example.com",
+			login := []string{"login", "--with-password", "--url", srv.url + "/", "--email", "paul@example.com",
 				"--account-id", fmt.Sprint(a.AccountID), "--user-id", fmt.Sprint(a.UserID)}
 			ok := func(tok string) bool {
 				return call(t, "GET", srv.url+"/api/v3/whoami/", "Bearer "+tok, "").code == 200
@@ -111,7 +111,7 @@ func TestCLI(t *testing.T) {
 					}
 				})
 			}
-			if r := cli(t, "", env, "login", "--url", srv.url, "--email", "paul@example.com"); r.err == nil ||
+			if r := cli(t, "", env, "login", "--with-password", "--url", srv.url, "--email", "paul@example.com"); r.err == nil ||
 				!strings.Contains(r.stderr, "--account-id (TOKEND_ACCOUNT_ID), --user-id (TOKEND_USER_ID)") {
 				t.Errorf("login without ids: got err %v, stderr %q, want it to name both flags", r.err, r.stderr)
 			}
@@ -244,12 +244,12 @@ func TestCLI(t *testing.T) {
 
 			// Logging in again takes the server and ids from the config; a second login retires
 			// the first token.
-			r = cli(t, "", append(env, "TOKEND_PASSWORD="+pw), "login")
+			r = cli(t, "", append(env, "TOKEND_PASSWORD="+pw), "login", "--with-password")
 			if r.err != nil {
 				t.Fatalf("login again: %v\n%s", r.err, r.stderr)
 			}
 			first := readConfig(t, cfgPath).Token
-			if r = cli(t, pw+"\n", env, "login"); r.err != nil {
+			if r = cli(t, pw+"\n", env, "login", "--with-password"); r.err != nil {
 				t.Fatalf("third login: %v\n%s", r.err, r.stderr)
 			}
 			if second := readConfig(t, cfgPath).Token; ok(first) || !ok(second) {

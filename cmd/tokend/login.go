@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
+	"runtime"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -22,18 +25,24 @@ func newLoginCmd() *cobra.Command {
 	var (
 		serverURL, email, cfgFlag string
 		accountID, userID         int64
+		withPassword, noBrowser   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "login",
-		Short: "Sign in with e-mail and password and keep a personal access token for the CLI",
-		Long: `login creates a personal access token named "tokend CLI on <host>" with your e-mail and
-password (HTTP Basic), checks it with whoami and keeps it in the config file
-($TOKEND_CONFIG, or tokend/config.json under the user config directory; mode 0600).
+		Short: "Sign in through the browser and keep a personal access token for the CLI",
+		Long: `login signs the CLI in with the OAuth device flow: it prints a short code and a link to
+the console's /device page, opens the browser when it can, and waits while you sign in there,
+check the code, pick the account and approve. It then keeps a personal access token named
+"tokend CLI on <host>", valid for 90 days (or less when the account says so), in the config
+file ($TOKEND_CONFIG, or tokend/config.json under the user config directory; mode 0600).
 
-The password is read without echo from the terminal, as one line from stdin when stdin is
-not a terminal, or from TOKEND_PASSWORD. No endpoint says who a user is by password, so the
-account and user ids are needed: flags, TOKEND_ACCOUNT_ID and TOKEND_USER_ID, or the config
-file of an earlier login. A previous CLI token on the same server is deleted.`,
+On a machine without a browser, follow the link from any other device; or, with
+--with-password, sign in with e-mail and password instead: the password is read without echo
+from the terminal, as one line from stdin when stdin is not a terminal, or from
+TOKEND_PASSWORD, and the account and user ids are needed (flags, TOKEND_ACCOUNT_ID and
+TOKEND_USER_ID, or the config file of an earlier login).
+
+A previous CLI token on the same server is deleted.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -64,63 +73,170 @@ file of an earlier login. A previous CLI token on the same server is deleted.`,
 					userID = old.UserID
 				}
 			}
-			var missing []string
-			for _, m := range []struct {
-				name string
-				set  bool
-			}{{"url", serverURL != ""}, {"email", email != ""}, {"account-id", accountID > 0}, {"user-id", userID > 0}} {
-				if !m.set {
-					missing = append(missing, fmt.Sprintf("--%s (TOKEND_%s)", m.name, strings.ToUpper(strings.ReplaceAll(m.name, "-", "_"))))
-				}
+			if serverURL == "" {
+				return errors.New("login needs --url (TOKEND_URL), the tokend server's address")
 			}
-			if len(missing) > 0 {
-				return fmt.Errorf("login needs %s; `tokend init` prints the account and user ids", strings.Join(missing, ", "))
+			var cfg *cliConfig
+			if withPassword {
+				cfg, err = loginWithPassword(ctx, cmd, serverURL, email, accountID, userID)
+			} else {
+				cfg, err = loginWithDevice(ctx, cmd, serverURL, !noBrowser && os.Getenv("TOKEND_NO_BROWSER") == "")
 			}
-			if plainHTTPRemote(serverURL) {
-				fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is plain HTTP: the password and token cross the network unencrypted\n", serverURL)
-			}
-			pw, err := readPassword(ctx, cmd, email)
 			if err != nil {
 				return err
 			}
-
-			host, _ := os.Hostname()
-			if host == "" {
-				host = "unknown host"
-			}
-			basic := newAPIClient(serverURL, client.WithBasicAuth(email, pw))
-			pat, err := basic.CreatePAT(ctx, accountID, userID, client.PATRequest{Name: "tokend CLI on " + host})
-			if err != nil {
-				return loginError(err)
-			}
-			c := newAPIClient(serverURL, client.WithToken(pat.TokenString))
-			w, err := c.Whoami(ctx)
-			if err == nil && (w.User == nil || w.Token.UID != pat.UID) {
-				err = errors.New("whoami answered for another token")
-			}
-			if err != nil {
-				_ = c.DeletePAT(ctx, accountID, userID, pat.ID)
-				return fmt.Errorf("the new token does not work: %w", err)
-			}
-			cfg := &cliConfig{URL: serverURL, Email: w.User.Email, AccountID: accountID, UserID: userID,
-				TokenID: pat.ID, TokenUID: pat.UID, Token: pat.TokenString}
+			c := newAPIClient(serverURL, client.WithToken(cfg.Token))
 			if err := saveConfig(path, cfg); err != nil {
 				// A token nobody holds is only a risk: take it back.
-				_ = c.DeletePAT(ctx, accountID, userID, pat.ID)
+				_ = c.DeletePAT(ctx, cfg.AccountID, cfg.UserID, cfg.TokenID)
 				return err
 			}
 			retirePrevious(ctx, cmd.ErrOrStderr(), old, cfg)
-			fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s to account %d (token uid %s)\n", w.User.Email, accountID, pat.UID)
+			fmt.Fprintf(cmd.OutOrStdout(), "Logged in as %s to account %d (token uid %s)\n", cfg.Email, cfg.AccountID, cfg.TokenUID)
 			return nil
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&serverURL, "url", "", "tokend server URL, e.g. https://tokend.example.com")
-	f.StringVar(&email, "email", "", "your e-mail")
-	f.Int64Var(&accountID, "account-id", 0, "account to log in to")
-	f.Int64Var(&userID, "user-id", 0, "your user id")
+	f.BoolVar(&withPassword, "with-password", false, "sign in with e-mail and password instead of the browser (headless machines)")
+	f.BoolVar(&noBrowser, "no-browser", false, "do not try to open a browser; print the link only (also TOKEND_NO_BROWSER)")
+	f.StringVar(&email, "email", "", "your e-mail (with --with-password)")
+	f.Int64Var(&accountID, "account-id", 0, "account to log in to (with --with-password)")
+	f.Int64Var(&userID, "user-id", 0, "your user id (with --with-password)")
 	registerConfigFlag(f, &cfgFlag)
 	return cmd
+}
+
+// hostName is the machine's name as the token and the console's device page show it.
+func hostName() string {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "unknown host"
+	}
+	return host
+}
+
+// loginWithDevice runs the OAuth device flow: show the code and link, open the browser if
+// asked, and poll as the server says until the user approves, denies or the code expires.
+func loginWithDevice(ctx context.Context, cmd *cobra.Command, serverURL string, browser bool) (*cliConfig, error) {
+	out := cmd.ErrOrStderr()
+	if plainHTTPRemote(serverURL) {
+		fmt.Fprintf(out, "warning: %s is plain HTTP: the token crosses the network unencrypted\n", serverURL)
+	}
+	anon := client.New(serverURL, client.WithUserAgent(fmt.Sprintf("tokend-cli/%s (%s/%s)", version, runtime.GOOS, runtime.GOARCH)))
+	d, err := anon.StartDeviceLogin(ctx, hostName())
+	if err != nil {
+		return nil, loginError(err)
+	}
+	fmt.Fprintf(out, "To sign in, open %s\nand enter the code %s\n", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		fmt.Fprintf(out, "(or open %s)\n", d.VerificationURIComplete)
+	}
+	if browser && openBrowser(d.VerificationURIComplete) {
+		fmt.Fprintln(out, "Opened your browser.")
+	}
+	fmt.Fprintln(out, "Waiting for approval in the console…")
+	interval := time.Duration(max(d.Interval, 1)) * time.Second
+	deadline := time.Now().Add(time.Duration(d.ExpiresIn) * time.Second)
+	var tok *client.OAuthToken
+	for tok == nil {
+		if time.Now().After(deadline) {
+			return nil, errors.New("login: the code expired before it was approved; run tokend login again")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, errors.New("login: interrupted")
+		case <-time.After(interval):
+		}
+		tok, err = anon.PollDeviceLogin(ctx, d.DeviceCode)
+		var oe *client.OAuthError
+		switch {
+		case err == nil:
+		case errors.As(err, &oe) && oe.Code == "authorization_pending":
+		case errors.As(err, &oe) && oe.Code == "slow_down":
+			interval = max(interval+5*time.Second, time.Duration(oe.Interval)*time.Second)
+		case errors.As(err, &oe) && oe.Code == "access_denied":
+			return nil, errors.New("login: the request was denied in the console")
+		case errors.As(err, &oe) && oe.Code == "expired_token":
+			return nil, errors.New("login: the code expired before it was approved; run tokend login again")
+		default:
+			return nil, loginError(err)
+		}
+	}
+	c := newAPIClient(serverURL, client.WithToken(tok.AccessToken))
+	w, err := c.Whoami(ctx)
+	if err == nil && w.User == nil {
+		err = errors.New("whoami answered without a user")
+	}
+	if err != nil {
+		_ = c.DeletePAT(ctx, tok.AccountID, tok.UserID, tok.TokenID)
+		return nil, fmt.Errorf("the new token does not work: %w", err)
+	}
+	return &cliConfig{URL: serverURL, Email: w.User.Email, AccountID: tok.AccountID, UserID: tok.UserID,
+		TokenID: tok.TokenID, TokenUID: w.Token.UID, Token: tok.AccessToken}, nil
+}
+
+// openBrowser tries the platform's way of opening a URL, and reports whether it started.
+func openBrowser(u string) bool {
+	if u == "" {
+		return false
+	}
+	var cmd *exec.Cmd
+	switch runtime.GOOS {
+	case "darwin":
+		cmd = exec.Command("open", u)
+	case "windows":
+		cmd = exec.Command("rundll32", "url.dll,FileProtocolHandler", u)
+	default:
+		if os.Getenv("DISPLAY") == "" && os.Getenv("WAYLAND_DISPLAY") == "" {
+			return false
+		}
+		cmd = exec.Command("xdg-open", u)
+	}
+	if cmd.Start() != nil {
+		return false
+	}
+	go cmd.Wait() // reap it; its outcome does not matter
+	return true
+}
+
+// loginWithPassword creates the CLI's PAT with e-mail and password (HTTP Basic).
+func loginWithPassword(ctx context.Context, cmd *cobra.Command, serverURL, email string, accountID, userID int64) (*cliConfig, error) {
+	var missing []string
+	for _, m := range []struct {
+		name string
+		set  bool
+	}{{"email", email != ""}, {"account-id", accountID > 0}, {"user-id", userID > 0}} {
+		if !m.set {
+			missing = append(missing, fmt.Sprintf("--%s (TOKEND_%s)", m.name, strings.ToUpper(strings.ReplaceAll(m.name, "-", "_"))))
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("login --with-password needs %s; `tokend init` prints the account and user ids", strings.Join(missing, ", "))
+	}
+	if plainHTTPRemote(serverURL) {
+		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is plain HTTP: the password and token cross the network unencrypted\n", serverURL)
+	}
+	pw, err := readPassword(ctx, cmd, email)
+	if err != nil {
+		return nil, err
+	}
+	basic := newAPIClient(serverURL, client.WithBasicAuth(email, pw))
+	pat, err := basic.CreatePAT(ctx, accountID, userID, client.PATRequest{Name: "tokend CLI on " + hostName()})
+	if err != nil {
+		return nil, loginError(err)
+	}
+	c := newAPIClient(serverURL, client.WithToken(pat.TokenString))
+	w, err := c.Whoami(ctx)
+	if err == nil && (w.User == nil || w.Token.UID != pat.UID) {
+		err = errors.New("whoami answered for another token")
+	}
+	if err != nil {
+		_ = c.DeletePAT(ctx, accountID, userID, pat.ID)
+		return nil, fmt.Errorf("the new token does not work: %w", err)
+	}
+	return &cliConfig{URL: serverURL, Email: w.User.Email, AccountID: accountID, UserID: userID,
+		TokenID: pat.ID, TokenUID: pat.UID, Token: pat.TokenString}, nil
 }
 
 // readPassword reads the password: TOKEND_PASSWORD, else the terminal without echo, else one
@@ -183,6 +299,10 @@ func readTerminalPassword(ctx context.Context, prompt io.Writer, fd int, email s
 
 // loginError says why the server refused to create the token, and what to check.
 func loginError(err error) error {
+	var oe *client.OAuthError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("login refused: %s", oe.Description)
+	}
 	var e *client.APIError
 	if !errors.As(err, &e) {
 		return fmt.Errorf("login: %w", err)
@@ -190,6 +310,8 @@ func loginError(err error) error {
 	switch e.StatusCode {
 	case 401:
 		return fmt.Errorf("login refused: %s\nCheck the password, --email and --user-id (the id of that e-mail's user)", e.UserMessage)
+	case 404:
+		return fmt.Errorf("login refused: %s\nIs this a tokend server that offers browser login? --with-password signs in without it", e.UserMessage)
 	case 429:
 		if e.RetryAfter > 0 {
 			return fmt.Errorf("login refused: %s (retry in %s)", e.UserMessage, e.RetryAfter)

@@ -24,6 +24,7 @@ import (
 	"tokend"
 	"tokend/console"
 	"tokend/httpapi"
+	"tokend/idtoken"
 	"tokend/perm"
 )
 
@@ -37,6 +38,7 @@ type serveConfig struct {
 	pprofAddr            string
 	metricsAddr          string
 	tls                  tlsFlags
+	publicURL            string
 
 	log *slog.Logger
 	out io.Writer // where the bootstrap credentials are printed, once, when it is a terminal
@@ -87,6 +89,7 @@ account, its owner and an owner token, and prints them once.`,
 	f.IntVar(&cfg.cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
+	f.StringVar(&cfg.publicURL, "public-url", "", "the server's address as browsers reach it, for the device login's links (default: the request's host)")
 	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
 	f.StringVar(&cfg.credentialsFile, "credentials-file", "", "where first-start credentials go when stdout is not a terminal (default: initial-credentials in --data-dir)")
 	_ = f.MarkHidden("pprof-addr")
@@ -151,6 +154,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	defer st.Close()
 	svc := tokend.NewService(st, tokend.Options{
 		Logger: log, CacheSize: cfg.cacheSize, CacheTTL: cfg.cacheTTL, UsageFlushInterval: cfg.flushEvery,
+		IDTokens: idtoken.New(idtoken.Options{}),
 	})
 
 	// Every listener opens before anything is served, so a taken port fails the start cleanly.
@@ -206,7 +210,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 
 	api := httpapi.New(svc, httpapi.Options{
 		Logger: log, TrustProxyHeaders: cfg.trustProxy, Version: build.Version, Commit: build.Commit, Dirty: build.Dirty,
-		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
+		PublicURL: cfg.publicURL,
+		Ready:     func(r *http.Request) error { return st.Ping(r.Context()) },
 	})
 	// The API keeps /api/ and the probes; the web console serves everything else.
 	apiHandler := api.Handler()
