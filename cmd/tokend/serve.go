@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	stdlog "log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -236,7 +237,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          serverErrorLog(log),
 	}
 	all := []served{{apiServer, ln, "api"}}
 	var lsn listeners
@@ -318,6 +319,25 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	return errors.Join(append([]error{failed}, shutErrs...)...)
 }
 
+// serverErrorLog carries net/http's own messages into log as warnings, except failed TLS
+// handshakes: on a public address scanners and outdated clients make them all day, so they are
+// debug-level unless ACME is the cause (then the certificate is in trouble).
+func serverErrorLog(log *slog.Logger) *stdlog.Logger {
+	return slog.NewLogLogger(handshakeNoise{log.Handler()}, slog.LevelWarn)
+}
+
+type handshakeNoise struct{ slog.Handler }
+
+func (h handshakeNoise) Handle(ctx context.Context, r slog.Record) error {
+	if strings.HasPrefix(r.Message, "http: TLS handshake error") && !strings.Contains(r.Message, "acme/autocert") {
+		if !h.Handler.Enabled(ctx, slog.LevelDebug) {
+			return nil
+		}
+		r.Level = slog.LevelDebug
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
 // sideServer serves an internal listener (metrics, pprof) with the same header limits as the API.
 func sideServer(h http.Handler, log *slog.Logger) *http.Server {
 	return &http.Server{
@@ -325,7 +345,7 @@ func sideServer(h http.Handler, log *slog.Logger) *http.Server {
 		ReadHeaderTimeout: 5 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          serverErrorLog(log),
 	}
 }
 

@@ -297,3 +297,28 @@ func TestServeTLSRefusesBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestServerErrorLog: failed handshakes from strangers stay out of an info-level log; one that
+// ACME caused, and net/http's other complaints, are warnings.
+func TestServerErrorLog(t *testing.T) {
+	tests := []struct {
+		name, line string
+		level      slog.Level
+		want       string // the level logged; empty for nothing
+	}{
+		{"handshake at info: dropped", "http: TLS handshake error from 203.0.113.9:5000: EOF", slog.LevelInfo, ""},
+		{"handshake at debug: debug", "http: TLS handshake error from 203.0.113.9:5000: EOF", slog.LevelDebug, "level=DEBUG"},
+		{"handshake ACME failed: warning", "http: TLS handshake error from 203.0.113.9:5000: acme/autocert: missing certificate", slog.LevelInfo, "level=WARN"},
+		{"other server error: warning", "http: Accept error: too many open files", slog.LevelInfo, "level=WARN"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			serverErrorLog(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: tt.level}))).Print(tt.line)
+			got := buf.String()
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
