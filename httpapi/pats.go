@@ -224,13 +224,14 @@ func (s *Server) deletePAT(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 }
 
 // tokenInventory is tokend's admin view of every token of an account, with filters:
-// kind (pat, service), user_id, state, last_used_before, last_used_after, expires_before.
+// kind (pat, service), user_id, state, last_used_before, last_used_after, expires_before, and
+// federated (true: only tokens minted by a token exchange).
 func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
 		return err
 	}
-	lq, err := readList(r, "kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before")
+	lq, err := readList(r, "kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before", "federated")
 	if err != nil {
 		return err
 	}

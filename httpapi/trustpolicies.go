@@ -114,15 +114,15 @@ func (s *Server) listTrustPolicies(w http.ResponseWriter, r *http.Request, p *to
 	if err != nil {
 		return err
 	}
-	page, err := parsePage(r)
+	lq, err := readList(r, "state")
 	if err != nil {
 		return err
 	}
-	state, err := parseState(r)
+	state, err := lq.state()
 	if err != nil {
 		return err
 	}
-	ps, total, err := s.svc.ListTrustPolicies(r.Context(), p, accountID, state, page)
+	ps, total, err := s.svc.ListTrustPolicies(r.Context(), p, accountID, state, lq.page)
 	if err != nil {
 		return err
 	}
@@ -130,11 +130,7 @@ func (s *Server) listTrustPolicies(w http.ResponseWriter, r *http.Request, p *to
 	for i, tp := range ps {
 		out[i] = toTrustPolicyJSON(tp)
 	}
-	filters := pageFilters(page)
-	if state != 0 {
-		filters["state"] = int(state)
-	}
-	writeList(w, out, len(out), total, filters, "id")
+	writeList(w, out, len(out), total, lq.filters, "id")
 	return nil
 }
 
