@@ -270,3 +270,66 @@ func mustGet(t *testing.T, c *http.Client, url string) *http.Response {
 	resp.Body.Close()
 	return resp
 }
+
+// TestServeTLSCommandLine runs the tokend binary with the TLS flags as an operator writes them,
+// including --acme-domain as a comma-separated list, and reaches it over HTTPS; SIGTERM still
+// ends it cleanly.
+func TestServeTLSCommandLine(t *testing.T) {
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	c, k := ca.issue(t, 7)
+	writeAtomic(t, certPath, c)
+	writeAtomic(t, keyPath, k)
+	resolver := startDNS(t, "tokend.test", "api.tokend.test")
+	pebble := startPebble(t)
+
+	tests := []struct {
+		name    string
+		flags   []string
+		acme    bool
+		roots   func() *x509.CertPool
+		urls    []string
+		wantLog string
+	}{
+		{
+			name:  "--tls-cert and --tls-key",
+			flags: []string{"--tls-cert", certPath, "--tls-key", keyPath},
+			roots: func() *x509.CertPool { return ca.pool },
+			urls:  []string{"https://localhost/healthz"}, wantLog: "tls=files",
+		},
+		{
+			name: "--acme-domain as a list",
+			flags: []string{"--acme-domain", "tokend.test,api.tokend.test", "--acme-email", "ops@tokend.test",
+				"--acme-directory", pebble.dirURL, "--acme-ca-roots", pebble.rootsFile},
+			acme: true,
+			roots: func() *x509.CertPool {
+				p := x509.NewCertPool()
+				p.AddCert(pebble.root)
+				return p
+			},
+			urls: []string{"https://tokend.test/healthz", "https://api.tokend.test/healthz"}, wantLog: "tls=acme",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := startServer(t, storage{"sqlite", append([]string{"--data-dir", t.TempDir()}, tt.flags...)})
+			addr := strings.TrimPrefix(srv.url, "http://")
+			if !strings.Contains(srv.logs.String(), tt.wantLog) {
+				t.Errorf("got log %q, want %q", srv.logs.String(), tt.wantLog)
+			}
+			if tt.acme {
+				_, port, _ := net.SplitHostPort(addr)
+				tlsPort, _ := strconv.Atoi(port)
+				pebble.configure(t, closedPort(t), tlsPort, resolver)
+			}
+			client := httpsClient(tt.roots(), resolver, addr)
+			for _, u := range tt.urls {
+				if resp := mustGet(t, client, u); resp.StatusCode != 200 || resp.ProtoMajor != 2 {
+					t.Errorf("%s: got %d over %s, want 200 over HTTP/2", u, resp.StatusCode, resp.Proto)
+				}
+			}
+			srv.stop(t)
+		})
+	}
+}
