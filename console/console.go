@@ -136,6 +136,13 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/service-tokens/{id}/delete", c.authed(c.confirmDeleteServiceToken))
 	mux.Handle("POST /settings/service-tokens/{id}/delete", c.authed(c.deleteServiceToken))
 
+	// Account settings → Trust policies (keyless CI).
+	mux.Handle("GET /settings/trust-policies", c.authed(c.listTrustPolicies))
+	mux.Handle("GET /settings/trust-policies/new", c.authed(c.newTrustPolicyForm))
+	mux.Handle("POST /settings/trust-policies/new", c.authed(c.createTrustPolicy))
+	mux.Handle("GET /settings/trust-policies/{id}/delete", c.authed(c.confirmDeleteTrustPolicy))
+	mux.Handle("POST /settings/trust-policies/{id}/delete", c.authed(c.deleteTrustPolicy))
+
 	// Account settings: people, projects, the record, and the token inventory.
 	mux.Handle("GET /settings/users", c.authed(c.listUsers))
 	mux.Handle("GET /settings/groups", c.authed(c.listGroups))

@@ -47,6 +47,9 @@ var pageLayouts = map[string]string{
 	"audit.html":                "app",
 	"inventory.html":            "app",
 	"device.html":               "app",
+	"trust_policies.html":       "app",
+	"trust_policy_new.html":     "app",
+	"trust_policy_delete.html":  "app",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
@@ -194,6 +197,8 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
 var flashes = map[string]string{
 	"pat_deleted":     "The personal access token was deleted. It no longer works.",
 	"service_deleted": "The service token was deleted. It no longer works.",
+	"trust_created":   "The trust policy was added. Jobs it matches can exchange their OIDC tokens now.",
+	"trust_deleted":   "The trust policy was deleted, and the service tokens it minted no longer work.",
 	"signed_out":      "You are signed out.",
 	"switched":        "Switched account.",
 }
@@ -224,6 +229,7 @@ func (c *Console) funcs() template.FuncMap {
 		"chart":       newChart,
 		"spark":       newSparkline,
 		"add":         func(a, b int) int { return a + b },
+		"minutes":     func(d time.Duration) int { return int(d / time.Minute) },
 		"seq":         seq,
 		"has":         func(ids []int64, id int64) bool { return containsID(ids, id) },
 		"initials":    initials,
@@ -301,6 +307,8 @@ func sectionPath(section string) string {
 		return "/settings/service-tokens"
 	case "inventory":
 		return "/settings/tokens/inventory"
+	case "trust":
+		return "/settings/trust-policies"
 	case "users", "groups", "projects":
 		return "/settings/" + section
 	case "audit":

@@ -62,20 +62,28 @@ func (c *Console) newServiceTokenForm(w http.ResponseWriter, r *http.Request, in
 // tokens, labelled as the plan calls them.
 func (c *Console) showServiceTokenForm(w http.ResponseWriter, r *http.Request, in *signedIn, status int, d serviceTokenForm) {
 	plan := in.account.Plan
-	seen := map[string]bool{}
-	for _, s := range perm.Sets() {
-		// On the Team plan account_admin is shown as "Owner", like owner itself: offer it once.
-		if label := plan.SetLabel(s); plan.AllowsServiceTokenSet(s) && !seen[label] {
-			seen[label] = true
-			d.Sets = append(d.Sets, setChoice{s, label})
-		}
-	}
+	d.Sets = serviceTokenSets(plan)
 	d.Plan = plan.Family()
 	d.Projects = c.activeProjects(r.Context(), in)
 	for i := range d.Rows {
 		d.Rows[i].Index = i
 	}
 	c.show(w, r, in, status, "service_token_new.html", "New service token", "service", d)
+}
+
+// serviceTokenSets are the permission sets the plan allows on service tokens (and trust
+// policies), labelled as the plan calls them.
+func serviceTokenSets(plan perm.Plan) []setChoice {
+	var out []setChoice
+	seen := map[string]bool{}
+	for _, s := range perm.Sets() {
+		// On the Team plan account_admin is shown as "Owner", like owner itself: offer it once.
+		if label := plan.SetLabel(s); plan.AllowsServiceTokenSet(s) && !seen[label] {
+			seen[label] = true
+			out = append(out, setChoice{s, label})
+		}
+	}
+	return out
 }
 
 // activeProjects lists the account's active projects the user may see (none when they may

@@ -1,0 +1,151 @@
+package console_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+
+	"tokend"
+	"tokend/perm"
+)
+
+func TestTrustPolicyPages(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	form := b.get("/settings/trust-policies/new")
+	if form.status != http.StatusOK || !strings.Contains(form.body, "Permission set 1") {
+		t.Fatalf("new policy form: got %d\n%s", form.status, form.body)
+	}
+	tok := csrf(t, form.body)
+	valid := url.Values{"csrf": {tok}, "name": {"Deploy"}, "issuer": {"https://token.actions.githubusercontent.com"},
+		"audience": {"tokend"}, "claims": {"repository = acme/widgets\nref = refs/heads/*"}, "ttl_minutes": {"15"},
+		"rows": {"1"}, "set_0": {"job_admin"}, "scope_0": {"all"}, "op": {"create"}}
+	with := func(k, v string) url.Values {
+		f := url.Values{}
+		for kk, vv := range valid {
+			f[kk] = vv
+		}
+		f.Set(k, v)
+		return f
+	}
+	for _, tt := range []struct {
+		name string
+		form url.Values
+		want string
+	}{
+		{"condition without =", with("claims", "repository acme/widgets"), "claim = value"},
+		{"only a wildcard", with("claims", "repository = *"), "not only"},
+		{"plain http issuer", with("issuer", "http://ci.example.com"), "https URL"},
+		{"no permission set", with("set_0", ""), "at least one permission set"},
+		{"a set the user does not know", with("set_0", "superuser"), "superuser"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.post("/settings/trust-policies/new", tt.form)
+			if r.status != http.StatusBadRequest || !strings.Contains(r.body, tt.want) {
+				t.Errorf("got %d, want 400 saying %q\n%s", r.status, tt.want, r.body)
+			}
+		})
+	}
+	r := b.post("/settings/trust-policies/new", valid)
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("create: got %d, want 303\n%s", r.status, r.body)
+	}
+	list := b.get("/settings/trust-policies")
+	for _, want := range []string{"Deploy", "token.actions.githubusercontent.com", "acme/widgets", "refs/heads/*", "Job Admin", "15 min"} {
+		if !strings.Contains(list.body, want) {
+			t.Errorf("policy list lacks %q", want)
+		}
+	}
+	p, err := e.svc.SessionPrincipal(context.Background(), e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, _, err := e.svc.ListTrustPolicies(context.Background(), p, e.account.ID, tokend.StateActive, tokend.Page{})
+	if err != nil || len(ps) != 1 {
+		t.Fatalf("policies: got %d (%v), want 1", len(ps), err)
+	}
+	path := "/settings/trust-policies/" + itoa(ps[0].ID) + "/delete"
+	confirm := b.get(path)
+	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "stops working at once") {
+		t.Fatalf("delete page: got %d\n%s", confirm.status, confirm.body)
+	}
+	if r := b.post(path, url.Values{"csrf": {tok}}); r.status != http.StatusSeeOther {
+		t.Fatalf("delete: got %d\n%s", r.status, r.body)
+	}
+	if ps, _, _ := e.svc.ListTrustPolicies(context.Background(), p, e.account.ID, tokend.StateActive, tokend.Page{}); len(ps) != 0 {
+		t.Errorf("after delete: got %d active policies, want 0", len(ps))
+	}
+
+	// A member without account-admin rights sees no way to write one, and cannot.
+	e.addUser(t, "dev@example.com", perm.LicenseDeveloper)
+	dev := e.browser(t)
+	dev.mustSignIn("dev@example.com", ownerPassword)
+	if r := dev.get("/settings/trust-policies"); r.status != http.StatusForbidden {
+		t.Errorf("developer without admin rights lists policies: got %d, want 403", r.status)
+	}
+	page := dev.get("/settings/tokens/personal")
+	if r := dev.post("/settings/trust-policies/new", with("csrf", csrf(t, page.body))); r.status != http.StatusForbidden {
+		t.Errorf("developer without admin rights creates a policy: got %d, want 403", r.status)
+	}
+}
+
+func TestDevicePage(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	g, err := e.svc.StartDeviceAuthorization(ctx, tokend.DeviceRequest{ClientID: "tokend-cli", DeviceName: "arrakis-build-01",
+		IP: "198.51.100.4", UserAgent: "tokend-cli/1.2 (linux/amd64)"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Signed out, the link goes through sign-in and back.
+	b := e.browser(t)
+	if r := b.get("/device?user_code=" + g.UserCode); r.status != http.StatusSeeOther ||
+		!strings.HasPrefix(r.header.Get("Location"), "/signin?next=%2Fdevice%3Fuser_code%3D") {
+		t.Errorf("signed out: got %d to %q, want the sign-in form coming back here", r.status, r.header.Get("Location"))
+	}
+	b.mustSignIn("paul@example.com", ownerPassword)
+	page := b.get("/device?user_code=" + strings.ToLower(g.UserCode))
+	for _, want := range []string{"arrakis-build-01", "198.51.100.4", "tokend-cli/1.2 (linux/amd64)", "Spice Harvesting", "Approve", "Deny"} {
+		if !strings.Contains(page.body, want) {
+			t.Errorf("device page lacks %q", want)
+		}
+	}
+	tok := csrf(t, page.body)
+	if r := b.post("/device/decide", url.Values{"csrf": {tok}, "user_code": {g.UserCode}, "account_id": {"999999"},
+		"decision": {"approve"}}); r.status != http.StatusBadRequest {
+		t.Errorf("approve for an account of someone else: got %d, want 400", r.status)
+	}
+	r := b.post("/device/decide", url.Values{"csrf": {tok}, "user_code": {g.UserCode}, "account_id": {itoa(e.account.ID)},
+		"decision": {"approve"}})
+	if r.status != http.StatusOK || !strings.Contains(r.body, "Device approved") {
+		t.Fatalf("approve: got %d\n%s", r.status, r.body)
+	}
+	tk, raw, _, err := e.svc.PollDevice(ctx, "tokend-cli", g.DeviceCode)
+	if err != nil || tk.Name != "tokend CLI on arrakis-build-01" || !strings.HasPrefix(raw, "dbtu_") {
+		t.Fatalf("poll after approval: got %v %q, %v", tk, raw, err)
+	}
+	// The code is spent: the page says so, and wrong codes are limited per user.
+	if r := b.get("/device?user_code=" + g.UserCode); r.status != http.StatusNotFound {
+		t.Errorf("used code: got %d, want 404", r.status)
+	}
+	limited := false
+	for range 10 {
+		r := b.post("/device", url.Values{"csrf": {tok}, "user_code": {"BBBB-BBBB"}})
+		if r.status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+		if r.status != http.StatusNotFound {
+			t.Fatalf("wrong code: got %d, want 404", r.status)
+		}
+	}
+	if !limited {
+		t.Errorf("10 wrong codes in a row were never rate-limited")
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
