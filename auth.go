@@ -3,6 +3,8 @@ package tokend
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"tokend/perm"
@@ -13,11 +15,33 @@ import (
 // that a caller learns nothing about which it was.
 var ErrInvalidToken = &Error{Code: EUnauthenticated, Message: "Invalid token."}
 
-// ErrLegacyKeyRetired answers a legacy user API key outside a migration window.
-var ErrLegacyKeyRetired = &Error{Code: EUnauthenticated, Message: "User API keys are deprecated " +
-	"and no longer work. Create a personal access token in Account Settings → API tokens → " +
-	"Personal tokens (or POST /api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/) " +
-	"and send it as \"Authorization: Bearer <token>\"."}
+// ErrLegacyKeyRetired answers a legacy user API key outside a migration window, when the key is
+// not one tokend knows (so whose it is cannot be said). A known key gets legacyRetired, which
+// names the caller's own account and user ids in the path to create a PAT.
+var ErrLegacyKeyRetired = legacyRetired(0, nil)
+
+// legacyRetired is the refusal of user userID's legacy key, naming the path that creates a PAT
+// in each of accountIDs (at most a few; placeholders when unknown).
+func legacyRetired(userID int64, accountIDs []int64) *Error {
+	user := "{user_id}"
+	if userID != 0 {
+		user = strconv.FormatInt(userID, 10)
+	}
+	accounts := []string{"{account_id}"}
+	if len(accountIDs) > 0 {
+		accounts = accounts[:0]
+		for _, a := range accountIDs[:min(len(accountIDs), 5)] {
+			accounts = append(accounts, strconv.FormatInt(a, 10))
+		}
+	}
+	paths := make([]string, len(accounts))
+	for i, a := range accounts {
+		paths[i] = "POST /api/v3/accounts/" + a + "/users/" + user + "/account-apikeys/"
+	}
+	return &Error{Code: EUnauthenticated, Message: "User API keys are deprecated and no longer work. " +
+		"Create a personal access token in Account Settings → API tokens → Personal tokens (or " +
+		strings.Join(paths, ", or ") + ") and send it as \"Authorization: Bearer <token>\"."}
+}
 
 // Authenticate verifies a token string and returns its principal. A malformed token or one
 // with a bad checksum is refused without touching the database; a valid one is served from the
@@ -55,7 +79,7 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 			s.usage.record(p.TokenID, now, ip)
 		}
 		if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
-			return nil, false, ErrLegacyKeyRetired
+			return nil, false, p.legacyRefusal()
 		}
 		return p, true, nil
 	}
@@ -119,7 +143,7 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 		s.usage.record(p.TokenID, now, ip)
 	}
 	if !now.Before(p.LegacyWindowEnd()) {
-		return nil, ErrLegacyKeyRetired
+		return nil, p.legacyRefusal()
 	}
 	return p, nil
 }

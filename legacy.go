@@ -124,7 +124,7 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 		}
 		return nil, err
 	}
-	p := &Principal{Kind: KindLegacyKey, TokenID: t.ID, TokenUID: t.UID, UserID: u.ID}
+	p := &Principal{Kind: KindLegacyKey, TokenID: t.ID, TokenUID: t.UID, UserID: u.ID, retired: legacyRetired(u.ID, nil)}
 	if u.State != StateActive {
 		return p, nil
 	}
@@ -132,6 +132,11 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 	if err != nil {
 		return nil, err
 	}
+	ids := make([]int64, len(accts))
+	for i, a := range accts {
+		ids[i] = a.ID
+	}
+	p.retired = legacyRetired(u.ID, ids)
 	now := s.now()
 	for _, a := range accts {
 		if !a.LegacyWindowOpen(now) {
@@ -167,7 +172,7 @@ func (s *Service) ForAccount(p *Principal, accountID int64) (*Principal, time.Ti
 	}
 	sc, ok := p.legacy[accountID]
 	if !ok || !s.now().Before(sc.until) {
-		return nil, time.Time{}, ErrLegacyKeyRetired
+		return nil, time.Time{}, p.legacyRefusal()
 	}
 	cp := *p
 	cp.AccountID, cp.Plan, cp.License, cp.perms = accountID, sc.plan, sc.license, sc.perms

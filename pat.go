@@ -177,7 +177,7 @@ func (s *Service) createPATIn(ctx context.Context, st *txn, accountID, userID in
 	if err != nil {
 		return nil, "", err
 	}
-	e := event(ctx, nil, accountID, "token.create", "pat", t.ID)
+	e := event(ctx, nil, accountID, ActionPATCreated, "pat", t.ID)
 	e.ActorUserID, e.ActorToken = userID, actorUID
 	e.Detail = map[string]string{"uid": t.UID, "name": name}
 	for k, v := range detail {
@@ -303,7 +303,7 @@ func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, loa
 		if err := st.UpdateToken(ctx, t); err != nil {
 			return err
 		}
-		e := event(ctx, p, accountID, "token.delete", string(t.Kind), t.ID)
+		e := event(ctx, p, accountID, revokedAction(t.Kind), string(t.Kind), t.ID)
 		e.Detail = map[string]string{"uid": t.UID, "name": t.Name}
 		st.audit(e)
 		st.invalidate(Invalidation{TokenID: t.ID})
@@ -379,7 +379,7 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int6
 			if err := st.UpdateToken(ctx, t); err != nil {
 				return err
 			}
-			e := event(ctx, p, accountID, "token.delete", string(t.Kind), t.ID)
+			e := event(ctx, p, accountID, revokedAction(t.Kind), string(t.Kind), t.ID)
 			e.Detail = map[string]string{"uid": t.UID, "name": t.Name, "via": "bulk revoke"}
 			st.audit(e)
 			st.invalidate(Invalidation{TokenID: t.ID})

@@ -24,6 +24,8 @@ type Principal struct {
 	// legacy holds a legacy key's permissions in each of those accounts; ForAccount narrows
 	// the principal to one of them.
 	legacy map[int64]legacyScope
+	// retired is a legacy key's refusal outside every window, naming the user's own ids.
+	retired *Error
 }
 
 // Can reports whether the principal holds capability (r, a) in project projectID (zero:
@@ -40,6 +42,14 @@ func (p *Principal) CanAnyProject(r perm.Resource, a perm.Access) bool {
 // ProjectIDs returns the projects where the principal holds (r, a); all means every project.
 func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []int64) {
 	return p.perms.ProjectIDs(r, a)
+}
+
+// legacyRefusal is a legacy key's refusal outside every migration window.
+func (p *Principal) legacyRefusal() error {
+	if p.retired != nil {
+		return p.retired
+	}
+	return ErrLegacyKeyRetired
 }
 
 // IsUser reports whether the principal acts as a person (a PAT or legacy key).

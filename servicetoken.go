@@ -159,7 +159,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 		if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
 			return err
 		}
-		e := event(ctx, p, accountID, "token.create", "service", t.ID)
+		e := event(ctx, p, accountID, ActionServiceTokenCreated, "service", t.ID)
 		e.Detail = map[string]string{"uid": t.UID, "name": name, "permissions": grantSummary(grants)}
 		st.audit(e)
 		t, err = st.Token(ctx, t.ID)
@@ -205,7 +205,7 @@ func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountI
 				return Invalidf("state", "A deleted service token cannot be restored; create a new one.")
 			}
 			t.State = *u.State
-			action = "token.delete"
+			action = ActionServiceTokenRevoked
 		}
 		t.UpdatedAt = s.now()
 		if err := st.UpdateToken(ctx, t); err != nil {

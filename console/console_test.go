@@ -44,7 +44,7 @@ func TestPagesRender(t *testing.T) {
 		{"/settings/users", "paul@example.com"},
 		{"/settings/groups", "Owner"},
 		{"/settings/projects", "Projects"},
-		{"/settings/audit-log", "token.create"},
+		{"/settings/audit-log", "account_scoped_pat.created"},
 		{"/settings/tokens/inventory", "laptop"},
 		{"/settings/tokens/inventory?kind=service", "airflow"},
 		{"/profile/api-key", "User API keys are deprecated"},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"testing"
 	"time"
 )
@@ -98,6 +99,59 @@ func TestAuditLog(t *testing.T) {
 		} {
 			if r := e.do("GET", tc.path, bearer(tc.tok), ""); r.Code != tc.want {
 				t.Errorf("%s: got %d, want %d", tc.name, r.Code, tc.want)
+			}
+		}
+	})
+}
+
+// TestAuditUsesDBTEventNames: the events dbt has carry dbt's names, and the audit log filters
+// by them; tokend's own events keep tokend's names.
+func TestAuditUsesDBTEventNames(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("Names", "owner@example.com")
+		acct, tok := a.Account.ID, bearer(a.Token)
+		pat := e.do("POST", patsPath(acct, a.User.ID), tok, `{"name": "laptop"}`)
+		var p struct {
+			ID int64 `json:"id"`
+		}
+		pat.data(t, &p)
+		if code, _ := e.doNoBody("DELETE", fmt.Sprintf("%s%d/", patsPath(acct, a.User.ID), p.ID), tok); code/100 != 2 {
+			t.Fatalf("delete PAT: got %d", code)
+		}
+		st := e.do("POST", stPath(acct, ""), tok, `{"name": "ci", "permission_grants": [{"permission_set": "job_admin"}]}`)
+		var s struct {
+			ID int64 `json:"id"`
+		}
+		st.data(t, &s)
+		if code, _ := e.doNoBody("DELETE", stPath(acct, fmt.Sprintf("%d/", s.ID)), tok); code/100 != 2 {
+			t.Fatalf("delete service token: got %d", code)
+		}
+		createProject(t, e, a.Token, acct, "Named")
+		for _, tc := range []struct {
+			action string
+			target int64
+		}{
+			{"account_scoped_pat.created", p.ID},
+			{"account_scoped_pat.deleted", p.ID},
+			{"service_token.created", s.ID},
+			{"service_token.revoked", s.ID},
+			{"project.create", 0},
+		} {
+			r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/audit-logs/?event_type=%s", acct, tc.action), tok, "")
+			var evs []struct {
+				EventType    string `json:"event_type"`
+				EventContext struct {
+					TargetID *int64 `json:"target_id"`
+				} `json:"event_context"`
+			}
+			r.data(t, &evs)
+			if len(evs) != 1 || evs[0].EventType != tc.action || (tc.target != 0 && (evs[0].EventContext.TargetID == nil || *evs[0].EventContext.TargetID != tc.target)) {
+				t.Errorf("event_type=%s: got %d events %+v, want one on %d", tc.action, len(evs), evs, tc.target)
+			}
+		}
+		for _, old := range []string{"token.create", "token.delete"} {
+			if slices.Contains(auditActions(t, e, acct), old) {
+				t.Errorf("got a %q event, want dbt's name instead", old)
 			}
 		}
 	})

@@ -77,6 +77,29 @@ func TestLegacyKeyRetirement(t *testing.T) {
 			}
 		})
 
+		t.Run("the refusal names the caller's own ids", func(t *testing.T) {
+			// Twice: the second answer comes from the verification cache.
+			for range 2 {
+				r := e.do("GET", "/api/v2/accounts/", "Token "+key, "")
+				for _, want := range []string{
+					fmt.Sprintf("POST /api/v3/accounts/%d/users/%d/account-apikeys/", acct, user),
+					fmt.Sprintf("POST /api/v3/accounts/%d/users/%d/account-apikeys/", b.Account.ID, user),
+				} {
+					if !strings.Contains(r.Body.Status.UserMessage, want) {
+						t.Errorf("got %q, want it to name %q", r.Body.Status.UserMessage, want)
+					}
+				}
+				if strings.Contains(r.Body.Status.UserMessage, "{account_id}") || strings.Contains(r.Body.Status.UserMessage, "{user_id}") {
+					t.Errorf("got %q, want real ids, not placeholders", r.Body.Status.UserMessage)
+				}
+			}
+			// A key tokend does not know belongs to nobody it can name.
+			r := e.do("GET", "/api/v2/accounts/", "Token "+strings.Repeat("cd", 20), "")
+			if !strings.Contains(r.Body.Status.UserMessage, "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/") {
+				t.Errorf("unknown key: got %q, want the path with placeholders", r.Body.Status.UserMessage)
+			}
+		})
+
 		// The account admin opens a migration window for account A only.
 		until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
 		r = e.do("POST", fmt.Sprintf("/api/v2/accounts/%d/", acct), bearer(a.Token),

@@ -175,7 +175,7 @@ func TestPATLifecycle(t *testing.T) {
 					}
 				}
 			}
-			for _, want := range []string{"token.create", "token.rotate", "token.delete", "token.refused"} {
+			for _, want := range []string{"account_scoped_pat.created", "token.rotate", "account_scoped_pat.deleted", "token.refused"} {
 				if !seen[want] {
 					t.Errorf("no %s event in the audit log", want)
 				}

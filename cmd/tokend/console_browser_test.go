@@ -311,7 +311,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			{"/settings/users", "gurney.halleck@example.com", "16-users"},
 			{"/settings/groups", "Owner", "17-groups"},
 			{"/settings/projects", "Analytics", "18-projects"},
-			{"/settings/audit-log", "token.create", "19-audit-log"},
+			{"/settings/audit-log", "account_scoped_pat.created", "19-audit-log"},
 		} {
 			b.open(p.path)
 			if got := b.text("main"); !strings.Contains(got, p.want) {
