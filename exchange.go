@@ -216,7 +216,7 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		if err := st.SetTokenPermissions(ctx, t.ID, tp.Grants); err != nil {
 			return err
 		}
-		e := event(ctx, nil, acct.ID, "token.create", "service", t.ID)
+		e := event(ctx, nil, acct.ID, ActionServiceTokenCreated, "service", t.ID)
 		e.Detail = federatedDetail(tok)
 		e.Detail["uid"], e.Detail["name"], e.Detail["via"] = t.UID, t.Name, "token_exchange"
 		e.Detail["trust_policy_id"], e.Detail["trust_policy"] = strconv.FormatInt(tp.ID, 10), tp.Name

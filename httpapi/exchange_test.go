@@ -269,7 +269,7 @@ func testExchangeWorks(t *testing.T, f *exchangeFixture) {
 		toks[0].ExpiresAt == nil || len(toks[0].Grants) != 1 || toks[0].Grants[0].PermissionSet != "job_admin" {
 		t.Errorf("inventory of federated tokens: got %s, want one federated job_admin token of policy %d with an expiry", inv.Body.Data, f.ghPolicy.ID)
 	}
-	events, _, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: acct, Action: "token.create", Page: tokend.Page{Limit: 100}})
+	events, _, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: acct, Action: tokend.ActionServiceTokenCreated, Page: tokend.Page{Limit: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
