@@ -89,8 +89,13 @@ type certFiles struct {
 	cert            *tls.Certificate
 	certPEM, keyPEM []byte // what cert was loaded from
 	next            time.Time
-	problem         string // the last reason a changed pair was refused, so it is logged once
+	problem         string    // the last reason a changed pair was refused, so it is logged once
+	warned          time.Time // when an ending certificate was last warned about
 }
+
+// expiryWarning is how close to its end a certificate from files starts being warned about
+// (once a day): nothing else would say so before clients start refusing it.
+const expiryWarning = 14 * 24 * time.Hour
 
 // loadCertFiles loads the pair once; a pair that does not load at start is an error.
 func loadCertFiles(certPath, keyPath string, every time.Duration, now func() time.Time, log *slog.Logger) (*certFiles, error) {
@@ -105,6 +110,7 @@ func loadCertFiles(certPath, keyPath string, every time.Duration, now func() tim
 	}
 	c.cert, c.certPEM, c.keyPEM = &cert, certPEM, keyPEM
 	c.next = now().Add(every)
+	c.warnExpiry(now())
 	return c, nil
 }
 
@@ -125,6 +131,9 @@ func (c *certFiles) GetCertificate(*tls.ClientHelloInfo) (*tls.Certificate, erro
 	if now := c.now(); !now.Before(c.next) {
 		c.next = now.Add(c.every)
 		c.reload()
+		if now.Sub(c.warned) >= 24*time.Hour {
+			c.warnExpiry(now)
+		}
 	}
 	return c.cert, nil
 }
@@ -150,6 +159,24 @@ func (c *certFiles) reload() {
 	}
 	c.cert, c.certPEM, c.keyPEM, c.problem = &cert, certPEM, keyPEM, ""
 	c.log.Info("loaded renewed TLS certificate", "subject", cert.Leaf.Subject.String(), "not_after", cert.Leaf.NotAfter)
+	c.warned = time.Time{}
+}
+
+// warnExpiry logs a warning when the served certificate has ended or ends within expiryWarning.
+func (c *certFiles) warnExpiry(now time.Time) {
+	leaf := c.cert.Leaf
+	left := leaf.NotAfter.Sub(now)
+	switch {
+	case left <= 0:
+		c.log.Warn("the TLS certificate has expired and clients refuse it; replace the files (no restart needed)",
+			"file", c.certPath, "not_after", leaf.NotAfter)
+	case left < expiryWarning:
+		c.log.Warn("the TLS certificate expires soon; replace the files (no restart needed)",
+			"file", c.certPath, "not_after", leaf.NotAfter)
+	default:
+		return
+	}
+	c.warned = now
 }
 
 // leaf is the certificate served now.

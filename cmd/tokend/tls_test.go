@@ -322,3 +322,46 @@ func TestServerErrorLog(t *testing.T) {
 		})
 	}
 }
+
+// TestCertFilesWarnExpiry: a certificate from files that ends soon, or has ended, is warned about
+// at start and then once a day, not at every check.
+func TestCertFilesWarnExpiry(t *testing.T) {
+	ca := newTestCA(t)
+	dir := t.TempDir()
+	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	c, k := ca.issue(t, 1) // ends 12 hours from now
+	writeAtomic(t, certPath, c)
+	writeAtomic(t, keyPath, k)
+	now := time.Now()
+	var logs bytes.Buffer
+	cf, err := loadCertFiles(certPath, keyPath, 5*time.Second, func() time.Time { return now },
+		slog.New(slog.NewTextHandler(&logs, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		advance time.Duration
+		want    string // in the log since the last step; empty for nothing
+	}{
+		{"at start: ends soon", 0, "expires soon"},
+		{"a minute later: not again", time.Minute, ""},
+		{"past its end, same day: not again", 13 * time.Hour, ""},
+		{"a day after the first warning: expired", 11 * time.Hour, "has expired"},
+	}
+	for i, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			if i > 0 {
+				logs.Reset()
+				now = now.Add(s.advance)
+				if _, err := cf.GetCertificate(&tls.ClientHelloInfo{}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := logs.String()
+			if s.want == "" && got != "" || s.want != "" && !strings.Contains(got, s.want) {
+				t.Errorf("got log %q, want %q", got, s.want)
+			}
+		})
+	}
+}
