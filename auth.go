@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -71,37 +72,59 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 	}
 	hash := secret.Hash(raw)
 	now := s.now()
-	if p := s.cache.get(&hash, now); p != nil {
-		if !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) {
-			return nil, false, ErrInvalidToken
+	if s.trusted(now) {
+		if p := s.cache.get(&hash, now); p != nil {
+			if !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) {
+				return nil, false, ErrInvalidToken
+			}
+			if record {
+				s.usage.record(p.TokenID, now, ip)
+			}
+			if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
+				return nil, false, p.legacyRefusal()
+			}
+			return p, true, nil
 		}
-		if record {
-			s.usage.record(p.TokenID, now, ip)
-		}
-		if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
-			return nil, false, p.legacyRefusal()
-		}
-		return p, true, nil
+		p, err := s.verifyStored(ctx, raw, ip, parsed, &hash, now, record)
+		return p, false, err
 	}
+	// The change feed has not been read for too long, so the caches do not answer: the store
+	// does, or nothing does, within a bound rather than whenever a silent link gives up.
+	rctx, cancel := context.WithTimeoutCause(ctx, s.opts.FeedPollInterval, errReadThrough)
+	defer cancel()
+	p, err := s.verifyStored(rctx, raw, ip, parsed, &hash, now, record)
+	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), errReadThrough) {
+		err = ErrStoreUnreachable
+	}
+	return p, false, err
+}
 
+// ErrStoreUnreachable answers a verification that neither the caches (the change feed is not
+// readable) nor the store (it does not answer in time) can decide.
+var ErrStoreUnreachable = &Error{Code: EUnavailable, Message: "Tokens cannot be verified right now; try again shortly."}
+
+// errReadThrough is the cause of a read-through that ran out of time.
+var errReadThrough = errors.New("tokend: store read-through timed out")
+
+// verifyStored verifies a token against the store and caches its principal.
+func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secret.Parsed, hash *[32]byte, now time.Time, record bool) (*Principal, error) {
 	gen := s.cache.generation()
 	// The store may keep the slice it is given, which moves its array to the heap: hand it a
-	// copy, so that hash stays on the stack and the cached path above allocates nothing.
-	key := hash
+	// copy, so that hash stays on the stack and the cached path in authenticate allocates nothing.
+	key := *hash
 	t, err := s.lookup(ctx, raw, key[:], parsed, record)
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
-			return nil, false, ErrLegacyKeyRetired
+			return nil, ErrLegacyKeyRetired
 		}
-		return nil, false, err
+		return nil, err
 	}
 	if t.Kind != kindOf(parsed.Kind) {
-		return nil, false, ErrInvalidToken
+		return nil, ErrInvalidToken
 	}
 	if t.Kind == KindLegacyKey {
-		p, err := s.authenticateLegacy(ctx, t, &hash, gen, now, ip, record)
-		return p, false, err
+		return s.authenticateLegacy(ctx, t, hash, gen, now, ip, record)
 	}
 	if t.State != StateActive || t.Expired(now) {
 		// A real token that no longer works: worth a line in the account's audit log.
@@ -115,17 +138,17 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 			e.Detail = map[string]string{"uid": t.UID, "reason": reason}
 			s.audit(ctx, e)
 		}
-		return nil, false, ErrInvalidToken
+		return nil, ErrInvalidToken
 	}
 	p, err := s.principalFor(ctx, t)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	s.cache.put(&hash, p, gen, now)
+	s.remember(hash, p, gen, now)
 	if record {
 		s.usage.record(p.TokenID, now, ip)
 	}
-	return p, false, nil
+	return p, nil
 }
 
 // authenticateLegacy builds and caches a verified legacy key's principal (so that the slow
@@ -138,7 +161,7 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 	if err != nil {
 		return nil, err
 	}
-	s.cache.put(hash, p, gen, now)
+	s.remember(hash, p, gen, now)
 	if record {
 		s.usage.record(p.TokenID, now, ip)
 	}

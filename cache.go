@@ -15,28 +15,36 @@ type Invalidation struct {
 	AccountID int64 // with UserID zero: drop every token of the account
 }
 
-// verifyCache maps the SHA-256 of a token string to its verified principal. It never sees a
-// raw token. Entries live for ttl at most, as a safety net: correctness comes from
-// invalidation, not from expiry.
-type verifyCache struct {
-	mu      sync.RWMutex
-	entries map[[32]byte]cacheEntry
-	max     int
-	ttl     time.Duration
-	// gen counts invalidations, so that a verification that started before one cannot put a
-	// principal built from stale rows into the cache after it.
-	gen uint64
-	// disabled is set while cross-node invalidations cannot be received.
-	disabled bool
-}
+// Every cache of the Service obeys one discipline: entries are dropped by the change feed
+// (Service.drop, on every node), live for Options.CacheTTL at most, are put only with the
+// generation read before the store was (so that a row read before an invalidation never
+// outlives it), and answer only while the node trusts its caches (Service.trusted).
 
-type cacheEntry struct {
-	p       *Principal
+// cacheEntry is a cached value and when it was read from the store.
+type cacheEntry[V any] struct {
+	v       V
 	storeAt time.Time
 }
 
+func (e cacheEntry[V]) live(now time.Time, ttl time.Duration) bool {
+	return now.Sub(e.storeAt) <= ttl
+}
+
+// verifyCache maps the SHA-256 of a token string to its verified principal. It never sees a
+// raw token.
+type verifyCache struct {
+	mu      sync.RWMutex
+	entries map[[32]byte]cacheEntry[*Principal]
+	max     int
+	ttl     time.Duration
+	// gen counts invalidations, so that a verification that started before one cannot put a
+	// principal built from stale rows into the cache after it. The account and IP caches
+	// use it too.
+	gen uint64
+}
+
 func newVerifyCache(max int, ttl time.Duration) *verifyCache {
-	return &verifyCache{entries: make(map[[32]byte]cacheEntry), max: max, ttl: ttl}
+	return &verifyCache{entries: make(map[[32]byte]cacheEntry[*Principal]), max: max, ttl: ttl}
 }
 
 // get returns the cached principal for hash, or nil.
@@ -44,10 +52,10 @@ func (c *verifyCache) get(hash *[32]byte, now time.Time) *Principal {
 	c.mu.RLock()
 	e, ok := c.entries[*hash]
 	c.mu.RUnlock()
-	if !ok || now.Sub(e.storeAt) > c.ttl {
+	if !ok || !e.live(now, c.ttl) {
 		return nil
 	}
-	return e.p
+	return e.v
 }
 
 // generation returns the invalidation count to pass to put.
@@ -61,7 +69,7 @@ func (c *verifyCache) generation() uint64 {
 func (c *verifyCache) put(hash *[32]byte, p *Principal, gen uint64, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.disabled || c.gen != gen || c.max <= 0 {
+	if c.gen != gen || c.max <= 0 {
 		return
 	}
 	if len(c.entries) >= c.max {
@@ -72,7 +80,14 @@ func (c *verifyCache) put(hash *[32]byte, p *Principal, gen uint64, now time.Tim
 			break
 		}
 	}
-	c.entries[*hash] = cacheEntry{p: p, storeAt: now}
+	c.entries[*hash] = cacheEntry[*Principal]{v: p, storeAt: now}
+}
+
+// remember caches a verified principal, unless the node does not trust its caches now.
+func (s *Service) remember(hash *[32]byte, p *Principal, gen uint64, now time.Time) {
+	if s.trusted(now) {
+		s.cache.put(hash, p, gen, now)
+	}
 }
 
 // invalidate drops every entry inv names.
@@ -85,19 +100,10 @@ func (c *verifyCache) invalidate(inv Invalidation) {
 		return
 	}
 	for k, e := range c.entries {
-		if matches(e.p, inv) {
+		if matches(e.v, inv) {
 			delete(c.entries, k)
 		}
 	}
-}
-
-// setDisabled empties the cache and keeps it empty while on is true.
-func (c *verifyCache) setDisabled(on bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.gen++
-	c.disabled = on
-	clear(c.entries)
 }
 
 func (c *verifyCache) len() int {
@@ -119,30 +125,36 @@ func matches(p *Principal, inv Invalidation) bool {
 	return false
 }
 
-// accountCache keeps account rows in memory for the read paths every request takes (GET of
-// the token's own account, whoami, the account list), dropped with the account's other cached
-// state on every node. Cached accounts are shared: callers must not modify them.
-type accountCache struct {
-	mu sync.RWMutex
-	m  map[int64]*Account
+// byAccount keeps one value per account (the account row, its compiled IP policy), dropped
+// with the account's other cached state. Cached values are shared: callers must not modify
+// them.
+type byAccount[V any] struct {
+	mu  sync.RWMutex
+	m   map[int64]cacheEntry[V]
+	ttl time.Duration
 }
 
-func (c *accountCache) get(id int64) *Account {
+func (c *byAccount[V]) get(id int64, now time.Time) (V, bool) {
 	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[id]
+	e, ok := c.m[id]
+	c.mu.RUnlock()
+	if !ok || !e.live(now, c.ttl) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
 }
 
-func (c *accountCache) put(a *Account) {
+func (c *byAccount[V]) put(id int64, v V, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[int64]*Account)
+		c.m = make(map[int64]cacheEntry[V])
 	}
-	c.m[a.ID] = a
+	c.m[id] = cacheEntry[V]{v: v, storeAt: now}
 }
 
-func (c *accountCache) invalidate(inv Invalidation) {
+func (c *byAccount[V]) invalidate(inv Invalidation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	switch {
@@ -156,16 +168,20 @@ func (c *accountCache) invalidate(inv Invalidation) {
 // account returns an account for reading, from memory when it can. The generation check keeps
 // a row read before an invalidation out of the cache after it.
 func (s *Service) account(ctx context.Context, id int64) (*Account, error) {
-	if a := s.accounts.get(id); a != nil {
-		return a, nil
+	now := s.now()
+	trusted := s.trusted(now)
+	if trusted {
+		if a, ok := s.accounts.get(id, now); ok {
+			return a, nil
+		}
 	}
 	gen := s.cache.generation()
 	a, err := s.store.Account(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	if s.cache.generation() == gen {
-		s.accounts.put(a)
+	if trusted && s.cache.generation() == gen {
+		s.accounts.put(id, a, now)
 	}
 	return a, nil
 }

@@ -37,13 +37,18 @@ func (s *Service) change(ctx context.Context, fn func(tx *txn) error) error {
 				return err
 			}
 		}
-		return nil
+		if len(tx.drops) == 0 {
+			return nil
+		}
+		// Last, so that the feed's ordering lock (PostgreSQL) is held only for the commit.
+		return st.AppendChanges(ctx, now, tx.drops)
 	})
 	if err != nil {
 		return err
 	}
+	// This node need not wait for its own feed read.
 	for _, inv := range tx.drops {
-		s.invalidate(ctx, inv)
+		s.drop(inv)
 	}
 	return nil
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 
 	"tokend/perm"
@@ -92,38 +91,6 @@ func (p *ipPolicy) permits(addr netip.Addr) bool {
 	return false
 }
 
-// ipPolicies caches compiled policies by account.
-type ipPolicies struct {
-	mu sync.RWMutex
-	m  map[int64]*ipPolicy
-}
-
-func (c *ipPolicies) get(accountID int64) *ipPolicy {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.m[accountID]
-}
-
-func (c *ipPolicies) put(accountID int64, p *ipPolicy) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = make(map[int64]*ipPolicy)
-	}
-	c.m[accountID] = p
-}
-
-func (c *ipPolicies) invalidate(inv Invalidation) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	switch {
-	case inv.All:
-		clear(c.m)
-	case inv.AccountID != 0 && inv.UserID == 0:
-		delete(c.m, inv.AccountID)
-	}
-}
-
 func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 	p := &ipPolicy{enabled: enabled}
 	for _, r := range rules {
@@ -150,8 +117,12 @@ func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 
 // policy returns the account's compiled policy, loading it on first use.
 func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error) {
-	if p := s.ip.get(accountID); p != nil {
-		return p, nil
+	now := s.now()
+	trusted := s.trusted(now)
+	if trusted {
+		if p, ok := s.ip.get(accountID, now); ok {
+			return p, nil
+		}
 	}
 	gen := s.cache.generation()
 	acct, err := s.account(ctx, accountID)
@@ -163,8 +134,8 @@ func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error
 		return nil, err
 	}
 	p := compilePolicy(acct.IPRestrictionsEnabled, rules)
-	if s.cache.generation() == gen {
-		s.ip.put(accountID, p)
+	if trusted && s.cache.generation() == gen {
+		s.ip.put(accountID, p, now)
 	}
 	return p, nil
 }

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"tokend/password"
@@ -19,8 +21,22 @@ type Options struct {
 	Rand   io.Reader        // crypto/rand.Reader
 	Logger *slog.Logger     // slog.Default()
 
-	CacheSize int           // 100,000 verified tokens; negative turns the cache off
-	CacheTTL  time.Duration // 5 minutes; a safety net, invalidation is what keeps it fresh
+	CacheSize int // 100,000 verified tokens; negative turns the cache off
+	// CacheTTL bounds how long any cache (tokens, accounts, IP policies) keeps an entry:
+	// 5 minutes. A safety net: the change feed is what keeps caches fresh.
+	CacheTTL time.Duration
+
+	// FeedPollInterval is how often Run reads the change feed without being woken (1 s): the
+	// longest a lost wake-up delays a revocation on this node.
+	FeedPollInterval time.Duration
+	// FeedStaleAfter is how long caches stay trusted after the start of the last successful
+	// read of the feed (3 s). Past it, every verification reads the store.
+	FeedStaleAfter time.Duration
+	// FeedPollOnly reads the feed on the timer only, without the store's wake-ups (LISTEN
+	// does not pass through a PgBouncer in transaction mode).
+	FeedPollOnly bool
+	// FeedRetention is how long feed entries are kept (1 hour).
+	FeedRetention time.Duration
 
 	// UsageFlushInterval is how often last-used times reach the database (15 s).
 	UsageFlushInterval time.Duration
@@ -45,10 +61,15 @@ type Service struct {
 	cache    *verifyCache
 	usage    *usageRecorder
 	legacy   *legacyRecorder
-	ip       *ipPolicies
-	accounts *accountCache
+	ip       *byAccount[*ipPolicy]
+	accounts *byAccount[*Account]
 	stats    stats
 	opts     Options
+
+	// trustUntil is when, in Unix nanoseconds, this node's caches stop answering unless the
+	// change feed is read again (see trusted); feedSeq is the last feed entry applied.
+	trustUntil atomic.Int64
+	feedSeq    atomic.Int64
 
 	dummyOnce sync.Once
 	dummy     string
@@ -71,6 +92,15 @@ func NewService(store Store, opts Options) *Service {
 	if opts.CacheTTL == 0 {
 		opts.CacheTTL = 5 * time.Minute
 	}
+	if opts.FeedPollInterval <= 0 {
+		opts.FeedPollInterval = time.Second
+	}
+	if opts.FeedStaleAfter <= 0 {
+		opts.FeedStaleAfter = 3 * time.Second
+	}
+	if opts.FeedRetention <= 0 {
+		opts.FeedRetention = time.Hour
+	}
 	if opts.UsageFlushInterval == 0 {
 		opts.UsageFlushInterval = 15 * time.Second
 	}
@@ -83,7 +113,7 @@ func NewService(store Store, opts Options) *Service {
 	if opts.PasswordParams == (password.Params{}) {
 		opts.PasswordParams = password.Default
 	}
-	return &Service{
+	s := &Service{
 		store:    store,
 		now:      opts.Now,
 		rand:     opts.Rand,
@@ -91,23 +121,27 @@ func NewService(store Store, opts Options) *Service {
 		cache:    newVerifyCache(opts.CacheSize, opts.CacheTTL),
 		usage:    newUsageRecorder(),
 		legacy:   newLegacyRecorder(),
-		ip:       &ipPolicies{},
-		accounts: &accountCache{},
+		ip:       &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
+		accounts: &byAccount[*Account]{ttl: opts.CacheTTL},
 		opts:     opts,
 	}
+	// Until Run reads the change feed there is no other node to hear from.
+	s.trustUntil.Store(math.MaxInt64)
+	return s
 }
 
-// Run does the background work until ctx ends: it flushes token uses and applies invalidations
-// published by other nodes. It flushes once more before returning.
+// Run does the background work until ctx ends: it reads the change feed (see watchFeed),
+// flushes token uses and prunes old feed entries and sessions. It flushes once more before
+// returning. While it runs, caches answer only as long as the feed is readable.
 func (s *Service) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		s.watchInvalidations(ctx)
+		s.watchFeed(ctx)
 	}()
 	tick := time.NewTicker(s.opts.UsageFlushInterval)
 	defer tick.Stop()
-	lastSweep := s.now()
+	lastSweep, lastPrune := s.now(), time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
@@ -118,6 +152,10 @@ func (s *Service) Run(ctx context.Context) error {
 		case <-tick.C:
 			if err := s.FlushUsage(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("flush token uses", "err", err)
+			}
+			if now := s.now(); now.Sub(lastPrune) >= time.Minute {
+				lastPrune = now
+				s.pruneFeed(ctx)
 			}
 			if now := s.now(); now.Sub(lastSweep) >= time.Hour {
 				lastSweep = now
@@ -137,51 +175,11 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 	return errors.Join(s.usage.flush(ctx, s.store), s.legacy.flush(ctx, s.store))
 }
 
-// watchInvalidations keeps a subscription to other nodes' invalidations. While it is broken
-// the cache is off, so that no node serves a credential another node has revoked; it comes back
-// on with the subscription's first message (stores send "drop everything" right after they
-// start listening, since anything sent before then was missed).
-func (s *Service) watchInvalidations(ctx context.Context) {
-	backoff := 100 * time.Millisecond
-	for ctx.Err() == nil {
-		first := true
-		err := s.store.Subscribe(ctx, func(inv Invalidation) {
-			if first {
-				first = false
-				s.cache.setDisabled(false)
-			}
-			s.drop(inv)
-		})
-		if err == nil || ctx.Err() != nil {
-			return
-		}
-		s.cache.setDisabled(true)
-		s.ip.invalidate(Invalidation{All: true})
-		s.accounts.invalidate(Invalidation{All: true})
-		s.log.Warn("invalidation feed broken; verification cache off until it is back", "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(backoff):
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
-}
-
 // drop forgets what inv names in every in-memory cache of this node.
 func (s *Service) drop(inv Invalidation) {
 	s.cache.invalidate(inv)
 	s.ip.invalidate(inv)
 	s.accounts.invalidate(inv)
-}
-
-// invalidate drops cached principals here and tells the other nodes.
-func (s *Service) invalidate(ctx context.Context, inv Invalidation) {
-	s.drop(inv)
-	if err := s.store.Publish(ctx, inv); err != nil {
-		// The change is committed; other nodes fall back on the cache TTL. Say so loudly.
-		s.log.Error("publish invalidation", "err", err)
-	}
 }
 
 // Store returns the service's store, for the operator commands that bypass the API.

@@ -16,6 +16,10 @@ type Stats struct {
 	Refused           int64
 	CacheEntries      int
 	PendingUses       int
+	// FeedSeq is the last change-feed entry this node applied; CachesTrusted whether its
+	// caches answer now (false while the feed cannot be read, see Service.Run).
+	FeedSeq       int64
+	CachesTrusted bool
 }
 
 // Stats returns the service's counters since start and its current cache size.
@@ -29,5 +33,7 @@ func (s *Service) Stats() Stats {
 		Refused:           s.stats.refused.Load(),
 		CacheEntries:      s.cache.len(),
 		PendingUses:       pending,
+		FeedSeq:           s.feedSeq.Load(),
+		CachesTrusted:     s.trusted(s.now()),
 	}
 }

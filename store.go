@@ -67,11 +67,26 @@ type Store interface {
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
 
-	// Publish tells every node sharing the store that cached credentials must be dropped.
-	Publish(ctx context.Context, inv Invalidation) error
-	// Subscribe calls fn for each Invalidation published by any node until ctx ends or the
-	// subscription breaks; it returns the reason. A store with one node returns at once with nil.
-	Subscribe(ctx context.Context, fn func(Invalidation)) error
+	// The change feed: every change that can alter what a token may do appends its
+	// invalidations, in the change's own transaction. Numbers are consecutive and become
+	// visible in order: once a reader sees entry n, every entry below n is visible too, so a
+	// reader that has read up to n never misses a committed entry by reading past n.
+	//
+	// AppendChanges appends invs, stamped at, inside the current transaction. A store shared by
+	// several nodes also wakes them when the transaction commits.
+	AppendChanges(ctx context.Context, at time.Time, invs []Invalidation) error
+	// Changes returns up to limit entries numbered above after, in order.
+	Changes(ctx context.Context, after int64, limit int) ([]Change, error)
+	// FeedHead returns the number of the newest entry ever appended (0 when none).
+	FeedHead(ctx context.Context) (int64, error)
+	// PruneChanges deletes the entries stamped before before and returns how many.
+	PruneChanges(ctx context.Context, before time.Time) (int, error)
+	// Subscribe calls wake when other nodes append to the feed (with the newest number it
+	// knows of, or 0 when listening starts, since anything before was missed) until ctx ends
+	// (it returns nil) or the wake-up channel breaks or falls silent (it returns why). Wake-ups
+	// only hurry a reader: the feed, read by number, is what is correct. A store with one node
+	// returns nil at once.
+	Subscribe(ctx context.Context, wake func(seq int64)) error
 
 	// User credentials: a user's associations with development credentials. Lookups are scoped
 	// to the user, so that one user's id never reaches another's association.

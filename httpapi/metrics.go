@@ -51,4 +51,12 @@ func (s *Server) writeMetrics(w io.Writer) {
 	fmt.Fprintf(w, "tokend_verification_cache_entries %d\n", st.CacheEntries)
 	metric("tokend_pending_token_uses", "gauge", "Tokens used since the last write of last-used times.")
 	fmt.Fprintf(w, "tokend_pending_token_uses %d\n", st.PendingUses)
+	metric("tokend_change_feed_seq", "gauge", "The last change-feed entry this node applied.")
+	fmt.Fprintf(w, "tokend_change_feed_seq %d\n", st.FeedSeq)
+	trusted := 0
+	if st.CachesTrusted {
+		trusted = 1
+	}
+	metric("tokend_caches_trusted", "gauge", "1 while the change feed is readable and caches answer; 0 while every verification reads the database.")
+	fmt.Fprintf(w, "tokend_caches_trusted %d\n", trusted)
 }

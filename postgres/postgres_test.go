@@ -74,15 +74,16 @@ func TestOpenConcurrently(t *testing.T) {
 	openStore(t, u)
 }
 
-// TestPubSub checks that an invalidation published by one node reaches another.
-func TestPubSub(t *testing.T) {
+// TestFeedWakeUp checks that a change appended by one node wakes another, at commit and not
+// on rollback, with the entry's number.
+func TestFeedWakeUp(t *testing.T) {
 	u := pgtest.SchemaURL(t)
-	publisher, subscriber := openStore(t, u), openStore(t, u)
+	writer, listener := openStore(t, u), openStore(t, u)
 
 	ctx, cancel := context.WithCancel(t.Context())
-	got := make(chan tokend.Invalidation, 16)
+	got := make(chan int64, 64)
 	done := make(chan error, 1)
-	go func() { done <- subscriber.Subscribe(ctx, func(inv tokend.Invalidation) { got <- inv }) }()
+	go func() { done <- listener.Subscribe(ctx, func(seq int64) { got <- seq }) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {
@@ -91,44 +92,31 @@ func TestPubSub(t *testing.T) {
 	}()
 
 	timeout := time.After(5 * time.Second)
-	// wait returns the first invalidation for which ok holds; other tests' schemas share the
-	// channel, so unrelated ones may come first.
-	wait := func(what string, ok func(tokend.Invalidation) bool) {
+	// wait returns once a wake-up carries want; other tests' schemas share the channel, so
+	// unrelated numbers may come first.
+	wait := func(what string, want int64, refuse int64) {
 		t.Helper()
 		for {
 			select {
-			case inv := <-got:
-				if ok(inv) {
+			case seq := <-got:
+				if refuse != 0 && seq == refuse {
+					t.Errorf("%s: woken with %d, the number of a rolled-back change", what, seq)
+				}
+				if seq == want {
 					return
 				}
 			case err := <-done:
 				t.Fatalf("%s: Subscribe returned %v", what, err)
 			case <-timeout:
-				t.Fatalf("%s: nothing within 5s", what)
+				t.Fatalf("%s: no wake-up with %d within 5s", what, want)
 			}
 		}
 	}
-	wait("first call", func(inv tokend.Invalidation) bool { return inv == tokend.Invalidation{All: true} })
+	wait("listening starts", 0, 0)
 
-	tests := []tokend.Invalidation{
-		{TokenID: 42},
-		{UserID: 7, AccountID: 3},
-		{AccountID: 9},
-		{All: true},
-	}
-	for _, want := range tests {
-		if err := publisher.Publish(t.Context(), want); err != nil {
-			t.Fatalf("Publish(%+v): %v", want, err)
-		}
-		wait(fmt.Sprintf("Publish(%+v)", want), func(inv tokend.Invalidation) bool { return inv == want })
-	}
-
-	// Inside a transaction the notification goes out on commit, not on rollback.
-	rolledBack := tokend.Invalidation{TokenID: 1001}
-	committed := tokend.Invalidation{TokenID: 1002}
 	errRollback := fmt.Errorf("roll back")
-	err := publisher.Tx(t.Context(), func(st tokend.Store) error {
-		if err := st.Publish(t.Context(), rolledBack); err != nil {
+	err := writer.Tx(t.Context(), func(st tokend.Store) error {
+		if err := st.AppendChanges(t.Context(), time.Now(), []tokend.Invalidation{{TokenID: 1}}); err != nil {
 			return err
 		}
 		return errRollback
@@ -136,13 +124,72 @@ func TestPubSub(t *testing.T) {
 	if err != errRollback {
 		t.Fatalf("Tx: got %v, want %v", err, errRollback)
 	}
-	must(t, publisher.Tx(t.Context(), func(st tokend.Store) error { return st.Publish(t.Context(), committed) }))
-	wait("committed Publish", func(inv tokend.Invalidation) bool {
-		if inv == rolledBack {
-			t.Errorf("got the rolled-back invalidation %+v", inv)
-		}
-		return inv == committed
-	})
+	must(t, writer.AppendChanges(t.Context(), time.Now(), []tokend.Invalidation{{TokenID: 2}, {AccountID: 3}}))
+	// The rolled-back change gave its number back: the committed one's last entry is 2.
+	wait("committed append", 2, 0)
+}
+
+// TestFeedOrderedCommits checks how the feed keeps numbers in commit order: a second writer
+// waits for the first to commit (or roll back) before it gets a number, so no reader can see
+// entry n+1 while n is still uncommitted, and a rolled-back number is reused, not skipped.
+func TestFeedOrderedCommits(t *testing.T) {
+	st := openTestStore(t)
+	ctx := t.Context()
+	for _, outcome := range []string{"commit", "rollback"} {
+		t.Run(outcome, func(t *testing.T) {
+			before, err := st.FeedHead(ctx)
+			must(t, err)
+			first, err := st.pool.Begin(ctx)
+			must(t, err)
+			defer first.Rollback(context.WithoutCancel(ctx))
+			one := &Store{pool: st.pool, tx: first}
+			must(t, one.AppendChanges(ctx, time.Now(), []tokend.Invalidation{{TokenID: 1}}))
+
+			second := make(chan error, 1)
+			go func() {
+				second <- st.AppendChanges(ctx, time.Now(), []tokend.Invalidation{{TokenID: 2}})
+			}()
+			// The second writer must still be waiting: poll for a while, bounded, and check
+			// nothing past before is visible.
+			for i := range 20 {
+				select {
+				case err := <-second:
+					t.Fatalf("second writer committed (err %v) while the first was open, check %d", err, i)
+				case <-time.After(10 * time.Millisecond):
+				}
+				cs, err := st.Changes(ctx, before, 10)
+				must(t, err)
+				if len(cs) != 0 {
+					t.Fatalf("check %d: a reader sees %v while the first writer is open, want nothing", i, cs)
+				}
+			}
+			if outcome == "commit" {
+				must(t, first.Commit(ctx))
+			} else {
+				must(t, first.Rollback(ctx))
+			}
+			select {
+			case err := <-second:
+				must(t, err)
+			case <-time.After(5 * time.Second):
+				t.Fatal("second writer still waiting 5s after the first ended")
+			}
+			cs, err := st.Changes(ctx, before, 10)
+			must(t, err)
+			want := []int64{2}
+			if outcome == "commit" {
+				want = []int64{1, 2}
+			}
+			if len(cs) != len(want) {
+				t.Fatalf("Changes after both: got %v, want tokens %v", cs, want)
+			}
+			for i, c := range cs {
+				if c.Seq != before+1+int64(i) || c.TokenID != want[i] {
+					t.Errorf("entry %d: got seq %d token %d, want seq %d token %d", i, c.Seq, c.TokenID, before+1+int64(i), want[i])
+				}
+			}
+		})
+	}
 }
 
 // TestSubscribeBroken checks that Subscribe reports a broken connection instead of returning nil.
@@ -152,7 +199,7 @@ func TestSubscribeBroken(t *testing.T) {
 	listening := make(chan struct{}, 1)
 	done := make(chan error, 1)
 	go func() {
-		done <- st.Subscribe(t.Context(), func(tokend.Invalidation) {
+		done <- st.Subscribe(t.Context(), func(int64) {
 			select {
 			case listening <- struct{}{}:
 			default:
@@ -171,7 +218,7 @@ func TestSubscribeBroken(t *testing.T) {
 	var n int
 	err = conn.QueryRow(t.Context(), `
 		SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
-		WHERE application_name = $1 AND query = 'LISTEN tokend_invalidate'`,
+		WHERE application_name = $1 AND query = 'LISTEN tokend_feed'`,
 		pu.Query().Get("application_name")).Scan(&n)
 	must(t, err)
 	if n != 1 {

@@ -203,13 +203,6 @@ func (s *Store) writer() querier {
 	return s.w
 }
 
-// Publish is a no-op: an SQLite store serves one node, whose cache the service invalidates
-// itself.
-func (s *Store) Publish(context.Context, tokend.Invalidation) error { return nil }
-
-// Subscribe returns at once: there are no other nodes to hear from.
-func (s *Store) Subscribe(context.Context, func(tokend.Invalidation)) error { return nil }
-
 // translate maps driver errors to domain errors by code, never by message text.
 func translate(err error) error {
 	if err == nil {

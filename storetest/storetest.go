@@ -43,7 +43,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"Tx", testTx},
 		{"Pagination", testPagination},
 		{"AccountBoundary", testAccountBoundary},
-		{"Invalidation", testInvalidation},
+		{"Feed", testFeed},
 		{"UserCredentials", testUserCredentials},
 		{"LegacyUses", testLegacyUses},
 		{"DailyUses", testDailyUses},

@@ -36,10 +36,13 @@ type serveConfig struct {
 	trustProxy           bool
 	flushEvery, cacheTTL time.Duration
 	cacheSize            int
-	pprofAddr            string
-	metricsAddr          string
-	tls                  tlsFlags
-	publicURL            string
+	// The change feed (docs/operations.md, "Caches and the change feed").
+	feedPoll, feedStale time.Duration
+	feedPollOnly        bool
+	pprofAddr           string
+	metricsAddr         string
+	tls                 tlsFlags
+	publicURL           string
 
 	log *slog.Logger
 	out io.Writer // where the bootstrap credentials are printed, once, when it is a terminal
@@ -86,7 +89,10 @@ account, its owner and an owner token, and prints them once.`,
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&cfg.trustProxy, "trust-proxy-headers", false, "take the client address from X-Forwarded-For")
 	f.DurationVar(&cfg.flushEvery, "usage-flush-interval", 15*time.Second, "how often last-used times are written")
-	f.DurationVar(&cfg.cacheTTL, "cache-ttl", 5*time.Minute, "longest life of a cached verification (invalidation is immediate)")
+	f.DurationVar(&cfg.cacheTTL, "cache-ttl", 5*time.Minute, "longest life of any cached entry (the change feed drops entries at once)")
+	f.DurationVar(&cfg.feedPoll, "feed-poll-interval", time.Second, "how often the change feed is read without a wake-up")
+	f.DurationVar(&cfg.feedStale, "feed-stale-after", 3*time.Second, "caches stop answering this long after the last good read of the change feed")
+	f.BoolVar(&cfg.feedPollOnly, "feed-poll-only", false, "read the change feed on the timer only, without LISTEN (for PgBouncer in transaction mode)")
 	f.IntVar(&cfg.cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
@@ -155,7 +161,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	defer st.Close()
 	svc := tokend.NewService(st, tokend.Options{
 		Logger: log, CacheSize: cfg.cacheSize, CacheTTL: cfg.cacheTTL, UsageFlushInterval: cfg.flushEvery,
-		IDTokens: idtoken.New(idtoken.Options{}),
+		IDTokens:         idtoken.New(idtoken.Options{}),
+		FeedPollInterval: cfg.feedPoll, FeedStaleAfter: cfg.feedStale, FeedPollOnly: cfg.feedPollOnly,
 	})
 
 	// Every listener opens before anything is served, so a taken port fails the start cleanly.

@@ -1,0 +1,149 @@
+package tokend
+
+import (
+	"context"
+	"math"
+	"time"
+)
+
+// Change is one entry of the change feed: what a committed change made stale.
+type Change struct {
+	Seq int64
+	At  time.Time
+	Invalidation
+}
+
+// feedBatch is how many feed entries one read asks for.
+const feedBatch = 500
+
+// trusted reports whether this node's caches may answer at now. A node that runs the feed
+// reader (Run) trusts them only until FeedStaleAfter past the start of its last successful
+// read of the feed; a Service that is not Run sees no other node and trusts them.
+func (s *Service) trusted(now time.Time) bool {
+	return now.UnixNano() < s.trustUntil.Load()
+}
+
+// watchFeed reads the change feed past the last entry it applied: when the store wakes it,
+// after each (re)connection of the wake-ups, and every FeedPollInterval, so a lost wake-up
+// costs at most one interval. Each successful read that reaches the newest entry extends
+// the caches' trust; when reads fail for FeedStaleAfter, the caches stop answering and every
+// verification reads the store (see trusted).
+func (s *Service) watchFeed(ctx context.Context) {
+	s.trustUntil.Store(0)
+	defer s.trustUntil.Store(math.MaxInt64)
+	wake := make(chan struct{}, 1)
+	listenDone := make(chan struct{})
+	if s.opts.FeedPollOnly {
+		close(listenDone)
+	} else {
+		go func() {
+			defer close(listenDone)
+			s.listenFeed(ctx, wake)
+		}()
+	}
+	defer func() { <-listenDone }()
+	tick := time.NewTicker(s.opts.FeedPollInterval)
+	defer tick.Stop()
+	r := feedReader{cursor: -1}
+	for {
+		s.readFeed(ctx, &r)
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-tick.C:
+		}
+	}
+}
+
+// listenFeed keeps a subscription to the store's wake-ups, reconnecting with backoff.
+func (s *Service) listenFeed(ctx context.Context, wake chan<- struct{}) {
+	backoff := 100 * time.Millisecond
+	for ctx.Err() == nil {
+		err := s.store.Subscribe(ctx, func(int64) {
+			backoff = 100 * time.Millisecond
+			select {
+			case wake <- struct{}{}:
+			default: // a read is already due
+			}
+		})
+		if err == nil || ctx.Err() != nil {
+			return
+		}
+		s.log.Warn("change feed wake-ups broken; polling every interval until they are back",
+			"err", err, "interval", s.opts.FeedPollInterval)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 5*time.Second)
+	}
+}
+
+// feedReader is the reader's position; only watchFeed's goroutine touches it.
+type feedReader struct {
+	cursor  int64 // the last entry applied; -1 before the first read
+	failing bool  // the last read failed (logged once per outage)
+}
+
+// readFeed applies every entry past r.cursor and, when it reached the newest, extends trust.
+func (s *Service) readFeed(ctx context.Context, r *feedReader) {
+	start := s.now()
+	// A read that hangs (a link that stopped moving bytes) must fail in time for the
+	// liveness rule to mean something.
+	rctx, cancel := context.WithTimeout(ctx, s.opts.FeedStaleAfter)
+	defer cancel()
+	err := s.catchUp(rctx, r)
+	if err != nil {
+		if ctx.Err() == nil && !r.failing {
+			s.log.Warn("change feed unreadable; caches stop answering when it stays so",
+				"err", err, "after", s.opts.FeedStaleAfter)
+		}
+		r.failing = true
+		return
+	}
+	if r.failing {
+		s.log.Info("change feed readable again", "seq", r.cursor)
+		r.failing = false
+	}
+	s.feedSeq.Store(r.cursor)
+	s.trustUntil.Store(start.Add(s.opts.FeedStaleAfter).UnixNano())
+}
+
+func (s *Service) catchUp(ctx context.Context, r *feedReader) error {
+	if r.cursor < 0 {
+		head, err := s.store.FeedHead(ctx)
+		if err != nil {
+			return err
+		}
+		// Whatever was cached before this node knew where the feed stood is suspect.
+		s.drop(Invalidation{All: true})
+		r.cursor = head
+	}
+	for {
+		cs, err := s.store.Changes(ctx, r.cursor, feedBatch)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			if c.Seq != r.cursor+1 {
+				// Numbers are consecutive: a hole means entries were pruned before this node
+				// read them (it was away longer than FeedRetention). Start over.
+				s.drop(Invalidation{All: true})
+			}
+			s.drop(c.Invalidation)
+			r.cursor = c.Seq
+		}
+		if len(cs) < feedBatch {
+			return nil
+		}
+	}
+}
+
+// pruneFeed deletes feed entries older than FeedRetention.
+func (s *Service) pruneFeed(ctx context.Context) {
+	if _, err := s.store.PruneChanges(ctx, s.now().Add(-s.opts.FeedRetention)); err != nil && ctx.Err() == nil {
+		s.log.Warn("prune change feed", "err", err)
+	}
+}
