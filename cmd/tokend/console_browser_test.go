@@ -321,6 +321,52 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
+	step("trust policies for keyless CI", func(t *testing.T) {
+		b.open("/settings/trust-policies")
+		b.submit(`a[href="/settings/trust-policies/new"]`)
+		b.do(chromedp.SendKeys(chromedp.ID("name"), "Deploy from main"),
+			chromedp.SetValue(chromedp.ID("claims"), "repository = atreides/spice-models\nref = refs/heads/main"),
+			chromedp.SetValue(chromedp.ID("set_0"), "job_admin"))
+		b.shot("22-new-trust-policy")
+		b.submit(`form[action="/settings/trust-policies/new"] .form-actions button[value="create"]`)
+		if got := b.path(); !strings.HasPrefix(got, "/settings/trust-policies?done=trust_created") {
+			t.Fatalf("after creating a trust policy: at %s, want the list", got)
+		}
+		got := b.text("main")
+		for _, want := range []string{"Deploy from main", "token.actions.githubusercontent.com", "atreides/spice-models", "Job Admin"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("the trust policy list lacks %q:\n%s", want, got)
+			}
+		}
+		b.shot("23-trust-policies")
+	})
+
+	step("log the real CLI in through the device page", func(t *testing.T) {
+		cfgPath := filepath.Join(t.TempDir(), "config.json")
+		l := startDeviceLogin(t, srv.url, []string{"TOKEND_CONFIG=" + cfgPath})
+		b.open(strings.TrimPrefix(l.link, srv.url))
+		host, _ := os.Hostname()
+		if got := b.text("main"); !strings.Contains(got, "asks to sign in as you") || !strings.Contains(got, host) || !strings.Contains(got, l.userCode) {
+			t.Fatalf("the device page says:\n%s\nwant the CLI on %s asking, with the code %s", got, host, l.userCode)
+		}
+		b.shot("24-device-login")
+		b.submit(`button[value="approve"]`)
+		if got := b.text("main"); !strings.Contains(got, "Device approved") {
+			t.Fatalf("after approving: %s", got)
+		}
+		b.shot("25-device-approved")
+		if err := l.wait(t); err != nil {
+			t.Fatalf("tokend login: %v\n%s", err, l.stderr.String())
+		}
+		cfg := readConfig(t, cfgPath)
+		if cfg.AccountID != spice.AccountID {
+			t.Errorf("the CLI logged in to account %d, want %d", cfg.AccountID, spice.AccountID)
+		}
+		if r := call(t, "GET", srv.url+"/api/v3/whoami/", "Bearer "+cfg.Token, ""); r.code != 200 {
+			t.Errorf("whoami with the CLI's new token: got %d, want 200", r.code)
+		}
+	})
+
 	step("switch accounts", func(t *testing.T) {
 		b.open("/settings/service-tokens/new")
 		b.do(chromedp.SetValue(chromedp.ID("account-switch"), strconv.FormatInt(guild.AccountID, 10)))

@@ -3,11 +3,14 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
@@ -16,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	jose "github.com/go-jose/go-jose/v4"
+	"github.com/go-jose/go-jose/v4/jwt"
 )
 
 // deviceLogin is `tokend login --url` running: the real binary, waiting for approval.
@@ -204,6 +210,39 @@ func TestCLIDeviceLogin(t *testing.T) {
 				t.Errorf("pat list does not show the CLI's token %d", cfg.TokenID)
 			}
 
+			// With that login, the CLI writes trust policies, and a CI job of a trusted issuer
+			// exchanges its OIDC token with the running server.
+			iss := newTestIssuer(t)
+			out := mustCLI(t, env, "trust-policy", "create", "--name", "deploy", "--issuer", iss.url,
+				"--audience", "tokend", "--claim", "repository=acme/widgets", "--claim", "ref=refs/heads/*",
+				"--permission", "job_admin", "--ttl", "10m", "--json")
+			var policy struct {
+				ID         int64 `json:"id"`
+				TTLSeconds int   `json:"ttl_seconds"`
+			}
+			if err := json.Unmarshal([]byte(out), &policy); err != nil || policy.ID == 0 || policy.TTLSeconds != 600 {
+				t.Fatalf("trust-policy create printed %q (%v), want a policy with a 600 s lifetime", out, err)
+			}
+			if out := mustCLI(t, env, "trust-policy", "list"); !strings.Contains(out, "repository=acme/widgets") || !strings.Contains(out, "job_admin@all") {
+				t.Errorf("trust-policy list printed %q, want the policy's conditions and permissions", out)
+			}
+			exchanged := iss.exchange(t, srv.url, a.AccountID, "acme/widgets")
+			if exchanged.code != http.StatusOK || !strings.HasPrefix(exchanged.token, "dbtc_") {
+				t.Fatalf("exchange with the server: got %d %s", exchanged.code, exchanged.body)
+			}
+			if r := call(t, "GET", fmt.Sprintf("%s/api/v3/accounts/%d/", srv.url, a.AccountID), "Bearer "+exchanged.token, ""); r.code != 200 {
+				t.Errorf("the exchanged token: got %d, want 200", r.code)
+			}
+			if other := iss.exchange(t, srv.url, a.AccountID, "acme/gadgets"); other.code != http.StatusBadRequest || !strings.Contains(other.body, "invalid_grant") {
+				t.Errorf("a job of another repository: got %d %s, want 400 invalid_grant", other.code, other.body)
+			}
+			if out := mustCLI(t, env, "trust-policy", "delete", fmt.Sprint(policy.ID)); !strings.Contains(out, "Deleted trust policy") {
+				t.Errorf("trust-policy delete printed %q", out)
+			}
+			if r := call(t, "GET", fmt.Sprintf("%s/api/v3/accounts/%d/", srv.url, a.AccountID), "Bearer "+exchanged.token, ""); r.code != 401 {
+				t.Errorf("the exchanged token after its policy was deleted: got %d, want 401", r.code)
+			}
+
 			// Denied: the CLI says so and keeps the previous token.
 			l = startDeviceLogin(t, srv.url, env)
 			_, page = u.get("/device?user_code=" + l.userCode)
@@ -230,4 +269,67 @@ func TestCLIDeviceLogin(t *testing.T) {
 			}
 		})
 	}
+}
+
+// testIssuer is a GitHub-Actions-like OIDC issuer on 127.0.0.1 with one RSA key.
+type testIssuer struct {
+	url string
+	key *rsa.PrivateKey
+}
+
+func newTestIssuer(t *testing.T) *testIssuer {
+	t.Helper()
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	iss := &testIssuer{key: key}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /.well-known/openid-configuration", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(map[string]any{"issuer": iss.url, "jwks_uri": iss.url + "/jwks",
+			"id_token_signing_alg_values_supported": []string{"RS256"}})
+	})
+	mux.HandleFunc("GET /jwks", func(w http.ResponseWriter, r *http.Request) {
+		json.NewEncoder(w).Encode(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), KeyID: "k1", Algorithm: "RS256", Use: "sig"}}})
+	})
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	iss.url = srv.URL
+	return iss
+}
+
+type exchangeResult struct {
+	code  int
+	token string
+	body  string
+}
+
+// exchange signs a job token for repository and trades it at the server.
+func (i *testIssuer) exchange(t *testing.T, base string, accountID int64, repository string) exchangeResult {
+	t.Helper()
+	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: i.key, KeyID: "k1"}},
+		(&jose.SignerOptions{}).WithType("JWT"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	raw, err := jwt.Signed(signer).Claims(map[string]any{"iss": i.url, "aud": "tokend", "sub": "repo:" + repository + ":ref:refs/heads/main",
+		"repository": repository, "ref": "refs/heads/main", "run_id": "42", "jti": fmt.Sprint(now.UnixNano()),
+		"iat": now.Unix(), "exp": now.Add(5 * time.Minute).Unix()}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	form := url.Values{"grant_type": {"urn:ietf:params:oauth:grant-type:token-exchange"}, "subject_token": {raw},
+		"subject_token_type": {"urn:ietf:params:oauth:token-type:jwt"}, "account_id": {fmt.Sprint(accountID)}}
+	resp, err := http.Post(base+"/api/tokend/v1/oauth/token", "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	var ok struct {
+		AccessToken string `json:"access_token"`
+	}
+	json.Unmarshal(b, &ok)
+	return exchangeResult{code: resp.StatusCode, token: ok.AccessToken, body: string(b)}
 }

@@ -27,7 +27,7 @@ func newRootCmd() *cobra.Command {
 	}
 	root.AddCommand(newServeCmd(), newInitCmd(), newAccountCmd(), newMigrateCmd(), newVersionCmd(),
 		newBackupCmd(), newRestoreCmd())
-	root.AddCommand(newLoginCmd(), newLogoutCmd(), newWhoamiCmd(), newPATCmd())
+	root.AddCommand(newLoginCmd(), newLogoutCmd(), newWhoamiCmd(), newPATCmd(), newTrustPolicyCmd())
 	root.AddCommand(newImportTokensCmd(), newLegacyKeysCmd())
 	strictCommands(root)
 	return root
