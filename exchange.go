@@ -65,7 +65,7 @@ var auditedClaims = []string{
 
 // ExchangeToken verifies an ID token against the account's trust policies and, when one
 // matches, mints a service token with the policy's grants and lifetime. Each token (issuer and
-// jti) is accepted once. Every refusal is an *OAuthError.
+// jti, or the token itself when it has no jti) is accepted once. Every refusal is an *OAuthError.
 func (s *Service) ExchangeToken(ctx context.Context, req ExchangeRequest) (*Token, string, *TrustPolicy, error) {
 	v := s.opts.IDTokens
 	if v == nil {
@@ -130,7 +130,7 @@ func (s *Service) ExchangeToken(ctx context.Context, req ExchangeRequest) (*Toke
 			refusal = oauthErr(OAuthInvalidGrant, "The token's claims match no trust policy of account %d (claim %q differs).", acct.ID, name)
 			continue
 		}
-		t, raw, err := s.mintFederated(ctx, acct, tp, tok)
+		t, raw, err := s.mintFederated(ctx, acct, tp, tok, useKey(tok, req.SubjectToken))
 		return t, raw, tp, err
 	}
 	if verified != nil {
@@ -178,10 +178,7 @@ func claimString(v any) (string, bool) {
 // mintFederated issues the service token a matching ID token earned, after checking the plan
 // again (it may have changed since the policy was written) and that the token was never
 // exchanged before.
-func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPolicy, tok *IDToken) (*Token, string, error) {
-	if tok.ID == "" {
-		return nil, "", oauthErr(OAuthInvalidGrant, "subject_token: the token has no jti claim, so it could be replayed.")
-	}
+func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPolicy, tok *IDToken, key [32]byte) (*Token, string, error) {
 	var (
 		t   *Token
 		raw string
@@ -196,11 +193,10 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 			return oauthErr(OAuthInvalidScope, "Trust policy %d grants permission sets the account's plan no longer allows.", tp.ID)
 		}
 		now := s.now()
-		key := sha256.Sum256([]byte(tok.Issuer + "\x00" + tok.ID))
 		// Remember the token until it can no longer be used (with the verifier's leeway).
 		if err := st.UseSubjectToken(ctx, key[:], tok.ExpiresAt.Add(IDTokenLeeway), now); err != nil {
 			if ErrorCode(err) == EConflict {
-				return oauthErr(OAuthInvalidGrant, "subject_token: this token was already exchanged (its jti was seen before).")
+				return oauthErr(OAuthInvalidGrant, "subject_token: this token was already exchanged (each token is accepted once).")
 			}
 			return err
 		}
@@ -230,6 +226,17 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		return nil, "", err
 	}
 	return t, raw, nil
+}
+
+// useKey names an ID token in the record of exchanged tokens: its issuer and jti, or, for an
+// issuer that sets no jti (Google's ID tokens), the hash of the token itself, which is just as
+// unique to it.
+func useKey(tok *IDToken, raw string) [32]byte {
+	if tok.ID != "" {
+		return sha256.Sum256([]byte("jti\x00" + tok.Issuer + "\x00" + tok.ID))
+	}
+	h := sha256.Sum256([]byte(raw))
+	return sha256.Sum256(append([]byte("token\x00"+tok.Issuer+"\x00"), h[:]...))
 }
 
 // IDTokenLeeway is the clock skew allowed on an ID token's exp, nbf and iat.
