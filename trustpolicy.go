@@ -197,7 +197,7 @@ func (s *Service) UpdateTrustPolicy(ctx context.Context, p *Principal, accountID
 			if revoked, err = st.RevokeTrustPolicyTokens(ctx, accountID, tp.ID, tp.UpdatedAt); err != nil {
 				return err
 			}
-			revokeAll(st, revoked)
+			revokeAll(ctx, st, p, tp, revoked)
 		}
 		e := event(ctx, p, accountID, "trust_policy.update", "trust_policy", tp.ID)
 		e.Detail = trustPolicyDetail(tp)
@@ -211,9 +211,13 @@ func (s *Service) UpdateTrustPolicy(ctx context.Context, p *Principal, accountID
 	return tp, nil
 }
 
-// revokeAll drops the revoked tokens from every node's cache once the change commits.
-func revokeAll(st *txn, ids []int64) {
+// revokeAll records the revocation of the tokens a policy minted, and drops them from every
+// node's cache once the change commits.
+func revokeAll(ctx context.Context, st *txn, p *Principal, tp *TrustPolicy, ids []int64) {
 	for _, id := range ids {
+		e := event(ctx, p, tp.AccountID, revokedAction(KindService), "service", id)
+		e.Detail = map[string]string{"via": "trust policy change", "trust_policy_id": fmt.Sprint(tp.ID)}
+		st.audit(e)
 		st.invalidate(Invalidation{TokenID: id})
 	}
 }
@@ -245,7 +249,7 @@ func (s *Service) DeleteTrustPolicy(ctx context.Context, p *Principal, accountID
 		if err != nil {
 			return err
 		}
-		revokeAll(st, revoked)
+		revokeAll(ctx, st, p, tp, revoked)
 		e := event(ctx, p, accountID, "trust_policy.delete", "trust_policy", tp.ID)
 		e.Detail = map[string]string{"name": tp.Name, "issuer": tp.Issuer, "revoked_tokens": fmt.Sprint(len(revoked))}
 		st.audit(e)
