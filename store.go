@@ -112,6 +112,15 @@ type Store interface {
 	// DailyUses lists a token's days on or after since, oldest first.
 	DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]DailyUse, error)
 
+	// Invitations to join an account. ListInvitations selects by account or by e-mail (one
+	// of the two is set; e-mails compare as stored, normalised), orders by id, and counts every
+	// row the filter selects. UpdateInvitation writes License, GroupIDs, State, ExpiresAt,
+	// RedeemedBy, RedeemedAt and UpdatedAt of the account's invitation i.ID.
+	CreateInvitation(ctx context.Context, i *Invitation) error
+	Invitation(ctx context.Context, accountID, id int64) (*Invitation, error)
+	UpdateInvitation(ctx context.Context, i *Invitation) error
+	ListInvitations(ctx context.Context, f InvitationFilter) ([]*Invitation, int, error)
+
 	// IP restriction rules of an account (the switch is Account.IPRestrictionsEnabled).
 	CreateIPRule(ctx context.Context, r *IPRule) error
 	// IPRule returns a rule of the account, deleted ones included.

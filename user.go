@@ -392,42 +392,46 @@ type AddUserInput struct {
 // maxPasswordLength bounds what is fed to argon2id.
 const maxPasswordLength = 1024
 
-// AddUser makes a user a member of an account: a new user, or an existing one found by
-// e-mail (a person in several accounts), whose name and password are then left as they are.
-// A user removed from the account earlier comes back with a fresh membership state. The user
+// AddUser makes a new user (by e-mail) a member of an account, or brings back a member removed
+// earlier with a fresh membership state. A person whose e-mail already has a user elsewhere is
+// not enrolled: they get a pending invitation (returned instead of a member) that they accept
+// themselves, and nothing of their user is returned. The user
 // joins the account's groups that are assigned by default. It needs write access to users and
 // to licenses.
-func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in AddUserInput) (*Member, error) {
+func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in AddUserInput) (*Member, *Invitation, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Write, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := authorize(p, accountID, perm.Licenses, perm.Write, 0); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	email, err := parseEmail(in.Email)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	first, err := personName("first_name", in.FirstName)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	last, err := personName("last_name", in.LastName)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	license := in.License
 	if license == "" {
 		license = perm.LicenseDeveloper
 	}
 	if !license.Valid() {
-		return nil, Invalidf("license_type", "%q is not a license type; want one of %s.", license, licenseNames())
+		return nil, nil, Invalidf("license_type", "%q is not a license type; want one of %s.", license, licenseNames())
+	}
+	if err := coversLicense(p, license); err != nil {
+		return nil, nil, err
 	}
 	if in.Password != "" && len(in.Password) < password.MinLength {
-		return nil, Invalidf("password", "The password must be at least %d characters.", password.MinLength)
+		return nil, nil, Invalidf("password", "The password must be at least %d characters.", password.MinLength)
 	}
 	if len(in.Password) > maxPasswordLength {
-		return nil, Invalidf("password", "The password must be at most %d characters.", maxPasswordLength)
+		return nil, nil, Invalidf("password", "The password must be at most %d characters.", maxPasswordLength)
 	}
 
 	// Hash before the transaction (argon2id is slow on purpose), and only for a new user.
@@ -437,14 +441,17 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 		switch {
 		case isNotFound(err):
 			if hash, err = password.Hash(s.rand, in.Password, s.opts.PasswordParams); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		case err != nil:
-			return nil, err
+			return nil, nil, err
 		}
 	}
 
-	var out *Member
+	var (
+		out *Member
+		inv *Invitation
+	)
 	err = s.change(ctx, func(st *txn) error {
 		now := s.now()
 		created := false
@@ -462,6 +469,10 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 		}
 		m, err := st.Membership(ctx, accountID, u.ID)
 		switch {
+		case isNotFound(err) && !created:
+			// A person with a user of their own elsewhere joins only by accepting.
+			inv, err = s.invite(ctx, st, p, accountID, email, license, nil)
+			return err
 		case isNotFound(err):
 			m = &Membership{AccountID: accountID, UserID: u.ID, License: license, State: StateActive,
 				CreatedAt: now, UpdatedAt: now}
@@ -499,9 +510,9 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return out, nil
+	return out, inv, nil
 }
 
 func alreadyMember(email string, accountID int64) *Error {

@@ -95,7 +95,8 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *signedIn)) 
 			in.account = in.accounts[0]
 		}
 		if in.account == nil {
-			if r.URL.Path == "/signout" {
+			// Without an account a user may still sign out, and join one they were invited to.
+			if r.URL.Path == "/signout" || r.URL.Path == "/invitations" || strings.HasPrefix(r.URL.Path, "/invitations/") {
 				h(w, r, in)
 				return
 			}

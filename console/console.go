@@ -157,6 +157,8 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("POST /device/decide", c.authed(c.decideDevice))
 
 	// Personal settings → API key.
+	mux.Handle("GET /invitations", c.authed(c.invitations))
+	mux.Handle("POST /invitations/{id}/accept", c.authed(c.acceptInvitation))
 	mux.Handle("GET /profile/api-key", c.authed(c.apiKey))
 	mux.Handle("GET /profile/api-key/rotate", c.authed(c.confirmRotateAPIKey))
 	mux.Handle("POST /profile/api-key/rotate", c.authed(c.rotateAPIKey))

@@ -434,3 +434,64 @@ func TestIPRestrictionsApply(t *testing.T) {
 		})
 	}
 }
+
+// A person invited to an account joins from the Invitations page, even with no account yet.
+func TestAcceptInvitation(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	caladan, err := e.svc.Init(ctx, tokend.InitParams{AccountName: "Caladan", Plan: perm.PlanEnterprise,
+		Email: "leto@example.com", Password: ownerPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	leto, err := e.svc.SessionPrincipal(ctx, caladan.User.ID, caladan.Account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Jessica has a user, but no account any more: Caladan removed her.
+	m, _, err := e.svc.AddUser(ctx, leto, caladan.Account.ID, tokend.AddUserInput{Email: "jessica@example.com", Password: ownerPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed := tokend.StateDeleted
+	if _, err := e.svc.UpdateLicense(ctx, leto, caladan.Account.ID, m.Membership.ID, nil, &removed); err != nil {
+		t.Fatal(err)
+	}
+	paul, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, inv, err := e.svc.AddUser(ctx, paul, e.account.ID, tokend.AddUserInput{Email: "jessica@example.com", License: perm.LicenseAnalyst})
+	if err != nil || got != nil || inv == nil {
+		t.Fatalf("add Jessica to Spice Harvesting: got member %v, invitation %v, err %v; want an invitation", got, inv, err)
+	}
+
+	b := e.browser(t)
+	b.mustSignIn("jessica@example.com", ownerPassword)
+	if r := b.get("/"); r.status != http.StatusForbidden || !strings.Contains(r.body, `href="/invitations"`) {
+		t.Fatalf("home with no account: got %d, want 403 pointing at the invitations", r.status)
+	}
+	page := b.get("/invitations")
+	if page.status != http.StatusOK || !strings.Contains(page.body, "Spice Harvesting") || !strings.Contains(page.body, "analyst") {
+		t.Fatalf("invitations: got %d, want the invitation to Spice Harvesting\n%s", page.status, page.body)
+	}
+	path := fmt.Sprintf("/invitations/%d/accept", inv.ID)
+	if r := b.post(path, url.Values{"csrf": {"forged"}}); r.status != http.StatusForbidden {
+		t.Errorf("accept with a forged CSRF token: got %d, want 403", r.status)
+	}
+	if r := b.post(path, url.Values{"csrf": {csrf(t, page.body)}}); r.status != http.StatusSeeOther {
+		t.Fatalf("accept: got %d, want 303\n%s", r.status, r.body)
+	}
+	if r := b.get("/settings/tokens/personal"); r.status != http.StatusOK || !strings.Contains(r.body, "Spice Harvesting") {
+		t.Errorf("tokens page after accepting: got %d, want 200 in Spice Harvesting", r.status)
+	}
+	if r := b.post(path, url.Values{"csrf": {csrf(t, page.body)}}); r.status != http.StatusBadRequest {
+		t.Errorf("accept again: got %d, want 400", r.status)
+	}
+
+	other := e.browser(t)
+	other.mustSignIn("leto@example.com", ownerPassword)
+	if r := other.post(path, url.Values{"csrf": {csrf(t, other.get("/invitations").body)}}); r.status != http.StatusNotFound {
+		t.Errorf("someone else accepts it: got %d, want 404", r.status)
+	}
+}

@@ -82,10 +82,13 @@ func (e *env) addUser(t *testing.T, email string, license perm.License) *tokend.
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := e.svc.AddUser(context.Background(), p, e.account.ID, tokend.AddUserInput{Email: email,
+	m, _, err := e.svc.AddUser(context.Background(), p, e.account.ID, tokend.AddUserInput{Email: email,
 		Password: ownerPassword, License: license})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if m == nil {
+		t.Fatalf("add %s: got an invitation, want a new user", email)
 	}
 	return m.User
 }

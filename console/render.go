@@ -50,6 +50,7 @@ var pageLayouts = map[string]string{
 	"trust_policies.html":       "app",
 	"trust_policy_new.html":     "app",
 	"trust_policy_delete.html":  "app",
+	"invitations.html":          "app",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}

@@ -136,3 +136,29 @@ func auditActions(t testing.TB, e *env, accountID int64) []string {
 	}
 	return out
 }
+
+// joinElsewhere adds user userID, who has a user in another account, to accountID the only way
+// there is: an admin invites them (202, nothing of the user shown) and they accept with
+// userTok, a PAT of theirs. It returns the user as the account sees them.
+func joinElsewhere(t testing.TB, e *env, adminTok string, accountID int64, body string, userID int64, userTok string) userBody {
+	t.Helper()
+	r := e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/users/", accountID), bearer(adminTok), body)
+	if r.Code != http.StatusAccepted {
+		t.Fatalf("add user: got %d, want 202 (an invitation): %s", r.Code, r.Raw)
+	}
+	var inv struct {
+		ID int64 `json:"id"`
+	}
+	r.data(t, &inv)
+	r = e.do("POST", fmt.Sprintf("/api/tokend/v1/users/%d/invites/%d/accept/", userID, inv.ID), bearer(userTok), "")
+	if r.Code != http.StatusOK {
+		t.Fatalf("accept: got %d, want 200: %s", r.Code, r.Raw)
+	}
+	r = e.do("GET", fmt.Sprintf("/api/v2/accounts/%d/users/%d/", accountID, userID), bearer(adminTok), "")
+	if r.Code != http.StatusOK {
+		t.Fatalf("get user: got %d, want 200: %s", r.Code, r.Raw)
+	}
+	var u userBody
+	r.data(t, &u)
+	return u
+}

@@ -103,6 +103,14 @@ func matrixFixtures() map[string]fixture {
 			ids:  with("id", func(f fixtures) int64 { return f.victimMembership }),
 			body: func(int64) string { return `{"license_type": "developer"}` }},
 
+		"POST /api/v3/accounts/{account_id}/invites/": {ids: acct, body: func(n int64) string {
+			return fmt.Sprintf(`{"email_addresses": ["i%d@example.com"], "license_type": "developer"}`, n)
+		}},
+		"GET /api/v2/accounts/{account_id}/invites/":               {ids: acct},
+		"GET /api/v2/accounts/{account_id}/invites/{id}/":          {ids: with("id", missing)},
+		"GET /api/tokend/v1/users/{user_id}/invites/":              {ids: victimUser},
+		"POST /api/tokend/v1/users/{user_id}/invites/{id}/accept/": {ids: victimUser},
+
 		"GET /api/v3/accounts/{account_id}/groups/": {ids: acct},
 		"POST /api/v3/accounts/{account_id}/groups/": {ids: acct,
 			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d", "assign_by_default": false}`, n) }},

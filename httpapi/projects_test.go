@@ -226,7 +226,7 @@ func TestUsersAndProjectsOtherAccountForbidden(t *testing.T) {
 	aid := a.Account.ID
 	p := createProject(t, e, a.Token, aid, "Sietch Tabr")
 	// Paul is in B too, as an owner there: his B token still gets nothing of A.
-	paulInB := addUser(t, e, b.Token, b.Account.ID, `{"email": "paul@example.com"}`)
+	paulInB := joinElsewhere(t, e, b.Token, b.Account.ID, `{"email": "paul@example.com"}`, a.User.ID, a.Token)
 	setGroups(t, e, b.Account.ID, paulInB.ID, groupID(t, e, b.Account.ID, "Owner"))
 	routes := []struct{ method, path, body string }{
 		{"GET", fmt.Sprintf("/api/v3/accounts/%d/users/", aid), ""},

@@ -81,6 +81,14 @@ func routeTable() []route {
 		{"GET /api/v2/accounts/{account_id}/users/{id}/", needs(perm.Users, read), authed((*Server).getUserV2)},
 		{"POST /api/v2/accounts/{account_id}/permissions/{id}/", needs(perm.Licenses, write), authed((*Server).updateLicense)},
 
+		// Invitations: an admin invites by e-mail; the invited person sees and accepts their own
+		// (with a PAT of theirs, from any account).
+		{"POST /api/v3/accounts/{account_id}/invites/", needs(perm.Users, write, tokend.Capability{Resource: perm.Licenses, Access: write}), authed((*Server).sendInvites)},
+		{"GET /api/v2/accounts/{account_id}/invites/", needs(perm.Users, read), authed((*Server).listInvites)},
+		{"GET /api/v2/accounts/{account_id}/invites/{id}/", needs(perm.Users, read), authed((*Server).getInvite)},
+		{"GET /api/tokend/v1/users/{user_id}/invites/", asUser, authed((*Server).myInvites)},
+		{"POST /api/tokend/v1/users/{user_id}/invites/{id}/accept/", asUser, authed((*Server).acceptInvite)},
+
 		// Groups and their permissions.
 		{"GET /api/v3/accounts/{account_id}/groups/", needs(perm.Groups, read), authed((*Server).listGroups)},
 		{"POST /api/v3/accounts/{account_id}/groups/", needs(perm.Groups, write), authed((*Server).createGroup)},

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"tokend"
 	"tokend/perm"
@@ -158,7 +159,8 @@ type addUserRequest struct {
 	LicenseType string `json:"license_type"`
 }
 
-// addUser adds a new or existing user to the account; 201 with the user.
+// addUser adds a new user (or a removed member back) to the account: 201 with the user. An
+// e-mail with a user elsewhere is invited instead: 202 with the invitation.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, err := pathID(r, "account_id")
 	if err != nil {
@@ -168,12 +170,21 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *tokend.Princ
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	m, err := s.svc.AddUser(r.Context(), p, accountID, tokend.AddUserInput{
+	m, inv, err := s.svc.AddUser(r.Context(), p, accountID, tokend.AddUserInput{
 		Email: req.Email, FirstName: req.FirstName, LastName: req.LastName,
 		Password: req.Password, License: perm.License(req.LicenseType),
 	})
 	if err != nil {
 		return err
+	}
+	if inv != nil {
+		// The e-mail has a user elsewhere: they were invited, and nothing of them is shown.
+		a, err := s.svc.Account(r.Context(), p, accountID)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusAccepted, toInviteJSON(inv, a, time.Now()), nil)
+		return nil
 	}
 	writeJSON(w, http.StatusCreated, toMemberJSON(m), nil)
 	return nil

@@ -20,7 +20,7 @@ func TestListAndGetUsers(t *testing.T) {
 	caladan := e.initAccount("Caladan", "leto@example.com")
 	a, c := arrakis.Account.ID, caladan.Account.ID
 	paul := arrakis.User.ID
-	addUser(t, e, caladan.Token, c, `{"email": "paul@example.com", "license_type": "read_only"}`)
+	joinElsewhere(t, e, caladan.Token, c, `{"email": "paul@example.com", "license_type": "read_only"}`, paul, arrakis.Token)
 	gurney := addUser(t, e, arrakis.Token, a, `{"email": "gurney@example.com", "first_name": "Gurney", "last_name": "Halleck"}`)
 
 	t.Run("list holds this account's license only", func(t *testing.T) {
@@ -328,8 +328,10 @@ func TestAddUser(t *testing.T) {
 	})
 
 	t.Run("existing user of another account", func(t *testing.T) {
-		// Leto's name belongs to Leto: an admin of another account cannot change it.
-		u := addUser(t, e, arrakis.Token, a, `{"email": "LETO@example.com", "first_name": "Impostor", "password": "ignored entirely"}`)
+		// Leto's name belongs to Leto: an admin of another account cannot change it, and Leto
+		// joins only by accepting the invitation.
+		u := joinElsewhere(t, e, arrakis.Token, a, `{"email": "LETO@example.com", "first_name": "Impostor", "password": "ignored entirely"}`,
+			caladan.User.ID, caladan.Token)
 		if u.ID != caladan.User.ID || u.FirstName == "Impostor" {
 			t.Errorf("got user %d named %q, want Leto's user %d unchanged", u.ID, u.FirstName, caladan.User.ID)
 		}

@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"TrustPolicies", testTrustPolicies},
 		{"SubjectTokenUses", testSubjectTokenUses},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
+		{"Invitations", testInvitations},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

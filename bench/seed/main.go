@@ -106,10 +106,13 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	}
 	var dev int64
 	for i := range users {
-		m, err := svc.AddUser(ctx, owner, acct, tokend.AddUserInput{Email: fmt.Sprintf("dev%02d@bench.example", i),
+		m, _, err := svc.AddUser(ctx, owner, acct, tokend.AddUserInput{Email: fmt.Sprintf("dev%02d@bench.example", i),
 			FirstName: "Dev", LastName: strconv.Itoa(i)})
 		if err != nil {
 			return err
+		}
+		if m == nil {
+			return fmt.Errorf("dev%02d@bench.example has a user elsewhere; seed an empty database", i)
 		}
 		if _, err := svc.AssignGroups(ctx, owner, acct, m.User.ID, []int64{eng.ID}); err != nil {
 			return err
