@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"tokend"
 	"tokend/perm"
@@ -149,3 +150,33 @@ func TestDevicePage(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestFederatedTokensAreMarked(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	p, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tp, err := e.svc.CreateTrustPolicy(ctx, p, e.account.ID, tokend.TrustPolicyInput{Name: "ci", Issuer: "https://gitlab.com",
+		Audience: "tokend", Claims: map[string]string{"project_path": "acme/*"}, Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := e.clock.now()
+	tok := &tokend.Token{Kind: tokend.KindService, AccountID: e.account.ID, UID: "fedtok01", Name: "ci: project_path:acme/app",
+		Hash: []byte("0123456789abcdef0123456789abcdef"), State: tokend.StateActive, ExpiresAt: now.Add(15 * time.Minute),
+		TrustPolicyID: tp.ID, CreatedAt: now, UpdatedAt: now}
+	if err := e.svc.Store().CreateToken(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	for _, path := range []string{"/settings/service-tokens", "/settings/tokens/inventory?kind=service",
+		"/settings/service-tokens/" + itoa(tok.ID)} {
+		r := b.get(path)
+		if r.status != http.StatusOK || !strings.Contains(r.body, ">Federated</span>") {
+			t.Errorf("%s: got %d, want the token marked Federated\n%s", path, r.status, r.body)
+		}
+	}
+}
