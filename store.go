@@ -121,6 +121,17 @@ type Store interface {
 	UpdateInvitation(ctx context.Context, i *Invitation) error
 	ListInvitations(ctx context.Context, f InvitationFilter) ([]*Invitation, int, error)
 
+	// License maps of an account (SSO groups → license).
+	CreateLicenseMap(ctx context.Context, m *LicenseMap) error
+	// LicenseMap returns a map of the account, deleted ones included.
+	LicenseMap(ctx context.Context, accountID, id int64) (*LicenseMap, error)
+	UpdateLicenseMap(ctx context.Context, m *LicenseMap) error
+	// ListLicenseMaps lists by the filter's order (id by default); the total counts every row
+	// the filter selects.
+	ListLicenseMaps(ctx context.Context, f LicenseMapFilter) ([]*LicenseMap, int, error)
+	// CountLicenses counts the account's active members by license.
+	CountLicenses(ctx context.Context, accountID int64) (map[perm.License]int, error)
+
 	// IP restriction rules of an account (the switch is Account.IPRestrictionsEnabled).
 	CreateIPRule(ctx context.Context, r *IPRule) error
 	// IPRule returns a rule of the account, deleted ones included.

@@ -37,7 +37,7 @@ func (p *mPrincipal) can(r perm.Resource, a perm.Access, projectID int64) bool {
 
 // fixtures are the objects of account A that paths point at.
 type fixtures struct {
-	account, project, deletable, group, victim, victimMembership, victimPAT, serviceToken, spareToken int64
+	account, project, deletable, group, victim, victimMembership, victimPAT, serviceToken, spareToken, licenseMap int64
 }
 
 // fixture is what a request to a route is made of: the objects its path points at and a body.
@@ -102,6 +102,15 @@ func matrixFixtures() map[string]fixture {
 		"POST /api/v2/accounts/{account_id}/permissions/{id}/": {
 			ids:  with("id", func(f fixtures) int64 { return f.victimMembership }),
 			body: func(int64) string { return `{"license_type": "developer"}` }},
+		"GET /api/v2/accounts/{account_id}/licenses/":     {ids: acct},
+		"GET /api/v3/accounts/{account_id}/license-maps/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/license-maps/": {ids: acct, body: func(n int64) string {
+			return fmt.Sprintf(`{"license_type": "analyst", "sso_license_mapping_groups": ["m%d"]}`, n)
+		}},
+		"GET /api/v3/accounts/{account_id}/license-maps/{id}/": {ids: with("id", func(f fixtures) int64 { return f.licenseMap })},
+		"POST /api/v3/accounts/{account_id}/license-maps/{id}/": {ids: with("id", func(f fixtures) int64 { return f.licenseMap }),
+			body: func(n int64) string { return fmt.Sprintf(`{"sso_license_mapping_groups": ["m%d"]}`, n) }},
+		"DELETE /api/v3/accounts/{account_id}/license-maps/{id}/": {ids: with("id", missing)},
 
 		"POST /api/v3/accounts/{account_id}/invites/": {ids: acct, body: func(n int64) string {
 			return fmt.Sprintf(`{"email_addresses": ["i%d@example.com"], "license_type": "developer"}`, n)
@@ -231,6 +240,11 @@ func TestAuthorizationMatrix(t *testing.T) {
 		return p.ID
 	}
 	f := fixtures{account: acct, project: mkProject("P"), deletable: mkProject("D")}
+	lm := &tokend.LicenseMap{AccountID: acct, License: perm.LicenseReadOnly, SSOGroups: []string{"readers"}, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	if err := e.store.CreateLicenseMap(ctx, lm); err != nil {
+		t.Fatal(err)
+	}
+	f.licenseMap = lm.ID
 	otherProject := mkProject("Q")
 	f.group = groupID(t, e, acct, tokend.GroupEveryone)
 	victim := addUser(t, e, owner.Token, acct, `{"email": "victim@example.com", "license_type": "developer"}`)

@@ -110,6 +110,8 @@ func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 	}
 	rule := id(mk("POST", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", acct),
 		fmt.Sprintf(`{"account_id": %d, "name": "office", "type": 1, "rule_set_enabled": false, "cidrs": [{"cidr": "127.0.0.0/8"}]}`, acct)))
+	licenseMap := id(mk("POST", fmt.Sprintf("/api/v3/accounts/%d/license-maps/", acct),
+		fmt.Sprintf(`{"account_id": %d, "license_type": "analyst", "sso_license_mapping_groups": ["analysts"]}`, acct)))
 	cred := id(mk("POST", fmt.Sprintf("/api/v3/users/%d/credentials/", user),
 		fmt.Sprintf(`{"account_id": %d, "project_id": %d, "credentials_id": 5, "state": 1}`, acct, project)))
 
@@ -133,6 +135,13 @@ func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 		{"GET", "/api/v3/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, project), ""},
 		{"POST", "/api/v3/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, project), `{"name": "P2"}`},
 		{"GET", "/api/v2/accounts/{account_id}/projects/", fmt.Sprintf("/api/v2/accounts/%d/projects/", acct), ""},
+		{"GET", "/api/v2/accounts/{account_id}/licenses/", fmt.Sprintf("/api/v2/accounts/%d/licenses/", acct), ""},
+		{"GET", "/api/v3/accounts/{account_id}/license-maps/", fmt.Sprintf("/api/v3/accounts/%d/license-maps/", acct), ""},
+		{"POST", "/api/v3/accounts/{account_id}/license-maps/", fmt.Sprintf("/api/v3/accounts/%d/license-maps/", acct),
+			fmt.Sprintf(`{"account_id": %d, "license_type": "it", "sso_license_mapping_groups": ["it-team"]}`, acct)},
+		{"GET", "/api/v3/accounts/{account_id}/license-maps/{id}/", fmt.Sprintf("/api/v3/accounts/%d/license-maps/%d/", acct, licenseMap), ""},
+		{"POST", "/api/v3/accounts/{account_id}/license-maps/{id}/", fmt.Sprintf("/api/v3/accounts/%d/license-maps/%d/", acct, licenseMap),
+			fmt.Sprintf(`{"account_id": %d, "license_type": "developer", "state": 1}`, acct)},
 		{"GET", "/api/v2/accounts/{account_id}/projects/{id}/", fmt.Sprintf("/api/v2/accounts/%d/projects/%d/", acct, project), ""},
 		{"GET", "/api/v3/accounts/{account_id}/audit-logs/", fmt.Sprintf("/api/v3/accounts/%d/audit-logs/", acct), ""},
 		{"GET", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/", patsPath(acct, user), ""},

@@ -80,6 +80,14 @@ func routeTable() []route {
 		{"GET /api/v2/accounts/{account_id}/users/", needs(perm.Users, read), authed((*Server).listUsers)},
 		{"GET /api/v2/accounts/{account_id}/users/{id}/", needs(perm.Users, read), authed((*Server).getUserV2)},
 		{"POST /api/v2/accounts/{account_id}/permissions/{id}/", needs(perm.Licenses, write), authed((*Server).updateLicense)},
+		{"GET /api/v2/accounts/{account_id}/licenses/", needs(perm.Licenses, read), authed((*Server).listLicenses)},
+
+		// License maps: SSO groups → license.
+		{"GET /api/v3/accounts/{account_id}/license-maps/", needs(perm.Licenses, read), authed((*Server).listLicenseMaps)},
+		{"POST /api/v3/accounts/{account_id}/license-maps/", needs(perm.Licenses, write), authed((*Server).createLicenseMap)},
+		{"GET /api/v3/accounts/{account_id}/license-maps/{id}/", needs(perm.Licenses, read), authed((*Server).getLicenseMap)},
+		{"POST /api/v3/accounts/{account_id}/license-maps/{id}/", needs(perm.Licenses, write), authed((*Server).updateLicenseMap)},
+		{"DELETE /api/v3/accounts/{account_id}/license-maps/{id}/", needs(perm.Licenses, write), authed((*Server).deleteLicenseMap)},
 
 		// Invitations: an admin invites by e-mail; the invited person sees and accepts their own
 		// (with a PAT of theirs, from any account).

@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"Projects", testProjects},
 		{"Groups", testGroups},
 		{"Listing", testListing},
+		{"LicenseMaps", testLicenseMaps},
 		{"GroupPermissions", testGroupPermissions},
 		{"UserGroups", testUserGroups},
 		{"Tokens", testTokens},
