@@ -232,6 +232,18 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 		if old.State != StateActive || old.Expired(now) {
 			return Invalidf("id", "Personal access token %d is deleted or expired; create a new one instead.", id)
 		}
+		// Only the newest token of a rotation chain rotates it: a replaced token still inside
+		// its overlap must not mint further live successors.
+		rotated := Invalidf("id", "Personal access token %d has been replaced by a newer token already; rotate the newest one instead.", id)
+		if !old.RotatedAt.IsZero() {
+			return rotated
+		}
+		if err := st.MarkTokenRotated(ctx, old.ID, now); err != nil {
+			if ErrorCode(err) == EConflict {
+				return rotated
+			}
+			return err
+		}
 		m, err := st.Membership(ctx, accountID, userID)
 		if err != nil {
 			return err

@@ -61,6 +61,9 @@ type Store interface {
 	UpdateToken(ctx context.Context, t *Token) error
 	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
 	SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error
+	// MarkTokenRotated sets RotatedAt of a token that has none; EConflict when it has one
+	// (another rotation got there first), so that a token is rotated at most once.
+	MarkTokenRotated(ctx context.Context, id int64, at time.Time) error
 	// RecordTokenUses writes the latest use of each token; older uses than the stored one are ignored.
 	RecordTokenUses(ctx context.Context, uses []TokenUse) error
 

@@ -37,6 +37,9 @@ type Token struct {
 	ExpiresAt    time.Time // zero: never
 	LastUsedAt   time.Time // zero: never
 	LastUsedIP   string
+	// RotatedAt is when a newer token replaced this one (it may still work through a rotation
+	// overlap); zero while it is the newest of its chain. Only MarkTokenRotated sets it.
+	RotatedAt time.Time
 	// TrustPolicyID marks a federated service token: minted by a token exchange under this
 	// trust policy (zero: any other token). Deleting the policy revokes it.
 	TrustPolicyID int64

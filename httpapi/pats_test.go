@@ -484,3 +484,72 @@ func TestTokenActivity(t *testing.T) {
 		}
 	})
 }
+
+// A token replaced in a rotation still works through its overlap, but it cannot rotate again:
+// only the newest token of a chain rotates it, so there is one live successor.
+func TestOnlyTheNewestTokenRotates(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		a := e.initAccount("Arrakis", "paul@example.com")
+		acct, user := a.Account.ID, a.User.ID
+		var old struct {
+			ID          int64  `json:"id"`
+			TokenString string `json:"token_string"`
+		}
+		r := e.do("POST", patsPath(acct, user), bearer(a.Token), `{"name": "laptop"}`)
+		if r.Code != http.StatusCreated {
+			t.Fatalf("create: got %d: %s", r.Code, r.Raw)
+		}
+		r.data(t, &old)
+		rotate := func(tok string, id int64) *response {
+			return e.do("POST", fmt.Sprintf("%s%d/", patsPath(acct, user), id), bearer(tok), `{"overlap_seconds": 600}`)
+		}
+		r = rotate(old.TokenString, old.ID)
+		if r.Code != http.StatusOK {
+			t.Fatalf("first rotation: got %d: %s", r.Code, r.Raw)
+		}
+		var next struct {
+			ID          int64  `json:"id"`
+			TokenString string `json:"token_string"`
+		}
+		r.data(t, &next)
+
+		tests := []struct {
+			name string
+			tok  string
+			id   int64
+			want int
+		}{
+			{"the replaced token rotates itself again", old.TokenString, old.ID, http.StatusBadRequest},
+			{"another token rotates the replaced one", a.Token, old.ID, http.StatusBadRequest},
+			{"the replaced token still works", old.TokenString, 0, http.StatusOK},
+			{"the newest rotates itself", next.TokenString, next.ID, http.StatusOK},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var r *response
+				if tt.id == 0 {
+					r = e.do("GET", "/api/v3/whoami/", bearer(tt.tok), "")
+				} else {
+					r = rotate(tt.tok, tt.id)
+				}
+				if r.Code != tt.want {
+					t.Errorf("got %d, want %d: %s", r.Code, tt.want, r.Raw)
+				}
+			})
+		}
+		ts, _, err := e.store.ListTokens(context.Background(), tokend.TokenFilter{Kind: tokend.KindPAT, AccountID: acct,
+			UserID: user, State: tokend.StateActive, Page: tokend.Page{Limit: tokend.MaxLimit}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var laptops []int64
+		for _, tok := range ts {
+			if tok.Name == "laptop" && tok.RotatedAt.IsZero() {
+				laptops = append(laptops, tok.ID)
+			}
+		}
+		if len(laptops) != 1 {
+			t.Errorf("got %d newest tokens in the chain %v, want 1", len(laptops), laptops)
+		}
+	})
+}

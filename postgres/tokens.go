@@ -12,7 +12,7 @@ import (
 )
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id`
+	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at`
 
 func scanToken(row scanner) (*tokend.Token, error) {
 	var (
@@ -20,15 +20,16 @@ func scanToken(row scanner) (*tokend.Token, error) {
 		kind                            string
 		account, user, createdBy, tp    pgtype.Int8
 		expires, lastUsed, created, upd pgtype.Timestamptz
+		rotated                         pgtype.Timestamptz
 	)
 	if err := row.Scan(&t.ID, &kind, &account, &user, &createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd, &tp); err != nil {
+		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd, &tp, &rotated); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
 	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
 	t.ExpiresAt, t.LastUsedAt = fromTS(expires), fromTS(lastUsed)
-	t.CreatedAt, t.UpdatedAt = fromTS(created), fromTS(upd)
+	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(created), fromTS(upd), fromTS(rotated)
 	return &t, nil
 }
 
@@ -203,4 +204,16 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 		) u
 		WHERE t.id = u.id AND (t.last_used_at IS NULL OR t.last_used_at < u.at)`, ids, ats, ips)
 	return translate(err)
+}
+
+func (s *Store) MarkTokenRotated(ctx context.Context, id int64, at time.Time) error {
+	// The row lock makes a concurrent second rotation wait, then find rotated_at set.
+	tag, err := s.q().Exec(ctx, `UPDATE tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL`, ts(at), id)
+	if err != nil {
+		return translate(err)
+	}
+	if tag.RowsAffected() == 0 {
+		return tokend.Errorf(tokend.EConflict, "Token %d has been rotated already.", id)
+	}
+	return nil
 }

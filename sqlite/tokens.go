@@ -4,13 +4,14 @@ import (
 	"context"
 	"database/sql"
 	"strings"
+	"time"
 
 	"tokend"
 	"tokend/perm"
 )
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id`
+	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at`
 
 func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	var (
@@ -18,15 +19,16 @@ func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 		kind                            string
 		account, user, createdBy, tp    sql.NullInt64
 		expires, lastUsed, created, upd sql.NullInt64
+		rotated                         sql.NullInt64
 	)
 	if err := row.Scan(&t.ID, &kind, &account, &user, &createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd, &tp); err != nil {
+		&t.LegacyFormat, &t.State, &expires, &lastUsed, &t.LastUsedIP, &created, &upd, &tp, &rotated); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
 	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
 	t.ExpiresAt, t.LastUsedAt = fromTS(expires), fromTS(lastUsed)
-	t.CreatedAt, t.UpdatedAt = fromTS(created), fromTS(upd)
+	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(created), fromTS(upd), fromTS(rotated)
 	return &t, nil
 }
 
@@ -202,4 +204,19 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 		}
 		return nil
 	})
+}
+
+func (s *Store) MarkTokenRotated(ctx context.Context, id int64, at time.Time) error {
+	res, err := s.writer().ExecContext(ctx, `UPDATE tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL`, ts(at), id)
+	if err != nil {
+		return translate(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return translate(err)
+	}
+	if n == 0 {
+		return tokend.Errorf(tokend.EConflict, "Token %d has been rotated already.", id)
+	}
+	return nil
 }

@@ -138,6 +138,7 @@ func tokenDiff(got, want *tokend.Token) diffs {
 	eq(&d, "LastUsedIP", got.LastUsedIP, want.LastUsedIP)
 	eqTime(&d, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	eqTime(&d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
+	eqTime(&d, "RotatedAt", got.RotatedAt, want.RotatedAt)
 	return d
 }
 

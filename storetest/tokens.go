@@ -10,6 +10,35 @@ import (
 )
 
 func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
+	// Contract: MarkTokenRotated sets RotatedAt once; a second call is EConflict and leaves the
+	// first time; UpdateToken never changes RotatedAt.
+	t.Run("MarkRotated", func(t *testing.T) {
+		st := open(t)
+		ctx := t.Context()
+		a := mustAccount(t, st)
+		u := mustUser(t, st)
+		tok := mustToken(t, st, newPAT(a.ID, u.ID))
+		got, err := st.Token(ctx, tok.ID)
+		must(t, err, "Token")
+		if !got.RotatedAt.IsZero() {
+			t.Fatalf("new token: got RotatedAt %v, want zero", got.RotatedAt)
+		}
+		must(t, st.MarkTokenRotated(ctx, tok.ID, at(time.Hour)), "MarkTokenRotated")
+		wantCode(t, st.MarkTokenRotated(ctx, tok.ID, at(2*time.Hour)), tokend.EConflict, "MarkTokenRotated again")
+		got, err = st.Token(ctx, tok.ID)
+		must(t, err, "Token")
+		want := *got
+		want.RotatedAt = at(time.Hour)
+		tokenDiff(got, &want).report(t, "after MarkTokenRotated")
+		got.Name, got.UpdatedAt = "renamed", at(3*time.Hour)
+		must(t, st.UpdateToken(ctx, got), "UpdateToken")
+		after, err := st.Token(ctx, tok.ID)
+		must(t, err, "Token")
+		if !after.RotatedAt.Equal(at(time.Hour)) {
+			t.Errorf("after UpdateToken: got RotatedAt %v, want %v", after.RotatedAt, at(time.Hour))
+		}
+	})
+
 	t.Run("CreateAndRead", func(t *testing.T) {
 		st := open(t)
 		ctx := t.Context()
