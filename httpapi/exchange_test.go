@@ -539,7 +539,8 @@ func privateJWK(t *testing.T, k signingKey) string {
 
 func TestOAuthRefusalsAreRateLimited(t *testing.T) {
 	e := newEnv(t)
-	srv := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{OAuthFailures: 3}).Handler())
+	frozen := time.Now()
+	srv := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{OAuthFailures: 3, Now: func() time.Time { return frozen }}).Handler())
 	t.Cleanup(srv.Close)
 	e.srv = srv
 	bad := url.Values{"grant_type": {tokend.GrantTypeTokenExchange}, "subject_token": {"not-a-jwt"},
@@ -555,5 +556,26 @@ func TestOAuthRefusalsAreRateLimited(t *testing.T) {
 	}
 	if r := e.postForm("/api/tokend/v1/oauth/device/code", url.Values{"client_id": {"tokend-cli"}}); r.Code != http.StatusTooManyRequests {
 		t.Errorf("device code from a blocked address: got %d, want 429", r.Code)
+	}
+}
+
+func TestOAuthRequestsAreRateLimited(t *testing.T) {
+	e := newEnv(t)
+	frozen := time.Now()
+	srv := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Now: func() time.Time { return frozen }, OAuthFailures: 10_000}).Handler())
+	t.Cleanup(srv.Close)
+	e.srv = srv
+	// Polling as a CLI does, accepted answers and all: 120 requests at once (the device code
+	// was one), then 429 until the clock moves.
+	d := e.startDevice(t, "laptop")
+	for i := range 125 {
+		r := e.postForm(tokenPath, pollForm(d.DeviceCode))
+		want := http.StatusBadRequest
+		if i >= 119 {
+			want = http.StatusTooManyRequests
+		}
+		if r.Code != want {
+			t.Fatalf("request %d: got %d %q, want %d", i+2, r.Code, r.Error, want)
+		}
 	}
 }

@@ -88,11 +88,12 @@ func (s *Server) answerOAuthErr(w http.ResponseWriter, r *http.Request, err erro
 // answered.
 func (s *Server) oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, string, bool) {
 	ip := s.clientIP(r)
-	if !s.underLimit(w, s.oauthFailures, ip) {
+	if !s.underLimit(w, s.oauthFailures, ip) || !s.underLimit(w, s.oauthRequests, ip) {
 		return nil, "", false
 	}
+	s.oauthRequests.fail(ip, s.opts.Now())
 	bad := func(format string, args ...any) (url.Values, string, bool) {
-		s.oauthFailures.fail(ip, time.Now())
+		s.oauthFailures.fail(ip, s.opts.Now())
 		writeOAuthError(w, http.StatusBadRequest, &tokend.OAuthError{Code: tokend.OAuthInvalidRequest,
 			Description: fmt.Sprintf(format, args...)})
 		return nil, "", false
@@ -117,13 +118,13 @@ func (s *Server) oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, 
 
 // underLimit answers 429 when key has used up l; otherwise it reports true.
 func (s *Server) underLimit(w http.ResponseWriter, l *failureLimiter, key string) bool {
-	wait, blocked := l.blocked(key, time.Now())
+	wait, blocked := l.blocked(key, s.opts.Now())
 	if !blocked {
 		return true
 	}
 	w.Header().Set("Retry-After", retryAfter(wait))
 	writeOAuthError(w, http.StatusTooManyRequests, &tokend.OAuthError{Code: tokend.OAuthSlowDown,
-		Description: "Too many refused requests from this address; retry after " + retryAfter(wait) + " seconds."})
+		Description: "Too many requests from this address; retry after " + retryAfter(wait) + " seconds."})
 	return false
 }
 
@@ -141,7 +142,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	w = rec
 	defer func() {
 		if rec.status >= 400 && rec.code != tokend.OAuthAuthorizationPending {
-			s.oauthFailures.fail(ip, time.Now())
+			s.oauthFailures.fail(ip, s.opts.Now())
 		}
 	}()
 	switch gt := form.Get("grant_type"); gt {
@@ -230,7 +231,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.underLimit(w, s.deviceCodes, ip) {
 		return
 	}
-	s.deviceCodes.fail(ip, time.Now())
+	s.deviceCodes.fail(ip, s.opts.Now())
 	g, err := s.svc.StartDeviceAuthorization(r.Context(), tokend.DeviceRequest{ClientID: form.Get("client_id"),
 		DeviceName: form.Get("device_name"), IP: ip, UserAgent: r.UserAgent()})
 	if err != nil {

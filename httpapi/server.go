@@ -30,6 +30,8 @@ type Options struct {
 	// Commit and Dirty identify the build: the VCS revision and whether its tree had changes.
 	Commit string
 	Dirty  bool
+	// Now is the clock of the OAuth endpoints' rate limits (time.Now).
+	Now func() time.Time
 	// OAuthFailures is how many refused requests an address may make at the OAuth endpoints
 	// before it is answered 429; one more comes back every second (default 30).
 	OAuthFailures int
@@ -53,6 +55,8 @@ type Server struct {
 	// counts device logins started per address (each writes a row).
 	oauthFailures *failureLimiter
 	deviceCodes   *failureLimiter
+	// oauthRequests counts every request to the OAuth endpoints per address, refused or not.
+	oauthRequests *failureLimiter
 
 	requests requestStats
 }
@@ -67,7 +71,14 @@ func New(svc *tokend.Service, opts Options) *Server {
 		pwFailures:   newFailureLimiter(5, 30*time.Second, 100_000),
 		// Ten logins at once from one address, then one a minute.
 		deviceCodes: newFailureLimiter(10, time.Minute, 100_000),
+		// 120 at once, then ten a second: more than a CI fleet behind one address exchanges or
+		// a CLI polls, less than a flood.
+		oauthRequests: newFailureLimiter(120, 100*time.Millisecond, 100_000),
 	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s.opts.Now = opts.Now
 	if opts.OAuthFailures <= 0 {
 		opts.OAuthFailures = 30
 	}
