@@ -328,7 +328,8 @@ func authorize(p *Principal, accountID int64, r perm.Resource, a perm.Access, pr
 
 // missing is the refusal of (r, a) in projectID. When the person's license is what rules the
 // capability out (no group could give it), the message says so: a Read-only user's PAT asked
-// to write is refused because of the license, and adding them to a group would not help.
+// to write is refused because of the license, and adding them to a group would not help. The
+// refusal names the capability and the permission sets that would grant it (see Missing).
 func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Error {
 	verb := "read"
 	if a == perm.Write {
@@ -341,7 +342,8 @@ func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Err
 			scope = fmt.Sprintf("on project %d", projectID)
 		}
 	}
-	if p != nil && p.IsUser() && p.License != "" && !p.License.Allows(r, a) {
+	m := missingOf(p, r, a)
+	if m.License != "" {
 		why := "which does not allow it whatever their groups grant"
 		switch p.License {
 		case perm.LicenseReadOnly:
@@ -349,10 +351,33 @@ func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Err
 		case perm.LicenseIT:
 			why = "which allows security and billing administration only, whatever their groups grant"
 		}
-		return Errorf(EForbidden, "Permission denied: %s access to %s %s is required, and user %d's license in account %d is %s, %s.",
-			verb, r, scope, p.UserID, p.AccountID, p.License.Label(), why)
+		return &Error{Code: EForbidden, Missing: m, Message: fmt.Sprintf("Permission denied: %s access to %s %s is required, and user %d's license in account %d is %s, %s.",
+			verb, r, scope, p.UserID, p.AccountID, p.License.Label(), why)}
 	}
-	return Errorf(EForbidden, "Permission denied: %s access to %s %s is required.", verb, r, scope)
+	return &Error{Code: EForbidden, Missing: m, Message: fmt.Sprintf("Permission denied: %s access to %s %s is required.", verb, r, scope)}
+}
+
+// missingOf names capability (r, a) and the permission sets that grant it: for a service
+// token, those its account's plan lets a service token hold. For a person whose license rules
+// the capability out, the license is named too.
+func missingOf(p *Principal, r perm.Resource, a perm.Access) *Missing {
+	m := &Missing{Permission: perm.Name(r, a)}
+	for _, set := range perm.GrantedBy(r, a) {
+		if p != nil && p.Kind == KindService && !p.Plan.AllowsServiceTokenSet(set) {
+			continue
+		}
+		m.GrantedBy = append(m.GrantedBy, string(set))
+	}
+	if p != nil && p.IsUser() && p.License != "" && !p.License.Allows(r, a) {
+		m.License = string(p.License)
+	}
+	return m
+}
+
+// MissingCapability is the refusal of a principal that lacks (r, a) in projectID, for adapters
+// that check a capability themselves (the forward-auth gateway).
+func MissingCapability(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Error {
+	return missing(p, r, a, projectID)
 }
 
 // AuditRefused records that a valid token was refused an action (a 403), naming the token by

@@ -28,6 +28,17 @@ type Error struct {
 	// Data is an optional payload the API returns in place of null (for example the IP
 	// restriction refusal). It must never hold secrets.
 	Data any
+	// Missing names, for a valid token refused for want of a capability, what it lacked.
+	Missing *Missing
+}
+
+// Missing is what a refused token lacked, in the permission table's own names, so that the
+// caller learns what to ask for rather than only that it was refused.
+type Missing struct {
+	Permission string   // the capability, e.g. "projects:write"
+	GrantedBy  []string // the permission sets that would grant it, in table order
+	// License is the person's license when it, not their groups, rules the capability out.
+	License string
 }
 
 func (e *Error) Error() string {

@@ -67,7 +67,9 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int6
 	}
 	all, ids := p.ProjectIDs(perm.Projects, perm.Read)
 	if !all && len(ids) == 0 {
-		return nil, 0, Errorf(EForbidden, "Permission denied: this token lacks read access to projects in any project.")
+		e := Errorf(EForbidden, "Permission denied: this token lacks read access to projects in any project.")
+		e.Missing = missingOf(p, perm.Projects, perm.Read)
+		return nil, 0, e
 	}
 	if f.State != 0 && !f.State.Valid() {
 		return nil, 0, Invalidf("state", "The state must be 1 (active) or 2 (deleted), got %d.", f.State)

@@ -31,7 +31,10 @@ func authorizeServiceTokens(p *Principal, accountID int64, a perm.Access) error 
 		return err
 	}
 	if a == perm.Write && p.Kind != KindService && !p.License.CanManageServiceTokens() {
-		return Errorf(EForbidden, "Managing service tokens needs a Developer or Analyst license; this user has a %s license.", p.License)
+		e := Errorf(EForbidden, "Managing service tokens needs a Developer or Analyst license; this user has a %s license.", p.License)
+		e.Missing = missingOf(p, perm.ServiceTokens, perm.Write)
+		e.Missing.License = string(p.License)
+		return e
 	}
 	return nil
 }

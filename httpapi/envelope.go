@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"tokend"
 )
@@ -67,6 +68,23 @@ func writeList(w http.ResponseWriter, data any, count, total int, filters map[st
 	})
 }
 
+// missingMessage sets the headers that name what a refused token lacked and returns the
+// developer message that says the same.
+func missingMessage(h http.Header, m *tokend.Missing) string {
+	h.Set("X-Tokend-Required-Permission", m.Permission)
+	granted := strings.Join(m.GrantedBy, ", ")
+	h.Set("X-Tokend-Granted-By", granted)
+	dev := "missing permission " + m.Permission + "; granted by: " + granted
+	if granted == "" {
+		dev = "missing permission " + m.Permission + "; no permission set available here grants it"
+	}
+	if m.License != "" {
+		h.Set("X-Tokend-License", m.License)
+		dev += "; the user's license (" + m.License + ") rules it out"
+	}
+	return dev
+}
+
 // writeError answers err in the envelope. Internal errors are logged with their text and
 // answered with a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
@@ -85,6 +103,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 		data = de.Data
 		if de.Field != "" {
 			dev = "invalid field: " + de.Field
+		}
+		if m := de.Missing; m != nil && httpStatus == http.StatusForbidden {
+			dev = missingMessage(w.Header(), m)
 		}
 	}
 	if httpStatus == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {

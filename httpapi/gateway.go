@@ -78,7 +78,9 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.P
 			}
 		}
 		if !p.Can(res, acc, project) {
-			return tokend.Errorf(tokend.EForbidden, "This token lacks %s.", v)
+			e := tokend.MissingCapability(p, res, acc, project)
+			e.Message = "This token lacks " + v + "."
+			return e
 		}
 	}
 	h := w.Header()

@@ -221,3 +221,7 @@ func write(rs ...Resource) Caps {
 	}
 	return c
 }
+
+// Name returns the capability's name as refusals and the forward-auth gateway spell it:
+// "resource:access", e.g. "projects:write".
+func Name(r Resource, a Access) string { return r.String() + ":" + a.String() }

@@ -237,3 +237,15 @@ func (s Set) SupportsEnvironmentCategories() bool {
 	row, _ := s.row()
 	return row.envWrite
 }
+
+// GrantedBy returns, in table order, the permission sets that grant a on r (a write
+// capability also grants read).
+func GrantedBy(r Resource, a Access) []Set {
+	var out []Set
+	for _, row := range setTable {
+		if row.caps.Has(r, a) {
+			out = append(out, row.set)
+		}
+	}
+	return out
+}

@@ -1,0 +1,87 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+
+	"tokend/perm"
+)
+
+// A 403 of a valid token names the capability it lacked, in the permission table's names, and
+// the permission sets that would grant it; when a person's license is the cause, it is named.
+func TestRefusalNamesWhatIsMissing(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		f := newGroupsFixture(t, e, "Caladan", "owner@example.com")
+		a := f.Account.ID
+		r := e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), bearer(f.Token), `{"name": "Spice"}`)
+		if r.Code != http.StatusCreated {
+			t.Fatalf("create project: got %d, want 201: %s", r.Code, r.Raw)
+		}
+		var proj struct {
+			ID int64 `json:"id"`
+		}
+		r.data(t, &proj)
+		newST := func(grant string) string {
+			t.Helper()
+			r := e.do("POST", stPath(a, ""), bearer(f.Token), `{"name": "ci", "permission_grants": [`+grant+`]}`)
+			if r.Code != http.StatusCreated {
+				t.Fatalf("service token: got %d, want 201: %s", r.Code, r.Raw)
+			}
+			var st serviceTokenBody
+			r.data(t, &st)
+			return *st.TokenString
+		}
+		viewer := newST(fmt.Sprintf(`{"permission_set": "job_viewer", "project_id": %d}`, proj.ID))
+		readOnly, _ := addGroupsMember(t, e, a, "alia@example.com", perm.LicenseReadOnly)
+		setGroups(t, e, a, readOnly, f.owner)
+		roTok := mintPAT(t, e, a, readOnly)
+
+		granted := func(r perm.Resource, acc perm.Access) string {
+			var names []string
+			for _, s := range perm.GrantedBy(r, acc) {
+				names = append(names, string(s))
+			}
+			return strings.Join(names, ", ")
+		}
+		tests := []struct {
+			name, tok, method, path, body string
+			wantPerm, wantGranted         string
+			wantLicense                   string
+		}{
+			{"service token creates a project", viewer, "POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), `{"name": "x"}`,
+				"projects:write", granted(perm.Projects, perm.Write), ""},
+			{"service token reads the audit log", viewer, "GET", fmt.Sprintf("/api/v3/accounts/%d/audit-logs/", a), "",
+				"audit_log:read", granted(perm.AuditLog, perm.Read), ""},
+			{"read-only owner renames a project", roTok, "POST", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", a, proj.ID), `{"name": "y"}`,
+				"projects:write", granted(perm.Projects, perm.Write), "read_only"},
+			{"read-only owner creates a service token", roTok, "POST", stPath(a, ""), `{"name": "z", "permission_grants": []}`,
+				"service_tokens:write", granted(perm.ServiceTokens, perm.Write), "read_only"},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.do(tt.method, tt.path, bearer(tt.tok), tt.body)
+				if r.Code != http.StatusForbidden {
+					t.Fatalf("got %d, want 403: %s", r.Code, r.Raw)
+				}
+				if got := r.Header.Get("X-Tokend-Required-Permission"); got != tt.wantPerm {
+					t.Errorf("X-Tokend-Required-Permission: got %q, want %q", got, tt.wantPerm)
+				}
+				if got := r.Header.Get("X-Tokend-Granted-By"); got != tt.wantGranted || got == "" {
+					t.Errorf("X-Tokend-Granted-By: got %q, want %q", got, tt.wantGranted)
+				}
+				if got := r.Header.Get("X-Tokend-License"); got != tt.wantLicense {
+					t.Errorf("X-Tokend-License: got %q, want %q", got, tt.wantLicense)
+				}
+				dev := r.Body.Status.DeveloperMessage
+				if !strings.Contains(dev, tt.wantPerm) || !strings.Contains(dev, tt.wantGranted) {
+					t.Errorf("developer_message: got %q, want it to name %s and %s", dev, tt.wantPerm, tt.wantGranted)
+				}
+				if tt.wantLicense != "" && !strings.Contains(dev, tt.wantLicense) {
+					t.Errorf("developer_message: got %q, want it to name the license %s", dev, tt.wantLicense)
+				}
+			})
+		}
+	})
+}
