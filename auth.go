@@ -381,12 +381,13 @@ func MissingCapability(p *Principal, r perm.Resource, a perm.Access, projectID i
 }
 
 // AuditRefused records that a valid token was refused an action (a 403), naming the token by
-// uid. It is on the refusal path only.
+// uid. Refusals are folded in memory by token, method and path and written with the token
+// uses (FlushUsage), each event counting its refusals: no database write per request.
 func (s *Service) AuditRefused(ctx context.Context, p *Principal, method, path string) {
 	if p == nil {
 		return
 	}
 	e := event(ctx, p, p.AccountID, "token.refused", string(p.Kind), p.TokenID)
-	e.Detail = map[string]string{"uid": p.TokenUID, "method": method, "path": path}
-	s.audit(ctx, e)
+	e.CreatedAt = s.now()
+	s.refusals.record(e, p.TokenUID, method, path)
 }

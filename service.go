@@ -61,6 +61,7 @@ type Service struct {
 	cache    *verifyCache
 	usage    *usageRecorder
 	legacy   *legacyRecorder
+	refusals *refusalRecorder
 	ip       *byAccount[*ipPolicy]
 	accounts *byAccount[*Account]
 	stats    stats
@@ -121,6 +122,7 @@ func NewService(store Store, opts Options) *Service {
 		cache:    newVerifyCache(opts.CacheSize, opts.CacheTTL),
 		usage:    newUsageRecorder(),
 		legacy:   newLegacyRecorder(),
+		refusals: newRefusalRecorder(),
 		ip:       &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
 		accounts: &byAccount[*Account]{ttl: opts.CacheTTL},
 		opts:     opts,
@@ -170,9 +172,9 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// FlushUsage writes the token uses and legacy-key uses seen since the last flush.
+// FlushUsage writes the token uses, legacy-key uses and refusals seen since the last flush.
 func (s *Service) FlushUsage(ctx context.Context) error {
-	return errors.Join(s.usage.flush(ctx, s.store), s.legacy.flush(ctx, s.store))
+	return errors.Join(s.usage.flush(ctx, s.store), s.legacy.flush(ctx, s.store), s.refusals.flush(ctx, s.store))
 }
 
 // drop forgets what inv names in every in-memory cache of this node.

@@ -1,12 +1,16 @@
 package httpapi_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
 	"testing"
 	"time"
+
+	"tokend"
+	"tokend/perm"
 )
 
 type auditData struct {
@@ -153,6 +157,55 @@ func TestAuditUsesDBTEventNames(t *testing.T) {
 			if slices.Contains(auditActions(t, e, acct), old) {
 				t.Errorf("got a %q event, want dbt's name instead", old)
 			}
+		}
+	})
+}
+
+// A valid token refused over and over costs no database write per request: refusals are folded
+// by token, method and path and written in one batch, each event counting its refusals.
+func TestRefusalsAreFolded(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		a := e.initAccount("Arrakis", "paul@example.com")
+		acct := a.Account.ID
+		viewer := mintService(t, e, acct, perm.JobViewer)
+		forbidden := []string{fmt.Sprintf("/api/v3/accounts/%d/users/", acct), fmt.Sprintf("/api/v3/accounts/%d/groups/", acct)}
+		const n = 60
+		for i := range n {
+			if r := e.do("GET", forbidden[i%2], bearer(viewer), ""); r.Code != http.StatusForbidden {
+				t.Fatalf("got %d, want 403", r.Code)
+			}
+		}
+		count := func() (int, []*tokend.AuditEvent) {
+			t.Helper()
+			evs, total, err := e.store.ListAudit(ctx, tokend.AuditFilter{AccountID: acct, Action: "token.refused",
+				Page: tokend.Page{Limit: tokend.MaxLimit}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return total, evs
+		}
+		if got, _ := count(); got != 0 {
+			t.Errorf("before the flush: got %d refusal rows, want 0 (no write per request)", got)
+		}
+		if err := e.svc.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		got, evs := count()
+		if got != 2 {
+			t.Fatalf("after the flush: got %d refusal rows, want 2 (one per path)", got)
+		}
+		for _, ev := range evs {
+			if ev.Detail["count"] != fmt.Sprint(n/2) || ev.Detail["method"] != "GET" || !slices.Contains(forbidden, ev.Detail["path"]) ||
+				ev.Detail["uid"] != uidOf(t, viewer) || ev.Detail["first_at"] == "" {
+				t.Errorf("got detail %v, want count %d, GET, one of the paths, the uid and the first time", ev.Detail, n/2)
+			}
+		}
+		if err := e.svc.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := count(); got != 2 {
+			t.Errorf("after a second flush with nothing new: got %d rows, want 2", got)
 		}
 	})
 }

@@ -359,6 +359,9 @@ func TestUserCredentialUserContext(t *testing.T) {
 		})
 
 		t.Run("refusals are audited", func(t *testing.T) {
+			if err := e.svc.FlushUsage(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			if got := auditActions(t, e, f.acct); !slices.Contains(got, "token.refused") {
 				t.Errorf("got audit actions %v, want token.refused among them", got)
 			}
