@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/mail"
+	"strconv"
 	"strings"
 
 	"time"
@@ -19,7 +20,7 @@ type InitParams struct {
 	Plan        perm.Plan
 	Email       string
 	// Password is the owner's sign-in password. Empty: a new user gets a generated one,
-	// an existing user keeps theirs.
+	// an existing user keeps theirs; given for an existing user, it replaces theirs.
 	Password  string
 	FirstName string
 	LastName  string
@@ -27,9 +28,11 @@ type InitParams struct {
 
 // InitResult is what Init created. Token is the owner's PAT, shown this once.
 type InitResult struct {
-	Account           *Account
-	User              *User
-	UserCreated       bool
+	Account     *Account
+	User        *User
+	UserCreated bool
+	// PasswordSet says an existing user's password was replaced by InitParams.Password.
+	PasswordSet       bool
 	GeneratedPassword string
 	Token             string
 	TokenUID          string
@@ -86,6 +89,24 @@ func (s *Service) Init(ctx context.Context, in InitParams) (*InitResult, error) 
 			res.UserCreated = true
 		case err != nil:
 			return err
+		case in.Password != "" && password.Verify(in.Password, u.PasswordHash) != nil:
+			// The operator gave a password for an existing user: set it, as told, and end the
+			// sessions the old one opened.
+			hash, err := password.Hash(s.rand, in.Password, s.opts.PasswordParams)
+			if err != nil {
+				return err
+			}
+			u.PasswordHash, u.UpdatedAt = hash, now
+			if err := st.UpdateUser(ctx, u); err != nil {
+				return err
+			}
+			if _, err := st.DeleteUserSessions(ctx, u.ID, 0); err != nil {
+				return err
+			}
+			if _, err := st.DeletePasswordResets(ctx, u.ID); err != nil {
+				return err
+			}
+			res.PasswordSet = true
 		}
 		res.User = u
 
@@ -115,7 +136,8 @@ func (s *Service) Init(ctx context.Context, in InitParams) (*InitResult, error) 
 		res.Token, res.TokenUID = raw, t.UID
 		st.audit(&AuditEvent{AccountID: a.ID, ActorUserID: u.ID,
 			Action: "account.create", TargetType: "account", TargetID: a.ID,
-			Detail: map[string]string{"owner_token_uid": t.UID, "plan": string(a.Plan)}})
+			Detail: map[string]string{"owner_token_uid": t.UID, "plan": string(a.Plan),
+				"owner_password_set": strconv.FormatBool(res.PasswordSet)}})
 		return nil
 	})
 	if err != nil {

@@ -392,3 +392,61 @@ func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) (
 	}
 	return out, nil
 }
+
+// RotateServiceToken replaces a service token with a new one of the same name and grants, and
+// returns the new string once. The old token stops at once, or after overlap so that what uses
+// it can be switched over. The principal must be able to grant what the token holds, as if
+// creating it.
+func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountID, id int64, overlap time.Duration) (*Token, string, error) {
+	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
+		return nil, "", err
+	}
+	if overlap < 0 || overlap > MaxRotationOverlap {
+		return nil, "", Invalidf("overlap_seconds", "The overlap must be between 0 and %d seconds.", int(MaxRotationOverlap.Seconds()))
+	}
+	var (
+		fresh *Token
+		raw   string
+	)
+	err := s.change(ctx, func(st *txn) error {
+		old, err := s.serviceToken(ctx, st, accountID, id)
+		if err != nil {
+			return err
+		}
+		now := s.now()
+		if old.State != StateActive || old.Expired(now) {
+			return Invalidf("id", "Service token %d is deleted or expired; create a new one instead.", id)
+		}
+		grants := old.Grants()
+		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
+			return prefixField(err, "permission_grants")
+		}
+		fresh = &Token{Kind: KindService, AccountID: accountID, CreatedBy: p.UserID, Name: old.Name,
+			State: StateActive, CreatedAt: now, UpdatedAt: now}
+		if raw, err = s.issue(ctx, st, fresh); err != nil {
+			return err
+		}
+		if err := st.SetTokenPermissions(ctx, fresh.ID, grants); err != nil {
+			return err
+		}
+		if overlap == 0 {
+			old.State = StateDeleted
+		} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
+			old.ExpiresAt = end
+		}
+		old.UpdatedAt = now
+		if err := st.UpdateToken(ctx, old); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, "token.rotate", "service", old.ID)
+		e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
+		st.audit(e)
+		st.invalidate(Invalidation{TokenID: old.ID})
+		fresh, err = st.Token(ctx, fresh.ID)
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return fresh, raw, nil
+}

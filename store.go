@@ -188,6 +188,19 @@ type Store interface {
 	// DeleteExpiredSessions deletes the sessions whose ExpiresAt is at or before now or whose
 	// LastSeenAt is at or before idleSince, and returns how many it deleted.
 	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int, error)
+	// DeleteUserSessions deletes the user's sessions except the one whose id is except (zero:
+	// all of them) and returns how many it deleted.
+	DeleteUserSessions(ctx context.Context, userID, except int64) (int, error)
+
+	// Password reset links, stored by the SHA-256 of their secret.
+	CreatePasswordReset(ctx context.Context, r *PasswordReset) error
+	// PasswordResetByHash returns the link whose secret hashes to hash; ENotFound when none.
+	PasswordResetByHash(ctx context.Context, hash []byte) (*PasswordReset, error)
+	// UsePasswordReset marks an unused link used at at; ENotFound when it was used already, so
+	// that of two redemptions at once only one succeeds.
+	UsePasswordReset(ctx context.Context, id int64, at time.Time) error
+	// DeletePasswordResets deletes the user's unused links and returns how many.
+	DeletePasswordResets(ctx context.Context, userID int64) (int, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.

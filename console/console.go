@@ -159,6 +159,10 @@ func (c *Console) routes(mux *http.ServeMux) {
 	// Personal settings → API key.
 	mux.Handle("GET /invitations", c.authed(c.invitations))
 	mux.Handle("POST /invitations/{id}/accept", c.authed(c.acceptInvitation))
+	mux.Handle("GET /profile/password", c.authed(c.passwordForm))
+	mux.Handle("POST /profile/password", c.authed(c.changePassword))
+	mux.HandleFunc("GET "+tokend.PasswordResetPath, c.resetPage)
+	mux.HandleFunc("POST "+tokend.PasswordResetPath, c.resetPassword)
 	mux.Handle("GET /profile/api-key", c.authed(c.apiKey))
 	mux.Handle("GET /profile/api-key/rotate", c.authed(c.confirmRotateAPIKey))
 	mux.Handle("POST /profile/api-key/rotate", c.authed(c.rotateAPIKey))

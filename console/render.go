@@ -51,6 +51,8 @@ var pageLayouts = map[string]string{
 	"trust_policy_new.html":     "app",
 	"trust_policy_delete.html":  "app",
 	"invitations.html":          "app",
+	"password.html":             "app",
+	"password_reset.html":       "bare",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
@@ -196,12 +198,14 @@ func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {
 // Flash messages come back after a redirect as a fixed key in the query string, never as text,
 // so that no link can make the console say something it did not.
 var flashes = map[string]string{
-	"pat_deleted":     "The personal access token was deleted. It no longer works.",
-	"service_deleted": "The service token was deleted. It no longer works.",
-	"trust_created":   "The trust policy was added. Jobs it matches can exchange their OIDC tokens now.",
-	"trust_deleted":   "The trust policy was deleted, and the service tokens it minted no longer work.",
-	"signed_out":      "You are signed out.",
-	"switched":        "Switched account.",
+	"pat_deleted":      "The personal access token was deleted. It no longer works.",
+	"service_deleted":  "The service token was deleted. It no longer works.",
+	"trust_created":    "The trust policy was added. Jobs it matches can exchange their OIDC tokens now.",
+	"trust_deleted":    "The trust policy was deleted, and the service tokens it minted no longer work.",
+	"signed_out":       "You are signed out.",
+	"switched":         "Switched account.",
+	"password_changed": "Your password was changed. Your other sessions are signed out; tokens keep working.",
+	"password_reset":   "Your new password is set. Sign in with it.",
 }
 
 func flashMessage(r *http.Request) string {

@@ -186,6 +186,8 @@ func matrixFixtures() map[string]fixture {
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/": {ids: acct},
 		"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/": {ids: acct,
 			body: func(int64) string { return `{"token_ids": [%SPARE%]}` }},
+		"POST /api/tokend/v1/accounts/{account_id}/service-tokens/{id}/rotate/": {
+			ids: with("id", func(f fixtures) int64 { return f.serviceToken })},
 		"POST /api/tokend/v1/revoke/":      {},
 		"POST /api/tokend/v1/introspect/":  {body: func(int64) string { return "token=nothing" }},
 		"GET /api/tokend/v1/forward-auth/": {},
@@ -205,6 +207,12 @@ func matrixFixtures() map[string]fixture {
 		"POST /api/tokend/v1/oauth/device/code/":                           {},
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
+
+		"POST /api/tokend/v1/users/{user_id}/password/": {ids: victimUser, body: func(int64) string {
+			return `{"current_password": "not the password", "new_password": "a new long password"}`
+		}},
+		"POST /api/tokend/v1/accounts/{account_id}/users/{user_id}/password-reset/": {ids: victimUser},
+		"POST /api/tokend/v1/password-reset/":                                       {},
 
 		"GET /api/v2/users/{user_id}/apikey/":                 {ids: victimUser},
 		"POST /api/v2/users/{user_id}/apikey/":                {ids: victimUser},

@@ -163,6 +163,7 @@ func routeTable() []route {
 		{"GET /api/tokend/v1/accounts/{account_id}/tokens/", needs(sts, read), authed((*Server).tokenInventory)},
 		{"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", needs(sts, write), authed((*Server).revokeTokens)},
 		{"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/", needs(sts, read), authed((*Server).tokenActivity)},
+		{"POST /api/tokend/v1/accounts/{account_id}/service-tokens/{id}/rotate/", tokenHolder(needs(sts, write)), authed((*Server).rotateServiceToken)},
 		{"POST /api/tokend/v1/revoke/", public, open((*Server).revokeLeaked)},
 		{"POST /api/tokend/v1/introspect/", needs(sts, read), authed((*Server).introspect)},
 		{"GET /api/tokend/v1/forward-auth/", anyToken, authed((*Server).forwardAuth)},
@@ -178,6 +179,11 @@ func routeTable() []route {
 		{"DELETE /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).deleteTrustPolicy)},
 		{"POST /api/tokend/v1/oauth/token/", public, open((*Server).token)},
 		{"POST /api/tokend/v1/oauth/device/code/", public, open((*Server).deviceCode)},
+		// Account recovery: change your own password (a PAT of that user), an admin's one-time
+		// reset link for a member, and the link's redemption (the code is the authorization).
+		{"POST /api/tokend/v1/users/{user_id}/password/", asUser, authed((*Server).changePassword)},
+		{"POST /api/tokend/v1/accounts/{account_id}/users/{user_id}/password-reset/", needs(perm.Users, write), authed((*Server).createPasswordReset)},
+		{"POST /api/tokend/v1/password-reset/", public, open((*Server).resetPassword)},
 	}
 }
 

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"tokend"
 )
@@ -212,6 +213,31 @@ func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *t
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// rotateServiceToken is tokend's rotation of a service token: a new one with the same name and
+// grants, shown once; the old one stops at once or after overlap_seconds.
+func (s *Server) rotateServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, id, err := accountAnd(r, "id")
+	if err != nil {
+		return err
+	}
+	var req rotateRequest
+	if r.ContentLength != 0 {
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+	}
+	if req.OverlapSeconds < 0 || req.OverlapSeconds > int64(tokend.MaxRotationOverlap/time.Second) {
+		return tokend.Invalidf("overlap_seconds", "\"overlap_seconds\" must be between 0 and %d.",
+			int64(tokend.MaxRotationOverlap/time.Second))
+	}
+	t, raw, err := s.svc.RotateServiceToken(r.Context(), p, accountID, id, time.Duration(req.OverlapSeconds)*time.Second)
+	if err != nil {
+		return err
+	}
+	writeOK(w, toServiceTokenJSON(t, raw))
 	return nil
 }
 

@@ -56,6 +56,8 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"SubjectTokenUses", testSubjectTokenUses},
 		{"DeviceAuthorizations", testDeviceAuthorizations},
 		{"Invitations", testInvitations},
+		{"DeleteUserSessions", testDeleteUserSessions},
+		{"PasswordResets", testPasswordResets},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) { a.test(t, open) })

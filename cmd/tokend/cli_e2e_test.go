@@ -173,7 +173,7 @@ func TestCLI(t *testing.T) {
 				ci.Name != "ci" || !ok(ci.TokenString) {
 				t.Fatalf("pat create --json: got %+v (%v), want a working token named ci", ci, err)
 			}
-			out = mustCLI(t, env, "pat", "create", "--name", "laptop", "--expires-in", "720h")
+			out = mustCLI(t, env, "pat", "create", "--name", "laptop", "--expires-in", "30d")
 			if !anyToken.MatchString(out) || !strings.Contains(out, "only time") || strings.Contains(out, "expires never") {
 				t.Errorf("pat create printed %q, want the token, a shown-once warning and an expiry", out)
 			}
@@ -216,7 +216,7 @@ func TestCLI(t *testing.T) {
 			mustCLI(t, env, "whoami")
 
 			// pat delete.
-			out = mustCLI(t, env, "pat", "delete", fmt.Sprint(ci2.ID))
+			out = mustCLI(t, env, "pat", "delete", fmt.Sprint(ci2.ID), "--yes")
 			if !strings.Contains(out, "Deleted") || ok(ci2.TokenString) {
 				t.Errorf("pat delete printed %q, token works %v; want it deleted", out, ok(ci2.TokenString))
 			}

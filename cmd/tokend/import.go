@@ -29,7 +29,10 @@ type importFile struct {
 }
 
 func newImportTokensCmd() *cobra.Command {
-	var sf storageFlags
+	var (
+		sf     storageFlags
+		asJSON bool
+	)
 	cmd := &cobra.Command{
 		Use:   "import-tokens FILE",
 		Short: "Import old-format service tokens (uid, salted hash, name, grants) from a JSON file",
@@ -38,6 +41,8 @@ their strings: it keeps the uid and the PBKDF2 hash (Django's pbkdf2_sha256 enco
 them through that slow hash, and upgrades each to the fast hash on its first successful use.
 They show legacy_format: true (rotation recommended). The whole file is refused if one token is
 wrong. See docs/operations.md for the format.`,
+		Example: `  tokend import-tokens old-tokens.json --data-dir /var/lib/tokend
+  tokend import-tokens old-tokens.json --database-url "$DATABASE_URL" --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -74,6 +79,19 @@ wrong. See docs/operations.md for the format.`,
 			if err != nil {
 				return operatorError(err)
 			}
+			if asJSON {
+				type imported struct {
+					ID          int64  `json:"id"`
+					UID         string `json:"uid"`
+					AccountID   int64  `json:"account_id"`
+					Permissions int    `json:"permissions"`
+				}
+				list := make([]imported, len(out))
+				for i, t := range out {
+					list[i] = imported{t.ID, t.UID, t.AccountID, len(in[i].Grants)}
+				}
+				return writeJSONOut(cmd.OutOrStdout(), list)
+			}
 			for i, t := range out {
 				fmt.Fprintf(cmd.OutOrStdout(), "imported service token %d (uid %s, account %d, %d permissions)\n",
 					t.ID, t.UID, t.AccountID, len(in[i].Grants))
@@ -82,5 +100,6 @@ wrong. See docs/operations.md for the format.`,
 		},
 	}
 	sf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON instead of a line per token")
 	return cmd
 }

@@ -15,7 +15,8 @@ func newInitCmd() *cobra.Command {
 
 // newAccountCmd groups the operator's account commands.
 func newAccountCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "account", Short: "Administer accounts directly in the database"}
+	cmd := &cobra.Command{Use: "account", Short: "Administer accounts directly in the database",
+		Example: "  tokend account create --account-name Globex --email ops@globex.example --data-dir /var/lib/tokend"}
 	cmd.AddCommand(accountCreateCmd("create", "Create an account, its owner and an owner personal access token"))
 	return cmd
 }
@@ -35,7 +36,10 @@ func accountCreateCmd(use, short string) *cobra.Command {
 		Long: `init creates an account with its default groups, its owner (a Developer license and
 account_admin on all projects) and a personal access token for the owner, printed once.
 On a database that already has accounts it adds one more; an existing e-mail reuses the user,
-so one person can belong to several accounts.`,
+so one person can belong to several accounts. --password on an existing e-mail sets that user's
+password to it (and signs out their console sessions); without it their password is kept.`,
+		Example: `  tokend init --account-name Acme --email owner@acme.example --data-dir /var/lib/tokend
+  tokend account create --account-name Globex --plan team --email ops@globex.example --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -71,7 +75,7 @@ so one person can belong to several accounts.`,
 	f.StringVar(&accountName, "account-name", "", "name of the new account (required)")
 	f.StringVar(&plan, "plan", "enterprise", "plan: developer, starter, team, enterprise, enterprise_plus")
 	f.StringVar(&email, "email", "", "owner's e-mail (required)")
-	f.StringVar(&pw, "password", "", "owner's password for a new user (default: generated and printed)")
+	f.StringVar(&pw, "password", "", "owner's password; sets an existing user's too (default: generated for a new user, kept for an existing one)")
 	f.StringVar(&firstName, "first-name", "", "owner's first name")
 	f.StringVar(&lastName, "last-name", "", "owner's last name")
 	f.BoolVar(&asJSON, "json", false, "print one JSON object on stdout")
@@ -87,6 +91,7 @@ type initOutput struct {
 	UserID      int64  `json:"user_id"`
 	Email       string `json:"email"`
 	UserCreated bool   `json:"user_created"`
+	PasswordSet bool   `json:"password_set"`
 	Password    string `json:"password,omitempty"`
 	Token       string `json:"token"`
 	TokenUID    string `json:"token_uid"`
@@ -95,7 +100,7 @@ type initOutput struct {
 func initJSON(res *tokend.InitResult) initOutput {
 	return initOutput{
 		AccountID: res.Account.ID, AccountName: res.Account.Name, Plan: string(res.Account.Plan),
-		UserID: res.User.ID, Email: res.User.Email, UserCreated: res.UserCreated,
+		UserID: res.User.ID, Email: res.User.Email, UserCreated: res.UserCreated, PasswordSet: res.PasswordSet,
 		Password: res.GeneratedPassword, Token: res.Token, TokenUID: res.TokenUID,
 	}
 }

@@ -12,7 +12,8 @@ import (
 )
 
 func newLegacyKeysCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "legacy-keys", Short: "Retired user API keys: where they are still used"}
+	cmd := &cobra.Command{Use: "legacy-keys", Short: "Retired user API keys: where they are still used",
+		Example: "  tokend legacy-keys report --account 1 --data-dir /var/lib/tokend"}
 	var (
 		sf        storageFlags
 		accountID int64
@@ -26,6 +27,8 @@ user whose legacy API key was used during a migration window: every route, clien
 user agent, how often and when last, and what to replace the key with there — a personal access
 token where the call acts as a user, otherwise a service token with the narrowest permission set
 that covers everything the key was used for.`,
+		Example: `  tokend legacy-keys report --account 1 --data-dir /var/lib/tokend
+  tokend legacy-keys report --account 1 --database-url "$DATABASE_URL" --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {

@@ -43,6 +43,8 @@ TOKEND_PASSWORD, and the account and user ids are needed (flags, TOKEND_ACCOUNT_
 TOKEND_USER_ID, or the config file of an earlier login).
 
 A previous CLI token on the same server is deleted.`,
+		Example: `  tokend login --url https://tokend.example.com
+  tokend login --url https://tokend.example.com --with-password --email you@example.com --account-id 1 --user-id 1`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -348,9 +350,10 @@ func retirePrevious(ctx context.Context, warn io.Writer, old, cur *cliConfig) {
 func newLogoutCmd() *cobra.Command {
 	var cfgFlag string
 	cmd := &cobra.Command{
-		Use:   "logout",
-		Short: "Delete the CLI's personal access token on the server and forget it",
-		Args:  cobra.NoArgs,
+		Use:     "logout",
+		Short:   "Delete the CLI's personal access token on the server and forget it",
+		Example: "  tokend logout",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
@@ -400,9 +403,10 @@ func newLogoutCmd() *cobra.Command {
 func newWhoamiCmd() *cobra.Command {
 	var rf remoteFlags
 	cmd := &cobra.Command{
-		Use:   "whoami",
-		Short: "Show who the CLI's token (or --token) is",
-		Args:  cobra.NoArgs,
+		Use:     "whoami",
+		Short:   "Show who the CLI's token (or --token) is",
+		Example: "  tokend whoami\n  TOKEND_TOKEN=dbtc_… tokend whoami --url https://tokend.example.com --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err

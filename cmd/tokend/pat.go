@@ -15,8 +15,9 @@ import (
 
 func newPATCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "pat",
-		Short: "List, create, rotate and delete your personal access tokens",
+		Use:     "pat",
+		Short:   "List, create, rotate and delete your personal access tokens",
+		Example: "  tokend pat create --name laptop --expires-in 30d\n  tokend pat list\n  tokend pat delete 42",
 	}
 	cmd.AddCommand(newPATListCmd(), newPATCreateCmd(), newPATRotateCmd(), newPATDeleteCmd())
 	return cmd
@@ -28,9 +29,10 @@ func newPATListCmd() *cobra.Command {
 		state string
 	)
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List your personal access tokens in the account",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List your personal access tokens in the account",
+		Example: "  tokend pat list\n  tokend pat list --state all --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
@@ -96,21 +98,19 @@ func newPATCreateCmd() *cobra.Command {
 	var (
 		rf        remoteFlags
 		name      string
-		expiresIn time.Duration
+		expiresIn durationValue
 	)
 	cmd := &cobra.Command{
-		Use:   "create --name NAME",
-		Short: "Create a personal access token; it is shown only once",
-		Args:  cobra.NoArgs,
+		Use:     "create --name NAME",
+		Short:   "Create a personal access token; it is shown only once",
+		Example: "  tokend pat create --name laptop --expires-in 30d\n  tokend pat create --name ci --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
 			if name == "" {
 				return fmt.Errorf("--name is required")
-			}
-			if expiresIn < 0 {
-				return fmt.Errorf("--expires-in must be positive, got %s", expiresIn)
 			}
 			ctx := cmd.Context()
 			s, accountID, userID, err := rf.target(ctx)
@@ -119,7 +119,7 @@ func newPATCreateCmd() *cobra.Command {
 			}
 			req := client.PATRequest{Name: name}
 			if expiresIn > 0 {
-				t := time.Now().Add(expiresIn).UTC()
+				t := time.Now().Add(time.Duration(expiresIn)).UTC()
 				req.ExpiresAt = &t
 			}
 			p, err := s.client.CreatePAT(ctx, accountID, userID, req)
@@ -139,14 +139,14 @@ func newPATCreateCmd() *cobra.Command {
 	rf.register(cmd.Flags())
 	f := cmd.Flags()
 	f.StringVar(&name, "name", "", "name of the token, to tell it apart (required)")
-	f.DurationVar(&expiresIn, "expires-in", 0, "lifetime, e.g. 720h (default: the account's maximum, or never)")
+	f.Var(&expiresIn, "expires-in", "lifetime, e.g. 30d or 12h (default: the account's maximum, or never)")
 	return cmd
 }
 
 func newPATRotateCmd() *cobra.Command {
 	var (
 		rf      remoteFlags
-		overlap time.Duration
+		overlap durationValue
 	)
 	cmd := &cobra.Command{
 		Use:   "rotate ID",
@@ -154,7 +154,9 @@ func newPATRotateCmd() *cobra.Command {
 		Long: `rotate creates a new token with the same name and lifetime and retires the old one: at
 once, or after --overlap so that whatever uses it can be switched over. Rotating the CLI's own
 token updates the config file.`,
-		Args: cobra.ExactArgs(1),
+		Example:           "  tokend pat rotate 42\n  tokend pat rotate 42 --overlap 10m --json",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completePATIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
@@ -168,7 +170,7 @@ token updates the config file.`,
 			if err != nil {
 				return err
 			}
-			p, err := s.client.RotatePAT(ctx, accountID, userID, id, overlap)
+			p, err := s.client.RotatePAT(ctx, accountID, userID, id, time.Duration(overlap))
 			if err != nil {
 				return fmt.Errorf("rotate personal access token %d: %w", id, s.explain(err))
 			}
@@ -181,7 +183,7 @@ token updates the config file.`,
 			} else {
 				stops := "now"
 				if overlap > 0 {
-					stops = "at " + when(time.Now().Add(overlap), "")
+					stops = "at " + when(time.Now().Add(time.Duration(overlap)), "")
 				}
 				fmt.Fprintf(out, "Rotated personal access token %d %q: the new one is %d (uid %s); the old one stops working %s.\n",
 					id, p.Name, p.ID, p.UID, stops)
@@ -203,16 +205,22 @@ token updates the config file.`,
 		},
 	}
 	rf.register(cmd.Flags())
-	cmd.Flags().DurationVar(&overlap, "overlap", 0, "keep the old token working this long, e.g. 10m (at most 168h)")
+	cmd.Flags().Var(&overlap, "overlap", "keep the old token working this long, e.g. 10m or 1d (at most 7d)")
 	return cmd
 }
 
 func newPATDeleteCmd() *cobra.Command {
-	var rf remoteFlags
+	var (
+		rf  remoteFlags
+		yes bool
+	)
 	cmd := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete (revoke) a personal access token at once",
-		Args:  cobra.ExactArgs(1),
+		Use:               "delete ID",
+		Short:             "Delete (revoke) a personal access token at once",
+		Long:              "delete revokes one of your personal access tokens: whatever uses it fails from the next request. It asks first, unless --yes.",
+		Example:           "  tokend pat delete 42\n  tokend pat delete 42 --yes --json",
+		Args:              cobra.ExactArgs(1),
+		ValidArgsFunction: completePATIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
@@ -225,6 +233,20 @@ func newPATDeleteCmd() *cobra.Command {
 			s, accountID, userID, err := rf.target(ctx)
 			if err != nil {
 				return err
+			}
+			// Look first: the server answers, the token is there, and the question can name it.
+			p, err := s.client.GetPAT(ctx, accountID, userID, id)
+			if err != nil {
+				return fmt.Errorf("personal access token %d: %w", id, s.explain(err))
+			}
+			if !yes {
+				q := fmt.Sprintf("Delete personal access token %d %q? Whatever uses it stops working.", p.ID, p.Name)
+				if s.isOwn(id) {
+					q = fmt.Sprintf("Delete personal access token %d %q? It is the CLI's own token: you will be logged out.", p.ID, p.Name)
+				}
+				if err := confirm(cmd, q); err != nil {
+					return err
+				}
 			}
 			if err := s.client.DeletePAT(ctx, accountID, userID, id); err != nil {
 				return fmt.Errorf("delete personal access token %d: %w", id, s.explain(err))
@@ -240,7 +262,7 @@ func newPATDeleteCmd() *cobra.Command {
 			if rf.asJSON {
 				return writeJSONOut(out, map[string]any{"id": id, "deleted": true, "was_cli_token": own})
 			}
-			fmt.Fprintf(out, "Deleted personal access token %d.\n", id)
+			fmt.Fprintf(out, "Deleted personal access token %d %q.\n", id, p.Name)
 			if own {
 				fmt.Fprintln(out, "That was the CLI's own token: you are logged out.")
 			}
@@ -248,6 +270,7 @@ func newPATDeleteCmd() *cobra.Command {
 		},
 	}
 	rf.register(cmd.Flags())
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	return cmd
 }
 

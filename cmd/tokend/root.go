@@ -24,11 +24,32 @@ func newRootCmd() *cobra.Command {
 		Short:         "tokend is a self-hosted API-token service speaking dbt Cloud's API",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		Long: `tokend is a self-hosted API-token service speaking dbt Cloud's API.
+
+Operator commands (serve, init, migrate, backup, user set-password, …) work on the database
+directly; client commands (login, pat, service-token, token, api, …) talk to a server with the
+token that login keeps. Exit codes: 0 success, 1 error, 2 usage, 3 cancelled, 4 not logged in
+or token refused (docs/cli.md).`,
+		Example: `  tokend serve --data-dir ./tokend-data
+  tokend login --url https://tokend.example.com
+  tokend pat create --name laptop --expires-in 30d
+  tokend api /api/v3/whoami/`,
 	}
 	root.AddCommand(newServeCmd(), newInitCmd(), newAccountCmd(), newMigrateCmd(), newVersionCmd(),
 		newBackupCmd(), newRestoreCmd())
 	root.AddCommand(newLoginCmd(), newLogoutCmd(), newWhoamiCmd(), newPATCmd(), newTrustPolicyCmd())
 	root.AddCommand(newImportTokensCmd(), newLegacyKeysCmd())
+	root.AddCommand(newUserCmd(), newPasswordCmd(), newServiceTokenCmd(), newTokenCmd(), newAPICmd())
+	root.InitDefaultCompletionCmd()
+	for _, c := range root.Commands() {
+		if c.Name() == "completion" {
+			c.Example = `  source <(tokend completion bash)          # this shell
+  tokend completion bash > /etc/bash_completion.d/tokend
+  tokend completion zsh > "${fpath[1]}/_tokend"
+  tokend completion fish > ~/.config/fish/completions/tokend.fish
+Ids complete from the server: tokend pat delete <TAB> lists your tokens.`
+		}
+	}
 	strictCommands(root)
 	return root
 }

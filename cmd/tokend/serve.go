@@ -69,6 +69,8 @@ func newServeCmd() *cobra.Command {
 		Short: "Run the API server",
 		Long: `serve runs the API. Migrations run at start. On an empty database it bootstraps an
 account, its owner and an owner token, and prints them once.`,
+		Example: `  tokend serve --data-dir /var/lib/tokend --addr 127.0.0.1:8080
+  TOKEND_DATABASE_URL=postgres://tokend@db/tokend tokend serve --addr :8080 --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
@@ -458,8 +460,13 @@ func printInit(w io.Writer, baseURL string, res *tokend.InitResult) {
 	}
 	fmt.Fprintf(w, "  account:    %d (%s, plan %s)\n", res.Account.ID, res.Account.Name, res.Account.Plan)
 	fmt.Fprintf(w, "  owner:      %s (user %d)\n", res.User.Email, res.User.ID)
-	if res.GeneratedPassword != "" {
+	switch {
+	case res.GeneratedPassword != "":
 		fmt.Fprintf(w, "  password:   %s\n", res.GeneratedPassword)
+	case res.PasswordSet:
+		fmt.Fprintln(w, "  password:   set as given (the user existed; their console sessions are signed out)")
+	case !res.UserCreated:
+		fmt.Fprintln(w, "  password:   unchanged (the user existed)")
 	}
 	fmt.Fprintf(w, "  owner PAT:  %s\n", res.Token)
 }

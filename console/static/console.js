@@ -48,3 +48,14 @@ document.addEventListener("DOMContentLoaded", () => {
     radio.addEventListener("change", () => sync(radio.dataset.scope));
   }
 });
+
+// The password reset page: the code travels in the link's fragment, which never reaches a
+// server; copy it into the form, hide the field, and drop it from the address bar and history.
+document.addEventListener("DOMContentLoaded", () => {
+  const field = document.querySelector("[data-reset-code]");
+  const code = location.hash.slice(1);
+  if (!field || !code) return;
+  field.querySelector("input").value = code;
+  field.hidden = true;
+  history.replaceState(null, "", location.pathname);
+});

@@ -1,0 +1,126 @@
+package console
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"io"
+	"math"
+	"net/http"
+	"strconv"
+
+	"tokend"
+)
+
+// Account recovery in the console: Personal settings → Password (change it, signed in), and
+// the page a reset link opens (public: the link's code is the authorization).
+
+type passwordData struct {
+	Error string
+	Field string // the field at fault, for aria-invalid
+}
+
+func (c *Console) passwordForm(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	c.show(w, r, in, http.StatusOK, "password.html", "Password", "password", passwordData{})
+}
+
+// changePassword checks the current password (wrong ones count as failed sign-ins of the
+// user's e-mail), sets the new one and ends every other session of the user; this one stays.
+func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	now := c.now()
+	if wait, blocked := c.emailFailures.blocked(in.user.Email, now); blocked {
+		secs := int64(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		c.show(w, r, in, http.StatusTooManyRequests, "password.html", "Password", "password", passwordData{
+			Error: "Too many wrong passwords. Wait " + plural(int(secs), "second") + " and try again.", Field: "current_password"})
+		return
+	}
+	cur, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
+	if next != r.PostForm.Get("confirm_password") {
+		c.show(w, r, in, http.StatusBadRequest, "password.html", "Password", "password", passwordData{
+			Error: "The two new passwords differ. Type the same one twice.", Field: "confirm_password"})
+		return
+	}
+	err := c.svc.ChangePassword(r.Context(), in.p, in.user.ID, cur, next, in.sess.ID)
+	if err != nil {
+		var de *tokend.Error
+		if !errors.As(err, &de) || de.Code != tokend.EInvalid {
+			c.renderError(w, r, in, err)
+			return
+		}
+		if de.Field == "current_password" && cur != "" {
+			c.emailFailures.fail(in.user.Email, now)
+		}
+		c.show(w, r, in, http.StatusBadRequest, "password.html", "Password", "password", passwordData{Error: de.Message, Field: de.Field})
+		return
+	}
+	http.Redirect(w, r, "/profile/password?done=password_changed", http.StatusSeeOther)
+}
+
+type resetData struct {
+	Token string // double-submit token of the form
+	Error string
+	Field string
+}
+
+// resetPage shows the reset form. The code is in the link's fragment, which the browser keeps
+// to itself: console.js copies it into the form, and without script the person pastes it.
+func (c *Console) resetPage(w http.ResponseWriter, r *http.Request) {
+	c.showReset(w, r, http.StatusOK, resetData{})
+}
+
+func (c *Console) showReset(w http.ResponseWriter, r *http.Request, status int, d resetData) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(c.opts.Rand, b); err != nil {
+		c.renderError(w, r, nil, err)
+		return
+	}
+	d.Token = base64.RawURLEncoding.EncodeToString(b)
+	c.setCookie(w, r, signInCookie, d.Token, 3600, http.SameSiteStrictMode)
+	c.render(w, r, status, "password_reset.html", &view{Title: "Set a new password", Data: d})
+}
+
+// resetPassword redeems the code; wrong codes count against the address as failed sign-ins.
+func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		c.renderError(w, r, nil, tokend.Errorf(tokend.EInvalid, "The form could not be read."))
+		return
+	}
+	want := c.cookie(r, signInCookie)
+	if got := r.PostForm.Get("csrf"); want == "" || subtle.ConstantTimeCompare([]byte(got), []byte(want)) != 1 {
+		c.showReset(w, r, http.StatusForbidden, resetData{Error: "The form expired. Open the reset link again."})
+		return
+	}
+	ip, now := c.clientIP(r), c.now()
+	if wait, blocked := c.ipFailures.blocked(ip, now); blocked {
+		secs := int64(math.Ceil(wait.Seconds()))
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
+		c.showReset(w, r, http.StatusTooManyRequests, resetData{Error: "Too many failed attempts. Wait " + plural(int(secs), "second") + " and try again."})
+		return
+	}
+	next := r.PostForm.Get("new_password")
+	if next != r.PostForm.Get("confirm_password") {
+		c.showReset(w, r, http.StatusBadRequest, resetData{Error: "The two passwords differ. Type the same one twice.", Field: "confirm_password"})
+		return
+	}
+	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
+	if _, err := c.svc.ResetPassword(ctx, r.PostForm.Get("code"), next); err != nil {
+		var de *tokend.Error
+		if !errors.As(err, &de) || de.Code != tokend.EInvalid {
+			c.renderError(w, r, nil, err)
+			return
+		}
+		if err == tokend.ErrBadResetLink {
+			c.ipFailures.fail(ip, now)
+		}
+		c.showReset(w, r, http.StatusBadRequest, resetData{Error: de.Message, Field: de.Field})
+		return
+	}
+	// A browser still signed in here (as anyone) signs in again with the new password.
+	if old := c.cookie(r, sessionCookie); old != "" {
+		if err := c.svc.SignOut(ctx, old); err != nil {
+			c.log.Warn("end the previous console session", "err", err)
+		}
+	}
+	http.Redirect(w, r, "/signin?done=password_reset", http.StatusSeeOther)
+}
