@@ -25,13 +25,6 @@ type ServiceToken struct {
 	UpdatedAt        time.Time `json:"updated_at,omitzero"`
 }
 
-// Grant is a permission set, on all projects (ProjectID nil) or one project.
-type Grant struct {
-	PermissionSet                 string   `json:"permission_set"`
-	ProjectID                     *int64   `json:"project_id"`
-	WritableEnvironmentCategories []string `json:"writable_environment_categories,omitempty"`
-}
-
 // ServiceTokenRequest describes a new service token.
 type ServiceTokenRequest struct {
 	Name             string  `json:"name"`

@@ -49,6 +49,15 @@ func (c *Client) ListTrustPolicies(ctx context.Context, accountID int64, o ListO
 	return ps, extra.page(), nil
 }
 
+// TrustPolicy returns one trust policy.
+func (c *Client) TrustPolicy(ctx context.Context, accountID, id int64) (*TrustPolicy, error) {
+	var out TrustPolicy
+	if err := c.do(ctx, "GET", trustPoliciesPath(accountID)+itoa(id)+"/", nil, nil, &out, nil); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
 // CreateTrustPolicy adds a trust policy.
 func (c *Client) CreateTrustPolicy(ctx context.Context, accountID int64, p TrustPolicy) (*TrustPolicy, error) {
 	var out TrustPolicy

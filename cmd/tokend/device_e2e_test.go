@@ -236,7 +236,7 @@ func TestCLIDeviceLogin(t *testing.T) {
 			if other := iss.exchange(t, srv.url, a.AccountID, "acme/gadgets"); other.code != http.StatusBadRequest || !strings.Contains(other.body, "invalid_grant") {
 				t.Errorf("a job of another repository: got %d %s, want 400 invalid_grant", other.code, other.body)
 			}
-			if out := mustCLI(t, env, "trust-policy", "delete", fmt.Sprint(policy.ID)); !strings.Contains(out, "Deleted trust policy") {
+			if out := mustCLI(t, env, "trust-policy", "delete", fmt.Sprint(policy.ID), "--yes"); !strings.Contains(out, "Deleted trust policy") {
 				t.Errorf("trust-policy delete printed %q", out)
 			}
 			if r := call(t, "GET", fmt.Sprintf("%s/api/v3/accounts/%d/", srv.url, a.AccountID), "Bearer "+exchanged.token, ""); r.code != 401 {

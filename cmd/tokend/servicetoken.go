@@ -40,7 +40,7 @@ func (g *grantFlags) parse() ([]client.Grant, error) {
 		if !perm.Set(set).Valid() {
 			return nil, usageErrorf("--grant %q: %q is not a permission set; want one of %s", v, set, setNames())
 		}
-		gr := client.Grant{PermissionSet: set}
+		gr := client.Grant{PermissionSet: set, AllProjects: !hasProject}
 		if hasProject {
 			id, err := strconv.ParseInt(project, 10, 64)
 			if err != nil || id <= 0 {
@@ -72,7 +72,7 @@ func registerGrants(cmd *cobra.Command, g *grantFlags, usage string) {
 	})
 }
 
-func grantList(gs []client.Grant) string {
+func describeGrants(gs []client.Grant) string {
 	if len(gs) == 0 {
 		return "(none)"
 	}
@@ -133,7 +133,7 @@ func newSTListCmd() *cobra.Command {
 			tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tUID\tNAME\tSTATE\tPERMISSIONS\tLAST USED")
 			for _, t := range all {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.UID, t.Name, t.State, grantList(t.PermissionGrants), when(t.LastUsed, "never"))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.UID, t.Name, t.State, describeGrants(t.PermissionGrants), when(t.LastUsed, "never"))
 			}
 			return tw.Flush()
 		},
@@ -195,7 +195,7 @@ developer, readonly, …; see docs/permissions.md); you can grant only what you 
 			if rf.asJSON {
 				return writeJSONOut(out, t)
 			}
-			fmt.Fprintf(out, "Created service token %d %q (uid %s): %s.\n", t.ID, t.Name, t.UID, grantList(t.PermissionGrants))
+			fmt.Fprintf(out, "Created service token %d %q (uid %s): %s.\n", t.ID, t.Name, t.UID, describeGrants(t.PermissionGrants))
 			printTokenOnce(out, t.TokenString)
 			return nil
 		},
@@ -364,7 +364,7 @@ func newSTDeleteCmd() *cobra.Command {
 				return fmt.Errorf("service token %d: %w", id, s.explain(err))
 			}
 			if !yes {
-				if err := confirm(cmd, fmt.Sprintf("Delete service token %d %q (%s)? Whatever uses it stops working.", t.ID, t.Name, grantList(t.PermissionGrants))); err != nil {
+				if err := confirm(cmd, fmt.Sprintf("Delete service token %d %q (%s)? Whatever uses it stops working.", t.ID, t.Name, describeGrants(t.PermissionGrants))); err != nil {
 					return err
 				}
 			}

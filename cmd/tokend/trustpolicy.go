@@ -22,6 +22,8 @@ func newTrustPolicyCmd() *cobra.Command {
 		Use:     "trust-policy",
 		Aliases: []string{"trust-policies"},
 		Short:   "List, create and delete the account's trust policies (keyless CI)",
+		Example: `  tokend trust-policy list
+  tokend trust-policy delete 3`,
 	}
 	cmd.AddCommand(newTrustPolicyListCmd(), newTrustPolicyCreateCmd(), newTrustPolicyDeleteCmd())
 	return cmd
@@ -30,9 +32,10 @@ func newTrustPolicyCmd() *cobra.Command {
 func newTrustPolicyListCmd() *cobra.Command {
 	var rf remoteFlags
 	cmd := &cobra.Command{
-		Use:   "list",
-		Short: "List the account's trust policies",
-		Args:  cobra.NoArgs,
+		Use:     "list",
+		Short:   "List the account's trust policies",
+		Example: "  tokend trust-policy list\n  tokend trust-policy list --json",
+		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
@@ -118,7 +121,7 @@ func newTrustPolicyCreateCmd() *cobra.Command {
 		rf                     remoteFlags
 		name, issuer, audience string
 		claims, permissions    []string
-		ttl                    time.Duration
+		ttl                    = durationValue(15 * time.Minute)
 		jwksFile               string
 	)
 	cmd := &cobra.Command{
@@ -134,7 +137,7 @@ func newTrustPolicyCreateCmd() *cobra.Command {
 				return err
 			}
 			p := client.TrustPolicy{Name: name, Issuer: issuer, Audience: audience, Claims: map[string]string{},
-				Permissions: []client.Grant{}, TTLSeconds: int(ttl / time.Second)}
+				Permissions: []client.Grant{}, TTLSeconds: int(time.Duration(ttl) / time.Second)}
 			for _, c := range claims {
 				k, v, ok := strings.Cut(c, "=")
 				if !ok || k == "" || v == "" {
@@ -181,37 +184,56 @@ func newTrustPolicyCreateCmd() *cobra.Command {
 	f.StringVar(&audience, "audience", "", "the aud the job's token must carry")
 	f.StringArrayVar(&claims, "claim", nil, "a condition NAME=VALUE on the token's claims; * matches anything (repeatable)")
 	f.StringArrayVar(&permissions, "permission", nil, "a permission set for all projects, or SET:PROJECT_ID (repeatable)")
-	f.DurationVar(&ttl, "ttl", 15*time.Minute, "lifetime of each minted service token (1m to 1h)")
+	f.Var(&ttl, "ttl", "lifetime of each minted service token, e.g. 15m (1m to 1h)")
 	f.StringVar(&jwksFile, "jwks-file", "", "pin the issuer's keys from this JWKS file instead of discovering them")
 	return cmd
 }
 
 func newTrustPolicyDeleteCmd() *cobra.Command {
-	var rf remoteFlags
+	var (
+		rf  remoteFlags
+		yes bool
+	)
 	cmd := &cobra.Command{
-		Use:   "delete ID",
-		Short: "Delete a trust policy; the service tokens it minted stop working at once",
-		Args:  cobra.ExactArgs(1),
+		Use:     "delete ID",
+		Short:   "Delete a trust policy; the service tokens it minted stop working at once",
+		Long:    "delete removes a trust policy, and the service tokens it minted stop working at once. It asks first, unless --yes.",
+		Example: "  tokend trust-policy delete 3\n  tokend trust-policy delete 3 --yes --json",
+		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
 			id, err := strconv.ParseInt(args[0], 10, 64)
 			if err != nil || id <= 0 {
-				return fmt.Errorf("the trust policy id must be a positive integer, got %q", args[0])
+				return usageErrorf("the trust policy id must be a positive integer, got %q", args[0])
 			}
 			ctx := cmd.Context()
 			s, accountID, _, err := rf.target(ctx)
 			if err != nil {
 				return err
 			}
+			// Look first: the server answers, the policy is there, and the question can name it.
+			p, err := s.client.TrustPolicy(ctx, accountID, id)
+			if err != nil {
+				return fmt.Errorf("trust policy %d: %w", id, s.explain(err))
+			}
+			if !yes {
+				if err := confirm(cmd, fmt.Sprintf("Delete trust policy %d %q? The service tokens it minted stop working.", p.ID, p.Name)); err != nil {
+					return err
+				}
+			}
 			if err := s.client.DeleteTrustPolicy(ctx, accountID, id); err != nil {
 				return s.explain(err)
+			}
+			if rf.asJSON {
+				return writeJSONOut(cmd.OutOrStdout(), map[string]any{"id": id, "deleted": true})
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Deleted trust policy %d; the service tokens it minted no longer work.\n", id)
 			return nil
 		},
 	}
 	rf.register(cmd.Flags())
+	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "delete without asking")
 	return cmd
 }
