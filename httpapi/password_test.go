@@ -181,7 +181,13 @@ func TestPasswordResetLink(t *testing.T) {
 
 		// Refusals of the admin's request.
 		elsewhere := e.initAccount("Caladan", "leto@example.com")
-		both := addUser(t, e, owner.Token, owner.Account.ID, `{"email": "leto@example.com", "license_type": "developer"}`)
+		// Leto owns Caladan and is a member here too (as after accepting an invitation).
+		now := time.Now().UTC()
+		if err := e.store.CreateMembership(ctx, &tokend.Membership{AccountID: owner.Account.ID, UserID: elsewhere.User.ID,
+			License: "developer", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		both := elsewhere.User
 		tests := []struct {
 			name   string
 			userID int64
