@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
@@ -140,8 +141,9 @@ func TestTokenExchange(t *testing.T) {
 	gh, gl := newIssuer(t, ghKey), newIssuer(t, glKey)
 	stranger := newRSAKey(t, "gh-1") // same kid, another key: a forgery
 	clk := &clock{}
-	verifier := idtoken.New(idtoken.Options{})
-	eachStoreWith(t, func(o *tokend.Options) { o.Now, o.IDTokens = clk.now, verifier }, func(t *testing.T, e *env) {
+	// Each store's tokend gets a verifier of its own, so that one run's key cache does not serve
+	// the other's.
+	eachStoreWith(t, func(o *tokend.Options) { o.Now, o.IDTokens = clk.now, idtoken.New(idtoken.Options{Now: clk.now}) }, func(t *testing.T, e *env) {
 		clk.set(time.Now().UTC().Truncate(time.Second))
 		f := &exchangeFixture{e: e, clock: clk, gh: gh, gl: gl, ghKey: ghKey, glKey: glKey}
 		f.a = e.initAccount("A", "owner-a@example.com")
@@ -170,7 +172,8 @@ func TestTokenExchange(t *testing.T) {
 		})
 		t.Run("Refusals", func(t *testing.T) { testExchangeRefusals(t, f, stranger) })
 		t.Run("KeyRotation", func(t *testing.T) {
-			k2 := newRSAKey(t, "gh-2")
+			k2 := newRSAKey(t, "gh-2-"+rand.Text()[:8]) // a kid this issuer never published
+			clk.advance(11 * time.Second)               // past the refusals' own fetch for an unknown kid
 			before := gh.jwksHits.Load()
 			tok := sign(t, k2, githubClaims(gh.url(), "tokend", clk.now()))
 			if r := e.postForm(tokenPath, exchangeForm(tok, f.a.Account.ID)); r.Error != "invalid_grant" {
@@ -179,7 +182,19 @@ func TestTokenExchange(t *testing.T) {
 			if gh.jwksHits.Load() == before {
 				t.Errorf("an unknown kid did not make tokend fetch the JWKS again")
 			}
+			// More tokens naming unknown keys within ten seconds fetch nothing more.
+			fetched := gh.jwksHits.Load()
+			for i := range 5 {
+				tok := sign(t, newRSAKey(t, fmt.Sprintf("forged-%d", i)), githubClaims(gh.url(), "tokend", clk.now()))
+				if r := e.postForm(tokenPath, exchangeForm(tok, f.a.Account.ID)); r.Error != "invalid_grant" {
+					t.Errorf("token of a forged key: got %d %q, want invalid_grant", r.Code, r.Error)
+				}
+			}
+			if got := gh.jwksHits.Load(); got != fetched {
+				t.Errorf("five unknown kids within ten seconds fetched the JWKS %d more times, want 0", got-fetched)
+			}
 			gh.publish(k2)
+			clk.advance(11 * time.Second)
 			tok = sign(t, k2, githubClaims(gh.url(), "tokend", clk.now()))
 			if r := e.postForm(tokenPath, exchangeForm(tok, f.a.Account.ID)); r.Code != http.StatusOK {
 				t.Errorf("token of a newly published key: got %d, want 200: %s", r.Code, r.Raw)

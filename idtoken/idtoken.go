@@ -1,6 +1,7 @@
 // Package idtoken verifies the ID tokens (OIDC JWTs) that CI jobs and cloud workloads present
 // for a token exchange, with go-oidc and go-jose: the issuer's keys come from its discovery
-// document (cached, and fetched again when a token names a key not seen yet) or from a key set
+// document (cached, and fetched again when a token names a key not seen yet, at most every ten
+// seconds) or from a key set
 // pinned in the trust policy; only asymmetric signatures are accepted; iss, aud, exp, nbf and
 // iat are checked with a small leeway.
 package idtoken
@@ -15,6 +16,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -51,15 +53,10 @@ type Verifier struct {
 	now    func() time.Time
 
 	mu      sync.Mutex
-	issuers map[string]*issuerKeys
+	issuers map[string]*remoteKeySet
 }
 
 var _ tokend.IDTokenVerifier = (*Verifier)(nil)
-
-type issuerKeys struct {
-	keys    *oidc.RemoteKeySet
-	fetched time.Time
-}
 
 // New returns a Verifier.
 func New(opts Options) *Verifier {
@@ -69,7 +66,7 @@ func New(opts Options) *Verifier {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Verifier{client: opts.HTTPClient, now: opts.Now, issuers: map[string]*issuerKeys{}}
+	return &Verifier{client: opts.HTTPClient, now: opts.Now, issuers: map[string]*remoteKeySet{}}
 }
 
 // refused is a problem with the token itself, worded for the caller.
@@ -108,6 +105,9 @@ func (v *Verifier) Verify(ctx context.Context, raw string, c tokend.IDTokenCheck
 		rks, err := v.remoteKeys(ctx, c.Issuer)
 		if err != nil {
 			return nil, err
+		}
+		if err := rks.ready(ctx); err != nil {
+			return nil, tokend.Errorf(tokend.EUnavailable, "keys of %s: %v", c.Issuer, err)
 		}
 		keys = rks
 	}
@@ -160,16 +160,16 @@ func (v *Verifier) Verify(ctx context.Context, raw string, c tokend.IDTokenCheck
 	return out, nil
 }
 
-// remoteKeys returns the issuer's key set, reading its discovery document when it is not
-// cached or is older than discoveryTTL. The key set itself fetches keys when a token names one
-// it has not seen.
-func (v *Verifier) remoteKeys(ctx context.Context, issuer string) (*oidc.RemoteKeySet, error) {
+// remoteKeys returns the issuer's key set, reading its discovery document (with go-oidc, which
+// also checks that the document names this issuer) when it is not cached or is older than
+// discoveryTTL.
+func (v *Verifier) remoteKeys(ctx context.Context, issuer string) (*remoteKeySet, error) {
 	now := v.now()
 	v.mu.Lock()
 	e := v.issuers[issuer]
 	v.mu.Unlock()
-	if e != nil && now.Sub(e.fetched) < discoveryTTL {
-		return e.keys, nil
+	if e != nil && now.Sub(e.discovered) < discoveryTTL {
+		return e, nil
 	}
 	p, err := oidc.NewProvider(oidc.ClientContext(ctx, v.client), issuer)
 	if err != nil {
@@ -181,12 +181,137 @@ func (v *Verifier) remoteKeys(ctx context.Context, issuer string) (*oidc.RemoteK
 	if err := p.Claims(&doc); err != nil || doc.JWKSURI == "" {
 		return nil, tokend.Errorf(tokend.EUnavailable, "discovery of %s: no jwks_uri", issuer)
 	}
-	// The key set outlives this request: it gets a context of its own, carrying only the client.
-	keys := oidc.NewRemoteKeySet(oidc.ClientContext(context.Background(), v.client), doc.JWKSURI)
+	ks := &remoteKeySet{uri: doc.JWKSURI, client: v.client, now: v.now, discovered: now}
+	if e != nil && e.uri == doc.JWKSURI {
+		ks = e // same keys: keep them, only the discovery is fresh
+		ks.mu.Lock()
+		ks.discovered = now
+		ks.mu.Unlock()
+	}
 	v.mu.Lock()
-	v.issuers[issuer] = &issuerKeys{keys: keys, fetched: now}
+	v.issuers[issuer] = ks
 	v.mu.Unlock()
-	return keys, nil
+	return ks, nil
+}
+
+// minRefresh bounds how often an issuer's key set is fetched again for a token that names a key
+// id not in the cache: a stream of forged key ids costs the issuer, and tokend, one request per
+// interval, not one per token.
+const minRefresh = 10 * time.Second
+
+// maxJWKSBytes bounds a key set read from an issuer.
+const maxJWKSBytes = 1 << 20
+
+// remoteKeySet is an issuer's published keys (an oidc.KeySet): fetched from its jwks_uri,
+// cached, and fetched again, at most once per minRefresh, when a token names a key id that is
+// not cached. A cached key that does not verify a signature is a bad signature, not a reason to
+// fetch.
+type remoteKeySet struct {
+	uri    string
+	client *http.Client
+	now    func() time.Time
+
+	mu         sync.Mutex
+	discovered time.Time
+	keys       []jose.JSONWebKey
+	fetched    time.Time // zero: never
+}
+
+var _ oidc.KeySet = (*remoteKeySet)(nil)
+
+// ready makes sure the keys were fetched once, so that an unreachable issuer is told apart from
+// a bad signature.
+func (k *remoteKeySet) ready(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if !k.fetched.IsZero() {
+		return nil
+	}
+	return k.refresh(ctx)
+}
+
+// VerifySignature verifies raw with the cached key its header names, and returns the payload.
+// go-oidc has checked the algorithm before it calls this.
+func (k *remoteKeySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
+	jws, err := jose.ParseSigned(raw, algorithms)
+	if err != nil {
+		return nil, err
+	}
+	if len(jws.Signatures) != 1 {
+		return nil, errors.New("exactly one signature is accepted")
+	}
+	for _, key := range k.keysFor(ctx, jws.Signatures[0].Header.KeyID) {
+		if payload, err := jws.Verify(&key); err == nil {
+			return payload, nil
+		}
+	}
+	return nil, errors.New("no key of the issuer verifies the signature")
+}
+
+// keysFor returns the cached keys with id kid (every key for a token without one), fetching the
+// set again first when none has that id and the last fetch is old enough.
+func (k *remoteKeySet) keysFor(ctx context.Context, kid string) []jose.JSONWebKey {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if keys := matching(k.keys, kid); len(keys) > 0 || k.now().Sub(k.fetched) < minRefresh {
+		return keys
+	}
+	if err := k.refresh(ctx); err != nil {
+		return nil
+	}
+	return matching(k.keys, kid)
+}
+
+func matching(keys []jose.JSONWebKey, kid string) []jose.JSONWebKey {
+	var out []jose.JSONWebKey
+	for _, key := range keys {
+		if kid == "" || key.KeyID == kid {
+			out = append(out, key)
+		}
+	}
+	return out
+}
+
+// refresh fetches the key set; k.mu is held. A failed fetch keeps the keys cached before and
+// counts as a fetch, so that an unreachable issuer is not asked again at once.
+func (k *remoteKeySet) refresh(ctx context.Context) error {
+	k.fetched = k.now()
+	// One caller's cancelled request must not leave everyone without keys until the next
+	// interval; the client's timeout bounds the fetch.
+	req, err := http.NewRequestWithContext(context.WithoutCancel(ctx), http.MethodGet, k.uri, nil)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := k.client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s", k.uri, resp.Status)
+	}
+	var set struct {
+		Keys []json.RawMessage `json:"keys"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxJWKSBytes)).Decode(&set); err != nil {
+		return fmt.Errorf("GET %s: not a JSON Web Key Set", k.uri)
+	}
+	// Keys of a type go-jose does not know, private keys and encryption keys are skipped: a
+	// set may hold them for other uses.
+	var keys []jose.JSONWebKey
+	for _, raw := range set.Keys {
+		var key jose.JSONWebKey
+		if json.Unmarshal(raw, &key) != nil || !key.Valid() || !key.IsPublic() || (key.Use != "" && key.Use != "sig") {
+			continue
+		}
+		keys = append(keys, key)
+	}
+	if len(keys) == 0 {
+		return fmt.Errorf("GET %s: no signing key", k.uri)
+	}
+	k.keys = keys
+	return nil
 }
 
 // CheckKeySet reports whether jwks is a key set a trust policy may pin.
