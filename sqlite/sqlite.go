@@ -31,6 +31,19 @@ type Store struct {
 	w  *sql.DB // the one writer connection
 	r  *sql.DB // readers
 	tx *sql.Tx // set on the Store handed to a Tx callback
+	// Prepared statements of each pool, shared with the Stores handed to Tx callbacks.
+	ws, rs *stmtCache
+	// rq and wq run reads and writes through them (on tx when set).
+	rq, wq querier
+}
+
+func newStore(w, r *sql.DB, tx *sql.Tx, ws, rs *stmtCache) *Store {
+	s := &Store{w: w, r: r, tx: tx, ws: ws, rs: rs, wq: prepared{c: ws, tx: tx}}
+	s.rq = prepared{c: rs}
+	if tx != nil {
+		s.rq = s.wq
+	}
+	return s
 }
 
 var _ tokend.Store = (*Store)(nil)
@@ -66,7 +79,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &Store{w: w, r: r}, nil
+	return newStore(w, r, nil, newStmtCache(w), newStmtCache(r)), nil
 }
 
 // Migrate applies pending migrations to the database at path and reports the versions applied.
@@ -157,6 +170,8 @@ func schemaStatus(ctx context.Context, p *goose.Provider) ([]tokend.Migration, e
 
 // Close closes the database.
 func (s *Store) Close() error {
+	s.rs.close()
+	s.ws.close()
 	return errors.Join(s.r.Close(), s.w.Close())
 }
 
@@ -174,13 +189,16 @@ func (s *Store) Tx(ctx context.Context, fn func(tokend.Store) error) (err error)
 	if err != nil {
 		return translate(err)
 	}
+	// Statements first seen in the transaction are prepared once the writer is free again
+	// (deferred first, so that it runs after the rollback of a panic).
+	defer s.ws.preparePending(context.WithoutCancel(ctx))
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
 			panic(p)
 		}
 	}()
-	if err := fn(&Store{w: s.w, r: s.r, tx: tx}); err != nil {
+	if err := fn(newStore(s.w, s.r, tx, s.ws, s.rs)); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -188,20 +206,10 @@ func (s *Store) Tx(ctx context.Context, fn func(tokend.Store) error) (err error)
 }
 
 // reader returns the handle for a read: the transaction when in one, else the reader pool.
-func (s *Store) reader() querier {
-	if s.tx != nil {
-		return s.tx
-	}
-	return s.r
-}
+func (s *Store) reader() querier { return s.rq }
 
 // writer returns the handle for a write.
-func (s *Store) writer() querier {
-	if s.tx != nil {
-		return s.tx
-	}
-	return s.w
-}
+func (s *Store) writer() querier { return s.wq }
 
 // translate maps driver errors to domain errors by code, never by message text.
 func translate(err error) error {
