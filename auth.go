@@ -223,12 +223,15 @@ func kindOf(k secret.Kind) TokenKind {
 		return KindService
 	case secret.LegacyKey:
 		return KindLegacyKey
+	case secret.SCIM:
+		return KindSCIM
 	}
 	return ""
 }
 
 // principalFor builds what a token may do from the current rows: a PAT from its user's
-// license and groups in its account, a service token from its own grants.
+// license and groups in its account, a service token from its own grants, a SCIM token
+// nothing but SCIM.
 func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error) {
 	acct, err := s.account(ctx, t.AccountID)
 	if isNotFound(err) {
@@ -257,6 +260,9 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 		p.UserID, p.License, p.perms = t.UserID, license, perms
 	case KindService:
 		p.perms = perm.Evaluate(t.Grants())
+	case KindSCIM:
+		// No capabilities: a SCIM token passes no authorize check. The SCIM endpoints check
+		// for it by kind and account (authorizeSCIM).
 	default:
 		return nil, ErrInvalidToken
 	}

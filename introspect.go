@@ -21,7 +21,7 @@ type Introspection struct {
 // Introspect verifies raw on behalf of caller, a principal that may read API tokens in the
 // token's account (a gateway's service token, typically). A token of another account, or one
 // the caller may not see, is simply inactive: introspection reveals nothing to the wrong party.
-// Legacy keys are never active here.
+// Legacy keys and SCIM tokens are never active here.
 func (s *Service) Introspect(ctx context.Context, caller *Principal, raw, ip string) (*Introspection, error) {
 	if caller == nil {
 		return nil, ErrInvalidToken
@@ -41,7 +41,8 @@ func (s *Service) Introspect(ctx context.Context, caller *Principal, raw, ip str
 		}
 		return nil, err
 	}
-	if p.Kind == KindLegacyKey || p.AccountID != caller.AccountID {
+	// A SCIM token is good on tokend's SCIM endpoints only, never in front of another API.
+	if p.Kind == KindLegacyKey || p.Kind == KindSCIM || p.AccountID != caller.AccountID {
 		return &Introspection{}, nil
 	}
 	return &Introspection{Active: true, Kind: p.Kind, UID: p.TokenUID, AccountID: p.AccountID,

@@ -334,6 +334,8 @@ type RouteNeed struct {
 	// TokenLicense: a person also needs a license that may manage service tokens (Developer,
 	// Analyst).
 	TokenLicense bool
+	// SCIM: only a SCIM token of the account (and a SCIM token nowhere else).
+	SCIM bool
 }
 
 // Capability is one (resource, access) pair a route requires.

@@ -13,6 +13,9 @@ const (
 	KindPAT       TokenKind = "pat"        // personal access token: a user in one account
 	KindService   TokenKind = "service"    // service token: owned by an account, holds its own grants
 	KindLegacyKey TokenKind = "legacy_key" // deprecated per-user key, not bound to an account
+	// KindSCIM is a SCIM token: owned by an account, it reaches that account's SCIM endpoints
+	// and nothing else.
+	KindSCIM TokenKind = "scim"
 	// KindSession is a signed-in web-console user acting in one account; it is a principal
 	// kind only, never a stored token.
 	KindSession TokenKind = "session"

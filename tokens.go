@@ -10,8 +10,11 @@ import (
 // returns the string: the only time it exists outside the caller's hands.
 func (s *Service) issue(ctx context.Context, st Store, t *Token) (string, error) {
 	kind := secret.PAT
-	if t.Kind == KindService {
+	switch t.Kind {
+	case KindService:
 		kind = secret.Service
+	case KindSCIM:
+		kind = secret.SCIM
 	}
 	raw, uid, err := secret.Generate(s.rand, kind)
 	if err != nil {

@@ -59,8 +59,19 @@ func bearer(r *http.Request) (string, bool) {
 type handler func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error
 
 // authed wraps a handler that needs a principal. Failed authentications are counted per
-// client address; an address over its budget gets 429 before any verification work.
-func (s *Server) authed(h handler) http.Handler {
+// client address; an address over its budget gets 429 before any verification work. A SCIM
+// token is refused: it is good on the SCIM endpoints only (authedSCIM).
+func (s *Server) authed(h handler) http.Handler { return s.authedFor(h, false) }
+
+// authedSCIM wraps a SCIM endpoint: the one place a SCIM token is admitted (the service
+// admits nothing else there).
+func (s *Server) authedSCIM(h handler) http.Handler { return s.authedFor(h, true) }
+
+// errSCIMElsewhere refuses a SCIM token outside the SCIM endpoints.
+var errSCIMElsewhere = &tokend.Error{Code: tokend.EForbidden,
+	Message: "A SCIM token works only on the account's SCIM endpoints (/api/v3/accounts/{account_id}/scim/v2/…)."}
+
+func (s *Server) authedFor(h handler, scim bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tokenInQuery(r) {
 			writeError(w, r, s.log, errTokenInQuery)
@@ -74,6 +85,11 @@ func (s *Server) authed(h handler) http.Handler {
 		ip := s.clientIP(r)
 		p, ok := s.authenticate(w, r, raw, ip)
 		if !ok {
+			return
+		}
+		if p.Kind == tokend.KindSCIM && !scim {
+			writeError(w, r, s.log, errSCIMElsewhere)
+			s.svc.AuditRefused(r.Context(), p, r.Method, r.URL.Path)
 			return
 		}
 		s.serveAs(w, r, p, ip, h)

@@ -52,6 +52,9 @@ type fixture struct {
 // routes are tried twice: on a victim's objects (nobody in the matrix may) and on the caller's
 // own (only a PAT may); that part is in the test.
 func allowed(n tokend.RouteNeed, p *mPrincipal, f fixtures, ids map[string]int64) bool {
+	if n.SCIM {
+		return false // only a SCIM token, and the matrix holds none (TestSCIMTokens has them)
+	}
 	if n.TokenLicense && p.kind != tokend.KindService && !p.license.CanManageServiceTokens() {
 		return false
 	}
@@ -102,8 +105,15 @@ func matrixFixtures() map[string]fixture {
 		"POST /api/v2/accounts/{account_id}/permissions/{id}/": {
 			ids:  with("id", func(f fixtures) int64 { return f.victimMembership }),
 			body: func(int64) string { return `{"license_type": "developer"}` }},
-		"GET /api/v2/accounts/{account_id}/licenses/":     {ids: acct},
-		"GET /api/v3/accounts/{account_id}/license-maps/": {ids: acct},
+		"GET /api/v2/accounts/{account_id}/licenses/":           {ids: acct},
+		"GET /api/v3/accounts/{account_id}/scim-config/tokens/": {ids: acct},
+		"POST /api/v3/accounts/{account_id}/scim-config/tokens/": {ids: acct,
+			body: func(n int64) string { return fmt.Sprintf(`{"name": "m%d"}`, n) }},
+		"GET /api/v3/accounts/{account_id}/scim-config/tokens/{id}/":    {ids: with("id", missing)},
+		"DELETE /api/v3/accounts/{account_id}/scim-config/tokens/{id}/": {ids: with("id", missing)},
+		"GET /api/v3/accounts/{account_id}/scim/v2/Users":               {ids: acct},
+		"GET /api/v3/accounts/{account_id}/scim/v2/Users/{user_id}":     {ids: with("user_id", func(f fixtures) int64 { return f.victim })},
+		"GET /api/v3/accounts/{account_id}/license-maps/":               {ids: acct},
 		"POST /api/v3/accounts/{account_id}/license-maps/": {ids: acct, body: func(n int64) string {
 			return fmt.Sprintf(`{"license_type": "analyst", "sso_license_mapping_groups": ["m%d"]}`, n)
 		}},
@@ -424,13 +434,13 @@ func TestEveryRouteDeclaresItsNeed(t *testing.T) {
 	for _, rt := range httpapi.Routes() {
 		n := rt.Need
 		kinds := 0
-		for _, b := range []bool{n.Public, n.Any, n.UserContext && len(n.Caps) == 0, len(n.Caps) > 0} {
+		for _, b := range []bool{n.Public, n.Any, n.UserContext && len(n.Caps) == 0, len(n.Caps) > 0, n.SCIM} {
 			if b {
 				kinds++
 			}
 		}
 		if kinds != 1 {
-			t.Errorf("%s: got a need of %d kinds (public, any token, user context, capabilities), want exactly 1", rt.Pattern, kinds)
+			t.Errorf("%s: got a need of %d kinds (public, any token, user context, capabilities, SCIM), want exactly 1", rt.Pattern, kinds)
 		}
 		if (n.Project != "" || n.AnyProject) && len(n.Caps) == 0 {
 			t.Errorf("%s: names a project but no capability to check in it", rt.Pattern)

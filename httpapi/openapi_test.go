@@ -71,8 +71,10 @@ func responseSchema(doc *openapi3.T, method, template string) *openapi3.Schema {
 		if r == nil || r.Value == nil {
 			continue
 		}
-		if mt := r.Value.Content.Get("application/json"); mt != nil && mt.Schema != nil {
-			return mt.Schema.Value
+		for _, ct := range []string{"application/json", "application/scim+json"} {
+			if mt := r.Value.Content.Get(ct); mt != nil && mt.Schema != nil {
+				return mt.Schema.Value
+			}
 		}
 	}
 	return nil
@@ -164,6 +166,16 @@ func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 		// Last: it rotates the caller's own token.
 		{"POST", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", fmt.Sprintf("%s%d/", patsPath(acct, user), pat), ""},
 	}
+	// SCIM tokens, and the SCIM endpoints with one.
+	scimTok := mk("POST", fmt.Sprintf("/api/v3/accounts/%d/scim-config/tokens/", acct), `{"name": "idp"}`)
+	scimID, scimAuth := id(scimTok), bearer(scimTok["token_string"].(string))
+	calls = append(calls, []struct{ method, template, path, body string }{
+		{"GET", "/api/v3/accounts/{account_id}/scim-config/tokens/", fmt.Sprintf("/api/v3/accounts/%d/scim-config/tokens/", acct), ""},
+		{"POST", "/api/v3/accounts/{account_id}/scim-config/tokens/", fmt.Sprintf("/api/v3/accounts/%d/scim-config/tokens/", acct), `{"name": "another"}`},
+		{"GET", "/api/v3/accounts/{account_id}/scim-config/tokens/{id}/", fmt.Sprintf("/api/v3/accounts/%d/scim-config/tokens/%d/", acct, scimID), ""},
+		{"GET", "/api/v3/accounts/{account_id}/scim/v2/Users", fmt.Sprintf("/api/v3/accounts/%d/scim/v2/Users", acct), ""},
+		{"GET", "/api/v3/accounts/{account_id}/scim/v2/Users/{user_id}", fmt.Sprintf("/api/v3/accounts/%d/scim/v2/Users/%d", acct, user), ""},
+	}...)
 	for _, c := range calls {
 		t.Run(c.method+" "+c.template, func(t *testing.T) {
 			doc := docs[strings.Split(c.template, "/")[2]]
@@ -171,7 +183,11 @@ func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 			if schema == nil {
 				t.Fatalf("dbt's document has no JSON answer for %s %s", c.method, c.template)
 			}
-			r := e.do(c.method, c.path, tok, c.body)
+			auth := tok
+			if strings.Contains(c.template, "/scim/") {
+				auth = scimAuth
+			}
+			r := e.do(c.method, c.path, auth, c.body)
 			if r.Code/100 != 2 {
 				t.Fatalf("got %d: %s", r.Code, r.Raw)
 			}

@@ -22,6 +22,7 @@ var (
 	public   = tokend.RouteNeed{Public: true}
 	anyToken = tokend.RouteNeed{Any: true}
 	asUser   = tokend.RouteNeed{UserContext: true}
+	scimOnly = tokend.RouteNeed{SCIM: true}
 )
 
 // needs declares capabilities, in (resource, access) pairs.
@@ -44,6 +45,13 @@ func tokenHolder(n tokend.RouteNeed) tokend.RouteNeed { n.TokenLicense = true; r
 func authed(h func(*Server, http.ResponseWriter, *http.Request, *tokend.Principal) error) func(*Server) http.Handler {
 	return func(s *Server) http.Handler {
 		return s.authed(func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error { return h(s, w, r, p) })
+	}
+}
+
+// scim serves a SCIM endpoint, the only kind of route a SCIM token reaches.
+func scim(h func(*Server, http.ResponseWriter, *http.Request, *tokend.Principal) error) func(*Server) http.Handler {
+	return func(s *Server) http.Handler {
+		return s.authedSCIM(func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error { return h(s, w, r, p) })
 	}
 }
 
@@ -81,6 +89,15 @@ func routeTable() []route {
 		{"GET /api/v2/accounts/{account_id}/users/{id}/", needs(perm.Users, read), authed((*Server).getUserV2)},
 		{"POST /api/v2/accounts/{account_id}/permissions/{id}/", needs(perm.Licenses, write), authed((*Server).updateLicense)},
 		{"GET /api/v2/accounts/{account_id}/licenses/", needs(perm.Licenses, read), authed((*Server).listLicenses)},
+
+		// SCIM tokens: managed by whoever holds what they grant (users, groups, licenses); good
+		// only on the SCIM endpoints below.
+		{"GET /api/v3/accounts/{account_id}/scim-config/tokens/", needs(perm.Users, read, scimCaps(read)...), authed((*Server).listSCIMTokens)},
+		{"POST /api/v3/accounts/{account_id}/scim-config/tokens/", needs(perm.Users, write, scimCaps(write)...), authed((*Server).createSCIMToken)},
+		{"GET /api/v3/accounts/{account_id}/scim-config/tokens/{id}/", needs(perm.Users, read, scimCaps(read)...), authed((*Server).getSCIMToken)},
+		{"DELETE /api/v3/accounts/{account_id}/scim-config/tokens/{id}/", needs(perm.Users, write, scimCaps(write)...), authed((*Server).deleteSCIMToken)},
+		{"GET /api/v3/accounts/{account_id}/scim/v2/Users", scimOnly, scim((*Server).scimUsers)},
+		{"GET /api/v3/accounts/{account_id}/scim/v2/Users/{user_id}", scimOnly, scim((*Server).scimUser)},
 
 		// License maps: SSO groups → license.
 		{"GET /api/v3/accounts/{account_id}/license-maps/", needs(perm.Licenses, read), authed((*Server).listLicenseMaps)},
@@ -222,4 +239,10 @@ func RouteNeeds() map[string]tokend.RouteNeed {
 		out[rt.pattern] = rt.need
 	}
 	return out
+}
+
+// scimCaps are the capabilities besides users that managing SCIM tokens takes: what a SCIM
+// token provisions.
+func scimCaps(a perm.Access) []tokend.Capability {
+	return []tokend.Capability{{Resource: perm.Groups, Access: a}, {Resource: perm.Licenses, Access: a}}
 }

@@ -1,7 +1,7 @@
 // Package secret implements the token format: generate, parse, checksum,
 // hash, constant-time compare.
 //
-// A current-format token is a kind prefix ("dbtu_" or "dbtc_") followed by
+// A current-format token is a kind prefix ("dbtu_", "dbtc_", or "dbts_" for a SCIM token) followed by
 // 50 base62 characters: a 10-character public UID, a 34-character secret
 // and a 6-character checksum. The checksum lets Parse reject typos without
 // a database lookup. Two older shapes are recognised for imported tokens:
@@ -26,6 +26,7 @@ const (
 	PAT       Kind = iota + 1 // personal access token
 	Service                   // service token
 	LegacyKey                 // legacy 40-hex user API key
+	SCIM                      // SCIM token: provisions users of one account, nothing else
 )
 
 // String returns the kind's stable name, suitable for storage and logs.
@@ -37,6 +38,8 @@ func (k Kind) String() string {
 		return "service"
 	case LegacyKey:
 		return "legacy_key"
+	case SCIM:
+		return "scim"
 	}
 	return "kind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -48,6 +51,8 @@ func (k Kind) Prefix() string {
 		return prefixPAT
 	case Service:
 		return prefixService
+	case SCIM:
+		return prefixSCIM
 	}
 	return ""
 }
@@ -78,6 +83,7 @@ var (
 const (
 	prefixPAT     = "dbtu_"
 	prefixService = "dbtc_"
+	prefixSCIM    = "dbts_"
 	prefixLen     = 5
 
 	// alphabet doubles as the digit order of the checksum, so '0' is zero
@@ -113,12 +119,17 @@ func Parse(s string) (Parsed, error) {
 		kind = PAT
 	case s[:prefixLen] == prefixService:
 		kind = Service
+	case s[:prefixLen] == prefixSCIM:
+		kind = SCIM
 	default:
 		return Parsed{}, ErrMalformed
 	}
 	rest := s[prefixLen:]
 	for i := 0; i < len(rest); i++ {
 		if rest[i] == '_' {
+			if kind == SCIM {
+				return Parsed{}, ErrMalformed // SCIM tokens were never issued in the old format
+			}
 			return parseOld(kind, rest[:i], rest[i+1:])
 		}
 	}
@@ -145,7 +156,7 @@ func parseOld(kind Kind, uid, sec string) (Parsed, error) {
 // from r (crypto/rand.Reader in production).
 func Generate(r io.Reader, k Kind) (token, uid string, err error) {
 	switch k {
-	case PAT, Service:
+	case PAT, Service, SCIM:
 	case LegacyKey:
 		var raw [legacyKeyBytes]byte
 		if _, err := io.ReadFull(r, raw[:]); err != nil {

@@ -72,6 +72,7 @@ func TestKind(t *testing.T) {
 		{secret.PAT, "pat", "dbtu_"},
 		{secret.Service, "service", "dbtc_"},
 		{secret.LegacyKey, "legacy_key", ""},
+		{secret.SCIM, "scim", "dbts_"},
 		{secret.Kind(0), "kind(0)", ""},
 	}
 	for _, tt := range tests {
@@ -95,6 +96,7 @@ func TestGenerateParseRoundTrip(t *testing.T) {
 	}{
 		{"pat", secret.PAT, 5 + 50, secret.Current},
 		{"service", secret.Service, 5 + 50, secret.Current},
+		{"scim", secret.SCIM, 5 + 50, secret.Current},
 		{"legacy key", secret.LegacyKey, 40, secret.OldFormat},
 	}
 	for _, tt := range tests {
@@ -212,6 +214,8 @@ func TestParseMalformed(t *testing.T) {
 		{"empty", "", secret.ErrMalformed},
 		{"pat prefix only", "dbtu_", secret.ErrMalformed},
 		{"service prefix only", "dbtc_", secret.ErrMalformed},
+		{"scim prefix only", "dbts_", secret.ErrMalformed},
+		{"scim in the old shape", "dbts_Ab12Cd34_Zx9Yw8Vu7Ts6Rq5Po4", secret.ErrMalformed},
 		{"short prefix", "dbt", secret.ErrMalformed},
 		{"wrong prefix", "dbtx_" + body, secret.ErrMalformed},
 		{"uppercase prefix", "DBTU_" + body, secret.ErrMalformed},
