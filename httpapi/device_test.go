@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"tokend"
+	"tokend/idtoken"
 )
 
 const deviceCodePath = "/api/tokend/v1/oauth/device/code"
@@ -196,4 +198,61 @@ func mustSession(t *testing.T, e *env, a *tokend.InitResult) *tokend.Principal {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestSingleUseUnderConcurrency fires the same approved device code, and the same ID token,
+// from several clients at once: exactly one gets a token, on both stores.
+func TestSingleUseUnderConcurrency(t *testing.T) {
+	key := newRSAKey(t, "c-1")
+	iss := newIssuer(t, key)
+	clk := &clock{}
+	eachStoreWith(t, func(o *tokend.Options) { o.Now, o.IDTokens = clk.now, idtoken.New(idtoken.Options{Now: clk.now}) }, func(t *testing.T, e *env) {
+		clk.set(time.Now().UTC().Truncate(time.Second))
+		a := e.initAccount("A", "owner@example.com")
+		createPolicy(t, e, a.Token, a.Account.ID, fmt.Sprintf(`{"name": "ci", "issuer": %q, "audience": "tokend",
+			"claims": {"repository": "acme/widgets"}, "permissions": [{"permission_set": "readonly", "all_projects": true}]}`, iss.url()))
+		d := e.startDevice(t, "laptop")
+		if _, err := e.svc.DecideDevice(context.Background(), a.User.ID, a.Account.ID, d.UserCode, true); err != nil {
+			t.Fatal(err)
+		}
+		jobToken := sign(t, key, githubClaims(iss.url(), "tokend", clk.now()))
+		for name, form := range map[string]url.Values{
+			"device code": pollForm(d.DeviceCode),
+			"ID token":    exchangeForm(jobToken, a.Account.ID),
+		} {
+			t.Run(name, func(t *testing.T) {
+				const n = 8
+				codes := make(chan int, n)
+				var wg sync.WaitGroup
+				for range n {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						resp, err := http.Post(e.srv.URL+tokenPath, "application/x-www-form-urlencoded", strings.NewReader(form.Encode()))
+						if err != nil {
+							codes <- 0
+							return
+						}
+						resp.Body.Close()
+						codes <- resp.StatusCode
+					}()
+				}
+				wg.Wait()
+				close(codes)
+				ok := 0
+				for c := range codes {
+					switch c {
+					case http.StatusOK:
+						ok++
+					case http.StatusBadRequest:
+					default:
+						t.Errorf("a concurrent request got %d, want 200 or 400", c)
+					}
+				}
+				if ok != 1 {
+					t.Errorf("%d concurrent uses: %d got a token, want exactly 1", n, ok)
+				}
+			})
+		}
+	})
 }
