@@ -25,19 +25,28 @@ type Proxy struct {
 // NewProxy starts a proxy to the server of u (a postgres:// URL), closed when tb ends.
 func NewProxy(tb testing.TB, u string) *Proxy {
 	tb.Helper()
-	pu, err := url.Parse(u)
+	p, err := StartProxy(u)
 	if err != nil {
 		tb.Fatalf("proxy: %v", err)
 	}
+	tb.Cleanup(p.Close)
+	return p
+}
+
+// StartProxy starts a proxy to the server of u on a loopback port; the caller closes it.
+func StartProxy(u string) (*Proxy, error) {
+	pu, err := url.Parse(u)
+	if err != nil {
+		return nil, err
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatalf("proxy: %v", err)
+		return nil, err
 	}
 	p := &Proxy{ln: ln, target: pu.Host, thawed: make(chan struct{})}
 	close(p.thawed)
 	go p.serve()
-	tb.Cleanup(p.Close)
-	return p
+	return p, nil
 }
 
 // URL returns u with its server replaced by the proxy.
