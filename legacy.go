@@ -40,6 +40,7 @@ type LegacyUse struct {
 type LegacyUseFilter struct {
 	AccountID int64 // zero: any
 	UserID    int64 // zero: any
+	TokenID   int64 // zero: any
 }
 
 type legacyUseKey struct {
@@ -59,6 +60,16 @@ func newLegacyRecorder() *legacyRecorder {
 
 const maxUserAgent = 256
 
+// Places are bounded, since the caller chooses the user agent (and, within reason, the
+// address): a key keeps at most maxLegacyPlacesPerKey places of its own; past that, a new place
+// is recorded under otherPlace as its address and user agent, one row per route. Between two
+// flushes at most maxPendingLegacyPlaces places wait in memory, folded the same way past that.
+const (
+	maxLegacyPlacesPerKey  = 100
+	maxPendingLegacyPlaces = 10_000
+	otherPlace             = "(other)"
+)
+
 func (r *legacyRecorder) record(u LegacyUse) {
 	if len(u.UserAgent) > maxUserAgent {
 		u.UserAgent = u.UserAgent[:maxUserAgent]
@@ -66,6 +77,10 @@ func (r *legacyRecorder) record(u LegacyUse) {
 	k := legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if _, ok := r.pending[k]; !ok && len(r.pending) >= maxPendingLegacyPlaces {
+		u.IP, u.UserAgent = otherPlace, otherPlace
+		k.ip, k.userAgent = otherPlace, otherPlace
+	}
 	if cur, ok := r.pending[k]; ok {
 		cur.Count++
 		cur.LastSeen, cur.LastStatus = u.LastSeen, u.LastStatus
@@ -87,7 +102,11 @@ func (r *legacyRecorder) flush(ctx context.Context, st Store) error {
 	}
 	clear(r.pending)
 	r.mu.Unlock()
-	if err := st.RecordLegacyUses(ctx, batch); err != nil {
+	batch, err := foldLegacyPlaces(ctx, st, batch)
+	if err == nil {
+		err = st.RecordLegacyUses(ctx, batch)
+	}
+	if err != nil {
 		r.mu.Lock()
 		for _, u := range batch {
 			k := legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
@@ -103,6 +122,59 @@ func (r *legacyRecorder) flush(ctx context.Context, st Store) error {
 		return err
 	}
 	return nil
+}
+
+// foldLegacyPlaces rewrites the uses of a key that would give it more than
+// maxLegacyPlacesPerKey places to otherPlace, and merges the uses that then share a place.
+func foldLegacyPlaces(ctx context.Context, st Store, batch []LegacyUse) ([]LegacyUse, error) {
+	known := map[int64]map[legacyUseKey]bool{}
+	placeOf := func(u LegacyUse) legacyUseKey {
+		return legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
+	}
+	out := make([]LegacyUse, 0, len(batch))
+	at := map[legacyUseKey]int{}
+	for _, u := range batch {
+		places, ok := known[u.TokenID]
+		if !ok {
+			stored, err := st.ListLegacyUses(ctx, LegacyUseFilter{TokenID: u.TokenID})
+			if err != nil {
+				return nil, err
+			}
+			places = make(map[legacyUseKey]bool, len(stored))
+			for _, s := range stored {
+				places[placeOf(*s)] = true
+			}
+			known[u.TokenID] = places
+		}
+		k := placeOf(u)
+		if !places[k] {
+			own := 0
+			for p := range places {
+				if p.ip != otherPlace {
+					own++
+				}
+			}
+			if own >= maxLegacyPlacesPerKey {
+				u.IP, u.UserAgent = otherPlace, otherPlace
+				k = placeOf(u)
+			}
+			places[k] = true
+		}
+		if i, ok := at[k]; ok {
+			cur := &out[i]
+			cur.Count += u.Count
+			if u.FirstSeen.Before(cur.FirstSeen) {
+				cur.FirstSeen = u.FirstSeen
+			}
+			if u.LastSeen.After(cur.LastSeen) {
+				cur.LastSeen, cur.LastStatus = u.LastSeen, u.LastStatus
+			}
+			continue
+		}
+		at[k] = len(out)
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 // RecordLegacyUse notes one request made with a legacy key; it never touches the database.
@@ -291,6 +363,15 @@ func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int6
 type LegacyUsageReport struct {
 	AccountID int64
 	Users     []LegacyUserUsage
+	// Total counts the users with uses, across pages.
+	Total int
+}
+
+// LegacyReportFilter pages a usage report by user (most recently seen first), or selects one
+// user.
+type LegacyReportFilter struct {
+	UserID int64 // zero: every user
+	Page
 }
 
 // LegacyPlace is one recorded place with the replacement for it alone.
@@ -346,15 +427,21 @@ type Capability struct {
 
 // LegacyUsage reports the account's legacy-key uses. It needs read access to the audit log.
 // needs maps a route pattern to what it requires (the HTTP layer knows its routes).
-func (s *Service) LegacyUsage(ctx context.Context, p *Principal, accountID int64, needs map[string]RouteNeed) (*LegacyUsageReport, error) {
+func (s *Service) LegacyUsage(ctx context.Context, p *Principal, accountID int64, needs map[string]RouteNeed, f LegacyReportFilter) (*LegacyUsageReport, error) {
 	if err := authorize(p, accountID, perm.AuditLog, perm.Read, 0); err != nil {
 		return nil, err
 	}
-	return s.LegacyUsageReport(ctx, accountID, needs)
+	return s.legacyUsageReport(ctx, accountID, needs, f.UserID, f.Page.Normalize())
 }
 
 // LegacyUsageReport builds the report for accountID without a principal: the operator's CLI.
 func (s *Service) LegacyUsageReport(ctx context.Context, accountID int64, needs map[string]RouteNeed) (*LegacyUsageReport, error) {
+	return s.legacyUsageReport(ctx, accountID, needs, 0, Page{})
+}
+
+// legacyUsageReport builds the report of userID (zero: every user), the page of users page
+// (a zero Limit: all of them).
+func (s *Service) legacyUsageReport(ctx context.Context, accountID int64, needs map[string]RouteNeed, userID int64, page Page) (*LegacyUsageReport, error) {
 	if err := s.FlushUsage(ctx); err != nil {
 		s.log.Warn("flush before the legacy report", "err", err)
 	}
@@ -362,7 +449,7 @@ func (s *Service) LegacyUsageReport(ctx context.Context, accountID int64, needs 
 	if err != nil {
 		return nil, err
 	}
-	uses, err := s.store.ListLegacyUses(ctx, LegacyUseFilter{AccountID: accountID})
+	uses, err := s.store.ListLegacyUses(ctx, LegacyUseFilter{AccountID: accountID, UserID: userID})
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +461,10 @@ func (s *Service) LegacyUsageReport(ctx context.Context, accountID int64, needs 
 		}
 		byUser[u.UserID] = append(byUser[u.UserID], *u)
 	}
-	rep := &LegacyUsageReport{AccountID: accountID}
+	rep := &LegacyUsageReport{AccountID: accountID, Total: len(order)}
+	if page.Limit > 0 {
+		order = order[min(page.Offset, len(order)):min(page.Offset+page.Limit, len(order))]
+	}
 	for _, uid := range order {
 		uses := byUser[uid]
 		sort.SliceStable(uses, func(i, j int) bool { return uses[i].LastSeen.After(uses[j].LastSeen) })

@@ -39,7 +39,7 @@ func (c *Console) apiKey(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	}
 	if in.p.Can(perm.AuditLog, perm.Read, 0) {
 		d.CanReadUsage = true
-		rep, err := c.svc.LegacyUsage(ctx, in.p, in.account.ID, c.opts.RouteNeeds)
+		rep, err := c.svc.LegacyUsage(ctx, in.p, in.account.ID, c.opts.RouteNeeds, tokend.LegacyReportFilter{UserID: in.user.ID})
 		if err != nil {
 			c.renderError(w, r, in, err)
 			return

@@ -168,15 +168,16 @@ func (s *Server) legacyUsage(w http.ResponseWriter, r *http.Request, p *tokend.P
 	if err != nil {
 		return err
 	}
-	if _, err := readList(r); err != nil {
+	q, err := readList(r)
+	if err != nil {
 		return err
 	}
-	rep, err := s.svc.LegacyUsage(r.Context(), p, accountID, RouteNeeds())
+	rep, err := s.svc.LegacyUsage(r.Context(), p, accountID, RouteNeeds(), tokend.LegacyReportFilter{Page: q.page})
 	if err != nil {
 		return err
 	}
 	out := LegacyReportJSON(rep)
-	writeList(w, out, len(out), len(out), map[string]any{}, "-last_seen")
+	writeList(w, out, len(out), rep.Total, q.filters, "-last_seen")
 	return nil
 }
 

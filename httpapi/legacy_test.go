@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"tokend"
 	"tokend/perm"
 )
 
@@ -248,4 +249,104 @@ func membershipID(t testing.TB, e *env, accountID, userID int64) int64 {
 		t.Fatal(err)
 	}
 	return m.ID
+}
+
+// A legacy key's caller chooses the user agent: the places recorded for a key are bounded
+// (past the bound, new places fold into one "(other)" row per route), and the report is paged
+// by user.
+func TestLegacyUsageIsBounded(t *testing.T) {
+	eachStore(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		a := e.initAccount("Spice Harvesting", "paul@example.com")
+		acct := a.Account.ID
+		until := time.Now().Add(24 * time.Hour).UTC()
+		if r := e.do("POST", fmt.Sprintf("/api/v2/accounts/%d/", acct), bearer(a.Token),
+			fmt.Sprintf(`{"tokend_settings": {"legacy_keys_until": %q}}`, until.Format(time.RFC3339))); r.Code != http.StatusOK {
+			t.Fatalf("open the window: got %d: %s", r.Code, r.Raw)
+		}
+		keyOf := func(userID int64, pat string) string {
+			t.Helper()
+			var k legacyKeyBody
+			e.do("POST", fmt.Sprintf("/api/v2/users/%d/apikey/", userID), bearer(pat), "").data(t, &k)
+			if k.Key == nil {
+				t.Fatal("no key")
+			}
+			return *k.Key
+		}
+		paulKey := keyOf(a.User.ID, a.Token)
+		chani := addUser(t, e, a.Token, acct, `{"email": "chani@example.com"}`)
+		chaniKey := keyOf(chani.ID, mintPAT(t, e, acct, chani.ID))
+
+		use := func(key, agent string) {
+			t.Helper()
+			req, _ := http.NewRequest("GET", e.srv.URL+fmt.Sprintf("/api/v2/accounts/%d/", acct), nil)
+			req.Header.Set("Authorization", "Token "+key)
+			req.Header.Set("User-Agent", agent)
+			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("legacy use: got %d, want 200", resp.StatusCode)
+			}
+		}
+		const agents = 130
+		for i := range agents {
+			use(paulKey, fmt.Sprintf("agent-%d", i))
+		}
+		use(chaniKey, "airflow")
+		report := func(query string) ([]legacyReportBody, int) {
+			t.Helper()
+			r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/legacy-key-usage/%s", acct, query), bearer(a.Token), "")
+			if r.Code != http.StatusOK {
+				t.Fatalf("report: got %d: %s", r.Code, r.Raw)
+			}
+			var out []legacyReportBody
+			r.data(t, &out)
+			var extra struct {
+				Pagination struct {
+					TotalCount int `json:"total_count"`
+				} `json:"pagination"`
+			}
+			if err := jsonUnmarshal(r.Body.Extra, &extra); err != nil {
+				t.Fatal(err)
+			}
+			return out, extra.Pagination.TotalCount
+		}
+		check := func(t *testing.T, wantOther int64) {
+			t.Helper()
+			users, total := report("?limit=1")
+			if len(users) != 1 || total != 2 {
+				t.Fatalf("first page of one: got %d users (total %d), want 1 of 2", len(users), total)
+			}
+			paul, _ := report(fmt.Sprintf("?limit=1&offset=%d", map[bool]int{true: 0, false: 1}[users[0].UserID == a.User.ID]))
+			if len(paul) != 1 || paul[0].UserID != a.User.ID {
+				t.Fatalf("got %+v, want Paul's uses", paul)
+			}
+			var other, sum int64
+			for _, u := range paul[0].Uses {
+				sum += u.Count
+				if u.UserAgent == "(other)" {
+					other += u.Count
+				}
+			}
+			if n := len(paul[0].Uses); n > 101 || other != wantOther || sum < agents {
+				t.Errorf("got %d places, %d uses in \"(other)\" (of %d), want at most 101 places and %d in \"(other)\"", n, other, sum, wantOther)
+			}
+		}
+		t.Run("first flush", func(t *testing.T) { check(t, agents-100) })
+		for i := range 10 {
+			use(paulKey, fmt.Sprintf("later-%d", i))
+		}
+		t.Run("later flushes", func(t *testing.T) { check(t, agents-100+10) })
+
+		stored, err := e.store.ListLegacyUses(ctx, tokend.LegacyUseFilter{AccountID: acct})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(stored) > 102 {
+			t.Errorf("got %d stored places, want at most 102 (100 of Paul's, his other, Chani's)", len(stored))
+		}
+	})
 }

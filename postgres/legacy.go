@@ -83,6 +83,9 @@ func (s *Store) ListLegacyUses(ctx context.Context, f tokend.LegacyUseFilter) ([
 	if f.UserID != 0 {
 		w.add(`user_id = $%d`, f.UserID)
 	}
+	if f.TokenID != 0 {
+		w.add(`token_id = $%d`, f.TokenID)
+	}
 	q := `SELECT ` + legacyUseCols + ` FROM legacy_key_uses`
 	if w.conds != "" {
 		q += ` WHERE ` + w.conds

@@ -72,6 +72,10 @@ func (s *Store) ListLegacyUses(ctx context.Context, f tokend.LegacyUseFilter) ([
 		where += ` AND user_id = ?`
 		args = append(args, f.UserID)
 	}
+	if f.TokenID != 0 {
+		where += ` AND token_id = ?`
+		args = append(args, f.TokenID)
+	}
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+legacyUseCols+` FROM legacy_key_uses WHERE `+where+
 		` ORDER BY last_seen DESC, id`, args...)
 	if err != nil {

@@ -189,6 +189,8 @@ func testLegacyUses(t *testing.T, open func(testing.TB) tokend.Store) {
 			{"user 2 in account a", tokend.LegacyUseFilter{AccountID: a.ID, UserID: u2.ID}, []tokend.LegacyUse{k2a}},
 			{"user 2 in account b", tokend.LegacyUseFilter{AccountID: b.ID, UserID: u2.ID}, nil},
 			{"user without uses", tokend.LegacyUseFilter{UserID: mustUser(t, st).ID}, nil},
+			{"key 1", tokend.LegacyUseFilter{TokenID: k1.ID}, []tokend.LegacyUse{k1a, k1b, k1none}},
+			{"key 2 in account a", tokend.LegacyUseFilter{AccountID: a.ID, TokenID: k2.ID}, []tokend.LegacyUse{k2a}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
