@@ -417,6 +417,17 @@ func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountI
 		if old.State != StateActive || old.Expired(now) {
 			return Invalidf("id", "Service token %d is deleted or expired; create a new one instead.", id)
 		}
+		// Only the newest token of a rotation chain rotates it, as for personal access tokens.
+		rotated := Invalidf("id", "Service token %d has been replaced by a newer token already; rotate the newest one instead.", id)
+		if !old.RotatedAt.IsZero() {
+			return rotated
+		}
+		if err := st.MarkTokenRotated(ctx, old.ID, now); err != nil {
+			if ErrorCode(err) == EConflict {
+				return rotated
+			}
+			return err
+		}
 		grants := old.Grants()
 		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
 			return prefixField(err, "permission_grants")
