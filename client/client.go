@@ -275,3 +275,20 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// Health is what /healthz says: the server is up, and which version it runs.
+type Health struct {
+	Status  string `json:"status"`
+	Version string `json:"version"`
+}
+
+// Healthz asks whether the server is up; it needs no credential, and sends none.
+func (c *Client) Healthz(ctx context.Context) (*Health, error) {
+	anon := *c
+	anon.token, anon.basic, anon.email, anon.password = "", false, "", ""
+	var h Health
+	if err := anon.do(ctx, "GET", "/healthz", nil, nil, &h, nil); err != nil {
+		return nil, err
+	}
+	return &h, nil
+}

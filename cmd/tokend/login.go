@@ -219,6 +219,10 @@ func loginWithPassword(ctx context.Context, cmd *cobra.Command, serverURL, email
 	if plainHTTPRemote(serverURL) {
 		fmt.Fprintf(cmd.ErrOrStderr(), "warning: %s is plain HTTP: the password and token cross the network unencrypted\n", serverURL)
 	}
+	// Check the server before asking for anything.
+	if _, err := newAPIClient(serverURL, client.WithToken("")).Healthz(ctx); err != nil {
+		return nil, fmt.Errorf("login: %s does not answer as a tokend server: %w", serverURL, err)
+	}
 	pw, err := readPassword(ctx, cmd, email)
 	if err != nil {
 		return nil, err

@@ -239,6 +239,11 @@ func TestExitCodes(t *testing.T) {
 			}
 		})
 	}
+	// The server is checked before a password is asked for.
+	r := cli(t, "", env, "login", "--with-password", "--url", "http://127.0.0.1:1", "--email", "a@example.com", "--account-id", "1", "--user-id", "1")
+	if r.err == nil || !strings.Contains(r.stderr, "does not answer as a tokend server") || strings.Contains(r.stderr, "no password") {
+		t.Errorf("login to no server: got err %v, stderr %q; want the server named before any password", r.err, r.stderr)
+	}
 	if r := cli(t, "", nil, "pat", "lst"); !strings.Contains(r.stderr, "Did you mean this?\n\tlist") {
 		t.Errorf("pat lst: got stderr %q, want a suggestion of list", r.stderr)
 	}
