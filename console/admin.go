@@ -16,6 +16,10 @@ import (
 type usersData struct {
 	Members []*tokend.Member
 	Pager   pager
+	// CanReset says the principal may issue password reset links; Self is their user id,
+	// whom they do not reset (they change their password instead).
+	CanReset bool
+	Self     int64
 }
 
 func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, in *signedIn) {
@@ -25,7 +29,8 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, in *signedIn
 		c.renderError(w, r, in, err)
 		return
 	}
-	c.show(w, r, in, http.StatusOK, "users.html", "Users", "users", usersData{Members: ms, Pager: newPager(r, pg, len(ms), total)})
+	c.show(w, r, in, http.StatusOK, "users.html", "Users", "users", usersData{Members: ms, Pager: newPager(r, pg, len(ms), total),
+		CanReset: in.p.Can(perm.Users, perm.Write, 0), Self: in.user.ID})
 }
 
 // people maps the account's user ids to e-mails, for naming owners and actors; empty when the

@@ -145,6 +145,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 
 	// Account settings: people, projects, the record, and the token inventory.
 	mux.Handle("GET /settings/users", c.authed(c.listUsers))
+	mux.Handle("POST /settings/users/{id}/password-reset", c.authed(c.createResetLink))
 	mux.Handle("GET /settings/groups", c.authed(c.listGroups))
 	mux.Handle("GET /settings/projects", c.authed(c.listProjects))
 	mux.Handle("GET /settings/audit-log", c.authed(c.auditLog))

@@ -8,6 +8,7 @@ import (
 	"math"
 	"net/http"
 	"strconv"
+	"time"
 
 	"tokend"
 )
@@ -55,6 +56,41 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, in *sig
 		return
 	}
 	http.Redirect(w, r, "/profile/password?done=password_changed", http.StatusSeeOther)
+}
+
+type resetLinkData struct {
+	Email   string
+	Link    string
+	Expires time.Time
+}
+
+// createResetLink issues a one-time reset link for a member and shows it once; the admin hands
+// it over. The service decides who may (users write, every grant the member holds, a member of
+// this account only).
+func (c *Console) createResetLink(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		c.renderError(w, r, in, tokend.Errorf(tokend.ENotFound, "There is no such user."))
+		return
+	}
+	pr, code, err := c.svc.CreatePasswordReset(r.Context(), in.p, in.account.ID, id, 0)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	u, err := c.svc.AccountUser(r.Context(), in.p, in.account.ID, id)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	scheme := "http"
+	if c.secure(r) {
+		scheme = "https"
+	}
+	// The secret must not be cached or kept in history as a page of its own.
+	w.Header().Set("Cache-Control", "no-store")
+	c.show(w, r, in, http.StatusOK, "reset_link.html", "Password reset link", "users", resetLinkData{
+		Email: u.User.Email, Link: scheme + "://" + r.Host + tokend.PasswordResetPath + "#" + code, Expires: pr.ExpiresAt})
 }
 
 type resetData struct {

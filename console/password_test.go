@@ -2,8 +2,11 @@ package console_test
 
 import (
 	"context"
+	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +121,36 @@ func TestPasswordResetPage(t *testing.T) {
 	}
 	if r := b.post("/password-reset", form(code, "yet another password", "yet another password")); r.status != 400 || !strings.Contains(r.body, "not valid") {
 		t.Errorf("the link a second time: got %d, want 400 saying it is not valid", r.status)
+	}
+}
+
+func TestResetLinkFromUsersPage(t *testing.T) {
+	e := newEnv(t)
+	u := e.addUser(t, "chani@example.com", perm.LicenseDeveloper)
+	e.addUser(t, "gurney@example.com", perm.LicenseReadOnly)
+	admin := e.browser(t)
+	admin.mustSignIn("paul@example.com", ownerPassword)
+	page := admin.get("/settings/users")
+	action := fmt.Sprintf(`action="/settings/users/%d/password-reset"`, u.ID)
+	if !strings.Contains(page.body, action) || strings.Contains(page.body, fmt.Sprintf(`action="/settings/users/%d/password-reset"`, e.owner.ID)) {
+		t.Fatalf("users page: want a reset button for Chani and none for the admin themselves\n%s", page.body)
+	}
+	r := admin.post(fmt.Sprintf("/settings/users/%d/password-reset", u.ID), url.Values{"csrf": {csrf(t, page.body)}})
+	m := regexp.MustCompile(`value="(http://[^"]+/password-reset#([^"]+))"`).FindStringSubmatch(r.body)
+	if r.status != 200 || m == nil || r.header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("reset link page: got %d (Cache-Control %q), want the link shown once\n%s", r.status, r.header.Get("Cache-Control"), r.body)
+	}
+	if _, err := e.svc.CheckResetLink(context.Background(), html.UnescapeString(m[2])); err != nil {
+		t.Errorf("the link shown does not work: %v", err)
+	}
+	// Someone who may only read users sees no button, and a forged post is refused.
+	rb := e.browser(t)
+	rb.mustSignIn("gurney@example.com", ownerPassword)
+	page = rb.get("/settings/users")
+	if strings.Contains(page.body, "password-reset") {
+		t.Errorf("a read-only user sees reset buttons")
+	}
+	if r := rb.post(fmt.Sprintf("/settings/users/%d/password-reset", u.ID), url.Values{"csrf": {csrf(t, page.body)}}); r.status != http.StatusForbidden {
+		t.Errorf("a read-only user's post: got %d, want 403", r.status)
 	}
 }

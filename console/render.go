@@ -53,6 +53,7 @@ var pageLayouts = map[string]string{
 	"invitations.html":          "app",
 	"password.html":             "app",
 	"password_reset.html":       "bare",
+	"reset_link.html":           "app",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
