@@ -85,6 +85,10 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 			}
 			return p, true, nil
 		}
+		if parsed.Format == secret.Current && s.neverIssued(ctx, &hash, now) {
+			s.stats.never.Add(1)
+			return nil, false, ErrInvalidToken
+		}
 		p, err := s.verifyStored(ctx, raw, ip, parsed, &hash, now, record)
 		return p, false, err
 	}

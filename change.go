@@ -8,6 +8,7 @@ type txn struct {
 	Store
 	events []*AuditEvent
 	drops  []Invalidation
+	issued [][32]byte // hashes of the tokens the change stores, for this node's filter
 }
 
 // audit records an event of the change; it is written in the change's transaction.

@@ -31,6 +31,8 @@ func (s *Service) trusted(now time.Time) bool {
 func (s *Service) watchFeed(ctx context.Context) {
 	s.trustUntil.Store(0)
 	defer s.trustUntil.Store(math.MaxInt64)
+	s.feedSync.running.Store(true)
+	defer s.feedSync.running.Store(false)
 	wake := make(chan struct{}, 1)
 	listenDone := make(chan struct{})
 	if s.opts.FeedPollOnly {
@@ -52,6 +54,7 @@ func (s *Service) watchFeed(ctx context.Context) {
 			return
 		case <-wake:
 		case <-tick.C:
+		case <-s.feedSync.want: // a request waits for a read (neverIssued)
 		}
 	}
 }
@@ -83,18 +86,29 @@ func (s *Service) listenFeed(ctx context.Context, wake chan<- struct{}) {
 
 // feedReader is the reader's position; only watchFeed's goroutine touches it.
 type feedReader struct {
-	cursor  int64 // the last entry applied; -1 before the first read
-	failing bool  // the last read failed (logged once per outage)
+	cursor  int64        // the last entry applied; -1 before the first read
+	failing bool         // the last read failed (logged once per outage)
+	filter  *tokenFilter // started by the first read, to be filled from the store
 }
 
 // readFeed applies every entry past r.cursor and, when it reached the newest, extends trust.
 func (s *Service) readFeed(ctx context.Context, r *feedReader) {
+	round := s.feedSync.begin()
 	start := s.now()
 	// A read that hangs (a link that stopped moving bytes) must fail in time for the
 	// liveness rule to mean something.
 	rctx, cancel := context.WithTimeout(ctx, s.opts.FeedStaleAfter)
 	defer cancel()
 	err := s.catchUp(rctx, r)
+	defer func() { round.end(err == nil) }()
+	if next := r.filter; next != nil {
+		r.filter = nil
+		go func() {
+			if err := s.known.fill(ctx, s.store, next); err != nil && ctx.Err() == nil {
+				s.log.Warn("read the filter of issued tokens", "err", err)
+			}
+		}()
+	}
 	if err != nil {
 		if ctx.Err() == nil && !r.failing {
 			s.log.Warn("change feed unreadable; caches stop answering when it stays so",
@@ -120,10 +134,16 @@ func (s *Service) catchUp(ctx context.Context, r *feedReader) error {
 		// Whatever was cached before this node knew where the feed stood is suspect.
 		s.drop(Invalidation{All: true})
 		r.cursor = head
+		// The filter of issued tokens: what the store holds from here on, and what the feed
+		// says after head (see knownTokens.start); readFeed fills it.
+		r.filter = s.known.start(filterMinKeys)
 	}
 	for {
 		cs, err := s.store.Changes(ctx, r.cursor, feedBatch)
 		if err != nil {
+			return err
+		}
+		if err := s.learnTokens(ctx, cs); err != nil {
 			return err
 		}
 		for _, c := range cs {

@@ -72,6 +72,11 @@ type Service struct {
 	trustUntil atomic.Int64
 	feedSeq    atomic.Int64
 
+	// known is the filter of issued tokens (filter.go); feedSync lets a request wait for a
+	// read of the feed.
+	known    knownTokens
+	feedSync *feedSync
+
 	dummyOnce sync.Once
 	dummy     string
 }
@@ -129,6 +134,7 @@ func NewService(store Store, opts Options) *Service {
 	}
 	// Until Run reads the change feed there is no other node to hear from.
 	s.trustUntil.Store(math.MaxInt64)
+	s.feedSync = newFeedSync()
 	return s
 }
 

@@ -58,6 +58,9 @@ type Store interface {
 	Token(ctx context.Context, id int64) (*Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	TokenByUID(ctx context.Context, uid string) (*Token, error)
+	// TokenHashes calls fn with the fast hash of every stored token that has one, whatever its
+	// state; fn must not keep the slice.
+	TokenHashes(ctx context.Context, fn func(hash []byte)) error
 	UpdateToken(ctx context.Context, t *Token) error
 	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
 	SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error

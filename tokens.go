@@ -8,7 +8,7 @@ import (
 
 // issue generates a token string for t (a PAT or service token), stores t with its hash and
 // returns the string: the only time it exists outside the caller's hands.
-func (s *Service) issue(ctx context.Context, st Store, t *Token) (string, error) {
+func (s *Service) issue(ctx context.Context, st *txn, t *Token) (string, error) {
 	kind := secret.PAT
 	switch t.Kind {
 	case KindService:
@@ -25,6 +25,9 @@ func (s *Service) issue(ctx context.Context, st Store, t *Token) (string, error)
 	if err := st.CreateToken(ctx, t); err != nil {
 		return "", err
 	}
+	st.issued = append(st.issued, h)
+	// In the feed, so that other nodes add it to their filters before anyone can use it.
+	st.invalidate(Invalidation{TokenID: t.ID})
 	return raw, nil
 }
 

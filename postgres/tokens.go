@@ -76,6 +76,22 @@ func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, erro
 	return s.tokenWhere(ctx, `uid = $1`, uid)
 }
 
+func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
+	rows, err := s.q().Query(ctx, `SELECT hash FROM tokens WHERE hash IS NOT NULL`)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var h []byte // scanned, not raw: a query mode without binary results sends text
+	for rows.Next() {
+		if err := rows.Scan(&h); err != nil {
+			return translate(err)
+		}
+		fn(h)
+	}
+	return translate(rows.Err())
+}
+
 func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
 	tag, err := s.q().Exec(ctx, `
 		UPDATE tokens SET name = $1, hash = $2, slow_hash = $3, legacy_format = $4, state = $5, expires_at = $6,

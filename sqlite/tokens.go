@@ -75,6 +75,22 @@ func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, erro
 	return s.tokenWhere(ctx, `uid = ?`, uid)
 }
 
+func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
+	rows, err := s.reader().QueryContext(ctx, `SELECT hash FROM tokens WHERE hash IS NOT NULL`)
+	if err != nil {
+		return translate(err)
+	}
+	defer rows.Close()
+	var h sql.RawBytes
+	for rows.Next() {
+		if err := rows.Scan(&h); err != nil {
+			return translate(err)
+		}
+		fn(h)
+	}
+	return translate(rows.Err())
+}
+
 func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
 	res, err := s.writer().ExecContext(ctx, `
 		UPDATE tokens SET name = ?, hash = ?, slow_hash = ?, legacy_format = ?, state = ?, expires_at = ?,
