@@ -140,6 +140,8 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/trust-policies", c.authed(c.listTrustPolicies))
 	mux.Handle("GET /settings/trust-policies/new", c.authed(c.newTrustPolicyForm))
 	mux.Handle("POST /settings/trust-policies/new", c.authed(c.createTrustPolicy))
+	mux.Handle("GET /settings/trust-policies/{id}/edit", c.authed(c.editTrustPolicyForm))
+	mux.Handle("POST /settings/trust-policies/{id}/edit", c.authed(c.updateTrustPolicy))
 	mux.Handle("GET /settings/trust-policies/{id}/delete", c.authed(c.confirmDeleteTrustPolicy))
 	mux.Handle("POST /settings/trust-policies/{id}/delete", c.authed(c.deleteTrustPolicy))
 

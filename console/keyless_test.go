@@ -69,6 +69,19 @@ func TestTrustPolicyPages(t *testing.T) {
 	if err != nil || len(ps) != 1 {
 		t.Fatalf("policies: got %d (%v), want 1", len(ps), err)
 	}
+	// Edit: the form shows the terms; saving other ones replaces them.
+	edit := "/settings/trust-policies/" + itoa(ps[0].ID) + "/edit"
+	page := b.get(edit)
+	if page.status != http.StatusOK || !strings.Contains(page.body, "repository = acme/widgets") || !strings.Contains(page.body, `value="job_admin" selected`) {
+		t.Fatalf("edit form: got %d, want the policy's conditions and set\n%s", page.status, page.body)
+	}
+	if r := b.post(edit, with("claims", "repository = acme/widgets\nref = refs/tags/*")); r.status != http.StatusSeeOther {
+		t.Fatalf("save: got %d\n%s", r.status, r.body)
+	}
+	saved, err := e.svc.TrustPolicy(context.Background(), p, e.account.ID, ps[0].ID)
+	if err != nil || saved.Claims["ref"] != "refs/tags/*" || saved.TTL != 15*time.Minute || len(saved.Grants) != 1 {
+		t.Errorf("after saving: got %+v (%v), want ref refs/tags/*, 15 minutes and the one grant", saved, err)
+	}
 	path := "/settings/trust-policies/" + itoa(ps[0].ID) + "/delete"
 	confirm := b.get(path)
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "stops working at once") {
@@ -88,8 +101,8 @@ func TestTrustPolicyPages(t *testing.T) {
 	if r := dev.get("/settings/trust-policies"); r.status != http.StatusForbidden {
 		t.Errorf("developer without admin rights lists policies: got %d, want 403", r.status)
 	}
-	page := dev.get("/settings/tokens/personal")
-	if r := dev.post("/settings/trust-policies/new", with("csrf", csrf(t, page.body))); r.status != http.StatusForbidden {
+	devPage := dev.get("/settings/tokens/personal")
+	if r := dev.post("/settings/trust-policies/new", with("csrf", csrf(t, devPage.body))); r.status != http.StatusForbidden {
 		t.Errorf("developer without admin rights creates a policy: got %d, want 403", r.status)
 	}
 }

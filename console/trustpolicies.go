@@ -1,6 +1,7 @@
 package console
 
 import (
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -46,6 +47,8 @@ type trustPolicyForm struct {
 	Projects   []*tokend.Project
 	TTLChoices []int
 	Error      string
+	// ID is the policy being edited (zero: a new one).
+	ID int64
 }
 
 func (c *Console) newTrustPolicyForm(w http.ResponseWriter, r *http.Request, in *signedIn) {
@@ -59,10 +62,18 @@ func (c *Console) showTrustPolicyForm(w http.ResponseWriter, r *http.Request, in
 	d.Sets = serviceTokenSets(in.account.Plan)
 	d.Projects = c.activeProjects(r.Context(), in)
 	d.TTLChoices = []int{5, 15, 30, 60}
+	if d.TTLMinutes > 0 && !slices.Contains(d.TTLChoices, d.TTLMinutes) {
+		d.TTLChoices = append(d.TTLChoices, d.TTLMinutes) // a policy written through the API
+		slices.Sort(d.TTLChoices)
+	}
 	for i := range d.Rows {
 		d.Rows[i].Index = i
 	}
-	c.show(w, r, in, status, "trust_policy_new.html", "New trust policy", "trust", d)
+	title := "New trust policy"
+	if d.ID != 0 {
+		title = "Edit trust policy"
+	}
+	c.show(w, r, in, status, "trust_policy_new.html", title, "trust", d)
 }
 
 // parseConditions reads "claim = value" lines; blank lines are skipped.
@@ -83,10 +94,42 @@ func parseConditions(text string) (map[string]string, error) {
 	return out, nil
 }
 
-func (c *Console) createTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn) {
+// readTrustPolicyForm reads the form into d and, unless the post only adds a row, into the
+// service's terms; err is a form error to show.
+func readTrustPolicyForm(r *http.Request) (d trustPolicyForm, claims map[string]string, grants []perm.Grant, err error) {
 	ttl, _ := strconv.Atoi(r.PostForm.Get("ttl_minutes"))
-	d := trustPolicyForm{Name: r.PostForm.Get("name"), Issuer: r.PostForm.Get("issuer"), Audience: r.PostForm.Get("audience"),
+	d = trustPolicyForm{Name: r.PostForm.Get("name"), Issuer: r.PostForm.Get("issuer"), Audience: r.PostForm.Get("audience"),
 		Conditions: r.PostForm.Get("claims"), TTLMinutes: ttl, JWKS: r.PostForm.Get("jwks"), Rows: readGrantRows(r)}
+	claims, err = parseConditions(d.Conditions)
+	if err == nil {
+		grants, err = grantsOf(d.Rows)
+	}
+	if err == nil && len(grants) == 0 {
+		err = tokend.Invalidf("permissions", "Choose at least one permission set.")
+	}
+	if err == nil && (ttl < 1 || ttl > 60) {
+		err = tokend.Invalidf("ttl_seconds", "Choose a lifetime.")
+	}
+	return d, claims, grants, err
+}
+
+func (c *Console) createTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	c.saveTrustPolicy(w, r, in, 0)
+}
+
+func (c *Console) updateTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	id, err := pathID(r)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	c.saveTrustPolicy(w, r, in, id)
+}
+
+// saveTrustPolicy creates a policy (id zero) or replaces policy id's terms with the form's.
+func (c *Console) saveTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn, id int64) {
+	d, claims, grants, err := readTrustPolicyForm(r)
+	d.ID = id
 	if r.PostForm.Get("op") == "add_row" {
 		if len(d.Rows) < maxGrantRows {
 			d.Rows = append(d.Rows, grantRow{All: true})
@@ -94,23 +137,22 @@ func (c *Console) createTrustPolicy(w http.ResponseWriter, r *http.Request, in *
 		c.showTrustPolicyForm(w, r, in, http.StatusOK, d)
 		return
 	}
-	claims, err := parseConditions(d.Conditions)
-	var grants []perm.Grant
 	if err == nil {
-		grants, err = grantsOf(d.Rows)
-	}
-	if err == nil && len(grants) == 0 {
-		err = tokend.Invalidf("permissions", "Choose at least one permission set.")
-	}
-	if err == nil && !slices.Contains([]int{5, 15, 30, 60}, ttl) {
-		err = tokend.Invalidf("ttl_seconds", "Choose a lifetime.")
-	}
-	if err == nil {
+		ttl := time.Duration(d.TTLMinutes) * time.Minute
 		var tp *tokend.TrustPolicy
-		tp, err = c.svc.CreateTrustPolicy(r.Context(), in.p, in.account.ID, tokend.TrustPolicyInput{Name: d.Name,
-			Issuer: d.Issuer, Audience: d.Audience, Claims: claims, Grants: grants, TTL: time.Duration(ttl) * time.Minute, JWKS: d.JWKS})
+		if id == 0 {
+			tp, err = c.svc.CreateTrustPolicy(r.Context(), in.p, in.account.ID, tokend.TrustPolicyInput{Name: d.Name,
+				Issuer: d.Issuer, Audience: d.Audience, Claims: claims, Grants: grants, TTL: ttl, JWKS: d.JWKS})
+		} else {
+			tp, err = c.svc.UpdateTrustPolicy(r.Context(), in.p, in.account.ID, id, tokend.TrustPolicyUpdate{Name: &d.Name,
+				Issuer: &d.Issuer, Audience: &d.Audience, Claims: claims, Grants: grants, TTL: &ttl, JWKS: &d.JWKS})
+		}
 		if err == nil {
-			http.Redirect(w, r, "/settings/trust-policies?done=trust_created#policy-"+strconv.FormatInt(tp.ID, 10), http.StatusSeeOther)
+			done := "trust_created"
+			if id != 0 {
+				done = "trust_updated"
+			}
+			http.Redirect(w, r, "/settings/trust-policies?done="+done+"#policy-"+strconv.FormatInt(tp.ID, 10), http.StatusSeeOther)
 			return
 		}
 	}
@@ -123,19 +165,59 @@ func (c *Console) createTrustPolicy(w http.ResponseWriter, r *http.Request, in *
 	}
 }
 
+// editTrustPolicyForm shows a policy's terms in the form.
+func (c *Console) editTrustPolicyForm(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	tp, err := c.activeTrustPolicy(r, in)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	var lines []string
+	for _, k := range slices.Sorted(maps.Keys(tp.Claims)) {
+		lines = append(lines, k+" = "+tp.Claims[k])
+	}
+	d := trustPolicyForm{ID: tp.ID, Name: tp.Name, Issuer: tp.Issuer, Audience: tp.Audience, Conditions: strings.Join(lines, "\n"),
+		TTLMinutes: int(tp.TTL / time.Minute), JWKS: tp.JWKS}
+	// One row per set: its projects together, or all projects.
+	for _, g := range tp.Grants {
+		i := slices.IndexFunc(d.Rows, func(row grantRow) bool { return row.Set == string(g.Set) && !row.All && !g.AllProjects })
+		switch {
+		case g.AllProjects:
+			d.Rows = append(d.Rows, grantRow{Set: string(g.Set), All: true})
+		case i >= 0:
+			d.Rows[i].Projects = append(d.Rows[i].Projects, g.ProjectID)
+		default:
+			d.Rows = append(d.Rows, grantRow{Set: string(g.Set), Projects: []int64{g.ProjectID}})
+		}
+	}
+	if len(d.Rows) == 0 {
+		d.Rows = []grantRow{{All: true}}
+	}
+	c.showTrustPolicyForm(w, r, in, http.StatusOK, d)
+}
+
+// activeTrustPolicy loads the account's active policy named by the path.
+func (c *Console) activeTrustPolicy(r *http.Request, in *signedIn) (*tokend.TrustPolicy, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return nil, err
+	}
+	tp, err := c.svc.TrustPolicy(r.Context(), in.p, in.account.ID, id)
+	if err != nil {
+		return nil, err
+	}
+	if tp.State != tokend.StateActive {
+		return nil, tokend.Errorf(tokend.ENotFound, "Trust policy %d was deleted.", id)
+	}
+	return tp, nil
+}
+
 type trustPolicyPage struct {
 	Policy *tokend.TrustPolicy
 }
 
 func (c *Console) confirmDeleteTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
-	var tp *tokend.TrustPolicy
-	if err == nil {
-		tp, err = c.svc.TrustPolicy(r.Context(), in.p, in.account.ID, id)
-	}
-	if err == nil && tp.State != tokend.StateActive {
-		err = tokend.Errorf(tokend.ENotFound, "Trust policy %d was deleted.", id)
-	}
+	tp, err := c.activeTrustPolicy(r, in)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
