@@ -194,7 +194,12 @@ func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id i
 			st.invalidate(Invalidation{AccountID: accountID})
 		}
 		g.UpdatedAt = s.now()
-		if err := st.UpdateGroup(ctx, g); err != nil {
+		write := func() error { return st.UpdateGroup(ctx, g) }
+		if g.State == StateDeleted && g.MemberCount > 0 {
+			if err := keepsAnAdmin(ctx, st, accountID, "state", write); err != nil {
+				return err
+			}
+		} else if err := write(); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, action, "group", id)
@@ -229,7 +234,12 @@ func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, account
 			return err
 		}
 		merged := mergeGrants(grants)
-		if err := st.SetGroupPermissions(ctx, accountID, groupID, merged); err != nil {
+		write := func() error { return st.SetGroupPermissions(ctx, accountID, groupID, merged) }
+		if g.MemberCount > 0 {
+			if err := keepsAnAdmin(ctx, st, accountID, "permission_set", write); err != nil {
+				return err
+			}
+		} else if err := write(); err != nil {
 			return err
 		}
 		g.UpdatedAt = s.now()
@@ -335,6 +345,26 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 		return nil, err
 	}
 	return out, nil
+}
+
+// keepsAnAdmin runs write inside st and refuses it (naming field; the caller's transaction then
+// rolls back) when it leaves an account that had an account admin with none.
+func keepsAnAdmin(ctx context.Context, st Store, accountID int64, field string, write func() error) error {
+	had, err := hasAdmin(ctx, st, accountID, 0)
+	if err != nil {
+		return err
+	}
+	if err := write(); err != nil {
+		return err
+	}
+	if !had {
+		return nil
+	}
+	has, err := hasAdmin(ctx, st, accountID, 0)
+	if err != nil || has {
+		return err
+	}
+	return Invalidf(field, "This change would leave account %d without an account admin; make someone else an account admin first.", accountID)
 }
 
 // activeGroup reads a group; a deleted one is not found, as in the dbt API.

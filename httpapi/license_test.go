@@ -59,6 +59,8 @@ func TestLicenseEscalation(t *testing.T) {
 			{"service token removes the last admin", st.TokenString, license(f.User.ID), `{"license_type": "developer", "state": 2}`, 400},
 			{"service token takes the last admin out of Owner", st.TokenString, f.assignPath(),
 				fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d]}`, f.User.ID, f.everyone), 400},
+			{"service token deletes the last admin's group", st.TokenString, f.groupsPath(fmt.Sprint(f.owner)), `{"state": 2}`, 400},
+			{"service token strips the last admin's group", st.TokenString, f.permissionsPath(f.owner), `[{"permission_set": "job_admin", "all_projects": true}]`, 400},
 			{"security admin demotes a member with no groups", secTok, license(plain), `{"license_type": "read_only", "state": 1}`, 200},
 			{"unchanged own license is no change", secTok, license(sec), `{"license_type": "developer", "state": 1}`, 200},
 			{"owner makes the read-only Owner a developer", f.Token, license(readOnly), `{"license_type": "developer", "state": 1}`, 200},
