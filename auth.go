@@ -254,6 +254,7 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 		AccountID: t.AccountID,
 		Plan:      acct.Plan,
 		ExpiresAt: t.ExpiresAt,
+		uses:      s.capUses,
 	}
 	switch t.Kind {
 	case KindPAT:

@@ -26,22 +26,38 @@ type Principal struct {
 	legacy map[int64]legacyScope
 	// retired is a legacy key's refusal outside every window, naming the user's own ids.
 	retired *Error
+	// uses records the capabilities the token is allowed (see Can); nil records nothing.
+	uses *capRecorder
 }
 
 // Can reports whether the principal holds capability (r, a) in project projectID (zero:
-// account-wide).
+// account-wide). An allowed check of a token is recorded as a use of the capability, in
+// memory, for the least-privilege advice (see Service.Advice).
 func (p *Principal) Can(r perm.Resource, a perm.Access, projectID int64) bool {
-	return p.perms.Allows(r, a, projectID)
+	if !p.perms.Allows(r, a, projectID) {
+		return false
+	}
+	p.uses.record(p.TokenID, r, a, projectID)
+	return true
 }
 
-// CanAnyProject reports whether the principal holds (r, a) in at least one project.
+// CanAnyProject reports whether the principal holds (r, a) in at least one project. It
+// records nothing: what a caller then reads is checked, and recorded, project by project.
 func (p *Principal) CanAnyProject(r perm.Resource, a perm.Access) bool {
 	return p.perms.AllowsAnyProject(r, a)
 }
 
 // ProjectIDs returns the projects where the principal holds (r, a); all means every project.
+// It records a use of (r, a) across every project when all, else in each project named.
 func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []int64) {
-	return p.perms.ProjectIDs(r, a)
+	all, ids = p.perms.ProjectIDs(r, a)
+	if all {
+		p.uses.record(p.TokenID, r, a, 0)
+	}
+	for _, id := range ids {
+		p.uses.record(p.TokenID, r, a, id)
+	}
+	return all, ids
 }
 
 // legacyRefusal is a legacy key's refusal outside every migration window.

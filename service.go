@@ -60,6 +60,7 @@ type Service struct {
 	log      *slog.Logger
 	cache    *verifyCache
 	usage    *usageRecorder
+	capUses  *capRecorder
 	legacy   *legacyRecorder
 	refusals *refusalRecorder
 	ip       *byAccount[*ipPolicy]
@@ -126,6 +127,7 @@ func NewService(store Store, opts Options) *Service {
 		log:      opts.Logger,
 		cache:    newVerifyCache(opts.CacheSize, opts.CacheTTL),
 		usage:    newUsageRecorder(),
+		capUses:  newCapRecorder(opts.Now),
 		legacy:   newLegacyRecorder(),
 		refusals: newRefusalRecorder(),
 		ip:       &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
@@ -178,9 +180,11 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
-// FlushUsage writes the token uses, legacy-key uses and refusals seen since the last flush.
+// FlushUsage writes the token uses, capability uses, legacy-key uses and refusals seen since
+// the last flush.
 func (s *Service) FlushUsage(ctx context.Context) error {
-	return errors.Join(s.usage.flush(ctx, s.store), s.legacy.flush(ctx, s.store), s.refusals.flush(ctx, s.store))
+	return errors.Join(s.usage.flush(ctx, s.store), s.capUses.flush(ctx, s.store), s.legacy.flush(ctx, s.store),
+		s.refusals.flush(ctx, s.store))
 }
 
 // drop forgets what inv names in every in-memory cache of this node.

@@ -118,6 +118,13 @@ type Store interface {
 	// DailyUses lists a token's days on or after since, oldest first.
 	DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]DailyUse, error)
 
+	// Capability uses: which capability each token was allowed, per UTC day and project, for
+	// the least-privilege advice. AddCapabilityUses adds each Count to its (token, day,
+	// capability, project) row, creating it when new; CapabilityUses lists a token's rows of
+	// days on or after since, by day, then capability name, then project.
+	AddCapabilityUses(ctx context.Context, uses []CapabilityUse) error
+	CapabilityUses(ctx context.Context, tokenID int64, since time.Time) ([]CapabilityUse, error)
+
 	// Invitations to join an account. ListInvitations selects by account or by e-mail (one
 	// of the two is set; e-mails compare as stored, normalised), orders by id, and counts every
 	// row the filter selects. UpdateInvitation writes License, GroupIDs, State, ExpiresAt,

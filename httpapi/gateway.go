@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"tokend"
 	"tokend/perm"
@@ -96,24 +95,4 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.P
 }
 
 // parseNeed reads "resource:access", e.g. "service_tokens:read".
-func parseNeed(v string) (perm.Resource, perm.Access, bool) {
-	name, access, ok := strings.Cut(v, ":")
-	if !ok {
-		return 0, 0, false
-	}
-	var acc perm.Access
-	switch access {
-	case "read":
-		acc = perm.Read
-	case "write":
-		acc = perm.Write
-	default:
-		return 0, 0, false
-	}
-	for _, r := range perm.Resources() {
-		if r.String() == name {
-			return r, acc, true
-		}
-	}
-	return 0, 0, false
-}
+func parseNeed(v string) (perm.Resource, perm.Access, bool) { return perm.ParseName(v) }

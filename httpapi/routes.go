@@ -181,6 +181,9 @@ func routeTable() []route {
 		{"POST /api/tokend/v1/accounts/{account_id}/tokens/revoke/", needs(sts, write), authed((*Server).revokeTokens)},
 		{"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/", needs(sts, read), authed((*Server).tokenActivity)},
 		{"POST /api/tokend/v1/accounts/{account_id}/service-tokens/{id}/rotate/", tokenHolder(needs(sts, write)), authed((*Server).rotateServiceToken)},
+		// Least-privilege advice: what a token used and the narrowest grants that allow it (a
+		// user's own PAT needs no more than the PAT).
+		{"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/advice/", needs(sts, read), authed((*Server).tokenAdvice)},
 		{"POST /api/tokend/v1/revoke/", public, open((*Server).revokeLeaked)},
 		{"POST /api/tokend/v1/introspect/", needs(sts, read), authed((*Server).introspect)},
 		{"GET /api/tokend/v1/forward-auth/", anyToken, authed((*Server).forwardAuth)},

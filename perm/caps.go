@@ -225,3 +225,26 @@ func write(rs ...Resource) Caps {
 // Name returns the capability's name as refusals and the forward-auth gateway spell it:
 // "resource:access", e.g. "projects:write".
 func Name(r Resource, a Access) string { return r.String() + ":" + a.String() }
+
+// ParseName reads a capability's name ("projects:write"), as Name writes it.
+func ParseName(v string) (Resource, Access, bool) {
+	name, access, ok := strings.Cut(v, ":")
+	if !ok {
+		return 0, 0, false
+	}
+	var a Access
+	switch access {
+	case "read":
+		a = Read
+	case "write":
+		a = Write
+	default:
+		return 0, 0, false
+	}
+	for r := range numResources {
+		if resourceNames[r] == name {
+			return r, a, true
+		}
+	}
+	return 0, 0, false
+}

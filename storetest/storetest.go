@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"UserCredentials", testUserCredentials},
 		{"LegacyUses", testLegacyUses},
 		{"DailyUses", testDailyUses},
+		{"CapabilityUses", testCapabilityUses},
 		{"IPRules", testIPRules},
 		{"NameFilters", testNameFilters},
 		{"GroupNameUnique", testGroupNameUnique},

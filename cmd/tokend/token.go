@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
+	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -17,11 +20,12 @@ import (
 func newTokenCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "token",
-		Short: "The account's token inventory and bulk revoke (administrators)",
+		Short: "The account's token inventory, bulk revoke and least-privilege advice (administrators)",
 		Example: `  tokend token list --unused-for 90d
-  tokend token revoke 12 13 14`,
+  tokend token revoke 12 13 14
+  tokend token advise 12`,
 	}
-	cmd.AddCommand(newTokenListCmd(), newTokenRevokeCmd())
+	cmd.AddCommand(newTokenListCmd(), newTokenRevokeCmd(), newTokenAdviseCmd())
 	return cmd
 }
 
@@ -178,4 +182,119 @@ unless --yes. Ids come from ` + "`tokend token list`" + `.`,
 	rf.register(cmd.Flags())
 	cmd.Flags().BoolVarP(&yes, "yes", "y", false, "revoke without asking")
 	return cmd
+}
+
+func newTokenAdviseCmd() *cobra.Command {
+	var (
+		rf   remoteFlags
+		days int
+	)
+	cmd := &cobra.Command{
+		Use:   "advise ID",
+		Short: "What a token used and the narrowest permissions that would still allow it",
+		Long: "Prints what the token used over the window (--days, 30 by default) and, for a service token,\n" +
+			"the narrowest permission sets that allow every observed use and what the token would lose;\n" +
+			"for a personal access token, which of its user's powers it used and, when it looks like\n" +
+			"automation, the service token that would do its job. Nothing is changed: apply the proposal\n" +
+			"with the service token's permissions endpoint, or in the console.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := bindEnv(cmd); err != nil {
+				return err
+			}
+			id, err := strconv.ParseInt(args[0], 10, 64)
+			if err != nil || id <= 0 {
+				return usageErrorf("ID must be a positive integer, got %q", args[0])
+			}
+			ctx := cmd.Context()
+			s, accountID, _, err := rf.target(ctx)
+			if err != nil {
+				return err
+			}
+			a, err := s.client.TokenAdvice(ctx, accountID, id, days)
+			if err != nil {
+				return s.explain(err)
+			}
+			out := cmd.OutOrStdout()
+			if rf.asJSON {
+				return writeJSONOut(out, a)
+			}
+			return printAdvice(out, accountID, a)
+		},
+	}
+	rf.register(cmd.Flags())
+	cmd.Flags().IntVar(&days, "days", 0, "how many days back to look (1-365; 30 by default)")
+	return cmd
+}
+
+func printAdvice(w io.Writer, accountID int64, a *client.Advice) error {
+	kind := "service token"
+	if a.Kind == "pat" {
+		kind = "personal access token"
+	}
+	fmt.Fprintf(w, "Token %d (%s), the last %d days (since %s).\n", a.TokenID, kind, a.Days, a.Since)
+	if a.Kind == "service" {
+		fmt.Fprintf(w, "Grants:   %s\n", orNone(grantList(a.Grants)))
+	}
+	if len(a.Used) == 0 {
+		fmt.Fprintln(w, "Used:     nothing in the window.")
+	} else {
+		fmt.Fprintln(w, "Used:")
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  PERMISSION\tPROJECT\tCOUNT\tLAST DAY")
+		for _, u := range a.Used {
+			fmt.Fprintf(tw, "  %s\t%s\t%d\t%s\n", u.Permission, projectOrAll(u.ProjectID), u.Count, u.LastDay)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	switch {
+	case a.Kind == "service":
+		fmt.Fprintf(w, "Proposed: %s\n", orNone(grantList(a.Proposed)))
+		printScoped(w, "Would lose", a.Loses)
+		body, _ := json.Marshal(a.Proposed)
+		fmt.Fprintf(w, "Apply: POST /api/v3/accounts/%d/service-tokens/%d/permissions/ with %s\n", accountID, a.TokenID, body)
+	default:
+		printScoped(w, "Unused powers", a.Unused)
+		if a.Automation {
+			fmt.Fprintf(w, "Used like automation: a service token with %s would do its job.\n", orNone(grantList(a.Proposed)))
+		}
+	}
+	for _, u := range a.Uncovered {
+		fmt.Fprintf(w, "Not covered by any permission set a service token may hold: %s in %s\n", u.Permission, projectOrAll(u.ProjectID))
+	}
+	return nil
+}
+
+func printScoped(w io.Writer, title string, ss []client.Scoped) {
+	if len(ss) == 0 {
+		fmt.Fprintf(w, "%s: nothing.\n", title)
+		return
+	}
+	fmt.Fprintf(w, "%s:\n", title)
+	for _, s := range ss {
+		scope := "account"
+		switch s.Scope {
+		case "all_projects":
+			scope = "all projects"
+		case "project":
+			scope = "project " + projectOrAll(s.ProjectID)
+		}
+		fmt.Fprintf(w, "  %s: %s\n", scope, strings.Join(s.Permissions, ", "))
+	}
+}
+
+func projectOrAll(id *int64) string {
+	if id == nil {
+		return "account-wide"
+	}
+	return strconv.FormatInt(*id, 10)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }
