@@ -135,6 +135,8 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/service-tokens/{id}", c.authed(c.showServiceToken))
 	mux.Handle("GET /settings/service-tokens/{id}/delete", c.authed(c.confirmDeleteServiceToken))
 	mux.Handle("POST /settings/service-tokens/{id}/delete", c.authed(c.deleteServiceToken))
+	mux.Handle("GET /settings/service-tokens/{id}/advice", c.authed(c.showAdvice))
+	mux.Handle("POST /settings/service-tokens/{id}/advice", c.authed(c.applyAdvice))
 
 	// Account settings → Trust policies (keyless CI).
 	mux.Handle("GET /settings/trust-policies", c.authed(c.listTrustPolicies))

@@ -39,6 +39,7 @@ var pageLayouts = map[string]string{
 	"service_token_new.html":    "app",
 	"service_token.html":        "app",
 	"service_token_delete.html": "app",
+	"service_token_advice.html": "app",
 	"apikey.html":               "app",
 	"apikey_rotate.html":        "app",
 	"users.html":                "app",
@@ -207,6 +208,7 @@ var flashes = map[string]string{
 	"switched":         "Switched account.",
 	"password_changed": "Your password was changed. Your other sessions are signed out; tokens keep working.",
 	"password_reset":   "Your new password is set. Sign in with it.",
+	"advice_applied":   "The token now holds the narrowest permissions that cover what it used.",
 }
 
 func flashMessage(r *http.Request) string {
@@ -231,6 +233,7 @@ func (c *Console) funcs() template.FuncMap {
 		"ago":         func(t time.Time) string { return ago(t, c.now()) },
 		"until":       func(t time.Time) string { return until(t, c.now()) },
 		"setLabel":    func(plan perm.Plan, s perm.Set) string { return plan.SetLabel(s) },
+		"capName":     perm.Name,
 		"license":     licenseLabel,
 		"chart":       newChart,
 		"spark":       newSparkline,

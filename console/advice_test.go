@@ -1,0 +1,94 @@
+package console_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"tokend"
+	"tokend/perm"
+)
+
+// The console's least-privilege page shows what a service token used and the change before
+// applying it; one button applies it, and a proposal that moved since it was shown is not.
+func TestAdviceApplyInConsole(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proj, err := e.svc.CreateProject(ctx, owner, e.account.ID, tokend.ProjectInput{Name: "Arrakeen"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, raw, err := e.svc.CreateServiceToken(ctx, owner, e.account.ID, tokend.ServiceTokenInput{Name: "ci",
+		Grants: []perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	useProject := func() error {
+		p, err := e.svc.Authenticate(ctx, raw, "127.0.0.1")
+		if err != nil {
+			return err
+		}
+		_, err = e.svc.Project(ctx, p, e.account.ID, proj.ID)
+		return err
+	}
+	if err := useProject(); err != nil {
+		t.Fatal(err)
+	}
+
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	path := fmt.Sprintf("/settings/service-tokens/%d/advice", tok.ID)
+	page := b.get(path)
+	for _, want := range []string{"projects:read", "Arrakeen", "job_viewer", "account_admin", "It would lose", "Apply the proposed permissions"} {
+		if page.status != http.StatusOK || !strings.Contains(page.body, want) {
+			t.Fatalf("advice page: got %d, want 200 with %q\n%s", page.status, want, page.body)
+		}
+	}
+	proposal := regexp.MustCompile(`name="proposal" value="([^"]+)"`).FindStringSubmatch(page.body)
+	if proposal == nil {
+		t.Fatalf("no proposal in the form\n%s", page.body)
+	}
+	tests := []struct {
+		name, proposal string
+		want           int
+	}{
+		{"a proposal that moved is shown again", "account_admin@all", http.StatusConflict},
+		{"the proposal shown is applied", proposal[1], http.StatusSeeOther},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := b.post(path, url.Values{"csrf": {csrf(t, page.body)}, "proposal": {tt.proposal}})
+			if r.status != tt.want {
+				t.Fatalf("got %d, want %d\n%s", r.status, tt.want, r.body)
+			}
+		})
+	}
+	got, err := e.svc.Store().Token(ctx, tok.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.Grants(); len(g) != 1 || g[0].Set != perm.JobViewer || g[0].ProjectID != proj.ID {
+		t.Fatalf("grants after applying: got %+v, want job_viewer on project %d", g, proj.ID)
+	}
+	if err := useProject(); err != nil {
+		t.Errorf("the observed call after applying: got %v, want it allowed", err)
+	}
+	p, err := e.svc.Authenticate(ctx, raw, "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.svc.CreateProject(ctx, p, e.account.ID, tokend.ProjectInput{Name: "Other"}); tokend.ErrorCode(err) != tokend.EForbidden {
+		t.Errorf("creating a project after applying: got %v, want forbidden", err)
+	}
+	if r := b.get(path); !strings.Contains(r.body, "already holds exactly what it needs") {
+		t.Errorf("advice page after applying: want it to say nothing is left to change\n%s", r.body)
+	}
+}
