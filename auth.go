@@ -74,7 +74,7 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 	now := s.now()
 	if s.trusted(now) {
 		if p := s.cache.get(&hash, now); p != nil {
-			if !p.ExpiresAt.IsZero() && !now.Before(p.ExpiresAt) {
+			if p.stopped(now) {
 				return nil, false, ErrInvalidToken
 			}
 			if record {
@@ -147,6 +147,17 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	p, err := s.principalFor(ctx, t)
 	if err != nil {
 		return nil, err
+	}
+	if p.stopped(now) {
+		// Past the account's maximum lifetime: blocked, not deleted, so that loosening the
+		// policy brings it back.
+		if record {
+			e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
+			e.ActorUserID, e.ActorToken = t.UserID, t.UID
+			e.Detail = map[string]string{"uid": t.UID, "reason": "max_lifetime"}
+			s.audit(ctx, e)
+		}
+		return nil, ErrInvalidToken
 	}
 	s.remember(hash, p, gen, now)
 	if record {
@@ -254,7 +265,14 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 		AccountID: t.AccountID,
 		Plan:      acct.Plan,
 		ExpiresAt: t.ExpiresAt,
+		until:     t.ExpiresAt,
 		uses:      s.capUses,
+	}
+	// An account's maximum PAT lifetime holds for existing PATs too, from their creation.
+	if t.Kind == KindPAT && acct.PATMaxLifetime > 0 {
+		if end := t.CreatedAt.Add(acct.PATMaxLifetime); p.until.IsZero() || end.Before(p.until) {
+			p.until = end
+		}
 	}
 	switch t.Kind {
 	case KindPAT:

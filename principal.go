@@ -18,7 +18,12 @@ type Principal struct {
 	Plan      perm.Plan
 	License   perm.License // PATs only
 	ExpiresAt time.Time    // zero: never
-	perms     perm.Evaluated
+	// until is when the token stops working (zero: never): its own expiry or, earlier, where
+	// the account's maximum lifetime ends it. The policy is read when the principal is built,
+	// and the change feed drops cached principals when the account's settings change, so that
+	// the cached path enforces it with one comparison.
+	until time.Time
+	perms perm.Evaluated
 	// Accounts are the accounts a legacy key may reach (those whose migration window is open).
 	Accounts []int64
 	// legacy holds a legacy key's permissions in each of those accounts; ForAccount narrows
@@ -58,6 +63,11 @@ func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []
 		p.uses.record(p.TokenID, r, a, id)
 	}
 	return all, ids
+}
+
+// stopped reports whether the token no longer works at now (see until).
+func (p *Principal) stopped(now time.Time) bool {
+	return !p.until.IsZero() && !now.Before(p.until)
 }
 
 // legacyRefusal is a legacy key's refusal outside every migration window.

@@ -17,12 +17,18 @@ import (
 // service issues them, and returns the token string.
 func mintPAT(t testing.TB, e *env, accountID, userID int64) string {
 	t.Helper()
+	return mintPATAt(t, e, accountID, userID, time.Now())
+}
+
+// mintPATAt is mintPAT with the token created at now.
+func mintPATAt(t testing.TB, e *env, accountID, userID int64, now time.Time) string {
+	t.Helper()
 	tok, uid, err := secret.Generate(rand.Reader, secret.PAT)
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := secret.Hash(tok)
-	now := time.Now().UTC().Truncate(time.Microsecond)
+	now = now.UTC().Truncate(time.Microsecond)
 	err = e.store.CreateToken(context.Background(), &tokend.Token{Kind: tokend.KindPAT, AccountID: accountID,
 		UserID: userID, CreatedBy: userID, UID: uid, Name: "test", Hash: h[:], State: tokend.StateActive,
 		CreatedAt: now, UpdatedAt: now})
