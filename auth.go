@@ -73,10 +73,10 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 	hash := secret.Hash(raw)
 	now := s.now()
 	if s.trusted(now) {
-		if p := s.cache.get(&hash, now); p != nil {
-			if p.stopped(now) {
-				return nil, false, ErrInvalidToken
-			}
+		// A cached token that has stopped (expired, past the account's maximum lifetime, rotated
+		// out) is refused by the store's path, which says why in the audit log: a rotated-out
+		// token used again is a reuse worth recording.
+		if p := s.cache.get(&hash, now); p != nil && !p.stopped(now) {
 			if record {
 				s.usage.record(p.TokenID, now, ip)
 			}
@@ -132,12 +132,17 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	}
 	if t.State != StateActive || t.Expired(now) {
 		// A real token that no longer works: worth a line in the account's audit log.
-		reason := "deleted"
+		reason, action := "deleted", "token.refused"
 		if t.State == StateActive {
 			reason = "expired"
 		}
+		if !t.RotatedAt.IsZero() {
+			// A rotated-out token used after its overlap: a reuse, the sign of a copy left
+			// behind or stolen, recorded as its own event.
+			reason, action = "reused", "token.reused"
+		}
 		if record {
-			e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
+			e := event(ctx, nil, t.AccountID, action, string(t.Kind), t.ID)
 			e.ActorUserID, e.ActorToken = t.UserID, t.UID
 			e.Detail = map[string]string{"uid": t.UID, "reason": reason}
 			s.audit(ctx, e)

@@ -85,3 +85,53 @@ func TestMaxLifetimeHoldsAtUse(t *testing.T) {
 		})
 	})
 }
+
+// A rotated-out PAT used after its overlap has ended is a reuse: refused, and recorded as
+// token.reused (not as an ordinary refusal), whether or not the cache still held it.
+func TestRotationReuseIsRecorded(t *testing.T) {
+	clk := &clock{}
+	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
+		start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+		clk.set(start)
+		f := e.initAccount("Kaitain", "owner@example.com")
+		a, u := f.Account.ID, f.User.ID
+		for _, tt := range []struct {
+			name    string
+			overlap int
+		}{{"no overlap", 0}, {"after a 10-minute overlap", 600}} {
+			t.Run(tt.name, func(t *testing.T) {
+				old := mintPATAt(t, e, a, u, clk.now())
+				id := patIDOf(t, e, a, u, old)
+				if r := e.do("GET", "/api/v3/whoami/", bearer(old), ""); r.Code != http.StatusOK {
+					t.Fatalf("before rotation: got %d, want 200", r.Code)
+				}
+				r := e.do("POST", fmt.Sprintf("%s%d/", patsPath(a, u), id), bearer(f.Token), fmt.Sprintf(`{"overlap_seconds": %d}`, tt.overlap))
+				if r.Code != http.StatusOK {
+					t.Fatalf("rotate: got %d, want 200: %s", r.Code, r.Raw)
+				}
+				if tt.overlap > 0 {
+					if r := e.do("GET", "/api/v3/whoami/", bearer(old), ""); r.Code != http.StatusOK {
+						t.Fatalf("inside the overlap: got %d, want 200", r.Code)
+					}
+					clk.set(clk.now().Add(time.Duration(tt.overlap+1) * time.Second))
+				}
+				if r := e.do("GET", "/api/v3/whoami/", bearer(old), ""); r.Code != http.StatusUnauthorized {
+					t.Fatalf("reuse: got %d, want 401", r.Code)
+				}
+				evs, _, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: a})
+				if err != nil {
+					t.Fatal(err)
+				}
+				n := 0
+				for _, ev := range evs {
+					if ev.Action == "token.reused" && ev.TargetID == id {
+						n++
+					}
+				}
+				if n != 1 {
+					t.Errorf("token.reused events for token %d: got %d, want 1", id, n)
+				}
+			})
+		}
+	})
+}
