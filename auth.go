@@ -44,9 +44,15 @@ func legacyRetired(userID int64, accountIDs []int64) *Error {
 		strings.Join(paths, ", or ") + ") and send it as \"Authorization: Bearer <token>\"."}
 }
 
-// Authenticate verifies a token string and returns its principal. A malformed token or one
-// with a bad checksum is refused without touching the database; a valid one is served from the
-// cache (keyed by hash) after its first use. ip is recorded as the token's last-used address.
+// Authenticate verifies a token string for a request from ip and returns its principal. A
+// malformed token or one with a bad checksum is refused without touching the database; a valid
+// one is served from the cache (keyed by hash) after its first use. ip is recorded as the
+// token's last-used address, and the account's IP restrictions are applied to it: this is the
+// one way in for every token, whichever door it comes through.
+//
+// A token that verifies is never refused for other callers' failures. Failures count against
+// ip: once it has used them up they are answered 429, and the costly work of a failure (a slow
+// hash, an audit row) is no longer done for it.
 func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal, error) {
 	p, cached, err := s.authenticate(ctx, raw, ip, true)
 	switch {
@@ -54,12 +60,16 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 		if ErrorCode(err) == EUnauthenticated {
 			s.stats.refused.Add(1)
 		}
+		return nil, s.tokenFailed(ip, err)
 	case cached:
 		s.stats.cached.Add(1)
 	default:
 		s.stats.stored.Add(1)
 	}
-	return p, err
+	if err := s.CheckIP(ctx, p, ip); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // authenticate is Authenticate, also telling whether the cache answered. With record false it
@@ -116,7 +126,7 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	// The store may keep the slice it is given, which moves its array to the heap: hand it a
 	// copy, so that hash stays on the stack and the cached path in authenticate allocates nothing.
 	key := *hash
-	t, err := s.lookup(ctx, raw, key[:], parsed, record)
+	t, err := s.lookup(ctx, raw, key[:], parsed, ip, record)
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
@@ -131,6 +141,9 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 		return s.authenticateLegacy(ctx, t, hash, gen, now, ip, record)
 	}
 	if t.State != StateActive || t.Expired(now) {
+		if s.failuresBlocked(ip) {
+			return nil, ErrInvalidToken // over its failures: not worth an audit row
+		}
 		// A real token that no longer works: worth a line in the account's audit log.
 		reason, action := "deleted", "token.refused"
 		if t.State == StateActive {
@@ -192,9 +205,10 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 }
 
 // lookup finds the stored token for raw: by SHA-256 first, then, for old-format tokens and
-// legacy keys not yet upgraded, by uid and the slow hash. With upgrade, an old-format token's
-// first successful use moves it to the fast hash.
-func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed, upgrade bool) (*Token, error) {
+// legacy keys not yet upgraded, by uid and the slow hash, within the slow-hash limits for the
+// uid and for ip. With upgrade, an old-format token's first successful use moves it to the fast
+// hash.
+func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed, ip string, upgrade bool) (*Token, error) {
 	t, err := s.store.TokenByHash(ctx, hash)
 	if err == nil {
 		return t, nil
@@ -215,7 +229,10 @@ func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed se
 	if t.SlowHash == "" {
 		return nil, ErrInvalidToken
 	}
-	ok, err := secret.VerifySlow(raw, t.SlowHash)
+	ok, err := s.slowHash(t.UID, ip, func() (bool, error) { return secret.VerifySlow(raw, t.SlowHash) })
+	if ErrorCode(err) == ERateLimited {
+		return nil, err
+	}
 	if err != nil {
 		s.log.Error("stored slow hash unreadable", "token_uid", t.UID, "err", err)
 		return nil, ErrInvalidToken
@@ -299,7 +316,8 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 
 // SessionPrincipal is what a signed-in console user may do in one account: exactly what a
 // PAT of theirs would, built from the current rows on every call (the console is not the hot
-// path). A user who is not an active member of the account gets ErrInvalidToken.
+// path). A user who is not an active member of the account gets ErrInvalidToken; a request
+// (its address rides in ctx) that the account's IP restrictions block gets their refusal.
 func (s *Service) SessionPrincipal(ctx context.Context, userID, accountID int64) (*Principal, error) {
 	acct, err := s.account(ctx, accountID)
 	if isNotFound(err) || (err == nil && acct.State != StateActive) {
@@ -312,8 +330,13 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID, accountID int64)
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{Kind: KindSession, AccountID: accountID, UserID: userID, Plan: acct.Plan,
-		License: license, perms: perms}, nil
+	p := &Principal{Kind: KindSession, AccountID: accountID, UserID: userID, Plan: acct.Plan,
+		License: license, perms: perms}
+	// The account's IP restrictions apply to the console as to its tokens.
+	if err := s.CheckIP(ctx, p, RequestMetaFrom(ctx).IP); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // memberPerms is what a user may do in an account now: their license over their groups'

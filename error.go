@@ -3,6 +3,7 @@ package tokend
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Code classifies an error for callers; the HTTP layer maps each to one status.
@@ -28,6 +29,8 @@ type Error struct {
 	// Data is an optional payload the API returns in place of null (for example the IP
 	// restriction refusal). It must never hold secrets.
 	Data any
+	// RetryAfter is how long to wait before trying again, for ERateLimited.
+	RetryAfter time.Duration
 	// Missing names, for a valid token refused for want of a capability, what it lacked.
 	Missing *Missing
 }
@@ -74,4 +77,13 @@ func ErrorMessage(err error) string {
 		return e.Message
 	}
 	return "Internal error."
+}
+
+// RetryAfter returns how long err asks the caller to wait (zero: no advice).
+func RetryAfter(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

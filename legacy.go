@@ -238,7 +238,7 @@ type legacyScope struct {
 // ForAccount narrows a legacy key's principal to one account, as an account-scoped principal
 // with the user's permissions there, and returns the window's end. A closed window is the
 // deprecation refusal. Other principals come back unchanged.
-func (s *Service) ForAccount(p *Principal, accountID int64) (*Principal, time.Time, error) {
+func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID int64, ip string) (*Principal, time.Time, error) {
 	if p == nil || p.Kind != KindLegacyKey {
 		return p, time.Time{}, nil
 	}
@@ -249,6 +249,10 @@ func (s *Service) ForAccount(p *Principal, accountID int64) (*Principal, time.Ti
 	cp := *p
 	cp.AccountID, cp.Plan, cp.License, cp.perms = accountID, sc.plan, sc.license, sc.perms
 	cp.Accounts, cp.legacy = []int64{accountID}, nil
+	// The account's IP restrictions apply to a legacy key as to the account's own tokens.
+	if err := s.CheckIP(ctx, &cp, ip); err != nil {
+		return nil, time.Time{}, err
+	}
 	return &cp, sc.until, nil
 }
 

@@ -94,31 +94,33 @@ func (s *Service) CreatePAT(ctx context.Context, p *Principal, accountID, userID
 }
 
 // CreatePATWithPassword creates a user's first PAT without a token: the user signs in with
-// e-mail and password. Callers rate-limit failures; every failure is audited.
+// e-mail and password (the request's address, from ctx, must pass the account's IP restrictions
+// and the limit on password guesses). A wrong password of the member is audited.
 func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID int64, email, pw string, in PATInput) (*Token, string, error) {
-	u, err := s.userByTypedEmail(ctx, email)
-	if err != nil && !isNotFound(err) {
+	ip := RequestMetaFrom(ctx).IP
+	// Before the password: from a blocked address nothing is checked at all.
+	if err := s.CheckIP(ctx, &Principal{Kind: KindPAT, AccountID: accountID, UserID: userID}, ip); err != nil {
+		if isNotFound(err) {
+			err = ErrBadCredentials // an account that does not exist says no more than a wrong password
+		}
 		return nil, "", err
 	}
-	ok := err == nil && u.State == StateActive && u.PasswordHash != "" && u.ID == userID
-	if ok {
-		ok = password.Verify(pw, u.PasswordHash) == nil
-	} else {
-		// Spend the same time on an unknown user as on a wrong password.
-		_ = password.Verify(pw, s.dummyHash())
+	u, err := s.checkPassword(ctx, email, pw, ip)
+	if err == nil && u.ID != userID {
+		err = ErrBadCredentials
 	}
-	if !ok {
+	if err != nil {
 		// Only a wrong password of the member the path names is worth an event in that
 		// account, and it holds nothing the caller typed: a stranger could otherwise write
 		// any text (a password typed as the e-mail) into any account's log.
-		if u != nil && u.ID == userID {
+		if err == ErrBadCredentials && u != nil && u.ID == userID {
 			if m, err := s.store.Membership(ctx, accountID, userID); err == nil && m.State == StateActive {
 				e := event(ctx, nil, accountID, "auth.password_refused", "user", userID)
 				e.UserAgent = ""
 				s.audit(ctx, e)
 			}
 		}
-		return nil, "", ErrBadCredentials
+		return nil, "", err
 	}
 	return s.createPAT(ctx, accountID, userID, in, "")
 }

@@ -54,11 +54,18 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, userID int64
 	if err := checkNewPassword("new_password", next); err != nil {
 		return err
 	}
+	// Wrong current passwords count against the user, whatever the address: a stolen token
+	// must not become a way to guess the password.
+	key := "user:" + strconv.FormatInt(userID, 10)
+	if wait := s.limits.guesses.Wait(key, s.now()); wait > 0 {
+		return limited(errTooManyGuesses, wait)
+	}
 	u, err := s.store.User(ctx, userID)
 	if err != nil {
 		return err
 	}
 	if len(current) > maxPasswordLength || u.PasswordHash == "" || password.Verify(current, u.PasswordHash) != nil {
+		s.limits.guesses.Fail(key, s.now())
 		return &Error{Code: EInvalid, Field: "current_password", Message: "The current password is not right."}
 	}
 	if current == next {
@@ -175,8 +182,21 @@ func (s *Service) CreatePasswordReset(ctx context.Context, p *Principal, account
 }
 
 // ResetPassword redeems a reset link: it sets the new password, marks the link used and ends
-// every console session of the user. Callers rate-limit failures by client address.
+// every console session of the user. Wrong codes count against the caller's address (from
+// ctx) as failed tokens do.
 func (s *Service) ResetPassword(ctx context.Context, code, next string) (*User, error) {
+	ip := RequestMetaFrom(ctx).IP
+	if wait := s.limits.tokenFailures.Wait(ip, s.now()); wait > 0 {
+		return nil, limited(errTooManyTokenFailures, wait)
+	}
+	u, err := s.resetPassword(ctx, code, next)
+	if err == ErrBadResetLink {
+		s.limits.tokenFailures.Fail(ip, s.now())
+	}
+	return u, err
+}
+
+func (s *Service) resetPassword(ctx context.Context, code, next string) (*User, error) {
 	if err := checkNewPassword("new_password", next); err != nil {
 		return nil, err
 	}

@@ -45,6 +45,11 @@ type Options struct {
 	SlowHashIterations int
 	// PasswordParams is argon2id's cost for sign-in passwords.
 	PasswordParams password.Params
+	// SlowHashWorkers is how many slow hashes may run at once (half the cores, at least one).
+	SlowHashWorkers int
+	// SlowHashHook, when set, runs before each slow hash, inside the pool (tests count and hold
+	// slow hashes with it).
+	SlowHashHook func()
 
 	// IDTokens verifies the ID tokens of token exchanges; nil turns token exchange off.
 	IDTokens IDTokenVerifier
@@ -65,6 +70,7 @@ type Service struct {
 	refusals *refusalRecorder
 	ip       *byAccount[*ipPolicy]
 	accounts *byAccount[*Account]
+	limits   *limits
 	stats    stats
 	opts     Options
 
@@ -132,6 +138,7 @@ func NewService(store Store, opts Options) *Service {
 		refusals: newRefusalRecorder(),
 		ip:       &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
 		accounts: &byAccount[*Account]{ttl: opts.CacheTTL},
+		limits:   newLimits(opts.SlowHashWorkers),
 		opts:     opts,
 	}
 	// Until Run reads the change feed there is no other node to hear from.

@@ -60,32 +60,24 @@ func sessionHash(raw string) ([]byte, bool) {
 }
 
 // SignIn checks an e-mail and password and starts a console session; the raw session id is
-// returned this once, for the cookie. Unknown users take as long as wrong passwords. Callers
-// rate-limit failures; every attempt is audited in each account of the user it names.
+// returned this once, for the cookie. Unknown users take as long as wrong passwords; guesses
+// are limited per address and e-mail (checkPassword). The session starts in the first of the
+// user's accounts whose IP restrictions let ip in; when none does, there is no session. Every
+// attempt is audited in each account of the user it names.
 func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (*Session, string, error) {
 	if len(userAgent) > maxUserAgent {
 		userAgent = userAgent[:maxUserAgent]
 	}
-	u, err := s.userByTypedEmail(ctx, email)
-	if err != nil && !isNotFound(err) {
-		return nil, "", err
-	}
-	ok := err == nil && u.State == StateActive && u.PasswordHash != "" && len(pw) <= maxPasswordLength
-	if ok {
-		ok = password.Verify(pw, u.PasswordHash) == nil
-	} else {
-		// Spend the same time on an unknown user as on a wrong password.
-		_ = password.Verify(pw, s.dummyHash())
-	}
-	if !ok {
+	u, err := s.checkPassword(ctx, email, pw, ip)
+	if err != nil {
 		// Recorded only in the accounts of the user the e-mail names, with nothing the caller
 		// typed: an unknown e-mail (or a password typed as one) is not stored anywhere.
-		if u != nil {
+		if u != nil && err == ErrBadCredentials {
 			for _, e := range s.signInEvents(ctx, u.ID, "console.sign_in_refused", nil, ip, "") {
 				s.audit(ctx, e)
 			}
 		}
-		return nil, "", ErrBadCredentials
+		return nil, "", err
 	}
 
 	raw, err := randomID(s.rand)
@@ -104,8 +96,20 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 	hash, _ := sessionHash(raw)
 	sess := &Session{Hash: hash, UserID: u.ID, CSRFSecret: secret, IP: ip, UserAgent: userAgent,
 		CreatedAt: now, LastSeenAt: now, ExpiresAt: now.Add(SessionMaxLifetime)}
-	if len(accts) > 0 {
-		sess.AccountID = accts[0].ID
+	// IP restrictions are part of signing in: start in an account that lets ip in.
+	var ipErr error
+	for _, a := range accts {
+		err := s.CheckIP(ctx, &Principal{Kind: KindSession, AccountID: a.ID, UserID: u.ID}, ip)
+		if err == nil {
+			sess.AccountID = a.ID
+			break
+		}
+		if ipErr == nil {
+			ipErr = err
+		}
+	}
+	if sess.AccountID == 0 && ipErr != nil {
+		return nil, "", ipErr
 	}
 	err = s.change(ctx, func(st *txn) error {
 		for _, e := range s.signInEvents(ctx, u.ID, "console.sign_in", map[string]string{"email": u.Email}, ip, userAgent) {
@@ -253,4 +257,34 @@ func (s *Service) SignOut(ctx context.Context, raw string) error {
 			TargetType: "user", TargetID: sess.UserID, IP: m.IP, UserAgent: m.UserAgent})
 		return st.DeleteSession(ctx, sess.ID)
 	})
+}
+
+// checkPassword finds the user an e-mail names and checks their password, within the limit on
+// password guesses (per address and e-mail together, and per address): one limit for every way
+// a password is checked. Unknown users take as long as wrong passwords. The user is returned
+// with ErrBadCredentials when the e-mail named one.
+func (s *Service) checkPassword(ctx context.Context, email, pw, ip string) (*User, error) {
+	key := NormalizeEmail(email)
+	if err := s.checkGuesses(ip, key); err != nil {
+		return nil, err
+	}
+	u, err := s.userByTypedEmail(ctx, email)
+	if err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	ok := err == nil && u.State == StateActive && u.PasswordHash != "" && len(pw) <= maxPasswordLength
+	if ok {
+		ok = password.Verify(pw, u.PasswordHash) == nil
+	} else {
+		// Spend the same time on an unknown user as on a wrong password.
+		_ = password.Verify(pw, s.dummyHash())
+	}
+	if !ok {
+		s.guessFailed(ip, key)
+		if err != nil {
+			u = nil
+		}
+		return u, ErrBadCredentials
+	}
+	return u, nil
 }

@@ -26,6 +26,8 @@ type Stats struct {
 	// caches answer now (false while the feed cannot be read, see Service.Run).
 	FeedSeq       int64
 	CachesTrusted bool
+	// SlowHashes counts slow hashes run (old-format tokens and legacy keys).
+	SlowHashes int64
 }
 
 // Stats returns the service's counters since start and its current cache size.
@@ -48,5 +50,6 @@ func (s *Service) Stats() Stats {
 		PendingUses:        pending,
 		FeedSeq:            s.feedSeq.Load(),
 		CachesTrusted:      s.trusted(s.now()),
+		SlowHashes:         s.limits.slowHashes.Load(),
 	}
 }

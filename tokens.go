@@ -37,15 +37,15 @@ func (s *Service) issue(ctx context.Context, st *txn, t *Token) (string, error) 
 func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (*Token, error) {
 	parsed, err := secret.Parse(raw)
 	if err != nil {
-		return nil, ErrInvalidToken
+		return nil, s.tokenFailed(ip, ErrInvalidToken)
 	}
 	hash := secret.Hash(raw)
-	t, err := s.lookup(ctx, raw, hash[:], parsed, true)
+	t, err := s.lookup(ctx, raw, hash[:], parsed, ip, true)
 	if err != nil {
-		return nil, err
+		return nil, s.tokenFailed(ip, err)
 	}
 	if t.Kind == KindLegacyKey || t.State != StateActive {
-		return nil, ErrInvalidToken
+		return nil, s.tokenFailed(ip, ErrInvalidToken)
 	}
 	err = s.change(ctx, func(st *txn) error {
 		t.State = StateDeleted

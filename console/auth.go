@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"tokend"
+	"tokend/edge"
 )
 
 // Cookie names. Over TLS the __Host- prefix makes the browser insist on Secure, Path=/ and no
@@ -58,9 +59,19 @@ func (in *signedIn) view(title, section string, data any) *view {
 // authed runs h for a signed-in user in their current account. Without a live session a page
 // goes to the sign-in form; a form post must carry the session's CSRF token.
 func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *signedIn)) http.Handler {
+	return c.session(h, true)
+}
+
+// sessionOnly runs h for a signed-in user without acting in an account: signing out and
+// switching accounts stay possible where the current account refuses the user (its IP
+// restrictions, say).
+func (c *Console) sessionOnly(h func(http.ResponseWriter, *http.Request, *signedIn)) http.Handler {
+	return c.session(h, false)
+}
+
+func (c *Console) session(h func(http.ResponseWriter, *http.Request, *signedIn), inAccount bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: c.clientIP(r), UserAgent: r.UserAgent()})
-		r = r.WithContext(ctx)
+		ctx := r.Context()
 		sess, user, err := c.svc.Session(ctx, c.cookie(r, sessionCookie))
 		if err != nil {
 			if tokend.ErrorCode(err) == tokend.EUnauthenticated {
@@ -94,9 +105,14 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *signedIn)) 
 		if in.account == nil && len(in.accounts) > 0 {
 			in.account = in.accounts[0]
 		}
+		if !inAccount {
+			h(w, r, in)
+			return
+		}
 		if in.account == nil {
-			// Without an account a user may still sign out, and join one they were invited to.
-			if r.URL.Path == "/signout" || r.URL.Path == "/invitations" || strings.HasPrefix(r.URL.Path, "/invitations/") {
+			// Without an account a user may still join one they were invited to.
+			if r.URL.Path == "/invitations" ||
+				strings.HasPrefix(r.URL.Path, "/invitations/") {
 				h(w, r, in)
 				return
 			}
@@ -106,14 +122,6 @@ func (c *Console) authed(h func(http.ResponseWriter, *http.Request, *signedIn)) 
 		if in.p, err = c.svc.SessionPrincipal(ctx, user.ID, in.account.ID); err != nil {
 			c.renderError(w, r, in, err)
 			return
-		}
-		// The account's IP restrictions apply to the console as to its tokens. Signing out and
-		// switching to another account stay possible: neither acts in this account.
-		if r.URL.Path != "/signout" && r.URL.Path != "/account" {
-			if err := c.svc.CheckIP(ctx, in.p, c.clientIP(r)); err != nil {
-				c.renderError(w, r, in, err)
-				return
-			}
 		}
 		h(w, r, in)
 	})
@@ -171,7 +179,8 @@ func (c *Console) showSignIn(w http.ResponseWriter, r *http.Request, status int,
 	c.render(w, r, status, "signin.html", &view{Title: "Sign in", Flash: flashMessage(r), Data: d})
 }
 
-// signIn checks the form, the rate limits and the password, then starts a session.
+// signIn checks the form, then the service checks the password (within its limit on guesses)
+// and the IP restrictions, and starts a session.
 func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
 		c.renderError(w, r, nil, tokend.Errorf(tokend.EInvalid, "The form could not be read."))
@@ -185,31 +194,23 @@ func (c *Console) signIn(w http.ResponseWriter, r *http.Request) {
 		c.showSignIn(w, r, http.StatusForbidden, d)
 		return
 	}
-	ip := c.clientIP(r)
-	now := c.now()
-	wait, ipBlocked := c.ipFailures.blocked(ip, now)
-	if w2, blocked := c.emailFailures.blocked(email, now); blocked {
-		wait, ipBlocked = max(wait, w2), true
-	}
-	if ipBlocked {
-		secs := int64(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		d.Error = "Too many failed sign-ins. Wait " + plural(int(secs), "second") + " and try again."
+	ip := edge.ClientFrom(r.Context()).IP
+	ctx := r.Context()
+	_, raw, err := c.svc.SignIn(ctx, email, r.PostForm.Get("password"), ip, r.UserAgent())
+	switch tokend.ErrorCode(err) {
+	case "":
+	case tokend.EUnauthenticated:
+		d.Error = tokend.ErrorMessage(err)
+		c.showSignIn(w, r, http.StatusUnauthorized, d)
+		return
+	case tokend.ERateLimited:
+		edge.Fail(w, r, err) // Retry-After
+		d.Error = "Too many failed sign-ins. Wait " + waitText(err) + " and try again."
 		d.Limited = true
 		c.showSignIn(w, r, http.StatusTooManyRequests, d)
 		return
-	}
-	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
-	_, raw, err := c.svc.SignIn(ctx, email, r.PostForm.Get("password"), ip, r.UserAgent())
-	if err != nil {
-		if tokend.ErrorCode(err) != tokend.EUnauthenticated {
-			c.renderError(w, r, nil, err)
-			return
-		}
-		c.ipFailures.fail(ip, now)
-		c.emailFailures.fail(email, now)
-		d.Error = tokend.ErrorMessage(err)
-		c.showSignIn(w, r, http.StatusUnauthorized, d)
+	default:
+		c.renderError(w, r, nil, err)
 		return
 	}
 	// A session the browser already had ends here: one sign-in, one live session id.
@@ -255,4 +256,9 @@ func (c *Console) switchAccount(w http.ResponseWriter, r *http.Request, in *sign
 
 func (c *Console) home(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	http.Redirect(w, r, "/settings/tokens/personal", http.StatusSeeOther)
+}
+
+// waitText says how long a rate-limited caller waits, e.g. "30 seconds".
+func waitText(err error) string {
+	return plural(int(math.Ceil(tokend.RetryAfter(err).Seconds())), "second")
 }

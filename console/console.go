@@ -8,17 +8,15 @@ import (
 	"context"
 	"crypto/rand"
 	"embed"
-	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
-	"net"
 	"net/http"
-	"runtime/debug"
-	"strings"
 	"time"
 
 	"tokend"
+	"tokend/edge"
+	"tokend/throttle"
 )
 
 //go:embed templates/*.html
@@ -33,14 +31,14 @@ const maxFormBytes = 64 << 10
 // Options configure a Console.
 type Options struct {
 	Logger *slog.Logger
-	// TrustProxyHeaders takes the client address from X-Forwarded-For and the scheme from
-	// X-Forwarded-Proto (set it only behind a proxy that overwrites both).
-	TrustProxyHeaders bool
+	// Now is the console's clock, for what pages show (time.Now).
+	Now func() time.Time
+	// Edge is the front door both the console and the API stand behind: the client address,
+	// request ids, the request log (edge.Default when nil).
+	Edge *edge.Edge
 	// RouteNeeds is what each API route requires, for the legacy-key usage report's
 	// suggestions (the JSON API knows its routes; see httpapi.RouteNeeds).
 	RouteNeeds map[string]tokend.RouteNeed
-	// Now is the clock of the sign-in rate limits (time.Now).
-	Now func() time.Time
 	// Rand is the source of the sign-in form's tokens (crypto/rand.Reader).
 	Rand io.Reader
 }
@@ -54,25 +52,14 @@ type Console struct {
 	log      *slog.Logger
 	opts     Options
 	now      func() time.Time
+	edge     *edge.Edge
 	pages    map[string]*page
 	static   fs.FS
 	version  string // of the static files, for cache busting
 	activity activityFunc
-
-	// Failed sign-ins per e-mail and per client address.
-	emailFailures *failureLimiter
-	ipFailures    *failureLimiter
 	// Wrong device-login codes per user.
-	deviceFailures *failureLimiter
+	deviceFailures *throttle.Failures
 }
-
-// Sign-in limits: an e-mail gets 5 wrong passwords, then one more every 30 seconds; an address
-// (possibly a whole office behind NAT) gets 20, then one more every 10 seconds.
-const (
-	emailBurst, emailRefill = 5, 30 * time.Second
-	ipBurst, ipRefill       = 20, 10 * time.Second
-	limiterKeys             = 100_000
-)
 
 // New returns a Console over svc. It panics if the embedded templates do not parse, which a
 // test catches before any release.
@@ -83,6 +70,9 @@ func New(svc *tokend.Service, opts Options) *Console {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Edge == nil {
+		opts.Edge = edge.Default(opts.Logger)
+	}
 	if opts.Rand == nil {
 		opts.Rand = rand.Reader
 	}
@@ -91,31 +81,30 @@ func New(svc *tokend.Service, opts Options) *Console {
 		panic(err)
 	}
 	c := &Console{
-		svc: svc, log: opts.Logger, opts: opts, now: opts.Now, static: static,
+		svc: svc, log: opts.Logger, opts: opts, now: opts.Now, edge: opts.Edge, static: static,
 		activity:       svc.TokenActivity,
-		emailFailures:  newFailureLimiter(emailBurst, emailRefill, limiterKeys),
-		ipFailures:     newFailureLimiter(ipBurst, ipRefill, limiterKeys),
-		deviceFailures: newFailureLimiter(deviceBurst, deviceRefill, limiterKeys),
+		deviceFailures: throttle.New(deviceBurst, deviceRefill),
 	}
 	c.version = staticVersion(static)
 	c.pages = mustParsePages(c.funcs())
 	return c
 }
 
-// Handler returns the console with its middleware: every response gets the security headers,
-// every unsafe request must come from this origin.
+// Handler returns the console behind the edge, with its own middleware: every response gets
+// the security headers, every unsafe request must come from this origin.
 func (c *Console) Handler() http.Handler {
 	mux := http.NewServeMux()
 	c.routes(mux)
-	return c.recoverPanics(c.logRequests(securityHeaders(c.sameOrigin(limitBody(mux)))))
+	return c.edge.Wrap("console", securityHeaders(c.sameOrigin(limitBody(mux))),
+		func(w http.ResponseWriter, r *http.Request, err error) { c.renderError(w, r, nil, err) })
 }
 
 func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /static/", c.serveStatic())
 	mux.HandleFunc("GET /signin", c.signInPage)
 	mux.HandleFunc("POST /signin", c.signIn)
-	mux.Handle("POST /signout", c.authed(c.signOut))
-	mux.Handle("POST /account", c.authed(c.switchAccount))
+	mux.Handle("POST /signout", c.sessionOnly(c.signOut))
+	mux.Handle("POST /account", c.sessionOnly(c.switchAccount))
 	mux.Handle("GET /{$}", c.authed(c.home))
 
 	// Account settings → API tokens → Personal tokens.
@@ -183,67 +172,6 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// recoverPanics turns a panic into the 500 page. The log line has the stack but no request
-// headers or form values, so no credential can reach it.
-func (c *Console) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				c.log.Error("console panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				c.renderError(w, r, nil, tokend.Errorf(tokend.EInternal, "panic"))
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// logRequests logs method, path (never the query string, headers or form), status and duration.
-func (c *Console) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		c.log.LogAttrs(r.Context(), slog.LevelInfo, "console request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
-	})
-}
-
-// clientIP is the caller's address, for sign-in limits, sessions and audit events.
-func (c *Console) clientIP(r *http.Request) string {
-	if c.opts.TrustProxyHeaders {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
 // secure reports whether the browser talks to us over TLS: then cookies are Secure and take
 // the __Host- prefix.
-func (c *Console) secure(r *http.Request) bool {
-	if r.TLS != nil {
-		return true
-	}
-	return c.opts.TrustProxyHeaders && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
-}
+func (c *Console) secure(r *http.Request) bool { return edge.ClientFrom(r.Context()).Secure }

@@ -204,18 +204,16 @@ func TestSignOutEndsSessionEverywhere(t *testing.T) {
 }
 
 func TestSignInRateLimit(t *testing.T) {
-	t.Run("per e-mail", func(t *testing.T) {
+	t.Run("per address and e-mail", func(t *testing.T) {
 		e := newEnv(t)
+		guesser := e.browser(t)
+		guesser.ip = "198.51.100.7"
 		for i := range 5 {
-			b := e.browser(t)
-			b.ip = fmt.Sprintf("198.51.100.%d", i+1)
-			if r := b.signIn("paul@example.com", "wrong password"); r.status != http.StatusUnauthorized {
+			if r := guesser.signIn("paul@example.com", "wrong password"); r.status != http.StatusUnauthorized {
 				t.Fatalf("attempt %d: got %d, want 401", i+1, r.status)
 			}
 		}
-		b := e.browser(t)
-		b.ip = "198.51.100.99"
-		r := b.signIn("paul@example.com", ownerPassword)
+		r := guesser.signIn("paul@example.com", ownerPassword)
 		if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") == "" {
 			t.Fatalf("right password after 5 failures: got %d (Retry-After %q), want 429 with Retry-After", r.status, r.header.Get("Retry-After"))
 		}
@@ -223,8 +221,23 @@ func TestSignInRateLimit(t *testing.T) {
 			t.Errorf("429 page does not say why:\n%s", r.body)
 		}
 		e.clock.advance(31 * time.Second)
-		if r := b.signIn("paul@example.com", ownerPassword); r.status != http.StatusSeeOther {
+		if r := guesser.signIn("paul@example.com", ownerPassword); r.status != http.StatusSeeOther {
 			t.Errorf("after the refill: got %d, want 303", r.status)
+		}
+	})
+	// Wrong passwords for someone's e-mail, from anywhere, never lock that person out of
+	// signing in from their own address.
+	t.Run("the real user is not locked out", func(t *testing.T) {
+		e := newEnv(t)
+		for i := range 10 {
+			b := e.browser(t)
+			b.ip = fmt.Sprintf("198.51.100.%d", i%3+1)
+			b.signIn("paul@example.com", "wrong password")
+		}
+		paul := e.browser(t)
+		paul.ip = "192.0.2.10"
+		if r := paul.signIn("paul@example.com", ownerPassword); r.status != http.StatusSeeOther {
+			t.Errorf("the real user after 10 wrong passwords elsewhere: got %d, want 303", r.status)
 		}
 	})
 	t.Run("per address", func(t *testing.T) {
@@ -415,10 +428,26 @@ func TestIPRestrictionsApply(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.ip, func(t *testing.T) {
+			// Signing in is itself refused from a blocked address.
 			b := e.browser(t)
 			b.ip = tt.ip
+			r := b.signIn("paul@example.com", ownerPassword)
+			wantSignIn := http.StatusSeeOther
+			if tt.want == http.StatusForbidden {
+				wantSignIn = http.StatusForbidden
+			}
+			if r.status != wantSignIn {
+				t.Fatalf("sign in: got %d, want %d\n%s", r.status, wantSignIn, r.body)
+			}
+			if tt.want == http.StatusForbidden && !strings.Contains(r.body, "IP restrictions") {
+				t.Errorf("the refusal of the sign-in does not say why:\n%s", r.body)
+			}
+			// A session started at the office and carried to the address.
+			b = e.browser(t)
+			b.ip = office
 			b.mustSignIn("paul@example.com", ownerPassword)
-			r := b.get("/settings/tokens/personal")
+			b.ip = tt.ip
+			r = b.get("/settings/tokens/personal")
 			if r.status != tt.want {
 				t.Fatalf("got %d, want %d\n%s", r.status, tt.want, r.body)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tokend"
+	"tokend/edge"
 )
 
 // The device page is where `tokend login` ends up: the signed-in user enters (or follows a
@@ -38,7 +39,7 @@ func (c *Console) devicePage(w http.ResponseWriter, r *http.Request, in *signedI
 func (c *Console) lookUpDevice(w http.ResponseWriter, r *http.Request, in *signedIn, code string) {
 	key := "user:" + strconv.FormatInt(in.user.ID, 10)
 	now := c.now()
-	if wait, blocked := c.deviceFailures.blocked(key, now); blocked {
+	if wait := c.deviceFailures.Wait(key, now); wait > 0 {
 		secs := int64(math.Ceil(wait.Seconds()))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 		c.show(w, r, in, http.StatusTooManyRequests, "device.html", "Sign in a device", "", deviceData{UserCode: code,
@@ -51,7 +52,7 @@ func (c *Console) lookUpDevice(w http.ResponseWriter, r *http.Request, in *signe
 			c.renderError(w, r, in, err)
 			return
 		}
-		c.deviceFailures.fail(key, now)
+		c.deviceFailures.Fail(key, now)
 		c.show(w, r, in, http.StatusNotFound, "device.html", "Sign in a device", "", deviceData{UserCode: code, Error: tokend.ErrorMessage(err)})
 		return
 	}
@@ -83,7 +84,7 @@ func (c *Console) decideDevice(w http.ResponseWriter, r *http.Request, in *signe
 	if err != nil {
 		switch tokend.ErrorCode(err) {
 		case tokend.ENotFound, tokend.EForbidden:
-			c.show(w, r, in, statusOf(tokend.ErrorCode(err)), "device.html", "Sign in a device", "",
+			c.show(w, r, in, edge.StatusOf(err), "device.html", "Sign in a device", "",
 				deviceData{UserCode: code, Error: tokend.ErrorMessage(err)})
 		default:
 			c.renderError(w, r, in, err)

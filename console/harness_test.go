@@ -18,6 +18,7 @@ import (
 
 	"tokend"
 	"tokend/console"
+	"tokend/edge"
 	"tokend/password"
 	"tokend/perm"
 	"tokend/sqlite"
@@ -69,7 +70,16 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := console.New(svc, console.Options{Now: clk.now, TrustProxyHeaders: true, Logger: quiet})
+	// The test's client stands for a proxy on loopback that reports each browser's address.
+	proxies, err := edge.ParseProxies([]string{"127.0.0.1/32", "::1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	front, err := edge.New(edge.Options{Logger: quiet, TrustedProxies: proxies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := console.New(svc, console.Options{Now: clk.now, Edge: front, Logger: quiet})
 	srv := httptest.NewServer(c.Handler())
 	t.Cleanup(srv.Close)
 	return &env{svc: svc, srv: srv, clock: clk, account: res.Account, owner: res.User}

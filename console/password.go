@@ -5,12 +5,12 @@ import (
 	"encoding/base64"
 	"errors"
 	"io"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"tokend"
+	"tokend/edge"
 )
 
 // Account recovery in the console: Personal settings → Password (change it, signed in), and
@@ -25,17 +25,9 @@ func (c *Console) passwordForm(w http.ResponseWriter, r *http.Request, in *signe
 	c.show(w, r, in, http.StatusOK, "password.html", "Password", "password", passwordData{})
 }
 
-// changePassword checks the current password (wrong ones count as failed sign-ins of the
-// user's e-mail), sets the new one and ends every other session of the user; this one stays.
+// changePassword has the service check the current password (wrong ones are limited per
+// user), set the new one and end every other session of the user; this one stays.
 func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	now := c.now()
-	if wait, blocked := c.emailFailures.blocked(in.user.Email, now); blocked {
-		secs := int64(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		c.show(w, r, in, http.StatusTooManyRequests, "password.html", "Password", "password", passwordData{
-			Error: "Too many wrong passwords. Wait " + plural(int(secs), "second") + " and try again.", Field: "current_password"})
-		return
-	}
 	cur, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
 	if next != r.PostForm.Get("confirm_password") {
 		c.show(w, r, in, http.StatusBadRequest, "password.html", "Password", "password", passwordData{
@@ -43,14 +35,17 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, in *sig
 		return
 	}
 	err := c.svc.ChangePassword(r.Context(), in.p, in.user.ID, cur, next, in.sess.ID)
+	if tokend.ErrorCode(err) == tokend.ERateLimited {
+		edge.Fail(w, r, err) // Retry-After
+		c.show(w, r, in, http.StatusTooManyRequests, "password.html", "Password", "password", passwordData{
+			Error: "Too many wrong passwords. Wait " + waitText(err) + " and try again.", Field: "current_password"})
+		return
+	}
 	if err != nil {
 		var de *tokend.Error
 		if !errors.As(err, &de) || de.Code != tokend.EInvalid {
 			c.renderError(w, r, in, err)
 			return
-		}
-		if de.Field == "current_password" && cur != "" {
-			c.emailFailures.fail(in.user.Email, now)
 		}
 		c.show(w, r, in, http.StatusBadRequest, "password.html", "Password", "password", passwordData{Error: de.Message, Field: de.Field})
 		return
@@ -127,27 +122,22 @@ func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request) {
 		c.showReset(w, r, http.StatusForbidden, resetData{Error: "The form expired. Open the reset link again."})
 		return
 	}
-	ip, now := c.clientIP(r), c.now()
-	if wait, blocked := c.ipFailures.blocked(ip, now); blocked {
-		secs := int64(math.Ceil(wait.Seconds()))
-		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
-		c.showReset(w, r, http.StatusTooManyRequests, resetData{Error: "Too many failed attempts. Wait " + plural(int(secs), "second") + " and try again."})
-		return
-	}
 	next := r.PostForm.Get("new_password")
 	if next != r.PostForm.Get("confirm_password") {
 		c.showReset(w, r, http.StatusBadRequest, resetData{Error: "The two passwords differ. Type the same one twice.", Field: "confirm_password"})
 		return
 	}
-	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
+	ctx := r.Context()
 	if _, err := c.svc.ResetPassword(ctx, r.PostForm.Get("code"), next); err != nil {
+		if tokend.ErrorCode(err) == tokend.ERateLimited {
+			edge.Fail(w, r, err)
+			c.showReset(w, r, http.StatusTooManyRequests, resetData{Error: "Too many failed attempts. Wait " + waitText(err) + " and try again."})
+			return
+		}
 		var de *tokend.Error
 		if !errors.As(err, &de) || de.Code != tokend.EInvalid {
 			c.renderError(w, r, nil, err)
 			return
-		}
-		if err == tokend.ErrBadResetLink {
-			c.ipFailures.fail(ip, now)
 		}
 		c.showReset(w, r, http.StatusBadRequest, resetData{Error: de.Message, Field: de.Field})
 		return

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tokend"
+	"tokend/edge"
 	"tokend/perm"
 )
 
@@ -139,27 +140,6 @@ func (c *Console) show(w http.ResponseWriter, r *http.Request, in *signedIn, sta
 var errCrossSite = &tokend.Error{Code: tokend.EForbidden, Message: "This form was not sent from this console " +
 	"(or it expired). Go back, reload the page and try again."}
 
-// statusOf is the one table from a domain error code to an HTTP status, for pages.
-func statusOf(code tokend.Code) int {
-	switch code {
-	case tokend.EInvalid:
-		return http.StatusBadRequest
-	case tokend.EUnauthenticated:
-		return http.StatusUnauthorized
-	case tokend.EForbidden:
-		return http.StatusForbidden
-	case tokend.ENotFound:
-		return http.StatusNotFound
-	case tokend.EConflict:
-		return http.StatusConflict
-	case tokend.ERateLimited:
-		return http.StatusTooManyRequests
-	case tokend.EUnavailable:
-		return http.StatusServiceUnavailable
-	}
-	return http.StatusInternalServerError
-}
-
 type errorData struct {
 	Status  int
 	Heading string
@@ -180,11 +160,7 @@ var errorHeadings = map[int]string{
 // renderError shows the friendly error page with the domain error's message; internal errors
 // are logged and shown as a generic text. in may be nil (no session).
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, in *signedIn, err error) {
-	code := tokend.ErrorCode(err)
-	status := statusOf(code)
-	if code == tokend.EInternal {
-		c.log.Error("console", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+	status := edge.Fail(w, r, err)
 	d := errorData{Status: status, Heading: errorHeadings[status], Message: tokend.ErrorMessage(err)}
 	v := &view{Title: d.Heading, Data: d}
 	if in != nil {

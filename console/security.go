@@ -53,6 +53,8 @@ func (c *Console) sameOrigin(next http.Handler) http.Handler {
 	})
 }
 
+// fromHere compares the request's Origin (or Referer) with the console's own origin: the
+// public URL when one is set, else this request's Host with the scheme the browser used.
 func (c *Console) fromHere(r *http.Request) bool {
 	src := r.Header.Get("Origin")
 	if src == "" || src == "null" {
@@ -62,13 +64,10 @@ func (c *Console) fromHere(r *http.Request) bool {
 		return false
 	}
 	u, err := url.Parse(src)
-	if err != nil || u.Host == "" {
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
 		return false
 	}
-	if c.secure(r) && u.Scheme != "https" {
-		return false
-	}
-	return (u.Scheme == "http" || u.Scheme == "https") && strings.EqualFold(u.Host, r.Host)
+	return strings.EqualFold(u.Scheme+"://"+u.Host, c.edge.Origin(r))
 }
 
 // csrfToken is the anti-forgery token of a session's forms: an HMAC keyed by the session's

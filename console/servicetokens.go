@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"tokend"
+	"tokend/edge"
 	"tokend/perm"
 )
 
@@ -184,7 +185,7 @@ func (c *Console) createServiceToken(w http.ResponseWriter, r *http.Request, in 
 	case tokend.EInvalid, tokend.EForbidden:
 		// A refused grant (over the plan, or above the user's own rights) is a form error.
 		d.Error = tokend.ErrorMessage(err)
-		c.showServiceTokenForm(w, r, in, statusOf(tokend.ErrorCode(err)), d)
+		c.showServiceTokenForm(w, r, in, edge.Fail(w, r, err), d)
 	default:
 		c.renderError(w, r, in, err)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"tokend"
+	"tokend/edge"
 	"tokend/perm"
 )
 
@@ -159,7 +160,7 @@ func (c *Console) saveTrustPolicy(w http.ResponseWriter, r *http.Request, in *si
 	switch tokend.ErrorCode(err) {
 	case tokend.EInvalid, tokend.EForbidden:
 		d.Error = tokend.ErrorMessage(err)
-		c.showTrustPolicyForm(w, r, in, statusOf(tokend.ErrorCode(err)), d)
+		c.showTrustPolicyForm(w, r, in, edge.StatusOf(err), d)
 	default:
 		c.renderError(w, r, in, err)
 	}

@@ -3,9 +3,9 @@ package httpapi
 import (
 	"net/http"
 	"strings"
-	"time"
 
 	"tokend"
+	"tokend/edge"
 	"tokend/secret"
 )
 
@@ -41,9 +41,24 @@ func tokenInQuery(r *http.Request) bool {
 	return false
 }
 
+// errTwoCredentials answers a request with more than one Authorization header: which one a
+// proxy, a gateway and tokend would each read is anyone's guess, so none is.
+var errTwoCredentials = &tokend.Error{Code: tokend.EInvalid, Field: "Authorization",
+	Message: "Send one Authorization header, not several."}
+
+// authorization returns the request's one Authorization header ("" when there is none).
+func authorization(r *http.Request) (string, error) {
+	switch v := r.Header.Values("Authorization"); len(v) {
+	case 0:
+		return "", nil
+	case 1:
+		return v[0], nil
+	}
+	return "", errTwoCredentials
+}
+
 // bearer extracts the token of "Authorization: Bearer <t>" or "Authorization: Token <t>".
-func bearer(r *http.Request) (string, bool) {
-	h := r.Header.Get("Authorization")
+func bearer(h string) (string, bool) {
 	if h == "" {
 		return "", false
 	}
@@ -58,8 +73,8 @@ func bearer(r *http.Request) (string, bool) {
 // with the status of its code.
 type handler func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error
 
-// authed wraps a handler that needs a principal. Failed authentications are counted per
-// client address; an address over its budget gets 429 before any verification work. A SCIM
+// authed wraps a handler that needs a principal. The service authenticates (the account's IP
+// restrictions and the limit on failures included); the door only reads the header. A SCIM
 // token is refused: it is good on the SCIM endpoints only (authedSCIM).
 func (s *Server) authed(h handler) http.Handler { return s.authedFor(h, false) }
 
@@ -74,72 +89,49 @@ var errSCIMElsewhere = &tokend.Error{Code: tokend.EForbidden,
 func (s *Server) authedFor(h handler, scim bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if tokenInQuery(r) {
-			writeError(w, r, s.log, errTokenInQuery)
+			writeError(w, r, errTokenInQuery)
 			return
 		}
-		raw, present := bearer(r)
+		hdr, err := authorization(r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		raw, present := bearer(hdr)
 		if !present {
-			writeError(w, r, s.log, errNoCredentials)
+			writeError(w, r, errNoCredentials)
 			return
 		}
-		ip := s.clientIP(r)
-		p, ok := s.authenticate(w, r, raw, ip)
-		if !ok {
+		p, err := s.svc.Authenticate(r.Context(), raw, requestIP(r))
+		if err != nil {
+			writeError(w, r, err)
 			return
 		}
+		edge.SetToken(r.Context(), p.TokenUID)
 		if p.Kind == tokend.KindSCIM && !scim {
-			writeError(w, r, s.log, errSCIMElsewhere)
+			writeError(w, r, errSCIMElsewhere)
 			s.svc.AuditRefused(r.Context(), p, r.Method, r.URL.Path)
 			return
 		}
-		s.serveAs(w, r, p, ip, h)
+		s.serveAs(w, r, p, h)
 	})
 }
 
-// authenticate verifies raw under the failure limit; on failure it has answered.
-func (s *Server) authenticate(w http.ResponseWriter, r *http.Request, raw, ip string) (*tokend.Principal, bool) {
-	now := time.Now()
-	if wait, blocked := s.authFailures.blocked(ip, now); blocked {
-		w.Header().Set("Retry-After", retryAfter(wait))
-		writeError(w, r, s.log, errTooManyFailures)
-		return nil, false
-	}
-	p, err := s.svc.Authenticate(r.Context(), raw, ip)
-	if err != nil {
-		if tokend.ErrorCode(err) == tokend.EUnauthenticated {
-			s.authFailures.fail(ip, now)
-		}
-		writeError(w, r, s.log, err)
-		return nil, false
-	}
-	if err := s.svc.CheckIP(r.Context(), p, ip); err != nil {
-		writeError(w, r, s.log, err)
-		return nil, false
-	}
-	return p, true
-}
-
-// serveAs runs h for p with the request's origin in the context, and audits a refusal.
-// ip is the client address authentication used; handlers read it from the request's metadata.
-func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal, ip string,
-	h handler) {
+// serveAs runs h for p, with p in the context, and audits a refusal.
+func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Principal, h handler) {
 	if p.Kind == tokend.KindLegacyKey {
-		s.serveLegacy(w, r, p, ip, h)
+		s.serveLegacy(w, r, p, h)
 		return
 	}
 	if !p.ExpiresAt.IsZero() {
 		w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
-		tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
+	ctx := tokend.NewContext(r.Context(), p)
 	if err := h(w, r.WithContext(ctx), p); err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 	}
-	if rec, ok := w.(*statusRecorder); ok && rec.status == http.StatusForbidden {
+	if edge.Status(w) == http.StatusForbidden {
 		s.svc.AuditRefused(ctx, p, r.Method, r.URL.Path)
 	}
 }
-
-var errTooManyFailures = &tokend.Error{Code: tokend.ERateLimited,
-	Message: "Too many failed authentication attempts from this address; try again later."}

@@ -3,11 +3,11 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"log/slog"
 	"net/http"
 	"strings"
 
 	"tokend"
+	"tokend/edge"
 )
 
 // status is the dbt envelope's status object.
@@ -34,18 +34,6 @@ type listExtra struct {
 type pagination struct {
 	Count      int `json:"count"`
 	TotalCount int `json:"total_count"`
-}
-
-// statusOf is the one table from error code to HTTP status.
-var statusOf = map[tokend.Code]int{
-	tokend.EInvalid:         http.StatusBadRequest,
-	tokend.EUnauthenticated: http.StatusUnauthorized,
-	tokend.EForbidden:       http.StatusForbidden,
-	tokend.ENotFound:        http.StatusNotFound,
-	tokend.EConflict:        http.StatusConflict,
-	tokend.ERateLimited:     http.StatusTooManyRequests,
-	tokend.EUnavailable:     http.StatusServiceUnavailable,
-	tokend.EInternal:        http.StatusInternalServerError,
 }
 
 func writeJSON(w http.ResponseWriter, code int, data, extra any) {
@@ -85,19 +73,12 @@ func missingMessage(h http.Header, m *tokend.Missing) string {
 	return dev
 }
 
-// writeError answers err in the envelope. Internal errors are logged with their text and
-// answered with a generic message.
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	code := tokend.ErrorCode(err)
-	httpStatus, ok := statusOf[code]
-	if !ok {
-		httpStatus = http.StatusInternalServerError
-	}
-	if httpStatus == http.StatusInternalServerError {
-		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	}
+// writeError answers err in the envelope, with the status the edge's table gives its code.
+// An internal error's text goes to the request's log line; the client reads a generic message.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	httpStatus := edge.Fail(w, r, err)
 	var data any
-	dev := string(code)
+	dev := string(tokend.ErrorCode(err))
 	var de *tokend.Error
 	if errors.As(err, &de) {
 		data = de.Data

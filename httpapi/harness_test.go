@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"tokend"
+	"tokend/edge"
 	"tokend/httpapi"
 	"tokend/password"
 	"tokend/perm"
@@ -28,7 +29,9 @@ type env struct {
 	store tokend.Store
 	svc   *tokend.Service
 	srv   *httptest.Server
-	logs  *syncBuilder
+	// proxied is the same API behind an edge that trusts loopback as a proxy (see from).
+	proxied *httptest.Server
+	logs    *syncBuilder
 }
 
 // syncBuilder collects log output written from server goroutines.
@@ -106,7 +109,24 @@ func newEnvOn(tb testing.TB, st tokend.Store, mods ...func(*tokend.Options)) *en
 	// The OAuth refusal limit has its own test; the others refuse freely.
 	e.srv = httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Logger: log, OAuthFailures: 10_000}).Handler())
 	tb.Cleanup(e.srv.Close)
+	proxies, err := edge.ParseProxies([]string{"127.0.0.1", "::1"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	front, err := edge.New(edge.Options{Logger: log, TrustedProxies: proxies})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	e.proxied = httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Logger: log, Edge: front, OAuthFailures: 10_000}).Handler())
+	tb.Cleanup(e.proxied.Close)
 	return e
+}
+
+// from sends a request to the API behind a trusted proxy on loopback that reports the client
+// as xff (an X-Forwarded-For value, as an appending proxy passes it on).
+func (e *env) from(xff, method, path, auth, body string) *response {
+	e.t.Helper()
+	return e.doAt(e.proxied.URL, method, path, auth, body, map[string]string{"X-Forwarded-For": xff})
 }
 
 // initAccount creates an Enterprise account and its owner; it returns the owner's PAT.
@@ -147,13 +167,22 @@ type response struct {
 // redirects.
 func (e *env) do(method, path, auth, body string) *response {
 	e.t.Helper()
+	return e.doAt(e.srv.URL, method, path, auth, body, nil)
+}
+
+// doAt is do against the server at base, with extra request headers.
+func (e *env) doAt(base, method, path, auth, body string, headers map[string]string) *response {
+	e.t.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, e.srv.URL+path, rd)
+	req, err := http.NewRequest(method, base+path, rd)
 	if err != nil {
 		e.t.Fatal(err)
+	}
+	for k, v := range headers {
+		req.Header.Set(k, v)
 	}
 	if auth != "" {
 		req.Header.Set("Authorization", auth)

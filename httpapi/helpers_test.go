@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -167,4 +168,9 @@ func joinElsewhere(t testing.TB, e *env, adminTok string, accountID int64, body 
 	var u userBody
 	r.data(t, &u)
 	return u
+}
+
+// basicAuth is an HTTP Basic Authorization header.
+func basicAuth(email, pw string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(email+":"+pw))
 }

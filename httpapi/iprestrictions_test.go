@@ -4,16 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"tokend/httpapi"
+	"tokend"
 	"tokend/perm"
 )
 
@@ -26,21 +22,11 @@ func TestIPRestrictions(t *testing.T) {
 		set := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions-set/", acct)
 		svc := mintService(t, e, acct, perm.JobViewer)
 
-		// A second server that believes X-Forwarded-For, to call from other addresses.
-		proxied := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{TrustProxyHeaders: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler())
-		t.Cleanup(proxied.Close)
+		// Calls from other addresses, through a trusted proxy.
 		from := func(ip, tok string) (int, []byte) {
 			t.Helper()
-			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/%d/", proxied.URL, acct), nil)
-			req.Header.Set("Authorization", "Bearer "+tok)
-			req.Header.Set("X-Forwarded-For", ip)
-			resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer resp.Body.Close()
-			body, _ := io.ReadAll(resp.Body)
-			return resp.StatusCode, body
+			r := e.from(ip, "GET", fmt.Sprintf("/api/v3/accounts/%d/", acct), "Bearer "+tok, "")
+			return r.Code, r.Raw
 		}
 
 		t.Run("an admin cannot lock themselves out", func(t *testing.T) {
@@ -131,16 +117,47 @@ func TestIPRestrictions(t *testing.T) {
 		}
 
 		t.Run("another account is not fenced", func(t *testing.T) {
-			req, _ := http.NewRequest("GET", fmt.Sprintf("%s/api/v3/accounts/%d/", proxied.URL, b.Account.ID), nil)
-			req.Header.Set("Authorization", "Bearer "+b.Token)
-			req.Header.Set("X-Forwarded-For", "203.0.113.5")
-			resp, err := http.DefaultClient.Do(req)
-			if err != nil {
-				t.Fatal(err)
+			r := e.from("203.0.113.5", "GET", fmt.Sprintf("/api/v3/accounts/%d/", b.Account.ID), bearer(b.Token), "")
+			if r.Code != http.StatusOK {
+				t.Errorf("got %d, want 200", r.Code)
 			}
-			resp.Body.Close()
-			if resp.StatusCode != http.StatusOK {
-				t.Errorf("got %d, want 200", resp.StatusCode)
+		})
+
+		// A client that writes the allowed address into X-Forwarded-For itself: the proxy
+		// appends the real one, and that is the one that counts.
+		t.Run("a forged X-Forwarded-For does not pass the allow-list", func(t *testing.T) {
+			for _, xff := range []string{"10.1.2.3, 203.0.113.5", "10.1.2.3,203.0.113.5, 127.0.0.1"} {
+				if code, _ := from(xff, a.Token); code != http.StatusForbidden {
+					t.Errorf("X-Forwarded-For %q: got %d, want 403", xff, code)
+				}
+			}
+			if code, _ := from("203.0.113.5, 10.1.2.3", a.Token); code != http.StatusOK {
+				t.Errorf("from 10.1.2.3 through the proxy: got %d, want 200", code)
+			}
+		})
+
+		// IP restrictions are part of authentication, for every way in: HTTP Basic creating
+		// a first PAT, and signing in to the console.
+		t.Run("HTTP Basic from a blocked address", func(t *testing.T) {
+			path := fmt.Sprintf("/api/v3/accounts/%d/users/%d/account-apikeys/", acct, a.User.ID)
+			r := e.from("203.0.113.5", "POST", path, basicAuth("owner@example.com", "a long enough password"), `{"name": "from afar"}`)
+			if r.Code != http.StatusForbidden {
+				t.Fatalf("got %d: %s, want 403", r.Code, r.Raw)
+			}
+			if !strings.Contains(r.Body.Status.UserMessage, "IP restrictions") {
+				t.Errorf("got %q, want the IP restrictions named", r.Body.Status.UserMessage)
+			}
+			if r := e.from("10.1.2.3", "POST", path, basicAuth("owner@example.com", "a long enough password"), `{"name": "office"}`); r.Code != http.StatusCreated {
+				t.Errorf("from the office: got %d: %s, want 201", r.Code, r.Raw)
+			}
+		})
+		t.Run("console sign-in from a blocked address", func(t *testing.T) {
+			ctx := context.Background()
+			if _, _, err := e.svc.SignIn(ctx, "owner@example.com", "a long enough password", "203.0.113.5", "test"); tokend.ErrorCode(err) != tokend.EForbidden {
+				t.Errorf("got %v, want the IP restrictions' refusal", err)
+			}
+			if _, _, err := e.svc.SignIn(ctx, "owner@example.com", "a long enough password", "10.1.2.3", "test"); err != nil {
+				t.Errorf("from the office: got %v, want a session", err)
 			}
 		})
 

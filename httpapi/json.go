@@ -107,7 +107,7 @@ func jsonValue(v string) string {
 }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	writeError(w, r, s.log, tokend.Errorf(tokend.ENotFound, "Not found: %s %s.", r.Method, r.URL.Path))
+	writeError(w, r, tokend.Errorf(tokend.ENotFound, "Not found: %s %s.", r.Method, r.URL.Path))
 }
 
 // field is a body field that tells "absent" (Set false) from null (Set, Value nil) and from a

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"tokend"
+	"tokend/edge"
 )
 
 // deprecatedSince is when user API keys were retired in favour of account-scoped personal
@@ -16,18 +17,14 @@ var deprecatedSince = time.Date(2024, 2, 7, 0, 0, 0, 0, time.UTC)
 // serveLegacy runs h for a legacy user API key inside a migration window: narrowed to the
 // path's account (refused where that account's window is closed), with Deprecation and Sunset
 // headers, and recorded — without a database write — for the usage report.
-func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.Principal, ip string,
-	h handler) {
+func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.Principal, h handler) {
+	ip := requestIP(r)
 	var accountID int64
 	if v := r.PathValue("account_id"); v != "" {
 		accountID, _ = strconv.ParseInt(v, 10, 64)
 	}
-	rec, _ := w.(*statusRecorder)
 	defer func() {
-		status := http.StatusOK
-		if rec != nil {
-			status = rec.status
-		}
+		status := edge.Status(w)
 		// A route bound to no account (the account list, whoami) reached every account whose
 		// window is open: each account's report shows it.
 		reached := []int64{accountID}
@@ -41,9 +38,9 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.P
 
 	sunset := p.LegacyWindowEnd()
 	if accountID != 0 {
-		scoped, until, err := s.svc.ForAccount(p, accountID)
+		scoped, until, err := s.svc.ForAccount(r.Context(), p, accountID, ip)
 		if err != nil {
-			writeError(w, r, s.log, err)
+			writeError(w, r, err)
 			return
 		}
 		p, sunset = scoped, until
@@ -52,10 +49,9 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.P
 	w.Header().Set("Sunset", sunset.UTC().Format(http.TimeFormat))
 	w.Header().Set("Link", `</api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/>; rel="successor-version"`)
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	ctx := tokend.WithRequestMeta(tokend.NewContext(r.Context(), p),
-		tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
+	ctx := tokend.NewContext(r.Context(), p)
 	if err := h(w, r.WithContext(ctx), p); err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 	}
 }
 

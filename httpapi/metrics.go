@@ -4,22 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"sync/atomic"
-	"time"
 )
-
-// requestStats counts answered requests by status class, for the metrics endpoint.
-type requestStats struct {
-	byClass  [6]atomic.Int64 // index: status / 100
-	duration atomic.Int64    // nanoseconds, summed
-}
-
-func (rs *requestStats) observe(status int, d time.Duration) {
-	if c := status / 100; c >= 1 && c <= 5 {
-		rs.byClass[c].Add(1)
-	}
-	rs.duration.Add(int64(d))
-}
 
 // MetricsHandler serves the Prometheus text format: requests by status class and their time,
 // token verifications by outcome, the verification cache's size and the token uses not yet
@@ -36,11 +21,12 @@ func (s *Server) writeMetrics(w io.Writer) {
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
 	}
 	metric("tokend_http_requests_total", "counter", "HTTP requests answered, by status class.")
+	req := s.edge.Requests()
 	for c := 1; c <= 5; c++ {
-		fmt.Fprintf(w, "tokend_http_requests_total{code=\"%dxx\"} %d\n", c, s.requests.byClass[c].Load())
+		fmt.Fprintf(w, "tokend_http_requests_total{code=\"%dxx\"} %d\n", c, req.ByClass[c])
 	}
 	metric("tokend_http_request_duration_seconds_total", "counter", "Time spent answering HTTP requests.")
-	fmt.Fprintf(w, "tokend_http_request_duration_seconds_total %g\n", time.Duration(s.requests.duration.Load()).Seconds())
+	fmt.Fprintf(w, "tokend_http_request_duration_seconds_total %g\n", req.Duration.Seconds())
 
 	st := s.svc.Stats()
 	metric("tokend_token_verifications_total", "counter", "Token verifications, by outcome.")
@@ -59,4 +45,6 @@ func (s *Server) writeMetrics(w io.Writer) {
 	}
 	metric("tokend_caches_trusted", "gauge", "1 while the change feed is readable and caches answer; 0 while every verification reads the database.")
 	fmt.Fprintf(w, "tokend_caches_trusted %d\n", trusted)
+	metric("tokend_slow_hashes_total", "counter", "Slow hashes run for old-format tokens and legacy keys.")
+	fmt.Fprintf(w, "tokend_slow_hashes_total %d\n", st.SlowHashes)
 }

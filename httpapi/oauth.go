@@ -8,10 +8,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"tokend"
+	"tokend/edge"
+	"tokend/throttle"
 )
 
 // The OAuth endpoints speak OAuth's own wire format, not dbt's envelope: form-encoded requests,
@@ -87,13 +88,13 @@ func (s *Server) answerOAuthErr(w http.ResponseWriter, r *http.Request, err erro
 // parameter at most once (RFC 6749 §3.2), nothing in the query string. On failure it has
 // answered.
 func (s *Server) oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, string, bool) {
-	ip := s.clientIP(r)
+	ip := requestIP(r)
 	if !s.underLimit(w, s.oauthFailures, ip) || !s.underLimit(w, s.oauthRequests, ip) {
 		return nil, "", false
 	}
-	s.oauthRequests.fail(ip, s.opts.Now())
+	s.oauthRequests.Fail(ip, s.opts.Now())
 	bad := func(format string, args ...any) (url.Values, string, bool) {
-		s.oauthFailures.fail(ip, s.opts.Now())
+		s.oauthFailures.Fail(ip, s.opts.Now())
 		writeOAuthError(w, http.StatusBadRequest, &tokend.OAuthError{Code: tokend.OAuthInvalidRequest,
 			Description: fmt.Sprintf(format, args...)})
 		return nil, "", false
@@ -117,14 +118,14 @@ func (s *Server) oauthForm(w http.ResponseWriter, r *http.Request) (url.Values, 
 }
 
 // underLimit answers 429 when key has used up l; otherwise it reports true.
-func (s *Server) underLimit(w http.ResponseWriter, l *failureLimiter, key string) bool {
-	wait, blocked := l.blocked(key, s.opts.Now())
-	if !blocked {
+func (s *Server) underLimit(w http.ResponseWriter, l *throttle.Failures, key string) bool {
+	wait := l.Wait(key, s.opts.Now())
+	if wait == 0 {
 		return true
 	}
-	w.Header().Set("Retry-After", retryAfter(wait))
+	w.Header().Set("Retry-After", edge.Seconds(wait))
 	writeOAuthError(w, http.StatusTooManyRequests, &tokend.OAuthError{Code: tokend.OAuthSlowDown,
-		Description: "Too many requests from this address; retry after " + retryAfter(wait) + " seconds."})
+		Description: "Too many requests from this address; retry after " + edge.Seconds(wait) + " seconds."})
 	return false
 }
 
@@ -142,7 +143,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 	w = rec
 	defer func() {
 		if rec.status >= 400 && rec.code != tokend.OAuthAuthorizationPending {
-			s.oauthFailures.fail(ip, s.opts.Now())
+			s.oauthFailures.Fail(ip, s.opts.Now())
 		}
 	}()
 	switch gt := form.Get("grant_type"); gt {
@@ -231,7 +232,7 @@ func (s *Server) deviceCode(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.underLimit(w, s.deviceCodes, ip) {
 		return
 	}
-	s.deviceCodes.fail(ip, s.opts.Now())
+	s.deviceCodes.Fail(ip, s.opts.Now())
 	g, err := s.svc.StartDeviceAuthorization(r.Context(), tokend.DeviceRequest{ClientID: form.Get("client_id"),
 		DeviceName: form.Get("device_name"), IP: ip, UserAgent: r.UserAgent()})
 	if err != nil {
@@ -268,15 +269,5 @@ func (s *Server) pollDevice(w http.ResponseWriter, r *http.Request, form url.Val
 	writeOAuth(w, http.StatusOK, body)
 }
 
-// publicURL is where browsers reach this server: Options.PublicURL, else the request's own
-// scheme and host.
-func (s *Server) publicURL(r *http.Request) string {
-	if s.opts.PublicURL != "" {
-		return strings.TrimSuffix(s.opts.PublicURL, "/")
-	}
-	scheme := "http"
-	if r.TLS != nil || (s.opts.TrustProxyHeaders && strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")) {
-		scheme = "https"
-	}
-	return scheme + "://" + r.Host
-}
+// publicURL is where browsers reach this server (see edge.Edge.BaseURL).
+func (s *Server) publicURL(r *http.Request) string { return s.edge.BaseURL(r) }

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 	"time"
 
 	"tokend"
@@ -28,22 +26,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *token
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ip, now := s.clientIP(r), time.Now()
-	keys := []string{"user:" + strconv.FormatInt(p.UserID, 10)}
-	for _, key := range keys {
-		if wait, blocked := s.pwFailures.blocked(key, now); blocked {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			return errTooManyPasswords
-		}
-	}
-	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
-	if err := s.svc.ChangePassword(ctx, p, userID, req.CurrentPassword, req.NewPassword, 0); err != nil {
-		var de *tokend.Error
-		if errors.As(err, &de) && de.Field == "current_password" && de.Code == tokend.EInvalid && req.CurrentPassword != "" {
-			for _, key := range keys {
-				s.pwFailures.fail(key, now)
-			}
-		}
+	if err := s.svc.ChangePassword(r.Context(), p, userID, req.CurrentPassword, req.NewPassword, 0); err != nil {
 		return err
 	}
 	writeOK(w, map[string]any{"user_id": userID, "password_changed": true})
@@ -79,8 +62,7 @@ func (s *Server) createPasswordReset(w http.ResponseWriter, r *http.Request, p *
 	if req.ExpiresIn < 0 {
 		return tokend.Invalidf("expires_in", "expires_in must be a positive number of seconds, got %d.", req.ExpiresIn)
 	}
-	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: s.clientIP(r), UserAgent: r.UserAgent()})
-	pr, code, err := s.svc.CreatePasswordReset(ctx, p, accountID, userID, time.Duration(req.ExpiresIn)*time.Second)
+	pr, code, err := s.svc.CreatePasswordReset(r.Context(), p, accountID, userID, time.Duration(req.ExpiresIn)*time.Second)
 	if err != nil {
 		return err
 	}
@@ -98,24 +80,14 @@ type resetPasswordRequest struct {
 // wrong codes count against the caller's address as failed authentications do.
 func (s *Server) resetPassword(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	ip, now := s.clientIP(r), time.Now()
-	if wait, blocked := s.authFailures.blocked(ip, now); blocked {
-		w.Header().Set("Retry-After", retryAfter(wait))
-		writeError(w, r, s.log, errTooManyFailures)
-		return
-	}
 	var req resetPasswordRequest
 	if err := decode(r, &req); err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 		return
 	}
-	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
-	u, err := s.svc.ResetPassword(ctx, req.Code, req.NewPassword)
+	u, err := s.svc.ResetPassword(r.Context(), req.Code, req.NewPassword)
 	if err != nil {
-		if err == tokend.ErrBadResetLink {
-			s.authFailures.fail(ip, now)
-		}
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 		return
 	}
 	writeOK(w, map[string]any{"user_id": u.ID, "email": u.Email, "password_changed": true})

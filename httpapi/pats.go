@@ -84,10 +84,15 @@ func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 }
 
 // createPAT answers a PAT of the same user, or — for a user's first token — HTTP Basic with
-// the user's e-mail and password, under a failure limit per e-mail and per address.
+// the user's e-mail and password (the service limits guesses and applies the account's IP
+// restrictions, as for the console's sign-in).
 func (s *Server) createPAT(w http.ResponseWriter, r *http.Request) {
 	if tokenInQuery(r) {
-		writeError(w, r, s.log, errTokenInQuery)
+		writeError(w, r, errTokenInQuery)
+		return
+	}
+	if _, err := authorization(r); err != nil {
+		writeError(w, r, err)
 		return
 	}
 	email, pw, basic := r.BasicAuth()
@@ -98,39 +103,24 @@ func (s *Server) createPAT(w http.ResponseWriter, r *http.Request) {
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
 	accountID, userID, err := accountAnd(r, "user_id")
 	if err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 		return
-	}
-	ip, now := s.clientIP(r), time.Now()
-	emailKey := "email:" + tokend.NormalizeEmail(email)
-	for _, key := range []string{emailKey, "ip:" + ip} {
-		if wait, blocked := s.pwFailures.blocked(key, now); blocked {
-			w.Header().Set("Retry-After", retryAfter(wait))
-			writeError(w, r, s.log, errTooManyPasswords)
-			return
-		}
 	}
 	in, err := decodePATRequest(r)
 	if err != nil {
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 		return
 	}
-	ctx := tokend.WithRequestMeta(r.Context(), tokend.RequestMeta{IP: ip, UserAgent: r.UserAgent()})
-	t, raw, err := s.svc.CreatePATWithPassword(ctx, accountID, userID, email, pw, in)
+	t, raw, err := s.svc.CreatePATWithPassword(r.Context(), accountID, userID, email, pw, in)
 	if err != nil {
 		if err == tokend.ErrBadCredentials {
-			s.pwFailures.fail(emailKey, now)
-			s.pwFailures.fail("ip:"+ip, now)
 			w.Header().Set("WWW-Authenticate", `Basic realm="tokend"`)
 		}
-		writeError(w, r, s.log, err)
+		writeError(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusCreated, toPATJSON(t, raw), nil)
 }
-
-var errTooManyPasswords = &tokend.Error{Code: tokend.ERateLimited,
-	Message: "Too many failed sign-ins for this e-mail or from this address; try again later."}
 
 func decodePATRequest(r *http.Request) (tokend.PATInput, error) {
 	var req patRequest

@@ -3,16 +3,15 @@
 package httpapi
 
 import (
-	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
-	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"tokend"
+	"tokend/edge"
+	"tokend/throttle"
 )
 
 // MaxBodyBytes bounds every request body.
@@ -21,12 +20,12 @@ const MaxBodyBytes = 1 << 20
 // Options configure a Server.
 type Options struct {
 	Logger *slog.Logger
+	// Edge is the front door both the API and the console stand behind: the client address,
+	// request ids, the request log (edge.Default when nil).
+	Edge *edge.Edge
 	// Ready reports whether the node can serve (its store answers); nil means always.
-	Ready func(r *http.Request) error
-	// TrustProxyHeaders takes the client address from X-Forwarded-For (set it only behind a
-	// proxy that overwrites the header).
-	TrustProxyHeaders bool
-	Version           string
+	Ready   func(r *http.Request) error
+	Version string
 	// Commit and Dirty identify the build: the VCS revision and whether its tree had changes.
 	Commit string
 	Dirty  bool
@@ -35,9 +34,6 @@ type Options struct {
 	// OAuthFailures is how many refused requests an address may make at the OAuth endpoints
 	// before it is answered 429; one more comes back every second (default 30).
 	OAuthFailures int
-	// PublicURL is the server's address as browsers reach it (https://tokend.example.com), for
-	// the device login's verification_uri; empty: the request's scheme and host.
-	PublicURL string
 }
 
 // Server is the HTTP API over a Service.
@@ -45,20 +41,15 @@ type Server struct {
 	svc  *tokend.Service
 	log  *slog.Logger
 	opts Options
+	edge *edge.Edge
 	mux  *http.ServeMux
 
-	// authFailures counts failed authentications per client address; pwFailures counts failed
-	// password sign-ins per e-mail and per address.
-	authFailures *failureLimiter
-	pwFailures   *failureLimiter
 	// oauthFailures counts refused requests to the OAuth endpoints per address; deviceCodes
 	// counts device logins started per address (each writes a row).
-	oauthFailures *failureLimiter
-	deviceCodes   *failureLimiter
+	oauthFailures *throttle.Failures
+	deviceCodes   *throttle.Failures
 	// oauthRequests counts every request to the OAuth endpoints per address, refused or not.
-	oauthRequests *failureLimiter
-
-	requests requestStats
+	oauthRequests *throttle.Failures
 }
 
 // New returns a Server with every route registered.
@@ -66,14 +57,15 @@ func New(svc *tokend.Service, opts Options) *Server {
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
-	s := &Server{svc: svc, log: opts.Logger, opts: opts, mux: http.NewServeMux(),
-		authFailures: newFailureLimiter(50, 2*time.Second, 100_000),
-		pwFailures:   newFailureLimiter(5, 30*time.Second, 100_000),
+	if opts.Edge == nil {
+		opts.Edge = edge.Default(opts.Logger)
+	}
+	s := &Server{svc: svc, log: opts.Logger, opts: opts, edge: opts.Edge, mux: http.NewServeMux(),
 		// Ten logins at once from one address, then one a minute.
-		deviceCodes: newFailureLimiter(10, time.Minute, 100_000),
+		deviceCodes: throttle.New(10, time.Minute),
 		// 120 at once, then ten a second: more than a CI fleet behind one address exchanges or
 		// a CLI polls, less than a flood.
-		oauthRequests: newFailureLimiter(120, 100*time.Millisecond, 100_000),
+		oauthRequests: throttle.New(120, 100*time.Millisecond),
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -82,14 +74,14 @@ func New(svc *tokend.Service, opts Options) *Server {
 	if opts.OAuthFailures <= 0 {
 		opts.OAuthFailures = 30
 	}
-	s.oauthFailures = newFailureLimiter(opts.OAuthFailures, time.Second, 100_000)
+	s.oauthFailures = throttle.New(opts.OAuthFailures, time.Second)
 	s.routes()
 	return s
 }
 
-// Handler returns the API with its middleware.
+// Handler returns the API behind the edge; a panic is answered in the envelope.
 func (s *Server) Handler() http.Handler {
-	return s.recoverPanics(s.logRequests(s.mux))
+	return s.edge.Wrap("api", s.mux, writeError)
 }
 
 // handle registers pattern ("METHOD /path/") for the path with and without its trailing slash,
@@ -99,64 +91,6 @@ func (s *Server) handle(pattern string, h http.Handler) {
 	trimmed := strings.TrimSuffix(path, "/")
 	s.mux.Handle(method+" "+trimmed+"/{$}", h)
 	s.mux.Handle(method+" "+trimmed, h)
-}
-
-// recoverPanics turns a panic into a 500 in the envelope. The log line has the stack but no
-// request headers, so no credential can reach it.
-func (s *Server) recoverPanics(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		defer func() {
-			if v := recover(); v != nil {
-				if v == http.ErrAbortHandler {
-					panic(v)
-				}
-				s.log.Error("panic", "method", r.Method, "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
-				writeError(w, r, s.log, tokend.Errorf(tokend.EInternal, "panic"))
-			}
-		}()
-		next.ServeHTTP(w, r)
-	})
-}
-
-type statusRecorder struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusRecorder) WriteHeader(code int) {
-	w.status = code
-	w.ResponseWriter.WriteHeader(code)
-}
-
-// logRequests logs method, path (never the query string or headers), status and duration.
-func (s *Server) logRequests(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-		next.ServeHTTP(rec, r)
-		d := time.Since(start)
-		s.requests.observe(rec.status, d)
-		s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path),
-			slog.Int("status", rec.status), slog.Duration("duration", d))
-	})
-}
-
-// clientIP is the caller's address, for last-used records and audit events.
-func (s *Server) clientIP(r *http.Request) string {
-	if s.opts.TrustProxyHeaders {
-		if xff := r.Header.Get("X-Forwarded-For"); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if ip := net.ParseIP(strings.TrimSpace(first)); ip != nil {
-				return ip.String()
-			}
-		}
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // pathID parses a positive integer path parameter; anything else is a 404, as for a path that
@@ -169,7 +103,7 @@ func pathID(r *http.Request, name string) (int64, error) {
 	return id, nil
 }
 
-// requestIP is the address of an authenticated request, as authentication saw it.
+// requestIP is the client address of the request, as the edge worked it out.
 func requestIP(r *http.Request) string { return tokend.RequestMetaFrom(r.Context()).IP }
 
 // accountAnd reads a route's account id and one more id parameter, name.

@@ -24,6 +24,7 @@ import (
 
 	"tokend"
 	"tokend/console"
+	"tokend/edge"
 	"tokend/httpapi"
 	"tokend/idtoken"
 	"tokend/perm"
@@ -33,7 +34,9 @@ import (
 type serveConfig struct {
 	storage              storageFlags
 	addr                 string
-	trustProxy           bool
+	trustedProxies       []string
+	publicURL            string
+	oldTrustProxy        bool // --trust-proxy-headers, refused with a pointer to its replacement
 	flushEvery, cacheTTL time.Duration
 	cacheSize            int
 	// The change feed (docs/operations.md, "Caches and the change feed").
@@ -42,7 +45,6 @@ type serveConfig struct {
 	pprofAddr           string
 	metricsAddr         string
 	tls                 tlsFlags
-	publicURL           string
 
 	log *slog.Logger
 	out io.Writer // where the bootstrap credentials are printed, once, when it is a terminal
@@ -89,7 +91,10 @@ account, its owner and an owner token, and prints them once.`,
 	f.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	f.BoolVar(&cfg.trustProxy, "trust-proxy-headers", false, "take the client address from X-Forwarded-For")
+	f.StringSliceVar(&cfg.trustedProxies, "trusted-proxies", nil, "CIDRs of the reverse proxies in front of tokend, whose X-Forwarded-For and X-Forwarded-Proto are believed (e.g. 10.0.0.0/8,127.0.0.1)")
+	f.StringVar(&cfg.publicURL, "public-url", "", "the URL people use to reach tokend (e.g. https://tokend.example.com): the console's same-origin check and the device login's links (default: the request's scheme and host)")
+	f.BoolVar(&cfg.oldTrustProxy, "trust-proxy-headers", false, "replaced by --trusted-proxies")
+	_ = f.MarkHidden("trust-proxy-headers")
 	f.DurationVar(&cfg.flushEvery, "usage-flush-interval", 15*time.Second, "how often last-used times are written")
 	f.DurationVar(&cfg.cacheTTL, "cache-ttl", 5*time.Minute, "longest life of any cached entry (the change feed drops entries at once)")
 	f.DurationVar(&cfg.feedPoll, "feed-poll-interval", time.Second, "how often the change feed is read without a wake-up")
@@ -98,7 +103,6 @@ account, its owner and an owner token, and prints them once.`,
 	f.IntVar(&cfg.cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
-	f.StringVar(&cfg.publicURL, "public-url", "", "the server's address as browsers reach it, for the device login's links (default: the request's host)")
 	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
 	f.StringVar(&cfg.credentialsFile, "credentials-file", "", "where first-start credentials go when stdout is not a terminal (default: initial-credentials in --data-dir)")
 	_ = f.MarkHidden("pprof-addr")
@@ -125,6 +129,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	out := cfg.out
 	if out == nil {
 		out = io.Discard
+	}
+	// The flags of the front door are checked before anything is opened.
+	front, err := newEdge(cfg, log)
+	if err != nil {
+		return err
 	}
 	build := readBuildInfo()
 	if err := cfg.tls.check(); err != nil {
@@ -219,9 +228,8 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 
 	api := httpapi.New(svc, httpapi.Options{
-		Logger: log, TrustProxyHeaders: cfg.trustProxy, Version: build.Version, Commit: build.Commit, Dirty: build.Dirty,
-		PublicURL: cfg.publicURL,
-		Ready:     func(r *http.Request) error { return st.Ping(r.Context()) },
+		Logger: log, Edge: front, Version: build.Version, Commit: build.Commit, Dirty: build.Dirty,
+		Ready: func(r *http.Request) error { return st.Ping(r.Context()) },
 	})
 	// The API keeps /api/ and the probes; the web console serves everything else.
 	apiHandler := api.Handler()
@@ -230,7 +238,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	web.Handle("/healthz", apiHandler)
 	web.Handle("/readyz", apiHandler)
 	web.Handle("/", console.New(svc, console.Options{
-		Logger: log, TrustProxyHeaders: cfg.trustProxy, RouteNeeds: httpapi.RouteNeeds(),
+		Logger: log, Edge: front, RouteNeeds: httpapi.RouteNeeds(),
 	}).Handler())
 
 	type served struct {
@@ -292,7 +300,7 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	}
 	log.Info("serving", "addr", ln.Addr().String(), "store", kind, "version", build.String(), "console", baseURL, "tls", tlsMode)
 	switch {
-	case tlsMode == "off" && !isLoopback(cfg.addr) && !cfg.trustProxy:
+	case tlsMode == "off" && !isLoopback(cfg.addr) && len(cfg.trustedProxies) == 0:
 		log.Warn("serving plain HTTP on a non-loopback address; clients that build https:// URLs (dbtc, " +
 			"dbt-cloud-cli, the Terraform provider) need --tls-cert/--tls-key, --acme-domain or a TLS proxy in front")
 	case tlsMode == "acme" && !strings.HasSuffix(ln.Addr().String(), ":443") && aln == nil:
@@ -469,4 +477,22 @@ func printInit(w io.Writer, baseURL string, res *tokend.InitResult) {
 		fmt.Fprintln(w, "  password:   unchanged (the user existed)")
 	}
 	fmt.Fprintf(w, "  owner PAT:  %s\n", res.Token)
+}
+
+// newEdge builds the front door both the API and the console stand behind.
+func newEdge(cfg serveConfig, log *slog.Logger) (*edge.Edge, error) {
+	if cfg.oldTrustProxy {
+		return nil, errors.New("--trust-proxy-headers is gone: it believed the left-most X-Forwarded-For " +
+			"entry, which the client writes. Name the proxies in front of tokend instead: --trusted-proxies CIDR,... " +
+			"(see docs/operations.md)")
+	}
+	proxies, err := edge.ParseProxies(cfg.trustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("--trusted-proxies: %w", err)
+	}
+	front, err := edge.New(edge.Options{Logger: log, TrustedProxies: proxies, PublicURL: cfg.publicURL})
+	if err != nil {
+		return nil, fmt.Errorf("--public-url: %w", err)
+	}
+	return front, nil
 }
