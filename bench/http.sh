@@ -54,8 +54,8 @@ start() {
 	shift 2
 	local extra=()
 	if [[ -n $PROFILE_DIR ]]; then extra+=(--pprof-addr "127.0.0.1:$((port + 1000))"); fi
-	# --trust-proxy-headers: the spread run (e') sends X-Forwarded-For; the others do not.
-	"$work/tokend" serve --addr "127.0.0.1:$port" --trust-proxy-headers "${extra[@]}" "$@" \
+	# --trusted-proxies 127.0.0.1: the spread run (e') sends X-Forwarded-For; the others do not.
+	"$work/tokend" serve --addr "127.0.0.1:$port" --trusted-proxies 127.0.0.1 "${extra[@]}" "$@" \
 		>"$work/$name.out" 2>/dev/null &
 	pids+=($!)
 	eval "pid_$name=$!"
