@@ -222,3 +222,74 @@ func TestFeedSQLite(t *testing.T) {
 		t.Errorf("feed after the revocation: got %+v, want one entry for token %d", cs, tok.ID)
 	}
 }
+
+// TestEveryCacheFollowsTheFeed checks that the account and IP-policy caches of node B are
+// dropped by changes made on node A, as the token cache is: B answers from its caches first,
+// then sees A's changes within the poll interval (plus slack), polling only so that nothing
+// but the feed carries them.
+func TestEveryCacheFollowsTheFeed(t *testing.T) {
+	u := pgtest.SchemaURL(t)
+	a := startNode(t, openPostgres(t, u), tokend.Options{})
+	b := startNode(t, openPostgres(t, u), tokend.Options{FeedPollOnly: true})
+	ctx := t.Context()
+	res, err := a.Init(ctx, tokend.InitParams{AccountName: "Before", Plan: perm.PlanEnterprisePlus,
+		Email: "owner@example.com", Password: "correct horse battery"})
+	if err != nil {
+		t.Fatalf("Init: %v", err)
+	}
+	acct := res.Account.ID
+	warm(t, b, res.Token)
+	pA, err := a.Authenticate(ctx, res.Token, "127.0.0.1")
+	if err != nil {
+		t.Fatalf("Authenticate on A: %v", err)
+	}
+	pB, err := b.Authenticate(ctx, res.Token, "127.0.0.1")
+	if err != nil {
+		t.Fatalf("Authenticate on B: %v", err)
+	}
+	// B caches the account row and its (empty, switched-off) IP policy.
+	for range 2 {
+		if got, err := b.Account(ctx, pB, acct); err != nil || got.Name != "Before" {
+			t.Fatalf("B's account before: got %v (%v), want the name Before", got, err)
+		}
+		if err := b.CheckIP(ctx, pB, "10.1.2.3"); err != nil {
+			t.Fatalf("B's CheckIP before: got %v, want nil", err)
+		}
+	}
+
+	name := "After"
+	if _, err := a.UpdateAccount(ctx, pA, acct, tokend.AccountUpdate{Name: &name}); err != nil {
+		t.Fatalf("UpdateAccount on A: %v", err)
+	}
+	if _, err := a.CreateIPRule(ctx, pA, acct, tokend.IPRuleInput{Name: "loopback", Type: tokend.IPAllow,
+		CIDRs: []string{"127.0.0.0/8"}}); err != nil {
+		t.Fatalf("CreateIPRule on A: %v", err)
+	}
+	if _, err := a.SetIPRestrictions(ctx, pA, acct, true, "127.0.0.1"); err != nil {
+		t.Fatalf("SetIPRestrictions on A: %v", err)
+	}
+
+	tests := []struct {
+		name string
+		seen func() bool
+	}{
+		{"account", func() bool {
+			got, err := b.Account(ctx, pB, acct)
+			return err == nil && got.Name == "After"
+		}},
+		{"IP policy", func() bool {
+			return tokend.ErrorCode(b.CheckIP(ctx, pB, "10.1.2.3")) == tokend.EForbidden
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			for i := 0; !tt.seen(); i++ {
+				if i > 5000 || time.Since(start) > 5*time.Second {
+					t.Fatalf("B still answers from its old %s cache 5s after A's change", tt.name)
+				}
+				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+}
