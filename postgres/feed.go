@@ -95,7 +95,10 @@ const listenCheck = 5 * time.Second
 // the number each notification carries (0 once listening starts) until ctx ends (it returns
 // nil) or the connection breaks or stops answering (it returns why).
 func (s *Store) Subscribe(ctx context.Context, wake func(int64)) error {
-	c, err := s.pool.Acquire(ctx)
+	// Connecting over a link that went silent must fail too, not hang until ctx ends.
+	actx, cancel := context.WithTimeout(ctx, listenCheck)
+	c, err := s.pool.Acquire(actx)
+	cancel()
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil
