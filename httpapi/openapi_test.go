@@ -162,6 +162,9 @@ func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 		{"GET", "/api/v3/accounts/{account_id}/ip-restrictions/{id}", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/%d", acct, rule), ""},
 		{"PUT", "/api/v3/accounts/{account_id}/ip-restrictions/{id}", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/%d", acct, rule),
 			fmt.Sprintf(`{"id": %d, "account_id": %d, "name": "office", "type": 1, "rule_set_enabled": true, "cidrs": [{"cidr": "127.0.0.0/8"}]}`, rule, acct)},
+		{"POST", "/api/v3/accounts/{account_id}/invites/", fmt.Sprintf("/api/v3/accounts/%d/invites/", acct),
+			`{"email_addresses": ["invitee@example.com"], "license_type": "developer"}`},
+		{"GET", "/api/v2/accounts/{account_id}/invites/", fmt.Sprintf("/api/v2/accounts/%d/invites/", acct), ""},
 		{"POST", "/api/v3/accounts/{account_id}/ip-restrictions-set/", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions-set/", acct), `{"enabled": false}`},
 		// Last: it rotates the caller's own token.
 		{"POST", "/api/v3/accounts/{account_id}/users/{user_id}/account-apikeys/{id}/", fmt.Sprintf("%s%d/", patsPath(acct, user), pat), ""},
