@@ -208,6 +208,24 @@ func checkResponses(t *testing.T, docs map[string]*openapi3.T, e *env) {
 			}
 		})
 	}
+
+	// DELETE of a project answers the deleted project where dbt documents no body (dbtc and
+	// dbt-cloud-cli parse one): it must be what a GET of a project is.
+	t.Run("DELETE /api/v3/accounts/{account_id}/projects/{id}/ answers a project", func(t *testing.T) {
+		schema := responseSchema(docs["v3"], "GET", "/api/v3/accounts/{account_id}/projects/{id}/")
+		gone := id(mk("POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", acct), `{"name": "Gone"}`))
+		r := e.do("DELETE", fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", acct, gone), tok, "")
+		if r.Code != http.StatusOK {
+			t.Fatalf("got %d: %s", r.Code, r.Raw)
+		}
+		var body any
+		if err := json.Unmarshal(r.Raw, &body); err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.VisitJSON(body, openapi3.MultiErrors()); err != nil {
+			t.Errorf("the answer does not match dbt's project schema:\n%v\nbody: %s", err, r.Raw)
+		}
+	})
 }
 
 // writableFields returns the properties of dbt's request schema name that a client may write,
