@@ -103,6 +103,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("the token page warns %q, want it to say the token will not be shown again", got)
 		}
 		b.shot("04-pat-created")
+		b.shotAt("27-phone-token-shown-once", 390)
 		for range 3 {
 			if r := call(t, "GET", srv.url+"/api/v3/whoami/", "Bearer "+pat, ""); r.code != 200 {
 				t.Fatalf("whoami with the new PAT: got %d, want 200", r.code)
@@ -113,6 +114,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("the list does not show the new token:\n%s", got)
 		}
 		b.shot("02-personal-tokens")
+		b.shotAt("26-phone-personal-tokens", 390)
 	})
 
 	step("rotate a personal access token", func(t *testing.T) {
@@ -533,20 +535,74 @@ func (b *tab) location() string {
 // path is the current page's path and query.
 func (b *tab) path() string { return strings.TrimPrefix(b.location(), b.base) }
 
+// widths are the viewports every page must fit: a phone and a laptop.
+var widths = []int64{390, 1280}
+
+// fitJS measures the page: how wide the document is against the viewport, and which buttons
+// (or button-like links) of the top bar and the main column lie outside the viewport.
+const fitJS = `(() => {
+  const vw = document.documentElement.clientWidth;
+  const off = [];
+  for (const el of document.querySelectorAll(".topbar .btn, main .btn, main button, main .icon-btn")) {
+    const r = el.getBoundingClientRect();
+    if (r.width === 0 || el.closest("[hidden]")) continue;
+    if (r.left < 0 || r.right > vw + 0.5) off.push((el.textContent.trim() || el.getAttribute("aria-label")) + " at " + Math.round(r.left) + "–" + Math.round(r.right) + " px");
+  }
+  return JSON.stringify({width: document.documentElement.scrollWidth, viewport: vw, off});
+})()`
+
+// fits checks at each of widths that the current page is no wider than the viewport and that
+// its buttons are within it; it leaves the tab at the laptop width.
+func (b *tab) fits() {
+	b.t.Helper()
+	ctx, cancel := b.step()
+	defer cancel()
+	for _, w := range widths {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(w, 860)); err != nil {
+			b.t.Fatalf("viewport %d: %v", w, err)
+		}
+		out, err := chromedp.Run(ctx, chromedp.Evaluate[string](fitJS))
+		if err != nil {
+			b.t.Fatalf("measure %s at %d px: %v", b.path(), w, err)
+		}
+		var got struct {
+			Width, Viewport int64
+			Off             []string
+		}
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			b.t.Fatalf("measure: %v: %s", err, out)
+		}
+		if got.Width > got.Viewport {
+			b.t.Errorf("%s at %d px: the page is %d px wide, want at most %d", b.path(), w, got.Width, got.Viewport)
+		}
+		for _, o := range got.Off {
+			b.t.Errorf("%s at %d px: button %s is outside the viewport", b.path(), w, o)
+		}
+	}
+}
+
 // shot saves the whole page as docs/screenshots/name.png when TOKEND_SCREENSHOTS=1, so that
 // ordinary runs (and CI) never rewrite the committed images.
-func (b *tab) shot(name string) {
+// Every page that has a screenshot is first checked to fit a phone and a laptop.
+func (b *tab) shot(name string) { b.t.Helper(); b.fits(); b.shotAt(name, 1280) }
+
+// shotAt saves the whole page as it looks width px wide.
+func (b *tab) shotAt(name string, width int64) {
 	b.t.Helper()
 	if os.Getenv("TOKEND_SCREENSHOTS") != "1" {
 		return
 	}
 	ctx, cancel := b.step()
 	defer cancel()
+	// The height at this width decides how tall the picture is.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, 860)); err != nil {
+		b.t.Fatalf("screenshot %s: %v", name, err)
+	}
 	h, err := chromedp.Run(ctx, chromedp.Evaluate[int64](`Math.ceil(document.documentElement.scrollHeight)`))
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
-	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1280, max(h, 860))); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(width, max(h, 860))); err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
 	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))

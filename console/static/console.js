@@ -37,6 +37,14 @@ document.addEventListener("DOMContentLoaded", () => {
     all.addEventListener("change", () => { for (const b of boxes()) b.checked = all.checked; });
   }
 
+  // On a phone tables show one row per card: label each cell with its column's name.
+  for (const table of document.querySelectorAll("table.table")) {
+    const names = [...table.querySelectorAll("thead th")].map((th) => th.textContent.trim());
+    for (const row of table.querySelectorAll("tbody tr")) {
+      [...row.children].forEach((td, i) => { if (names[i] && td.colSpan === 1) td.dataset.label = names[i]; });
+    }
+  }
+
   // Grant rows: the project list matters only for "Chosen projects".
   const sync = (index) => {
     const chosen = document.querySelector(`input[data-scope="${index}"][value="projects"]`);
