@@ -199,6 +199,21 @@ func TestTokenExchange(t *testing.T) {
 			if r := e.postForm(tokenPath, exchangeForm(tok, f.a.Account.ID)); r.Code != http.StatusOK {
 				t.Errorf("token of a newly published key: got %d, want 200: %s", r.Code, r.Raw)
 			}
+			// An issuer that replaces a key under the same id is followed once the cached keys
+			// are an hour old; until then the known key decides, and nothing is fetched.
+			reused := newRSAKey(t, k2.kid)
+			gh.publish(reused)
+			fetched = gh.jwksHits.Load()
+			if r := e.postForm(tokenPath, exchangeForm(sign(t, reused, githubClaims(gh.url(), "tokend", clk.now())), f.a.Account.ID)); r.Error != "invalid_grant" {
+				t.Errorf("a new key under a cached id: got %d %q, want invalid_grant", r.Code, r.Error)
+			}
+			if got := gh.jwksHits.Load(); got != fetched {
+				t.Errorf("a known key id that fails fetched the JWKS %d times, want 0", got-fetched)
+			}
+			clk.advance(61 * time.Minute)
+			if r := e.postForm(tokenPath, exchangeForm(sign(t, reused, githubClaims(gh.url(), "tokend", clk.now())), f.a.Account.ID)); r.Code != http.StatusOK {
+				t.Errorf("a new key under a known id, an hour later: got %d, want 200: %s", r.Code, r.Raw)
+			}
 		})
 		t.Run("PinnedJWKS", func(t *testing.T) {
 			pinnedKey := newRSAKey(t, "offline-1")

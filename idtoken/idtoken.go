@@ -253,12 +253,15 @@ func (k *remoteKeySet) VerifySignature(ctx context.Context, raw string) ([]byte,
 func (k *remoteKeySet) keysFor(ctx context.Context, kid string) []jose.JSONWebKey {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	if keys := matching(k.keys, kid); len(keys) > 0 || k.now().Sub(k.fetched) < minRefresh {
+	age := k.now().Sub(k.fetched)
+	// Keys are also read again once they are older than discoveryTTL, so that an issuer that
+	// replaces a key under the same id is followed.
+	if keys := matching(k.keys, kid); (len(keys) > 0 && age < discoveryTTL) || age < minRefresh {
 		return keys
 	}
-	if err := k.refresh(ctx); err != nil {
-		return nil
-	}
+	// A failed fetch keeps the keys cached before: an issuer that is down for a moment does not
+	// stop tokens signed with keys already known.
+	_ = k.refresh(ctx)
 	return matching(k.keys, kid)
 }
 
