@@ -2,7 +2,6 @@ package tokend
 
 import (
 	"context"
-	"math"
 	"time"
 )
 
@@ -16,9 +15,9 @@ type Change struct {
 // feedBatch is how many feed entries one read asks for.
 const feedBatch = 500
 
-// trusted reports whether this node's caches may answer at now. A node that runs the feed
-// reader (Run) trusts them only until FeedStaleAfter past the start of its last successful
-// read of the feed; a Service that is not Run sees no other node and trusts them.
+// trusted reports whether this node's caches may answer at now. Once Run has started, the
+// caches answer only until FeedStaleAfter past the start of the last successful read of the
+// feed; a Service never Run (an operator command, a test) sees no other node and trusts them.
 func (s *Service) trusted(now time.Time) bool {
 	return now.UnixNano() < s.trustUntil.Load()
 }
@@ -29,8 +28,8 @@ func (s *Service) trusted(now time.Time) bool {
 // the caches' trust; when reads fail for FeedStaleAfter, the caches stop answering and every
 // verification reads the store (see trusted).
 func (s *Service) watchFeed(ctx context.Context) {
+	// From now on only reads of the feed earn trust, also after Run returns.
 	s.trustUntil.Store(0)
-	defer s.trustUntil.Store(math.MaxInt64)
 	s.feedSync.running.Store(true)
 	defer s.feedSync.running.Store(false)
 	wake := make(chan struct{}, 1)

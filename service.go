@@ -149,7 +149,7 @@ func NewService(store Store, opts Options) *Service {
 
 // Run does the background work until ctx ends: it reads the change feed (see watchFeed),
 // flushes token uses and prunes old feed entries and sessions. It flushes once more before
-// returning. While it runs, caches answer only as long as the feed is readable.
+// returning. Once it starts, caches answer only while the feed is readable.
 func (s *Service) Run(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() {
