@@ -126,7 +126,7 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	// The store may keep the slice it is given, which moves its array to the heap: hand it a
 	// copy, so that hash stays on the stack and the cached path in authenticate allocates nothing.
 	key := *hash
-	t, err := s.lookup(ctx, raw, key[:], parsed, ip, record)
+	t, access, err := s.lookup(ctx, raw, key[:], parsed, ip, record)
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
@@ -162,7 +162,7 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 		}
 		return nil, ErrInvalidToken
 	}
-	p, err := s.principalFor(ctx, t)
+	p, err := s.principalFor(ctx, t, access)
 	if err != nil {
 		return nil, err
 	}
@@ -207,38 +207,38 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 // lookup finds the stored token for raw: by SHA-256 first, then, for old-format tokens and
 // legacy keys not yet upgraded, by uid and the slow hash, within the slow-hash limits for the
 // uid and for ip. With upgrade, an old-format token's first successful use moves it to the fast
-// hash.
-func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed, ip string, upgrade bool) (*Token, error) {
-	t, err := s.store.TokenByHash(ctx, hash)
+// hash. A token found by hash comes with what verifying it needs (Store.TokenForVerify).
+func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed secret.Parsed, ip string, upgrade bool) (*Token, *MemberAccess, error) {
+	t, access, err := s.store.TokenForVerify(ctx, hash)
 	if err == nil {
-		return t, nil
+		return t, access, nil
 	}
 	if !isNotFound(err) {
-		return nil, err
+		return nil, nil, err
 	}
 	if parsed.Format != secret.OldFormat {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	t, err = s.store.TokenByUID(ctx, parsed.UID)
 	if isNotFound(err) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if t.SlowHash == "" {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	ok, err := s.slowHash(t.UID, ip, func() (bool, error) { return secret.VerifySlow(raw, t.SlowHash) })
 	if ErrorCode(err) == ERateLimited {
-		return nil, err
+		return nil, nil, err
 	}
 	if err != nil {
 		s.log.Error("stored slow hash unreadable", "token_uid", t.UID, "err", err)
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if !ok {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if upgrade && t.Kind != KindLegacyKey && t.State == StateActive {
 		// First successful use of an old-format token: from now on it takes the fast path.
@@ -249,7 +249,7 @@ func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed se
 			s.log.Error("upgrade old-format token hash", "token_uid", t.UID, "err", err)
 		}
 	}
-	return t, nil
+	return t, nil, nil
 }
 
 func kindOf(k secret.Kind) TokenKind {
@@ -268,8 +268,9 @@ func kindOf(k secret.Kind) TokenKind {
 
 // principalFor builds what a token may do from the current rows: a PAT from its user's
 // license and groups in its account, a service token from its own grants, a SCIM token
-// nothing but SCIM.
-func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error) {
+// nothing but SCIM. access, when the store read it with the token, saves reading the
+// membership and groups again.
+func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAccess) (*Principal, error) {
 	acct, err := s.account(ctx, t.AccountID)
 	if isNotFound(err) {
 		return nil, ErrInvalidToken
@@ -298,7 +299,13 @@ func (s *Service) principalFor(ctx context.Context, t *Token) (*Principal, error
 	}
 	switch t.Kind {
 	case KindPAT:
-		license, perms, err := s.memberPerms(ctx, t.AccountID, t.UserID)
+		var license perm.License
+		var perms perm.Evaluated
+		if access != nil {
+			license, perms, err = access.perms()
+		} else {
+			license, perms, err = s.memberPerms(ctx, t.AccountID, t.UserID)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -337,6 +344,15 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID, accountID int64)
 		return nil, err
 	}
 	return p, nil
+}
+
+// perms is what the member may do: their license over their groups' grants. A user who is
+// not an active member holds nothing (ErrInvalidToken).
+func (a *MemberAccess) perms() (perm.License, perm.Evaluated, error) {
+	if !a.Member || a.State != StateActive {
+		return "", perm.Evaluated{}, ErrInvalidToken
+	}
+	return a.License, perm.Evaluate(a.Grants).Apply(a.License), nil
 }
 
 // memberPerms is what a user may do in an account now: their license over their groups'

@@ -25,6 +25,11 @@ func (c *countingStore) TokenByHash(ctx context.Context, hash []byte) (*tokend.T
 	return c.Store.TokenByHash(ctx, hash)
 }
 
+func (c *countingStore) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token, *tokend.MemberAccess, error) {
+	c.byHash.Add(1)
+	return c.Store.TokenForVerify(ctx, hash)
+}
+
 // TestNeverIssuedTokens runs two nodes on one store: a well-formed token never issued is
 // refused by node B without a lookup in the store, and a token issued on node A is accepted
 // by node B at once, before B's timer would have read the feed.

@@ -58,6 +58,11 @@ type Store interface {
 	Token(ctx context.Context, id int64) (*Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	TokenByUID(ctx context.Context, uid string) (*Token, error)
+	// TokenForVerify is TokenByHash with what verifying the token needs, read in one query:
+	// a service token's grants (in Permissions, as TokenByHash) and, for a PAT, its user's
+	// membership in its account with the grants of the user's active groups there (nil for
+	// other kinds).
+	TokenForVerify(ctx context.Context, hash []byte) (*Token, *MemberAccess, error)
 	// TokenHashes calls fn with the fast hash of every stored token that has one, whatever its
 	// state; fn must not keep the slice.
 	TokenHashes(ctx context.Context, fn func(hash []byte)) error
@@ -220,4 +225,13 @@ type MembershipFilter struct {
 	// Order is by the user's fields: id (the user's), email, first_name, last_name.
 	Order Order
 	Page
+}
+
+// MemberAccess is what a PAT's user holds in the token's account: their membership (Member is
+// false when they have none) and the grants of their active groups there.
+type MemberAccess struct {
+	Member  bool
+	License perm.License
+	State   State
+	Grants  []perm.Grant
 }

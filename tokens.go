@@ -40,7 +40,7 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 		return nil, s.tokenFailed(ip, ErrInvalidToken)
 	}
 	hash := secret.Hash(raw)
-	t, err := s.lookup(ctx, raw, hash[:], parsed, ip, true)
+	t, _, err := s.lookup(ctx, raw, hash[:], parsed, ip, true)
 	if err != nil {
 		return nil, s.tokenFailed(ip, err)
 	}

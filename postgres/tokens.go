@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -78,6 +80,89 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*tokend.Token, er
 func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `uid = $1`, uid)
 }
+
+// tokenColCount is how many columns tokenCols names.
+var tokenColCount = strings.Count(tokenCols, ",") + 1
+
+// verifyQuery reads a token by hash with, for a PAT, its user's membership, and the grants
+// that decide what it may do: the first row is the token (and membership), the others grants.
+var verifyQuery = `
+	WITH t AS (SELECT ` + tokenCols + ` FROM tokens WHERE hash = $1)
+	SELECT 0, t.*, m.license_type, m.state, NULL::bigint, NULL::text, NULL::boolean, NULL::bigint, NULL::text[]
+	FROM t LEFT JOIN memberships m ON t.kind = 'pat' AND m.account_id = t.account_id AND m.user_id = t.user_id
+	UNION ALL
+	SELECT 1, ` + strings.Repeat("NULL, ", tokenColCount+2) + `p.id, p.permission_set, p.all_projects, p.project_id, p.writable_environment_categories
+	FROM t JOIN token_permissions p ON t.kind = 'service' AND p.token_id = t.id
+	UNION ALL
+	SELECT 1, ` + strings.Repeat("NULL, ", tokenColCount+2) + `p.id, p.permission_set, p.all_projects, p.project_id, p.writable_environment_categories
+	FROM t JOIN group_members gm ON t.kind = 'pat' AND gm.account_id = t.account_id AND gm.user_id = t.user_id
+	JOIN account_groups g ON g.id = gm.group_id AND g.account_id = t.account_id AND g.state = 1
+	JOIN group_permissions p ON p.group_id = g.id
+	ORDER BY 1, ` + strconv.Itoa(tokenColCount+4)
+
+func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token, *tokend.MemberAccess, error) {
+	rows, err := s.q().Query(ctx, verifyQuery, hash)
+	if err != nil {
+		return nil, nil, translate(err)
+	}
+	defer rows.Close()
+	var (
+		t       *tokend.Token
+		access  *tokend.MemberAccess
+		row     int
+		license pgtype.Text
+		mstate  pgtype.Int8
+		pid     pgtype.Int8
+		set     pgtype.Text
+		all     pgtype.Bool
+		project pgtype.Int8
+		cats    []string
+		skip    any
+	)
+	grantDest := make([]any, 0, tokenColCount+8)
+	grantDest = append(grantDest, &row)
+	for range tokenColCount + 2 {
+		grantDest = append(grantDest, &skip)
+	}
+	grantDest = append(grantDest, &pid, &set, &all, &project, &cats)
+	for rows.Next() {
+		if t == nil {
+			t, err = scanToken(scanFunc(func(dest ...any) error {
+				return rows.Scan(append(append([]any{&row}, dest...), &license, &mstate, &pid, &set, &all, &project, &cats)...)
+			}))
+			if err != nil {
+				return nil, nil, translate(err)
+			}
+			if t.Kind == tokend.KindPAT {
+				access = &tokend.MemberAccess{Member: license.Valid, License: perm.License(license.String), State: tokend.State(mstate.Int64)}
+			}
+			continue
+		}
+		cats = nil
+		if err := rows.Scan(grantDest...); err != nil {
+			return nil, nil, translate(err)
+		}
+		g := perm.Grant{Set: perm.Set(set.String), AllProjects: all.Bool, ProjectID: project.Int64,
+			WritableEnvironmentCategories: nilIfEmpty(cats)}
+		if access != nil {
+			access.Grants = append(access.Grants, g)
+		} else {
+			t.Permissions = append(t.Permissions, tokend.TokenPermission{ID: pid.Int64, Grant: g})
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, translate(err)
+	}
+	if t == nil {
+		return nil, nil, notFound("Token")
+	}
+	return t, access, nil
+}
+
+// scanFunc adapts a function to the Scan of a row.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 	rows, err := s.q().Query(ctx, `SELECT hash FROM tokens WHERE hash IS NOT NULL`)
