@@ -90,18 +90,26 @@ func (s *Store) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*to
 	if !some {
 		return nil, 0, nil
 	}
-	var total int
-	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM projects WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
-	}
+	// The page and the total in one statement (a window count over the filtered rows): one
+	// read of the database instead of two. A page past the end has no row to carry the total,
+	// so it is counted on its own.
 	limit, offset := page(f.Page)
-	rows, err := s.reader().QueryContext(ctx, `SELECT `+projectCols+` FROM projects WHERE `+where+
+	rows, err := s.reader().QueryContext(ctx, `SELECT `+projectCols+`, count(*) OVER () FROM projects WHERE `+where+
 		orderBy(f.Order, listOrderColumn, "id")+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
-	ps, err := collect(rows, scanProject)
-	return ps, total, err
+	var total int
+	ps, err := collect(rows, func(row interface{ Scan(...any) error }) (*tokend.Project, error) {
+		return scanProject(scanFunc(func(dest ...any) error { return row.Scan(append(dest, &total)...) }))
+	})
+	if err != nil || len(ps) > 0 || offset == 0 {
+		return ps, total, err
+	}
+	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM projects WHERE `+where, args...).Scan(&total); err != nil {
+		return nil, 0, translate(err)
+	}
+	return ps, total, nil
 }
 
 // listOrderColumn is the column of an order field shared by projects, groups and license maps.
