@@ -282,7 +282,7 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 		return nil, ErrInvalidToken
 	}
 	p := &Principal{
-		Kind:      t.Kind,
+		Kind:      t.Kind.canonical(),
 		TokenID:   t.ID,
 		TokenUID:  t.UID,
 		AccountID: t.AccountID,

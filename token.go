@@ -93,3 +93,14 @@ type TokenUse struct {
 	At      time.Time
 	IP      string
 }
+
+// canonical returns k as its constant, so that a principal kept in memory does not hold a
+// copy of the kind's text read from the database.
+func (k TokenKind) canonical() TokenKind {
+	for _, c := range []TokenKind{KindPAT, KindService, KindLegacyKey, KindSCIM} {
+		if k == c {
+			return c
+		}
+	}
+	return k
+}

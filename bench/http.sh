@@ -84,10 +84,11 @@ wrk_run() {
 		awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7, $8}'
 }
 
-declare -A RPS
+declare -A RPS P99
 # row STORE KEY LABEL REQUESTS RPS P50 P99 NON2XX N429 SOCKERR
 row() {
 	RPS[$1/$2]=$5
+	P99[$1/$2]=$7
 	awk -v s="$1" -v l="$3" -v r="$5" -v p50="$6" -v p99="$7" -v n="$8" -v t="$9" \
 		'BEGIN {printf "%-9s %-54s %9.0f %8.2f %8.2f %8s %8s\n", s, l, r, p50 / 1000, p99 / 1000, n, t}'
 	if [[ ${10} != 0 ]]; then echo "          (${10} socket errors)"; fi
@@ -112,6 +113,7 @@ profiled() {
 }
 
 ratio() { awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" 'BEGIN {printf "%.2f", a / b}'; }
+ratio99() { awk -v a="${P99[$1]}" -v b="${P99[$2]}" 'BEGIN {printf "%.2f", a / b}'; }
 
 # measure STORE PORT: the measurements on one node. /healthz is measured first and last, and the
 # ratios are over the mean of the two, so that a drift of the machine during the run shows.
@@ -152,6 +154,17 @@ measure() {
 	profiled
 	row "$store" e3 "(e'') unknown well-formed tokens, 65,536 addresses" \
 		$(wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKENS="$data/unknown" BENCH_SPREAD=65536 BENCH_COUNT_429=1)
+	# (g) valid requests on half the connections, alone, then while the other half floods the
+	# node with unknown tokens from 65,536 addresses: the flood must not slow the valid ones.
+	row "$store" g "(g) account, PAT, $((CONNS / 2)) connections alone" \
+		$(CONNS=$((CONNS / 2)) wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKEN="$pat")
+	CONNS=$((CONNS / 2)) wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKENS="$data/unknown" BENCH_SPREAD=65536 \
+		BENCH_COUNT_429=1 >"$work/flood" &
+	local flood=$!
+	row "$store" g2 "(g') the same during a flood of unknown tokens" \
+		$(CONNS=$((CONNS / 2)) wrk_run "$base/api/v3/accounts/$acct/" BENCH_TOKEN="$pat")
+	wait "$flood"
+	row "$store" g3 "(g'') the flood, at the same time (all 401)" $(cat "$work/flood")
 	row "$store" a2 "(a) GET /healthz, again" $(wrk_run "$base/healthz")
 	RPS[$store/A]=$(awk -v x="${RPS[$store/a]}" -v y="${RPS[$store/a2]}" 'BEGIN {print (x + y) / 2}')
 	echo "ratios ($store, over the mean of the two /healthz runs):"
@@ -159,6 +172,7 @@ measure() {
 		"  (d)/(a) $(ratio "$store/d" "$store/A")   (f)/(a) $(ratio "$store/f" "$store/A")"
 	echo "  (e)/(b) $(ratio "$store/e" "$store/b")   (e')/(b) $(ratio "$store/e2" "$store/b")" \
 		"  (e'')/(b) $(ratio "$store/e3" "$store/b")"
+	echo "  p99 of valid requests during the flood over alone, (g')/(g): $(ratio99 "$store/g2" "$store/g")"
 }
 
 # others: what else used the CPU during the run (other people's tests on a shared machine

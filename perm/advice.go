@@ -47,14 +47,9 @@ func (e Evaluated) Minus(o Evaluated) []Scoped {
 	if c := lost(e.all, o.all); c != 0 {
 		out = append(out, Scoped{Caps: c, AllProjects: true})
 	}
-	ids := make([]int64, 0, len(e.projects))
-	for id := range e.projects {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	for _, id := range ids {
-		if c := lost(e.projects[id], o.all|o.projects[id]); c != 0 {
-			out = append(out, Scoped{Caps: c, ProjectID: id})
+	for _, p := range e.projects { // ascending already
+		if c := lost(p.caps, o.all|o.project(p.id)); c != 0 {
+			out = append(out, Scoped{Caps: c, ProjectID: p.id})
 		}
 	}
 	return out
@@ -148,7 +143,7 @@ func Advise(uses []Use, allowed func(Set) bool) (grants []Grant, uncovered []Use
 	}
 	slices.Sort(ids)
 	for _, id := range ids {
-		held := have.account | have.all | have.projects[id]
+		held := have.account | have.all | have.project(id)
 		for _, s := range cover(candidates, projects[id], held) {
 			add(Grant{Set: s, ProjectID: id})
 		}
@@ -224,10 +219,7 @@ func EvaluateUses(uses []Use) Evaluated {
 		case u.ProjectID == 0:
 			e.all |= c
 		default:
-			if e.projects == nil {
-				e.projects = make(map[int64]Caps)
-			}
-			e.projects[u.ProjectID] |= c
+			e.projects = addProject(e.projects, u.ProjectID, c)
 		}
 	}
 	return e

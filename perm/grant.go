@@ -1,6 +1,7 @@
 package perm
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -71,9 +72,37 @@ func envSetNames() string {
 // Evaluated is what a principal's grants add up to, computed once per
 // principal and then asked many times: Allows does not allocate.
 type Evaluated struct {
-	account  Caps           // account-level capabilities, from every grant
-	all      Caps           // project-level capabilities in every project
-	projects map[int64]Caps // project-level capabilities in one project
+	account Caps // account-level capabilities, from every grant
+	all     Caps // project-level capabilities in every project
+	// projects are project-level capabilities in one project, by project id ascending: a
+	// slice rather than a map, since a verified principal stays in memory (a map of a few
+	// entries costs several times its contents) and a principal has few projects.
+	projects []projectCaps
+}
+
+type projectCaps struct {
+	id   int64
+	caps Caps
+}
+
+// project returns the capabilities granted in project id alone.
+func (e Evaluated) project(id int64) Caps {
+	if i, ok := slices.BinarySearchFunc(e.projects, id, cmpProject); ok {
+		return e.projects[i].caps
+	}
+	return 0
+}
+
+func cmpProject(p projectCaps, id int64) int { return cmp.Compare(p.id, id) }
+
+// addProject ors c into project id's capabilities, keeping ps sorted.
+func addProject(ps []projectCaps, id int64, c Caps) []projectCaps {
+	i, ok := slices.BinarySearchFunc(ps, id, cmpProject)
+	if ok {
+		ps[i].caps |= c
+		return ps
+	}
+	return slices.Insert(ps, i, projectCaps{id: id, caps: c})
 }
 
 // Evaluate combines grants: the union of what each grants, where
@@ -94,12 +123,11 @@ func Evaluate(grants []Grant) Evaluated {
 			continue
 		}
 		if p := c & projectMask; p != 0 {
-			if e.projects == nil {
-				e.projects = make(map[int64]Caps)
-			}
-			e.projects[g.ProjectID] |= p
+			e.projects = addProject(e.projects, g.ProjectID, p)
 		}
 	}
+	// Exactly as long as needed: the evaluation is kept for as long as its principal.
+	e.projects = slices.Clip(e.projects)
 	return e
 }
 
@@ -114,12 +142,12 @@ func (e Evaluated) Apply(l License) Evaluated {
 		return Evaluated{account: c & levelMask(AccountLevel), all: c & levelMask(ProjectLevel)}
 	}
 	out := Evaluated{account: l.Apply(e.account), all: l.Apply(e.all)}
-	for id, c := range e.projects {
-		if c = l.Apply(c); c != 0 {
+	for _, p := range e.projects {
+		if c := l.Apply(p.caps); c != 0 {
 			if out.projects == nil {
-				out.projects = make(map[int64]Caps, len(e.projects))
+				out.projects = make([]projectCaps, 0, len(e.projects))
 			}
-			out.projects[id] = c
+			out.projects = append(out.projects, projectCaps{id: p.id, caps: c})
 		}
 	}
 	return out
@@ -142,7 +170,7 @@ func (e Evaluated) Allows(r Resource, a Access, projectID int64) bool {
 		case e.all.Has(r, a):
 			return projectID >= 0
 		case projectID > 0:
-			return e.projects[projectID].Has(r, a)
+			return e.project(projectID).Has(r, a)
 		}
 	}
 	return false
@@ -158,8 +186,8 @@ func (e Evaluated) AllowsAnyProject(r Resource, a Access) bool {
 		if e.all.Has(r, a) {
 			return true
 		}
-		for _, c := range e.projects {
-			if c.Has(r, a) {
+		for _, p := range e.projects {
+			if p.caps.Has(r, a) {
 				return true
 			}
 		}
@@ -178,12 +206,11 @@ func (e Evaluated) ProjectIDs(r Resource, a Access) (all bool, ids []int64) {
 		if e.all.Has(r, a) {
 			return true, nil
 		}
-		for id, c := range e.projects {
-			if c.Has(r, a) {
-				ids = append(ids, id)
+		for _, p := range e.projects { // ascending already
+			if p.caps.Has(r, a) {
+				ids = append(ids, p.id)
 			}
 		}
-		slices.Sort(ids)
 	}
 	return false, ids
 }
@@ -199,7 +226,7 @@ func (e Evaluated) Covers(g Grant) bool {
 	}
 	have := e.all
 	if !g.AllProjects {
-		have |= e.projects[g.ProjectID]
+		have |= e.project(g.ProjectID)
 	}
 	return c&projectMask&^have == 0
 }
