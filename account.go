@@ -17,6 +17,9 @@ type Account struct {
 	// LegacyKeysUntil, when in the future, is the end of the migration window during which
 	// legacy user API keys work for this account.
 	LegacyKeysUntil time.Time
+	// InactivityDays disables the account's tokens unused for that many days (0: never; else
+	// MinInactivityDays to MaxInactivityDays).
+	InactivityDays int
 	// IPRestrictionsEnabled switches the account's IP restriction rules on.
 	IPRestrictionsEnabled bool
 	CreatedAt             time.Time

@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"strconv"
 	"strings"
 	"time"
 
@@ -49,6 +50,8 @@ type AccountUpdate struct {
 	// clients send it (bounded here before it becomes a Duration, which would overflow); zero
 	// removes the cap.
 	PATMaxLifetimeSeconds *int64
+	// InactivityDays disables tokens unused for that many days: 0 (off) or 30 to 365.
+	InactivityDays *int
 	// LegacyKeysUntil opens a migration window for legacy user API keys until that time; the
 	// zero time closes it.
 	LegacyKeysUntil *time.Time
@@ -89,6 +92,16 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 				changed["pat_max_lifetime"] = d.String()
 			}
 			a.PATMaxLifetime = d
+		}
+		if u.InactivityDays != nil {
+			d := *u.InactivityDays
+			if d != 0 && (d < MinInactivityDays || d > MaxInactivityDays) {
+				return Invalidf("inactivity_days", "Inactivity must be 0 (off) or between %d and %d days, got %d.", MinInactivityDays, MaxInactivityDays, d)
+			}
+			if d != a.InactivityDays {
+				changed["inactivity_days"] = strconv.Itoa(d)
+			}
+			a.InactivityDays = d
 		}
 		if u.LegacyKeysUntil != nil {
 			until := u.LegacyKeysUntil.UTC()

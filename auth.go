@@ -166,13 +166,16 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	if err != nil {
 		return nil, err
 	}
-	if p.stopped(now) {
-		// Past the account's maximum lifetime: blocked, not deleted, so that loosening the
-		// policy brings it back.
+	// The account's policies: past its maximum lifetime (blocked, not deleted, so that
+	// loosening the policy brings it back), disabled, or unused for too long.
+	if reason, err := s.policyRefusal(ctx, t, p, now); err != nil || reason != "" {
+		if err != nil {
+			return nil, err
+		}
 		if record {
 			e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
 			e.ActorUserID, e.ActorToken = t.UserID, t.UID
-			e.Detail = map[string]string{"uid": t.UID, "reason": "max_lifetime"}
+			e.Detail = map[string]string{"uid": t.UID, "reason": reason}
 			s.audit(ctx, e)
 		}
 		return nil, ErrInvalidToken

@@ -179,6 +179,9 @@ func (s *Service) Run(ctx context.Context) error {
 				if _, err := s.store.DeleteExpiredSessions(ctx, now, now.Add(-SessionIdleTimeout)); err != nil && ctx.Err() == nil {
 					s.log.Warn("delete expired console sessions", "err", err)
 				}
+				if _, err := s.DisableInactive(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("disable inactive tokens", "err", err)
+				}
 				if err := s.sweepOAuth(ctx, now); err != nil && ctx.Err() == nil {
 					s.log.Warn("delete expired device codes and exchanged-token records", "err", err)
 				}

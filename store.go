@@ -72,6 +72,10 @@ type Store interface {
 	// MarkTokenRotated sets RotatedAt of a token that has none; EConflict when it has one
 	// (another rotation got there first), so that a token is rotated at most once.
 	MarkTokenRotated(ctx context.Context, id int64, at time.Time) error
+	// InactiveTokens returns up to limit active, not disabled PATs and service tokens of active
+	// accounts with an inactivity setting whose latest activity (last use, creation or
+	// re-enabling) is at least the account's inactivity days before now, by id.
+	InactiveTokens(ctx context.Context, now time.Time, limit int) ([]*Token, error)
 	// RecordTokenUses writes the latest use of each token; older uses than the stored one are ignored.
 	RecordTokenUses(ctx context.Context, uses []TokenUse) error
 

@@ -43,6 +43,11 @@ type Token struct {
 	// RotatedAt is when a newer token replaced this one (it may still work through a rotation
 	// overlap); zero while it is the newest of its chain. Only MarkTokenRotated sets it.
 	RotatedAt time.Time
+	// DisabledAt is when the token was disabled for inactivity (zero: it is not). A disabled
+	// token is refused until an admin enables it, which sets EnabledAt and restarts the
+	// inactivity clock from there. Deleting stays final; disabling is reversible.
+	DisabledAt time.Time
+	EnabledAt  time.Time
 	// TrustPolicyID marks a federated service token: minted by a token exchange under this
 	// trust policy (zero: any other token). Deleting the policy revokes it.
 	TrustPolicyID int64

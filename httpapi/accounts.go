@@ -54,6 +54,7 @@ type accountJSON struct {
 type settings struct {
 	PATMaxLifetimeSeconds int64   `json:"pat_max_lifetime_seconds"`
 	LegacyKeysUntil       *string `json:"legacy_keys_until"`
+	InactivityDays        int     `json:"inactivity_days"`
 }
 
 func toAccountJSON(a *tokend.Account) accountJSON {
@@ -66,6 +67,7 @@ func toAccountJSON(a *tokend.Account) accountJSON {
 		Settings: &settings{
 			PATMaxLifetimeSeconds: int64(a.PATMaxLifetime.Seconds()),
 			LegacyKeysUntil:       jsonTime(a.LegacyKeysUntil),
+			InactivityDays:        a.InactivityDays,
 		},
 	}
 }
@@ -103,6 +105,7 @@ type accountRequest struct {
 	Name           *string `json:"name"`
 	TokendSettings *struct {
 		PATMaxLifetimeSeconds *int64 `json:"pat_max_lifetime_seconds"`
+		InactivityDays        *int   `json:"inactivity_days"`
 		// legacy_keys_until opens (a time) or closes (null) the legacy-key migration window.
 		LegacyKeysUntil optionalTime `json:"legacy_keys_until"`
 	} `json:"tokend_settings"`
@@ -120,6 +123,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 	u := tokend.AccountUpdate{Name: req.Name}
 	if ts := req.TokendSettings; ts != nil {
 		u.PATMaxLifetimeSeconds = ts.PATMaxLifetimeSeconds
+		u.InactivityDays = ts.InactivityDays
 		if ts.LegacyKeysUntil.set {
 			u.LegacyKeysUntil = &ts.LegacyKeysUntil.t
 		}

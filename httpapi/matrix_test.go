@@ -219,6 +219,8 @@ func matrixFixtures() map[string]fixture {
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/advice/": {
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
+		"POST /api/tokend/v1/accounts/{account_id}/tokens/{id}/enable/": {
+			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 
 		"POST /api/tokend/v1/users/{user_id}/password/": {ids: victimUser, body: func(int64) string {
 			return `{"current_password": "not the password", "new_password": "a new long password"}`

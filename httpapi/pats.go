@@ -28,6 +28,8 @@ type patJSON struct {
 	ServiceTokenPermissions []any   `json:"service_token_permissions"`
 	CreatedAt               *string `json:"created_at"`
 	UpdatedAt               *string `json:"updated_at"`
+	// DisabledAt is set while the token is disabled for inactivity (tokend's own field).
+	DisabledAt *string `json:"disabled_at,omitempty"`
 }
 
 // patTypeGeneral is dbt's ServiceTokenType for an ordinary account-scoped PAT.
@@ -38,6 +40,7 @@ func toPATJSON(t *tokend.Token, raw string) patJSON {
 		ID: t.ID, AccountID: t.AccountID, UserID: t.UserID, UID: t.UID, Name: t.Name, State: int(t.State),
 		Type: patTypeGeneral, LastUsed: jsonTime(t.LastUsedAt), ExpiresAt: jsonTime(t.ExpiresAt),
 		ServiceTokenPermissions: []any{}, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
+		DisabledAt: jsonTime(t.DisabledAt),
 	}
 	if t.LastUsedIP != "" {
 		ip := t.LastUsedIP
@@ -300,6 +303,31 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.
 		out[i] = toPATJSON(t, "")
 	}
 	writeList(w, out, len(out), len(out), map[string]any{}, "id")
+	return nil
+}
+
+// enableToken enables a token disabled for inactivity; its inactivity clock restarts.
+func (s *Server) enableToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
+	accountID, err := pathID(r, "account_id")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r, "id")
+	if err != nil {
+		return err
+	}
+	if err := p.InAccount(accountID); err != nil {
+		return err
+	}
+	t, err := s.svc.EnableToken(r.Context(), p, accountID, id)
+	if err != nil {
+		return err
+	}
+	if t.Kind == tokend.KindService {
+		writeOK(w, toServiceTokenJSON(t, ""))
+		return nil
+	}
+	writeOK(w, toPATJSON(t, ""))
 	return nil
 }
 

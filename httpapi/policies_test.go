@@ -135,3 +135,121 @@ func TestRotationReuseIsRecorded(t *testing.T) {
 		}
 	})
 }
+
+// Inactivity: tokens unused for the account's setting are refused at once and disabled by the
+// sweep; disabled is a state of its own (shown, kept when the setting is loosened), reversed by
+// an admin; deleted stays final.
+func TestInactivityDisablesTokens(t *testing.T) {
+	clk := &clock{}
+	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+		day := func(n int) time.Time { return start.AddDate(0, 0, n) }
+		clk.set(start)
+		f := e.initAccount("Chapterhouse", "owner@example.com")
+		a, u := f.Account.ID, f.User.ID
+		r := e.do("POST", stPath(a, ""), bearer(f.Token),
+			`{"name": "admin", "permission_grants": [{"permission_set": "account_admin", "all_projects": true}]}`)
+		if r.Code != http.StatusCreated {
+			t.Fatalf("service token: got %d, want 201: %s", r.Code, r.Raw)
+		}
+		var st serviceTokenBody
+		r.data(t, &st)
+		admin := *st.TokenString
+		idle, busy := mintPATAt(t, e, a, u, start), mintPATAt(t, e, a, u, start)
+		idleID := patIDOf(t, e, a, u, idle)
+		works := func(tok string) bool { return e.do("GET", "/api/v3/whoami/", bearer(tok), "").Code == http.StatusOK }
+		settings := func(days int) *response {
+			return e.do("POST", fmt.Sprintf("/api/v2/accounts/%d/", a), bearer(admin), fmt.Sprintf(`{"tokend_settings": {"inactivity_days": %d}}`, days))
+		}
+		for _, bad := range []int{-1, 1, 29, 366} {
+			if r := settings(bad); r.Code != http.StatusBadRequest {
+				t.Errorf("inactivity_days %d: got %d, want 400", bad, r.Code)
+			}
+		}
+		if r := settings(30); r.Code != http.StatusOK {
+			t.Fatalf("set inactivity: got %d: %s", r.Code, r.Raw)
+		}
+		clk.set(day(20))
+		if !works(busy) || !works(admin) {
+			t.Fatal("day 20: want both the busy PAT and the admin token to work")
+		}
+		if err := e.svc.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		clk.set(day(31))
+		if works(idle) {
+			t.Error("day 31: the idle PAT works, want it refused as inactive")
+		}
+		if !works(busy) || !works(admin) {
+			t.Error("day 31: want the busy PAT and the admin token to work")
+		}
+		// The idle PAT, and the owner's first PAT, last used on day 0.
+		n, err := e.svc.DisableInactive(ctx)
+		if err != nil || n != 2 {
+			t.Fatalf("DisableInactive: got %d (%v), want 2", n, err)
+		}
+		if n, _ := e.svc.DisableInactive(ctx); n != 0 {
+			t.Errorf("DisableInactive again: got %d, want 0", n)
+		}
+		var list []struct {
+			ID         int64   `json:"id"`
+			State      int     `json:"state"`
+			DisabledAt *string `json:"disabled_at"`
+		}
+		r = e.do("GET", fmt.Sprintf("/api/tokend/v1/accounts/%d/tokens/?kind=pat", a), bearer(admin), "")
+		r.data(t, &list)
+		busyID := patIDOf(t, e, a, u, busy)
+		for _, x := range list {
+			if x.ID != idleID && x.ID != busyID {
+				continue
+			}
+			if want := x.ID == idleID; (x.DisabledAt != nil) != want || x.State != 1 {
+				t.Errorf("inventory token %d: got state %d disabled_at %v, want state 1 and disabled %v", x.ID, x.State, x.DisabledAt, want)
+			}
+		}
+		if r := settings(0); r.Code != http.StatusOK {
+			t.Fatalf("turn inactivity off: got %d: %s", r.Code, r.Raw)
+		}
+		if works(idle) {
+			t.Error("with the setting off: a disabled token works, want it to stay disabled")
+		}
+		enable := func(tok string, id int64) *response {
+			return e.do("POST", fmt.Sprintf("/api/tokend/v1/accounts/%d/tokens/%d/enable/", a, id), bearer(tok), "")
+		}
+		if r := enable(busy, idleID); r.Code != http.StatusOK {
+			t.Fatalf("enable: got %d, want 200: %s", r.Code, r.Raw)
+		}
+		if !works(idle) {
+			t.Error("after enabling: the token is refused, want it to work")
+		}
+		if r := settings(30); r.Code != http.StatusOK {
+			t.Fatal(r.Code)
+		}
+		clk.set(day(50))
+		if !works(idle) {
+			t.Error("19 days after enabling: refused, want the clock restarted at enabling")
+		}
+		if r := e.do("POST", fmt.Sprintf("/api/tokend/v1/accounts/%d/tokens/revoke/", a), bearer(admin), fmt.Sprintf(`{"token_ids": [%d]}`, busyID)); r.Code != http.StatusOK {
+			t.Fatalf("revoke: got %d: %s", r.Code, r.Raw)
+		}
+		if r := enable(admin, busyID); r.Code != http.StatusBadRequest || works(busy) {
+			t.Errorf("enable a deleted token: got %d (works %v), want 400 and still refused", r.Code, works(busy))
+		}
+		evs, _, err := e.store.ListAudit(ctx, tokend.AuditFilter{AccountID: a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		for _, ev := range evs {
+			if ev.TargetID == idleID {
+				seen[ev.Action+"/"+ev.Detail["reason"]] = true
+			}
+		}
+		for _, want := range []string{"token.refused/inactive", "token.disabled/inactivity", "token.refused/disabled", "token.enabled/"} {
+			if !seen[want] {
+				t.Errorf("audit of the idle token: got %v, want %s", seen, want)
+			}
+		}
+	})
+}

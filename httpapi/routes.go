@@ -184,6 +184,7 @@ func routeTable() []route {
 		// Least-privilege advice: what a token used and the narrowest grants that allow it (a
 		// user's own PAT needs no more than the PAT).
 		{"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/advice/", needs(sts, read), authed((*Server).tokenAdvice)},
+		{"POST /api/tokend/v1/accounts/{account_id}/tokens/{id}/enable/", needs(sts, write), authed((*Server).enableToken)},
 		{"POST /api/tokend/v1/revoke/", public, open((*Server).revokeLeaked)},
 		{"POST /api/tokend/v1/introspect/", needs(sts, read), authed((*Server).introspect)},
 		{"GET /api/tokend/v1/forward-auth/", anyToken, authed((*Server).forwardAuth)},

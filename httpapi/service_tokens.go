@@ -33,6 +33,8 @@ type serviceTokenJSON struct {
 	WebhooksOnly             bool                         `json:"webhooks_only"`
 	CreatedAt                *string                      `json:"created_at"`
 	UpdatedAt                *string                      `json:"updated_at"`
+	// DisabledAt is set while the token is disabled for inactivity (tokend's own field).
+	DisabledAt *string `json:"disabled_at,omitempty"`
 }
 
 // permissionGrantJSON is dbt's ServiceTokenPermissionGrant: no project_id means all projects.
@@ -65,7 +67,7 @@ func toServiceTokenJSON(t *tokend.Token, raw string) serviceTokenJSON {
 		ServiceTokenPermissions:  make([]serviceTokenPermissionJSON, len(t.Permissions)),
 		SemanticLayerCredentials: []any{},
 		CreatedAt:                jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
-		ExpiresAt: jsonTime(t.ExpiresAt),
+		ExpiresAt: jsonTime(t.ExpiresAt), DisabledAt: jsonTime(t.DisabledAt),
 	}
 	if t.TrustPolicyID != 0 {
 		id := t.TrustPolicyID

@@ -14,27 +14,30 @@ import (
 )
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at`
+	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at,
+	disabled_at, enabled_at`
 
 func scanToken(row scanner) (*tokend.Token, error) {
-	// The nullable columns scan into two arrays: two allocations where nine variables would each
+	// The nullable columns scan into two arrays: two allocations where eleven variables would each
 	// escape to the heap (this runs on every uncached token verification).
 	var (
 		t     tokend.Token
 		kind  string
 		ids   [4]pgtype.Int8
-		times [5]pgtype.Timestamptz
+		times [7]pgtype.Timestamptz
 	)
 	account, user, createdBy, tp := &ids[0], &ids[1], &ids[2], &ids[3]
-	expires, lastUsed, created, upd, rotated := &times[0], &times[1], &times[2], &times[3], &times[4]
+	expires, lastUsed, created, upd, rotated, disabled, enabled :=
+		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6]
 	if err := row.Scan(&t.ID, &kind, account, user, createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated); err != nil {
+		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
 	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
+	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
 	return &t, nil
 }
 
@@ -183,10 +186,10 @@ func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
 	tag, err := s.q().Exec(ctx, `
 		UPDATE tokens SET name = $1, hash = $2, slow_hash = $3, legacy_format = $4, state = $5, expires_at = $6,
-			last_used_at = $7, last_used_ip = $8, updated_at = $9
-		WHERE id = $10`,
+			last_used_at = $7, last_used_ip = $8, updated_at = $9, disabled_at = $10, enabled_at = $11
+		WHERE id = $12`,
 		t.Name, hashArg(t.Hash), t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt),
-		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), t.ID)
+		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID)
 	return affected(tag, err, "Token")
 }
 

@@ -12,26 +12,28 @@ import (
 )
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at`
+	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at,
+	disabled_at, enabled_at`
 
 func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
-	// The nullable columns scan into one array: one allocation where nine variables would
+	// The nullable columns scan into one array: one allocation where eleven variables would
 	// each escape to the heap (this runs on every uncached token verification).
 	var (
 		t    tokend.Token
 		kind string
-		n    [9]sql.NullInt64
+		n    [11]sql.NullInt64
 	)
-	account, user, createdBy, expires, lastUsed, created, upd, tp, rotated :=
-		&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8]
+	account, user, createdBy, expires, lastUsed, created, upd, tp, rotated, disabled, enabled :=
+		&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10]
 	if err := row.Scan(&t.ID, &kind, account, user, createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated); err != nil {
+		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
 	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
+	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
 	return &t, nil
 }
 
@@ -181,10 +183,10 @@ func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
 	res, err := s.writer().ExecContext(ctx, `
 		UPDATE tokens SET name = ?, hash = ?, slow_hash = ?, legacy_format = ?, state = ?, expires_at = ?,
-			last_used_at = ?, last_used_ip = ?, updated_at = ?
+			last_used_at = ?, last_used_ip = ?, updated_at = ?, disabled_at = ?, enabled_at = ?
 		WHERE id = ?`,
 		t.Name, hashArg(t.Hash), t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt),
-		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), t.ID)
+		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID)
 	return affected(res, err, "Token")
 }
 

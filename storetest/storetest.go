@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"LegacyUses", testLegacyUses},
 		{"DailyUses", testDailyUses},
 		{"CapabilityUses", testCapabilityUses},
+		{"InactiveTokens", testInactiveTokens},
 		{"IPRules", testIPRules},
 		{"NameFilters", testNameFilters},
 		{"GroupNameUnique", testGroupNameUnique},

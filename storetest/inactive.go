@@ -1,0 +1,76 @@
+package storetest
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"tokend"
+)
+
+func testInactiveTokens(t *testing.T, open func(testing.TB) tokend.Store) {
+	st := open(t)
+	ctx := t.Context()
+	day := func(n int) time.Time { return base.AddDate(0, 0, n) }
+	strict := mustAccount(t, st)
+	strict.InactivityDays = 30
+	must(t, st.UpdateAccount(ctx, strict), "UpdateAccount")
+	got, err := st.Account(ctx, strict.ID)
+	must(t, err, "Account")
+	if got.InactivityDays != 30 {
+		t.Fatalf("InactivityDays: got %d, want 30", got.InactivityDays)
+	}
+	lax := mustAccount(t, st) // no setting
+	u := mustUser(t, st)
+
+	neverUsed := mustToken(t, st, newPAT(strict.ID, u.ID))
+	usedLately := mustToken(t, st, newServiceToken(strict.ID, u.ID))
+	usedLately.LastUsedAt = day(20)
+	must(t, st.UpdateToken(ctx, usedLately), "UpdateToken")
+	reenabled := mustToken(t, st, newPAT(strict.ID, u.ID))
+	reenabled.EnabledAt = day(15)
+	must(t, st.UpdateToken(ctx, reenabled), "UpdateToken")
+	disabled := mustToken(t, st, newPAT(strict.ID, u.ID))
+	disabled.DisabledAt = day(31)
+	must(t, st.UpdateToken(ctx, disabled), "UpdateToken")
+	deleted := mustToken(t, st, newPAT(strict.ID, u.ID))
+	deleted.State = tokend.StateDeleted
+	must(t, st.UpdateToken(ctx, deleted), "UpdateToken")
+	mustToken(t, st, newPAT(lax.ID, u.ID)) // an account without the setting: never listed
+	mustToken(t, st, newLegacyKey(u.ID))
+
+	// Contract: DisabledAt and EnabledAt round-trip.
+	back, err := st.Token(ctx, disabled.ID)
+	must(t, err, "Token")
+	if !back.DisabledAt.Equal(day(31)) || !back.EnabledAt.IsZero() {
+		t.Errorf("disabled token: got disabled %v enabled %v, want %v and zero", back.DisabledAt, back.EnabledAt, day(31))
+	}
+	tests := []struct {
+		name string
+		now  time.Time
+		want []int64
+	}{
+		{"before anything is 30 days idle", day(29), nil},
+		{"the never-used token at 30 days", day(30), []int64{neverUsed.ID}},
+		{"re-enabling restarts the clock", day(45), []int64{neverUsed.ID, reenabled.ID}},
+		{"a use restarts it too", day(50), []int64{neverUsed.ID, usedLately.ID, reenabled.ID}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts, err := st.InactiveTokens(ctx, tt.now, 100)
+			must(t, err, "InactiveTokens")
+			var ids []int64
+			for _, x := range ts {
+				ids = append(ids, x.ID)
+			}
+			if !slices.Equal(ids, tt.want) {
+				t.Errorf("got %v, want %v", ids, tt.want)
+			}
+		})
+	}
+	ts, err := st.InactiveTokens(ctx, day(60), 1)
+	must(t, err, "InactiveTokens(limit 1)")
+	if len(ts) != 1 || ts[0].ID != neverUsed.ID {
+		t.Errorf("limit 1: got %d tokens, want the first by id", len(ts))
+	}
+}
