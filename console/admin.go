@@ -223,3 +223,20 @@ func (c *Console) revokeTokens(w http.ResponseWriter, r *http.Request, in *signe
 	}
 	http.Redirect(w, r, "/settings/tokens/inventory?kind="+string(kind)+"&done=revoked&n="+strconv.Itoa(len(revoked)), http.StatusSeeOther)
 }
+
+// enableToken enables a token disabled for inactivity, from the inventory.
+func (c *Console) enableToken(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	id, err := pathID(r)
+	if err == nil {
+		_, err = c.svc.EnableToken(r.Context(), in.p, in.account.ID, id)
+	}
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	kind := tokend.KindPAT
+	if r.PostFormValue("kind") == string(tokend.KindService) {
+		kind = tokend.KindService
+	}
+	http.Redirect(w, r, "/settings/tokens/inventory?kind="+string(kind)+"&done=enabled", http.StatusSeeOther)
+}

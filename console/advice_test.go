@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"tokend"
 	"tokend/perm"
@@ -90,5 +91,49 @@ func TestAdviceApplyInConsole(t *testing.T) {
 	}
 	if r := b.get(path); !strings.Contains(r.body, "already holds exactly what it needs") {
 		t.Errorf("advice page after applying: want it to say nothing is left to change\n%s", r.body)
+	}
+}
+
+// A token disabled for inactivity is marked in the inventory, and an admin enables it there.
+func TestDisabledTokenInConsole(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	owner, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	days := 30
+	if _, err := e.svc.UpdateAccount(ctx, owner, e.account.ID, tokend.AccountUpdate{InactivityDays: &days}); err != nil {
+		t.Fatal(err)
+	}
+	tok, raw, err := e.svc.CreateServiceToken(ctx, owner, e.account.ID, tokend.ServiceTokenInput{Name: "nightly",
+		Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.clock.advance(31 * 24 * time.Hour)
+	if n, err := e.svc.DisableInactive(ctx); err != nil || n < 1 {
+		t.Fatalf("DisableInactive: got %d (%v), want the idle token disabled", n, err)
+	}
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	page := b.get("/settings/tokens/inventory?kind=service")
+	for _, want := range []string{"nightly", ">Disabled</span>", fmt.Sprintf(`formaction="/settings/tokens/%d/enable"`, tok.ID)} {
+		if !strings.Contains(page.body, want) {
+			t.Fatalf("inventory: want %q in it\n%s", want, page.body)
+		}
+	}
+	if list := b.get("/settings/service-tokens"); !strings.Contains(list.body, ">Disabled</span>") {
+		t.Errorf("service-token list: want the Disabled badge")
+	}
+	r := b.post(fmt.Sprintf("/settings/tokens/%d/enable", tok.ID), url.Values{"csrf": {csrf(t, page.body)}, "kind": {"service"}})
+	if r.status != http.StatusSeeOther {
+		t.Fatalf("enable: got %d, want 303\n%s", r.status, r.body)
+	}
+	if _, err := e.svc.Authenticate(ctx, raw, "127.0.0.1"); err != nil {
+		t.Errorf("after enabling: got %v, want the token to work", err)
+	}
+	if page := b.get("/settings/tokens/inventory?kind=service"); strings.Contains(page.body, ">Disabled</span>") {
+		t.Errorf("inventory after enabling: still marked disabled")
 	}
 }

@@ -144,6 +144,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/audit-log", c.authed(c.auditLog))
 	mux.Handle("GET /settings/tokens/inventory", c.authed(c.inventory))
 	mux.Handle("POST /settings/tokens/inventory/revoke", c.authed(c.revokeTokens))
+	mux.Handle("POST /settings/tokens/{id}/enable", c.authed(c.enableToken))
 
 	// Device login: approve a `tokend login` running elsewhere.
 	mux.Handle("GET /device", c.authed(c.devicePage))

@@ -184,6 +184,7 @@ var flashes = map[string]string{
 	"switched":         "Switched account.",
 	"password_changed": "Your password was changed. Your other sessions are signed out; tokens keep working.",
 	"password_reset":   "Your new password is set. Sign in with it.",
+	"enabled":          "The token is enabled again; its inactivity clock starts over.",
 	"advice_applied":   "The token now holds the narrowest permissions that cover what it used.",
 }
 
