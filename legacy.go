@@ -74,6 +74,7 @@ func (r *legacyRecorder) record(u LegacyUse) {
 	if len(u.UserAgent) > maxUserAgent {
 		u.UserAgent = u.UserAgent[:maxUserAgent]
 	}
+	u.UserAgent = storable(u.UserAgent)
 	k := legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -37,6 +37,8 @@ func newRefusalRecorder() *refusalRecorder {
 }
 
 func (r *refusalRecorder) record(e *AuditEvent, uid, method, path string) {
+	// Written in one batch: one row no store takes would hold back every other.
+	path, e.UserAgent = storable(path), storable(e.UserAgent)
 	k := refusalKey{e.TargetID, method, path}
 	r.mu.Lock()
 	defer r.mu.Unlock()

@@ -20,6 +20,13 @@ func checkText(field, s string) error {
 	return nil
 }
 
+// storable makes request text a client controls (a path, a user agent) fit every store: bytes
+// that are not UTF-8 become U+FFFD and NUL characters are dropped. It is for text recorded as
+// is, never for input that is checked (checkText refuses that instead).
+func storable(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+}
+
 // userByTypedEmail finds the user an e-mail typed at sign-in names; text no store could hold
 // names no one (ENotFound), like an unknown address.
 func (s *Service) userByTypedEmail(ctx context.Context, email string) (*User, error) {

@@ -207,5 +207,25 @@ func TestRefusalsAreFolded(t *testing.T) {
 		if got, _ := count(); got != 2 {
 			t.Errorf("after a second flush with nothing new: got %d rows, want 2", got)
 		}
+
+		// A user agent that is not UTF-8 (HTTP allows it, PostgreSQL refuses it) must not hold
+		// the batch back.
+		req, _ := http.NewRequest("GET", e.srv.URL+forbidden[0], nil)
+		req.Header.Set("Authorization", bearer(viewer))
+		req.Header.Set("User-Agent", "agent\xff\xfe")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusForbidden {
+			t.Fatalf("got %d, want 403", resp.StatusCode)
+		}
+		if err := e.svc.FlushUsage(ctx); err != nil {
+			t.Fatalf("flush with a user agent that is not UTF-8: %v", err)
+		}
+		if got, _ := count(); got != 3 {
+			t.Errorf("got %d rows, want 3", got)
+		}
 	})
 }
