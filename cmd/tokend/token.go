@@ -197,6 +197,8 @@ func newTokenAdviseCmd() *cobra.Command {
 			"for a personal access token, which of its user's powers it used and, when it looks like\n" +
 			"automation, the service token that would do its job. Nothing is changed: apply the proposal\n" +
 			"with the service token's permissions endpoint, or in the console.",
+		Example: `  tokend token advise 12
+  tokend token advise 12 --days 90 --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := bindEnv(cmd); err != nil {
