@@ -115,7 +115,7 @@ func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool)
 
 // ErrStoreUnreachable answers a verification that neither the caches (the change feed is not
 // readable) nor the store (it does not answer in time) can decide.
-var ErrStoreUnreachable = &Error{Code: EUnavailable, Message: "Tokens cannot be verified right now; try again shortly."}
+var ErrStoreUnreachable = &Error{Code: EUnavailable, Message: "Tokens cannot be verified right now; try again shortly.", RetryAfter: RetryUnavailable}
 
 // errReadThrough is the cause of a read-through that ran out of time.
 var errReadThrough = errors.New("tokend: store read-through timed out")

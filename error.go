@@ -29,7 +29,8 @@ type Error struct {
 	// Data is an optional payload the API returns in place of null (for example the IP
 	// restriction refusal). It must never hold secrets.
 	Data any
-	// RetryAfter is how long to wait before trying again, for ERateLimited.
+	// RetryAfter is how long to wait before trying again, for ERateLimited and EUnavailable
+	// (answered as Retry-After).
 	RetryAfter time.Duration
 	// Missing names, for a valid token refused for want of a capability, what it lacked.
 	Missing *Missing
@@ -57,6 +58,13 @@ func Errorf(code Code, format string, args ...any) *Error {
 func Invalidf(field, format string, args ...any) *Error {
 	return &Error{Code: EInvalid, Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// Retry advice for a store that is busy (a lock, a serialization failure: the next attempt
+// likely succeeds) and for one that does not answer (a restart or a failover takes seconds).
+const (
+	RetryBusy        = time.Second
+	RetryUnavailable = 5 * time.Second
+)
 
 // ErrorCode returns the code of err, EInternal for anything that is not an *Error.
 func ErrorCode(err error) Code {

@@ -16,7 +16,8 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.opts.Ready != nil {
 		if err := s.opts.Ready(r); err != nil {
 			s.log.Warn("not ready", "err", err)
-			writeError(w, r, tokend.Errorf(tokend.EUnavailable, "Not ready: the database does not answer."))
+			writeError(w, r, &tokend.Error{Code: tokend.EUnavailable, Message: "Not ready: the database does not answer.",
+				RetryAfter: tokend.RetryUnavailable})
 			return
 		}
 	}

@@ -9,7 +9,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"io"
 	"io/fs"
+	"net"
 	"path"
 	"strings"
 	"time"
@@ -210,7 +212,7 @@ func translate(err error) error {
 		case "23503": // foreign_key_violation
 			return &tokend.Error{Code: tokend.ENotFound, Message: "A referenced object does not exist."}
 		case "40001", "40P01", "55P03": // serialization_failure, deadlock_detected, lock_not_available
-			return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is busy; try again."}
+			return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is busy; try again.", RetryAfter: tokend.RetryBusy}
 		case "53300", "57P01", "57P02", "57P03": // too_many_connections, admin/crash shutdown, cannot_connect_now
 			return unavailable()
 		}
@@ -222,15 +224,20 @@ func translate(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err // the caller gave up; the database may be fine
 	}
-	var ce *pgconn.ConnectError
-	if errors.As(err, &ce) || pgconn.SafeToRetry(err) {
+	// The server cannot be reached, or the link broke under a query: by type, never by text.
+	var (
+		ce *pgconn.ConnectError
+		ne net.Error
+	)
+	if errors.As(err, &ce) || pgconn.SafeToRetry(err) || errors.As(err, &ne) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
 		return unavailable()
 	}
 	return err
 }
 
 func unavailable() error {
-	return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is unavailable; try again later."}
+	return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is unavailable; try again later.", RetryAfter: tokend.RetryUnavailable}
 }
 
 func notFound(what string) error {

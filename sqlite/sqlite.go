@@ -227,7 +227,14 @@ func translate(err error) error {
 		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
 			return &tokend.Error{Code: tokend.ENotFound, Message: "A referenced object does not exist."}
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
-			return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is busy; try again."}
+			return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is busy; try again.", RetryAfter: tokend.RetryBusy}
+		}
+		// The file cannot be read or written (a failed disk, a full one, a volume gone): by
+		// primary result code, whatever the extended one.
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_IOERR, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_FULL:
+			return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is unavailable; try again later.",
+				RetryAfter: tokend.RetryUnavailable}
 		}
 	}
 	return err
