@@ -172,3 +172,28 @@ func TestServeRefusesTakenPort(t *testing.T) {
 		})
 	}
 }
+
+// TestServeRefusesUntrustworthyProxyFlags: the flags of the front door are checked before
+// anything opens; the retired --trust-proxy-headers says what replaces it.
+func TestServeRefusesUntrustworthyProxyFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  serveConfig
+		want string
+	}{
+		{"the retired flag", serveConfig{oldTrustProxy: true}, "--trusted-proxies"},
+		{"a proxy that is no CIDR", serveConfig{trustedProxies: []string{"proxy.example.com"}}, "--trusted-proxies"},
+		{"a public URL that is no URL", serveConfig{publicURL: "tokend.example.com"}, "--public-url"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.cfg.addr = "127.0.0.1:0"
+			tt.cfg.storage = storageFlags{dataDir: t.TempDir()}
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			if err := serve(ctx, tt.cfg); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("got %v, want an error naming %s", err, tt.want)
+			}
+		})
+	}
+}
