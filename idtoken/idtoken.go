@@ -233,7 +233,7 @@ func (k *remoteKeySet) ready(ctx context.Context) error {
 // VerifySignature verifies raw with the cached key its header names, and returns the payload.
 // go-oidc has checked the algorithm before it calls this.
 func (k *remoteKeySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, algorithms)
+	jws, err := jose.ParseSignedCompact(raw, algorithms)
 	if err != nil {
 		return nil, err
 	}

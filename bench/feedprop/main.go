@@ -260,7 +260,7 @@ func stalled(ctx context.Context, a, b *tokend.Service, proxy *pgtest.Proxy, kno
 		start := time.Now()
 		for {
 			if time.Since(start) > time.Minute {
-				return nil, errors.New("B still served the revoked token a minute into the stall")
+				return nil, errors.New("node B still served the revoked token a minute into the stall")
 			}
 			pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			_, err := b.Authenticate(pctx, k.Raw, "127.0.0.1")

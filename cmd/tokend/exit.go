@@ -51,7 +51,7 @@ func exitCode(err error) int {
 // which become usage errors (exit 2).
 func strictCommands(root *cobra.Command) {
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
-		return &codedError{exitUsage, fmt.Errorf("%w\nSee '%s --help'.", err, c.CommandPath())}
+		return &codedError{exitUsage, fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
 	})
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
