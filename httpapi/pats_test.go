@@ -71,6 +71,7 @@ func createPAT(t testing.TB, e *env, tok string, accountID, userID int64, body s
 }
 
 func TestPATLifecycle(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Spice Harvesting", "paul@example.com")
 		acct, user := a.Account.ID, a.User.ID
@@ -195,6 +196,7 @@ func TestPATLifecycle(t *testing.T) {
 }
 
 func TestPATUserContext(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		b := e.initAccount("B", "other@example.com")
@@ -244,6 +246,7 @@ func TestPATUserContext(t *testing.T) {
 // TestPATLicenses: every license may create a PAT (dbt opened them to Read-only and IT), and the
 // license still caps what the PAT does; a refusal the license causes says so.
 func TestPATLicenses(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
@@ -299,6 +302,7 @@ func TestPATLicenses(t *testing.T) {
 }
 
 func TestPATFirstTokenWithPassword(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		path := patsPath(a.Account.ID, a.User.ID)
@@ -339,6 +343,7 @@ func TestPATFirstTokenWithPassword(t *testing.T) {
 }
 
 func TestPATExpiry(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		acct, user := a.Account.ID, a.User.ID
@@ -373,6 +378,7 @@ func TestPATExpiry(t *testing.T) {
 }
 
 func TestExpiredPATIsInvalid(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	now := time.Now()
 	svc := tokend.NewService(e.store, tokend.Options{Now: func() time.Time { return now }})
@@ -396,6 +402,7 @@ func TestExpiredPATIsInvalid(t *testing.T) {
 }
 
 func TestTokenInventory(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
@@ -447,7 +454,12 @@ func tokenID(t testing.TB, e *env, uid string) int64 {
 }
 
 func TestTokenActivity(t *testing.T) {
-	eachStore(t, func(t *testing.T, e *env) {
+	t.Parallel()
+	// The service's clock is fixed a second before midnight, so "today" is the same day for
+	// the requests, the flush and the check, whenever the test runs.
+	clk := &clock{}
+	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
+		clk.set(time.Date(2026, 5, 10, 23, 59, 59, 0, time.UTC))
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
 		p := createPAT(t, e, a.Token, acct, a.User.ID, `{"name": "busy"}`)
@@ -466,7 +478,7 @@ func TestTokenActivity(t *testing.T) {
 			if r.Code != http.StatusOK || len(days) != 7 {
 				t.Fatalf("%s: got %d with %d days, want 200 with 7", when, r.Code, len(days))
 			}
-			today := time.Now().UTC().Format(time.DateOnly)
+			const today = "2026-05-10"
 			if last := days[6]; last.Day != today || last.Count != 3 {
 				t.Errorf("%s: got last day %+v, want %s with 3 requests", when, last, today)
 			}
@@ -488,6 +500,7 @@ func TestTokenActivity(t *testing.T) {
 // A token replaced in a rotation still works through its overlap, but it cannot rotate again:
 // only the newest token of a chain rotates it, so there is one live successor.
 func TestOnlyTheNewestTokenRotates(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Arrakis", "paul@example.com")
 		acct, user := a.Account.ID, a.User.ID
