@@ -17,6 +17,7 @@ import (
 // The console's least-privilege page shows what a service token used and the change before
 // applying it; one button applies it, and a proposal that moved since it was shown is not.
 func TestAdviceApplyInConsole(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	owner, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)

@@ -17,6 +17,7 @@ import (
 var tokenRE = regexp.MustCompile(`id="new-token"[^>]*value="(dbt[uc]_[A-Za-z0-9]+)"`)
 
 func TestPagesRender(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
@@ -87,6 +88,7 @@ func tokenID(t *testing.T, e *env, kind tokend.TokenKind) int64 {
 }
 
 func TestCSRFRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
@@ -144,6 +146,7 @@ func TestCSRFRefused(t *testing.T) {
 }
 
 func TestSessionExpiry(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name  string
 		steps []time.Duration // waits between requests
@@ -186,6 +189,7 @@ func repeat(d time.Duration, n int) []time.Duration {
 }
 
 func TestSignOutEndsSessionEverywhere(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
@@ -204,6 +208,7 @@ func TestSignOutEndsSessionEverywhere(t *testing.T) {
 }
 
 func TestSignInRateLimit(t *testing.T) {
+	t.Parallel()
 	t.Run("per address and e-mail", func(t *testing.T) {
 		e := newEnv(t)
 		guesser := e.browser(t)
@@ -273,6 +278,7 @@ func TestSignInRateLimit(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
@@ -345,6 +351,7 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestForbiddenPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.addUser(t, "reader@example.com", perm.LicenseReadOnly)
 	b := e.browser(t)
@@ -377,6 +384,7 @@ func TestForbiddenPage(t *testing.T) {
 }
 
 func TestAccountSwitch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res, err := e.svc.Init(context.Background(), tokend.InitParams{AccountName: "Guild Navigator", Plan: perm.PlanTeam,
 		Email: "paul@example.com"})
@@ -405,6 +413,7 @@ func TestAccountSwitch(t *testing.T) {
 }
 
 func TestIPRestrictionsApply(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	p, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
@@ -466,6 +475,7 @@ func TestIPRestrictionsApply(t *testing.T) {
 
 // A person invited to an account joins from the Invitations page, even with no account yet.
 func TestAcceptInvitation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	caladan, err := e.svc.Init(ctx, tokend.InitParams{AccountName: "Caladan", Plan: perm.PlanEnterprise,

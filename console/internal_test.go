@@ -9,6 +9,7 @@ import (
 )
 
 func TestLocalPath(t *testing.T) {
+	t.Parallel()
 	tests := []struct{ in, want string }{
 		{"/settings/users?offset=50", "/settings/users?offset=50"},
 		{"", "/"},
@@ -28,6 +29,7 @@ func TestLocalPath(t *testing.T) {
 }
 
 func TestChartLayout(t *testing.T) {
+	t.Parallel()
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	days := func(counts ...int64) []tokend.DailyUse {
 		out := make([]tokend.DailyUse, len(counts))

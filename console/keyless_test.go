@@ -14,6 +14,7 @@ import (
 )
 
 func TestTrustPolicyPages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
@@ -108,6 +109,7 @@ func TestTrustPolicyPages(t *testing.T) {
 }
 
 func TestDevicePage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	g, err := e.svc.StartDeviceAuthorization(ctx, tokend.DeviceRequest{ClientID: "tokend-cli", DeviceName: "arrakis-build-01",
@@ -165,6 +167,7 @@ func TestDevicePage(t *testing.T) {
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func TestFederatedTokensAreMarked(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	p, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)

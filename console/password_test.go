@@ -15,6 +15,7 @@ import (
 )
 
 func TestChangePasswordPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	here, elsewhere := e.browser(t), e.browser(t)
 	here.mustSignIn("paul@example.com", ownerPassword)
@@ -64,6 +65,7 @@ func TestChangePasswordPage(t *testing.T) {
 }
 
 func TestPasswordResetPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	u := e.addUser(t, "chani@example.com", perm.LicenseDeveloper)
@@ -125,6 +127,7 @@ func TestPasswordResetPage(t *testing.T) {
 }
 
 func TestResetLinkFromUsersPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	u := e.addUser(t, "chani@example.com", perm.LicenseDeveloper)
 	e.addUser(t, "gurney@example.com", perm.LicenseReadOnly)

@@ -24,6 +24,7 @@ type listExtra struct {
 
 // Paul is in two accounts with one e-mail; each account's PAT sees only its own account.
 func TestAccountScopedTokens(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("Spice Harvesting", "paul.atreides@example.com")
 	b := e.initAccount("Guild Navigator", "Paul.Atreides@example.com")
@@ -106,6 +107,7 @@ func TestAccountScopedTokens(t *testing.T) {
 }
 
 func TestUpdateAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("Old name", "owner@example.com")
 	path := fmt.Sprintf("/api/v2/accounts/%d/", a.Account.ID)
@@ -137,6 +139,7 @@ func TestUpdateAccount(t *testing.T) {
 }
 
 func TestUnknownRouteIsEnvelope404(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	r := e.do("GET", "/api/v3/nothing-here/", "", "")
 	if r.Code != http.StatusNotFound || r.Body.Status.Code != http.StatusNotFound {
@@ -147,6 +150,7 @@ func TestUnknownRouteIsEnvelope404(t *testing.T) {
 // Accounts are served from memory; a change must show on the very next read, on this node and
 // (through the invalidation feed) on the others.
 func TestAccountReadsFollowChanges(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Before", "owner@example.com")
 		path := fmt.Sprintf("/api/v3/accounts/%d/", a.Account.ID)

@@ -33,6 +33,7 @@ type adviceBody struct {
 // narrowest set on that project; applying the advice through the permissions endpoint keeps
 // every observed call working and refuses the rest.
 func TestAdviceShrinksAServiceToken(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
 		clk.set(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
@@ -159,6 +160,7 @@ func TestAdviceShrinksAServiceToken(t *testing.T) {
 // A PAT's advice says which of its user's powers it used; used on enough days it looks like
 // automation and comes with the service token that would do its job.
 func TestAdviceOfAPAT(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
 		clk.set(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))

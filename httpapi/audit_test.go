@@ -28,6 +28,7 @@ type auditData struct {
 }
 
 func TestAuditLog(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("Audited", "owner@example.com")
 	other := e.initAccount("Other", "other@example.com")
@@ -111,6 +112,7 @@ func TestAuditLog(t *testing.T) {
 // TestAuditUsesDBTEventNames: the events dbt has carry dbt's names, and the audit log filters
 // by them; tokend's own events keep tokend's names.
 func TestAuditUsesDBTEventNames(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Names", "owner@example.com")
 		acct, tok := a.Account.ID, bearer(a.Token)
@@ -164,6 +166,7 @@ func TestAuditUsesDBTEventNames(t *testing.T) {
 // A valid token refused over and over costs no database write per request: refusals are folded
 // by token, method and path and written in one batch, each event counting its refusals.
 func TestRefusalsAreFolded(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.initAccount("Arrakis", "paul@example.com")

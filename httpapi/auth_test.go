@@ -14,6 +14,7 @@ import (
 )
 
 func TestAuthSchemes(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("Spice Harvesting", "paul@example.com")
 	tests := []struct {
@@ -86,6 +87,7 @@ func mustGenerate(t testing.TB, k secret.Kind) string {
 }
 
 func TestTokenInQueryStringRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("A", "a@example.com")
 	for _, q := range []string{"?token=" + res.Token, "?api_key=x", "?x=" + res.Token} {
@@ -102,6 +104,7 @@ func TestTokenInQueryStringRefused(t *testing.T) {
 }
 
 func TestTrailingSlashWithoutRedirect(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("A", "a@example.com")
 	id := res.Account.ID
@@ -118,6 +121,7 @@ func TestTrailingSlashWithoutRedirect(t *testing.T) {
 }
 
 func TestRevokedTokenFailsOnNextRequest(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("A", "a@example.com")
 	// Warm the cache first: revocation must beat it.
@@ -142,6 +146,7 @@ func TestRevokedTokenFailsOnNextRequest(t *testing.T) {
 }
 
 func TestExpiredToken(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("A", "a@example.com")
 	ctx := context.Background()
@@ -176,6 +181,7 @@ func TestExpiredToken(t *testing.T) {
 }
 
 func TestNoTokenInLogs(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("A", "a@example.com")
 	e.do("GET", "/api/v3/accounts/", bearer(res.Token), "")
@@ -194,6 +200,7 @@ func TestNoTokenInLogs(t *testing.T) {
 // The revocation endpoint needs no credential, so guessing at it must hit the same limit as
 // guessing at the API: after the burst, failures are answered 429.
 func TestRevokeIsRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("A", "a@example.com")
 	var limited *response

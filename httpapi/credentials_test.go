@@ -137,6 +137,7 @@ func wantCred(t testing.TB, what string, c credBody, acct, user int64, p project
 }
 
 func TestUserCredentialLifecycle(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newCredFixture(t, e)
 		body := fmt.Sprintf(`{"account_id": %d, "user_id": %d, "project_id": %d, "credentials_id": 42, "state": 1}`,
@@ -273,6 +274,7 @@ func TestUserCredentialLifecycle(t *testing.T) {
 }
 
 func TestUserCredentialUserContext(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newCredFixture(t, e)
 		devCred := createCred(t, e, f.devTok, f.dev, fmt.Sprintf(`{"project_id": %d, "credentials_id": 1}`, f.p1.ID))
@@ -370,6 +372,7 @@ func TestUserCredentialUserContext(t *testing.T) {
 }
 
 func TestUserCredentialValidation(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newCredFixture(t, e)
 		c := createCred(t, e, f.devTok, f.dev, fmt.Sprintf(`{"project_id": %d, "credentials_id": 1}`, f.p1.ID))
@@ -459,6 +462,7 @@ func TestUserCredentialValidation(t *testing.T) {
 // Writing one's credentials takes write access to credentials in the project: dbt's "Develop"
 // permission. Reading one's own associations takes only the PAT.
 func TestUserCredentialPermissions(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newCredFixture(t, e)
 		ctx := context.Background()
@@ -533,6 +537,7 @@ func TestUserCredentialPermissions(t *testing.T) {
 }
 
 func TestUserCredentialPaging(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newCredFixture(t, e)
 		var all []int64

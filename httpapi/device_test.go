@@ -46,6 +46,7 @@ func pollForm(deviceCode string) url.Values {
 var userCodeFormat = regexp.MustCompile(`^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$`)
 
 func TestDeviceAuthorization(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
 		clk.set(time.Now().UTC().Truncate(time.Second))
@@ -203,6 +204,7 @@ func mustSession(t *testing.T, e *env, a *tokend.InitResult) *tokend.Principal {
 // TestSingleUseUnderConcurrency fires the same approved device code, and the same ID token,
 // from several clients at once: exactly one gets a token, on both stores.
 func TestSingleUseUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	key := newRSAKey(t, "c-1")
 	iss := newIssuer(t, key)
 	clk := &clock{}

@@ -137,6 +137,7 @@ type exchangeFixture struct {
 }
 
 func TestTokenExchange(t *testing.T) {
+	t.Parallel()
 	ghKey, glKey := newRSAKey(t, "gh-1"), newECKey(t, "gl-1")
 	gh, gl := newIssuer(t, ghKey), newIssuer(t, glKey)
 	stranger := newRSAKey(t, "gh-1") // same kid, another key: a forgery
@@ -568,6 +569,7 @@ func privateJWK(t *testing.T, k signingKey) string {
 }
 
 func TestOAuthRefusalsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	frozen := time.Now()
 	srv := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{OAuthFailures: 3, Now: func() time.Time { return frozen }}).Handler())
@@ -590,6 +592,7 @@ func TestOAuthRefusalsAreRateLimited(t *testing.T) {
 }
 
 func TestOAuthRequestsAreRateLimited(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	frozen := time.Now()
 	srv := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{Now: func() time.Time { return frozen }, OAuthFailures: 10_000}).Handler())

@@ -18,6 +18,7 @@ import (
 // dbt-cloud-cli and Terraform send) are applied and echoed in extra.filters; an unknown one is a
 // 400 naming it.
 func TestListFiltersAsClientsSendThem(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Filters", "owner@example.com")
 		acct, tok := a.Account.ID, a.Token

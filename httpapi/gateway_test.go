@@ -16,6 +16,7 @@ import (
 )
 
 func TestIntrospection(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		b := e.initAccount("B", "b@example.com")
@@ -66,6 +67,7 @@ func TestIntrospection(t *testing.T) {
 }
 
 func TestForwardAuth(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("A", "owner@example.com")
 	viewer := mintService(t, e, a.Account.ID, perm.JobViewer)
@@ -102,6 +104,7 @@ func TestForwardAuth(t *testing.T) {
 // Introspection looks at someone else's token: it must not record a use, a daily count or an
 // audit event against it, in its account or any other.
 func TestIntrospectionChangesNothing(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.initAccount("A", "owner@example.com")

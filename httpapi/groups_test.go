@@ -164,6 +164,7 @@ func idsOfGroups(gs []groupOut) []int64 {
 }
 
 func TestGroupCRUD(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 
@@ -322,6 +323,7 @@ func TestGroupCRUD(t *testing.T) {
 }
 
 func TestGroupBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 	var g groupOut
@@ -364,6 +366,7 @@ func TestGroupBadInput(t *testing.T) {
 }
 
 func TestGroupPermissions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 	other := newGroupsFixture(t, e, "Caladan", "duke@example.com")
@@ -472,6 +475,7 @@ func TestGroupPermissions(t *testing.T) {
 // Every group endpoint refuses a PAT of another account, and a member without the right
 // capability.
 func TestGroupAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 	other := newGroupsFixture(t, e, "Caladan", "duke@example.com")
@@ -527,6 +531,7 @@ func TestGroupAccess(t *testing.T) {
 }
 
 func TestAssignGroups(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 	other := newGroupsFixture(t, e, "Caladan", "duke@example.com")
@@ -591,6 +596,7 @@ func TestAssignGroups(t *testing.T) {
 // A change of groups or grants reaches a member's PAT on its very next request, without waiting
 // for the verification cache to expire.
 func TestGroupChangesApplyAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 	x, xTok := addGroupsMember(t, e, f.Account.ID, "jessica@example.com", perm.LicenseDeveloper)
@@ -643,6 +649,7 @@ func TestGroupChangesApplyAtOnce(t *testing.T) {
 
 // A security admin manages groups but cannot hand out, or take away, more than they hold.
 func TestGroupEscalation(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 	sec, secTok := addGroupsMember(t, e, f.Account.ID, "hawat@example.com", perm.LicenseDeveloper)
@@ -695,6 +702,7 @@ func TestGroupEscalation(t *testing.T) {
 
 // The Terraform provider's dbtcloud_groups data source looks groups up by name.
 func TestGroupNameFilters(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("A", "owner@example.com")
 	path := fmt.Sprintf("/api/v3/accounts/%d/groups/", a.Account.ID)

@@ -14,6 +14,7 @@ import (
 // A NUL byte (or bytes that are not UTF-8) in a name, e-mail or filter is bad input on both
 // stores alike: PostgreSQL refuses it in text, SQLite would keep it.
 func TestNULBytesAreBadInput(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		owner := e.initAccountOn(perm.PlanEnterprisePlus, "Arrakis", "paul@example.com")
 		a := owner.Account.ID
@@ -69,6 +70,7 @@ func TestNULBytesAreBadInput(t *testing.T) {
 // A body of the wrong shape is named in the user's terms: the field and the JSON kind it takes,
 // never a Go type.
 func TestBadJSONNamesFieldAndKind(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) { testBadJSON(t, e) })
 }
 
@@ -103,6 +105,7 @@ func testBadJSON(t *testing.T, e *env) {
 // Bounds are checked on what the client sent, before any conversion can overflow, and a body's
 // account_id must be the path's.
 func TestBoundsAndBodyAccount(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		owner := e.initAccount("Arrakis", "paul@example.com")
 		a := owner.Account.ID

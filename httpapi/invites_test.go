@@ -16,6 +16,7 @@ import (
 // An admin of account B who adds account A's user by e-mail learns nothing of that user and
 // enrols nobody: the person gets an invitation and joins only by accepting it, once, in time.
 func TestCrossAccountEnrolment(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.initAccount("Arrakis", "paul@example.com")
@@ -153,6 +154,7 @@ func TestCrossAccountEnrolment(t *testing.T) {
 
 // dbt's invite paths: send (v3), list and read (v2), with the caller's rights as the limit.
 func TestInvites(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 		a := f.Account.ID

@@ -14,6 +14,7 @@ import (
 )
 
 func TestIPRestrictions(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccountOn(perm.PlanEnterprisePlus, "Fenced", "owner@example.com")
 		b := e.initAccount("Open", "b@example.com")
@@ -198,6 +199,7 @@ func TestIPRestrictions(t *testing.T) {
 // cidr_ipv6), a rule set is destroyed by parallel deletes while it is on, lockout is checked
 // when the set is switched on, and rules are an Enterprise+ feature.
 func TestIPRulesAsTerraformUsesThem(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccountOn(perm.PlanEnterprisePlus, "Fenced", "owner@example.com")
 		acct := a.Account.ID
@@ -377,6 +379,7 @@ func TestIPRulesAsTerraformUsesThem(t *testing.T) {
 // Clients are matched by their IPv4 address, so an IPv4-mapped IPv6 CIDR would be stored and
 // never match: it is refused, naming the IPv4 form.
 func TestIPv4MappedCIDRsAreRefused(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccountOn(perm.PlanEnterprisePlus, "Fenced", "owner@example.com")
 		rules := fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", a.Account.ID)

@@ -45,6 +45,7 @@ type legacyReportBody struct {
 var hex40 = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 func TestLegacyKeyRetirement(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Spice Harvesting", "paul@example.com")
 		b := e.initAccount("Guild Navigator", "paul@example.com")
@@ -255,6 +256,7 @@ func membershipID(t testing.TB, e *env, accountID, userID int64) int64 {
 // (past the bound, new places fold into one "(other)" row per route), and the report is paged
 // by user.
 func TestLegacyUsageIsBounded(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.initAccount("Spice Harvesting", "paul@example.com")

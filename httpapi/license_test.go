@@ -12,6 +12,7 @@ import (
 // A license change or a removal passes the same rule as assign-groups: nobody grants (or takes)
 // what they do not hold, nobody changes their own license, and the last account admin stays one.
 func TestLicenseEscalation(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 		a := f.Account.ID

@@ -20,6 +20,7 @@ type licenseMapBody struct {
 // create, read, update, list by pk and order_by, delete (204, then 404), every writable field
 // echoed, bad input named.
 func TestLicenseMaps(t *testing.T) {
+	t.Parallel()
 	doc := loadDBTSpec(t, "openapi-v3.yaml")
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Maps", "owner@example.com")
@@ -117,6 +118,7 @@ func TestLicenseMaps(t *testing.T) {
 // TestLicenseAllocation: GET /api/v2/accounts/{a}/licenses counts the account's active members
 // by license.
 func TestLicenseAllocation(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Seats", "owner@example.com")
 		acct := a.Account.ID

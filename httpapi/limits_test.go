@@ -20,6 +20,7 @@ import (
 // from that address, on the API and on the revocation endpoint: the limit guards the work
 // failures cause, and one client behind a shared address cannot lock everyone else out.
 func TestValidTokenIsNeverRefusedForFailures(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "a@example.com")
 		whoami := "/api/v3/whoami/"
@@ -65,6 +66,7 @@ func TestValidTokenIsNeverRefusedForFailures(t *testing.T) {
 // Two Authorization headers are refused: a proxy, a gateway and tokend could each read a
 // different one.
 func TestTwoAuthorizationHeadersAreRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("A", "a@example.com")
 	bad := mustGenerate(t, secret.PAT)
@@ -103,6 +105,7 @@ func TestTwoAuthorizationHeadersAreRefused(t *testing.T) {
 // (the address) and at whom (the e-mail): the guesser is stopped on both doors, the person is
 // not locked out from their own address.
 func TestPasswordGuessesShareOneLimit(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		path := patsPath(a.Account.ID, a.User.ID)
@@ -143,6 +146,7 @@ func TestPasswordGuessesShareOneLimit(t *testing.T) {
 // or from many, run only a bounded number of slow hashes; slow hashes run a few at a time,
 // taken without waiting; and verified traffic goes on while they run.
 func TestSlowHashesAreBounded(t *testing.T) {
+	t.Parallel()
 	var (
 		hashes  atomic.Int64
 		hold    = make(chan struct{})

@@ -247,6 +247,7 @@ func fill(t testing.TB, path string, ids map[string]int64) string {
 }
 
 func TestAuthorizationMatrix(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
 	owner := e.initAccountOn(perm.PlanEnterprisePlus, "Matrix", "owner@example.com")
@@ -434,6 +435,7 @@ func (e *env) status(method, path, auth, body string) int {
 // TestEveryRouteDeclaresItsNeed: each route of the table says who may call it, in exactly one
 // way, and names no project field without a capability to check there.
 func TestEveryRouteDeclaresItsNeed(t *testing.T) {
+	t.Parallel()
 	seen := map[string]bool{}
 	for _, rt := range httpapi.Routes() {
 		n := rt.Need

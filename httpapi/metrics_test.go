@@ -10,6 +10,7 @@ import (
 )
 
 func TestMetrics(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("A", "owner@example.com")
 	api := httpapi.New(e.svc, httpapi.Options{})

@@ -83,6 +83,7 @@ func responseSchema(doc *openapi3.T, method, template string) *openapi3.Schema {
 // TestResponsesMatchDBTOpenAPI calls every dbt route tokend serves and validates the answer
 // against the schema in dbt's OpenAPI documents.
 func TestResponsesMatchDBTOpenAPI(t *testing.T) {
+	t.Parallel()
 	docs := map[string]*openapi3.T{"v2": loadDBTSpec(t, "openapi-v2.yaml"), "v3": loadDBTSpec(t, "openapi-v3.yaml")}
 	eachStore(t, func(t *testing.T, e *env) { checkResponses(t, docs, e) })
 }
@@ -280,6 +281,7 @@ func checkEcho(t *testing.T, what string, sent map[string]any, raw []byte) {
 // TestProjectsEchoEveryWritableField sends every field of dbt's ProjectRequest, on create and on
 // update, and reads each back from the answer and from a later GET (v3 and v2).
 func TestProjectsEchoEveryWritableField(t *testing.T) {
+	t.Parallel()
 	doc := loadDBTSpec(t, "openapi-v3.yaml")
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Echo", "echo@example.com")

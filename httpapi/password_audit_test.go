@@ -14,6 +14,7 @@ import (
 // they type may land in an account's audit log. A wrong password of the member the path names is
 // still recorded, by user id.
 func TestPasswordRefusalsStoreNothingTyped(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		owner := e.initAccount("Arrakis", "paul@example.com")
 		other := e.initAccount("Giedi Prime", "feyd@example.com")

@@ -26,6 +26,7 @@ func signIn(t *testing.T, e *env, email, pw string) string {
 }
 
 func TestChangePassword(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		owner := e.initAccount("Arrakis", "paul@example.com")
 		other := e.initAccount("Giedi Prime", "feyd@example.com")
@@ -91,6 +92,7 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestPasswordResetLink(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		owner := e.initAccount("Arrakis", "paul@example.com")
@@ -213,6 +215,7 @@ func TestPasswordResetLink(t *testing.T) {
 // TestInitPasswordOnExistingUser: init with --password on an existing e-mail sets it (and
 // ends the user's sessions); the same password changes nothing.
 func TestInitPasswordOnExistingUser(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		e.initAccount("Arrakis", "paul@example.com")

@@ -13,6 +13,7 @@ import (
 // An account's maximum PAT lifetime holds for PATs that exist already: tightened, those past
 // it stop working (cached or not) without being deleted; loosened, they work again.
 func TestMaxLifetimeHoldsAtUse(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
 		start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
@@ -89,6 +90,7 @@ func TestMaxLifetimeHoldsAtUse(t *testing.T) {
 // A rotated-out PAT used after its overlap has ended is a reuse: refused, and recorded as
 // token.reused (not as an ordinary refusal), whether or not the cache still held it.
 func TestRotationReuseIsRecorded(t *testing.T) {
+	t.Parallel()
 	clk := &clock{}
 	eachStoreWith(t, func(o *tokend.Options) { o.Now = clk.now }, func(t *testing.T, e *env) {
 		start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)

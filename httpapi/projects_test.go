@@ -55,6 +55,7 @@ func listProjectIDs(t testing.TB, e *env, tok, path string) ([]int64, listExtra)
 }
 
 func TestProjectLifecycle(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("Arrakis", "paul@example.com")
 	a, tok := res.Account.ID, res.Token
@@ -160,6 +161,7 @@ func TestProjectLifecycle(t *testing.T) {
 
 // A user whose only group grants developer on one project sees that project only.
 func TestProjectScopedAccess(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("Arrakis", "paul@example.com")
 	a := res.Account.ID
@@ -220,6 +222,7 @@ func TestProjectScopedAccess(t *testing.T) {
 
 // A token of account B reaches nothing of account A, whatever it holds in B.
 func TestUsersAndProjectsOtherAccountForbidden(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("Arrakis", "paul@example.com")
 	b := e.initAccount("Giedi Prime", "feyd@example.com")
@@ -259,6 +262,7 @@ func TestUsersAndProjectsOtherAccountForbidden(t *testing.T) {
 }
 
 func TestProjectPaging(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	res := e.initAccount("Arrakis", "paul@example.com")
 	a := res.Account.ID

@@ -12,6 +12,7 @@ import (
 // A 403 of a valid token names the capability it lacked, in the permission table's names, and
 // the permission sets that would grant it; when a person's license is the cause, it is named.
 func TestRefusalNamesWhatIsMissing(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newGroupsFixture(t, e, "Caladan", "owner@example.com")
 		a := f.Account.ID

@@ -26,6 +26,7 @@ type scimTokenBody struct {
 // TestSCIMTokens: a SCIM token is a kind of its own — shown once, stored as a hash, revocable
 // at once, good on its account's SCIM endpoints and refused everywhere else.
 func TestSCIMTokens(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		ctx := context.Background()
 		a := e.initAccount("Provisioned", "owner@example.com")

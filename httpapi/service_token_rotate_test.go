@@ -9,6 +9,7 @@ import (
 )
 
 func TestRotateServiceToken(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		owner := e.initAccount("Arrakis", "paul@example.com")
 		other := e.initAccount("Giedi Prime", "feyd@example.com")

@@ -45,6 +45,7 @@ func stPath(accountID int64, rest string) string {
 // page (offset only, as its paginator does), update by POSTing the object back, delete, and
 // read after delete.
 func TestServiceTokenTerraformSequence(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("Terraformed", "tf@example.com")
 		acct := a.Account.ID
@@ -181,6 +182,7 @@ func TestServiceTokenTerraformSequence(t *testing.T) {
 }
 
 func TestServiceTokenPlanRules(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	allowed := map[string][]string{
 		"developer":            {"semantic_layer_only"},
@@ -221,6 +223,7 @@ func TestServiceTokenPlanRules(t *testing.T) {
 }
 
 func TestServiceTokenWhoMayManage(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
@@ -266,6 +269,7 @@ func TestServiceTokenWhoMayManage(t *testing.T) {
 }
 
 func TestServiceTokenOutlivesCreator(t *testing.T) {
+	t.Parallel()
 	eachStore(t, func(t *testing.T, e *env) {
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
@@ -297,6 +301,7 @@ func TestServiceTokenOutlivesCreator(t *testing.T) {
 }
 
 func TestServiceTokenPermissionsApplyAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("A", "owner@example.com")
 	acct := a.Account.ID
@@ -320,6 +325,7 @@ func TestServiceTokenPermissionsApplyAtOnce(t *testing.T) {
 }
 
 func TestServiceTokenBadInput(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	a := e.initAccount("A", "owner@example.com")
 	b := e.initAccount("B", "b@example.com")

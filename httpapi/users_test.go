@@ -15,6 +15,7 @@ import (
 
 // Paul owns Arrakis and also belongs to Caladan; Gurney is added to Arrakis.
 func TestListAndGetUsers(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	arrakis := e.initAccount("Arrakis", "paul@example.com")
 	caladan := e.initAccount("Caladan", "leto@example.com")
@@ -156,6 +157,7 @@ func TestListAndGetUsers(t *testing.T) {
 
 // "A Read-Only user in an Account Admin group cannot write", from the very next request.
 func TestLicenseChangeAppliesAtOnce(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner := e.initAccount("Arrakis", "paul@example.com")
 	a := owner.Account.ID
@@ -209,6 +211,7 @@ func TestLicenseChangeAppliesAtOnce(t *testing.T) {
 }
 
 func TestRemoveUserFromAccount(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	owner := e.initAccount("Arrakis", "paul@example.com")
 	a := owner.Account.ID
@@ -310,6 +313,7 @@ func TestRemoveUserFromAccount(t *testing.T) {
 }
 
 func TestAddUser(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	arrakis := e.initAccount("Arrakis", "paul@example.com")
 	caladan := e.initAccount("Caladan", "leto@example.com")

@@ -13,6 +13,7 @@ import (
 // there in the next transaction: unnamed statements (exec). The default mode prepares and
 // caches statements per connection (TestStore).
 func TestStoreExecModes(t *testing.T) {
+	t.Parallel()
 	pgtest.Conn(t).Close(t.Context())
 	for _, mode := range []string{"exec"} {
 		t.Run(mode, func(t *testing.T) {

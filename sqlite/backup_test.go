@@ -15,6 +15,7 @@ import (
 // TestBackupRestore takes a backup while the store is open and in use, restores it to another
 // place and reads it back.
 func TestBackupRestore(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	st, err := sqlite.Open(ctx, filepath.Join(dir, "tokend.db"))

@@ -14,6 +14,7 @@ import (
 
 // TestSchemaNewer checks that a database migrated by a newer tokend is refused, not "up to date".
 func TestSchemaNewer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tokend.db")
 	st, err := sqlite.Open(ctx, path)
@@ -52,6 +53,7 @@ func TestSchemaNewer(t *testing.T) {
 }
 
 func TestStatusMissingFile(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "tokend.db")
 	ms, err := sqlite.Status(context.Background(), path)
 	if err != nil || len(ms) == 0 {

@@ -21,10 +21,14 @@ func open(tb testing.TB) tokend.Store {
 	return st
 }
 
-func TestStore(t *testing.T) { storetest.Run(t, open) }
+func TestStore(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, open)
+}
 
 // TestReopen checks that migrations are idempotent and data survives a reopen.
 func TestReopen(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "tokend.db")
 	st, err := sqlite.Open(ctx, path)

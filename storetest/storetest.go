@@ -21,7 +21,7 @@ import (
 
 // Run runs the conformance suite against stores made by open. open must return a new, empty,
 // migrated store for each call (each subtest gets its own store), and register its cleanup with
-// tb.Cleanup.
+// tb.Cleanup. The areas run in parallel with each other.
 func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 	areas := []struct {
 		name string
@@ -62,7 +62,11 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"PasswordResets", testPasswordResets},
 	}
 	for _, a := range areas {
-		t.Run(a.name, func(t *testing.T) { a.test(t, open) })
+		t.Run(a.name, func(t *testing.T) {
+			// Each area opens stores of its own (open gives a new database or schema per call).
+			t.Parallel()
+			a.test(t, open)
+		})
 	}
 }
 
