@@ -172,6 +172,11 @@ type Store interface {
 	// Both are ENotFound when the session is gone.
 	TouchSession(ctx context.Context, id int64, lastSeen time.Time) error
 	SetSessionAccount(ctx context.Context, id, accountID int64) error
+	// PutSessionFlash stores a sealed one-time message of a session under key; TakeSessionFlash
+	// deletes and returns it, when it was put at or after since; ENotFound when there is none
+	// (taken already, too old, another session's, or its session ended: flashes go with it).
+	PutSessionFlash(ctx context.Context, sessionID int64, key string, sealed []byte, at time.Time) error
+	TakeSessionFlash(ctx context.Context, sessionID int64, key string, since time.Time) ([]byte, error)
 	// DeleteSession deletes one session; deleting a missing session is not an error.
 	DeleteSession(ctx context.Context, id int64) error
 	// Trust policies of an account (token exchange).

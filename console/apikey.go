@@ -63,7 +63,7 @@ func (c *Console) rotateAPIKey(w http.ResponseWriter, r *http.Request, in *signe
 		c.renderError(w, r, in, err)
 		return
 	}
-	c.show(w, r, in, http.StatusOK, "secret.html", "Copy your new API key", "apikey", secretData{
+	c.showSecretOnce(w, r, in, "apikey", secretData{
 		Kind: "API key", Name: t.Name, UID: t.UID, Secret: raw, Back: "/profile/api-key", Rotated: true,
 		Note: "The old key stopped working. The new key is retired like the old one: it works only in " +
 			"accounts with an open migration window. Move to a personal access token."})

@@ -136,6 +136,9 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/trust-policies/{id}/delete", c.authed(c.confirmDeleteTrustPolicy))
 	mux.Handle("POST /settings/trust-policies/{id}/delete", c.authed(c.deleteTrustPolicy))
 
+	// A new token's secret, shown once after the POST that made it.
+	mux.Handle("GET "+shownOncePath, c.authed(c.secretOnce))
+
 	// Account settings: people, projects, the record, and the token inventory.
 	mux.Handle("GET /settings/users", c.authed(c.listUsers))
 	mux.Handle("POST /settings/users/{id}/password-reset", c.authed(c.createResetLink))

@@ -24,11 +24,11 @@ func TestPagesRender(t *testing.T) {
 
 	// A PAT and a service token, so that lists, detail pages and charts have rows.
 	form := b.get("/settings/tokens/personal/new")
-	created := b.post("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"laptop"}, "expires_in": {"30"}})
+	created := b.postShown("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"laptop"}, "expires_in": {"30"}})
 	if created.status != 200 || !tokenRE.MatchString(created.body) {
 		t.Fatalf("create PAT: got %d, want 200 with the token\n%s", created.status, created.body)
 	}
-	st := b.post("/settings/service-tokens/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"airflow"},
+	st := b.postShown("/settings/service-tokens/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"airflow"},
 		"rows": {"1"}, "set_0": {"job_admin"}, "scope_0": {"all"}, "op": {"create"}})
 	if st.status != 200 || !tokenRE.MatchString(st.body) {
 		t.Fatalf("create service token: got %d, want 200 with the token\n%s", st.status, st.body)
@@ -110,8 +110,8 @@ func TestCSRFRefused(t *testing.T) {
 		{"cross-site referer, no origin", token, map[string]string{"Origin": "", "Referer": "https://evil.example/x"}, http.StatusForbidden},
 		{"neither origin nor referer", token, map[string]string{"Origin": ""}, http.StatusForbidden},
 		{"null origin", token, map[string]string{"Origin": "null"}, http.StatusForbidden},
-		{"same-site referer, no origin", token, map[string]string{"Origin": "", "Referer": b.base + "/settings/tokens/personal/new"}, http.StatusOK},
-		{"valid", token, nil, http.StatusOK},
+		{"same-site referer, no origin", token, map[string]string{"Origin": "", "Referer": b.base + "/settings/tokens/personal/new"}, http.StatusSeeOther},
+		{"valid", token, nil, http.StatusSeeOther},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -374,7 +374,7 @@ func TestForbiddenPage(t *testing.T) {
 	// A Read-Only license may create a PAT (dbt opened them to every license); the token stays
 	// read-only.
 	form := b.get("/settings/tokens/personal/new")
-	created := b.post("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"reader's"}})
+	created := b.postShown("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"reader's"}})
 	if created.status != http.StatusOK || !strings.Contains(created.body, "dbtu_") {
 		t.Errorf("PAT by a Read-Only user: got %d, want the new token shown\n%s", created.status, created.body)
 	}
@@ -532,5 +532,53 @@ func TestAcceptInvitation(t *testing.T) {
 	other.mustSignIn("leto@example.com", ownerPassword)
 	if r := other.post(path, url.Values{"csrf": {csrf(t, other.get("/invitations").body)}}); r.status != http.StatusNotFound {
 		t.Errorf("someone else accepts it: got %d, want 404", r.status)
+	}
+}
+
+// A new token's secret is shown once, on the page the POST redirects to: a reload shows it no
+// more and mints nothing, and another session cannot open the page.
+func TestSecretShownOnce(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	other := e.browser(t)
+	other.mustSignIn("paul@example.com", ownerPassword)
+
+	form := b.get("/settings/tokens/personal/new")
+	posted := b.post("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"once"}})
+	loc := posted.header.Get("Location")
+	if posted.status != http.StatusSeeOther || !strings.HasPrefix(loc, "/settings/shown-once?") || tokenRE.MatchString(posted.body) {
+		t.Fatalf("create PAT: got %d to %q, want 303 to the shown-once page and no secret in the answer", posted.status, loc)
+	}
+	tests := []struct {
+		name       string
+		b          *browser
+		wantSecret bool
+	}{
+		{"another session", other, false},
+		{"first load", b, true},
+		{"reload", b, false},
+		{"reload again", b, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := tt.b.get(loc)
+			if r.status != http.StatusOK {
+				t.Fatalf("got %d, want 200\n%s", r.status, r.body)
+			}
+			if got := tokenRE.MatchString(r.body); got != tt.wantSecret {
+				t.Errorf("secret shown: got %v, want %v\n%s", got, tt.wantSecret, r.body)
+			}
+			if !tt.wantSecret && !strings.Contains(r.body, "shown once") {
+				t.Errorf("the page does not say the secret was shown once:\n%s", r.body)
+			}
+			if got := r.header.Get("Cache-Control"); got != "no-store" {
+				t.Errorf("Cache-Control: got %q, want no-store", got)
+			}
+		})
+	}
+	list := b.get("/settings/tokens/personal")
+	if n := strings.Count(list.body, ">once</a>"); n != 1 {
+		t.Errorf("tokens named once: got %d, want 1", n)
 	}
 }

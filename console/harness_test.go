@@ -167,6 +167,17 @@ func (b *browser) post(path string, form url.Values) response {
 	return b.do("POST", path, form, nil)
 }
 
+// postShown posts a form that makes a secret and follows the redirect to the page that shows
+// it once; a response that is no such redirect is returned as it is.
+func (b *browser) postShown(path string, form url.Values) response {
+	b.t.Helper()
+	r := b.post(path, form)
+	if loc := r.header.Get("Location"); r.status == http.StatusSeeOther && strings.HasPrefix(loc, "/settings/shown-once?") {
+		return b.get(loc)
+	}
+	return r
+}
+
 var csrfRE = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
 
 // csrf reads the form token from a page.

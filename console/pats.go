@@ -88,6 +88,7 @@ type secretData struct {
 	Back    string
 	Rotated bool
 	Note    string
+	Gone    bool // shown already: the page says so instead
 }
 
 func (c *Console) createPAT(w http.ResponseWriter, r *http.Request, in *signedIn) {
@@ -98,7 +99,7 @@ func (c *Console) createPAT(w http.ResponseWriter, r *http.Request, in *signedIn
 		t, raw, cerr := c.svc.CreatePAT(r.Context(), in.p, in.account.ID, in.user.ID,
 			tokend.PATInput{Name: d.Name, ExpiresAt: expires})
 		if cerr == nil {
-			c.show(w, r, in, http.StatusOK, "secret.html", "Copy your new token", "pats", secretData{
+			c.showSecretOnce(w, r, in, "pats", secretData{
 				Kind: "personal access token", Name: t.Name, UID: t.UID, Secret: raw, Expires: t.ExpiresAt,
 				Back: "/settings/tokens/personal"})
 			return
@@ -241,7 +242,7 @@ func (c *Console) rotatePAT(w http.ResponseWriter, r *http.Request, in *signedIn
 	if secs > 0 {
 		note = "The old token keeps working for " + strings.ToLower(strings.TrimPrefix(labelOf(secs), "Keep the old token for ")) + ", then stops."
 	}
-	c.show(w, r, in, http.StatusOK, "secret.html", "Copy your new token", "pats", secretData{
+	c.showSecretOnce(w, r, in, "pats", secretData{
 		Kind: "personal access token", Name: t.Name, UID: t.UID, Secret: raw, Expires: t.ExpiresAt,
 		Back: "/settings/tokens/personal", Rotated: true, Note: note})
 }

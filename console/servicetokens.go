@@ -174,7 +174,7 @@ func (c *Console) createServiceToken(w http.ResponseWriter, r *http.Request, in 
 		t, raw, cerr := c.svc.CreateServiceToken(r.Context(), in.p, in.account.ID,
 			tokend.ServiceTokenInput{Name: d.Name, Grants: grants})
 		if cerr == nil {
-			c.show(w, r, in, http.StatusOK, "secret.html", "Copy your new token", "service", secretData{
+			c.showSecretOnce(w, r, in, "service", secretData{
 				Kind: "service token", Name: t.Name, UID: t.UID, Secret: raw,
 				Back: "/settings/service-tokens/" + strconv.FormatInt(t.ID, 10)})
 			return

@@ -66,3 +66,24 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleSince time.T
 	}
 	return int(tag.RowsAffected()), nil
 }
+
+func (s *Store) PutSessionFlash(ctx context.Context, sessionID int64, key string, sealed []byte, at time.Time) error {
+	_, err := s.q().Exec(ctx, `INSERT INTO session_flashes (session_id, key, sealed, created_at) VALUES ($1, $2, $3, $4)`,
+		sessionID, key, sealed, ts(at))
+	return translate(err)
+}
+
+func (s *Store) TakeSessionFlash(ctx context.Context, sessionID int64, key string, since time.Time) ([]byte, error) {
+	// Taking an old message deletes it too.
+	var sealed []byte
+	var fresh bool
+	err := s.q().QueryRow(ctx, `DELETE FROM session_flashes WHERE session_id = $1 AND key = $2 RETURNING sealed, created_at >= $3`,
+		sessionID, key, ts(since)).Scan(&sealed, &fresh)
+	if err != nil {
+		return nil, translateNotFound(err, "Message")
+	}
+	if !fresh {
+		return nil, notFound("Message")
+	}
+	return sealed, nil
+}

@@ -67,3 +67,24 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleSince time.T
 	n, err := res.RowsAffected()
 	return int(n), translate(err)
 }
+
+func (s *Store) PutSessionFlash(ctx context.Context, sessionID int64, key string, sealed []byte, at time.Time) error {
+	_, err := s.writer().ExecContext(ctx, `INSERT INTO session_flashes (session_id, key, sealed, created_at) VALUES (?, ?, ?, ?)`,
+		sessionID, key, sealed, ts(at))
+	return translate(err)
+}
+
+func (s *Store) TakeSessionFlash(ctx context.Context, sessionID int64, key string, since time.Time) ([]byte, error) {
+	// Taking an old message deletes it too.
+	var sealed []byte
+	var fresh bool
+	err := s.writer().QueryRowContext(ctx, `DELETE FROM session_flashes WHERE session_id = ? AND key = ? RETURNING sealed, created_at >= ?`,
+		sessionID, key, ts(since)).Scan(&sealed, &fresh)
+	if err != nil {
+		return nil, translateNotFound(err, "Message")
+	}
+	if !fresh {
+		return nil, notFound("Message")
+	}
+	return sealed, nil
+}

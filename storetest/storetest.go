@@ -54,6 +54,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"NameFilters", testNameFilters},
 		{"GroupNameUnique", testGroupNameUnique},
 		{"Sessions", testSessions},
+		{"SessionFlashes", testSessionFlashes},
 		{"TrustPolicies", testTrustPolicies},
 		{"SubjectTokenUses", testSubjectTokenUses},
 		{"DeviceAuthorizations", testDeviceAuthorizations},

@@ -104,14 +104,41 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 		b.shot("04-pat-created")
 		b.shotAt("27-phone-token-shown-once", 390)
+		// The secret came through a redirect: Reload and Back neither mint another token nor
+		// show this one again.
+		shown := b.path()
+		b.do(chromedp.Reload())
+		if got := b.text("h1"); got != "This secret was shown once" {
+			t.Errorf("after a reload the page says %q, want that the secret was shown once", got)
+		}
+		if got := b.text("main"); strings.Contains(got, pat) {
+			t.Errorf("a reload shows the secret again:\n%s", got)
+		}
+		b.shot("28-shown-once-reloaded")
+		// Back may come from the back/forward cache, without a load event to wait for.
+		if _, err := chromedp.Run(b.ctx, chromedp.Evaluate[bool](`history.back(), true`)); err != nil {
+			t.Fatalf("history.back: %v", err)
+		}
+		got := b.path()
+		for try := 0; try < 50 && got != "/settings/tokens/personal/new"; try++ {
+			time.Sleep(100 * time.Millisecond)
+			got = b.path()
+		}
+		if got != "/settings/tokens/personal/new" {
+			t.Errorf("Back from the secret: at %s, want the form", got)
+		}
+		b.open(shown)
+		if got := b.text("main"); strings.Contains(got, pat) {
+			t.Errorf("the secret's page, opened again, shows it:\n%s", got)
+		}
 		for range 3 {
 			if r := call(t, "GET", srv.url+"/api/v3/whoami/", "Bearer "+pat, ""); r.code != 200 {
 				t.Fatalf("whoami with the new PAT: got %d, want 200", r.code)
 			}
 		}
 		b.open("/settings/tokens/personal")
-		if got := b.text("main table"); !strings.Contains(got, "Laptop CLI") {
-			t.Errorf("the list does not show the new token:\n%s", got)
+		if got := strings.Count(b.text("main table"), "Laptop CLI"); got != 1 {
+			t.Errorf("the list shows %d tokens named Laptop CLI, want 1:\n%s", got, b.text("main table"))
 		}
 		b.shot("02-personal-tokens")
 		b.shotAt("26-phone-personal-tokens", 390)
