@@ -121,6 +121,7 @@ func (s *Service) readFeed(ctx context.Context, r *feedReader) {
 		r.failing = false
 	}
 	s.feedSeq.Store(r.cursor)
+	s.feedReadAt.Store(start.UnixNano())
 	s.trustUntil.Store(start.Add(s.opts.FeedStaleAfter).UnixNano())
 }
 

@@ -78,6 +78,7 @@ type Service struct {
 	// change feed is read again (see trusted); feedSeq is the last feed entry applied.
 	trustUntil atomic.Int64
 	feedSeq    atomic.Int64
+	feedReadAt atomic.Int64 // Unix nanoseconds: the start of the last successful read of the feed
 
 	// known is the filter of issued tokens (filter.go); feedSync lets a request wait for a
 	// read of the feed.

@@ -1,6 +1,9 @@
 package tokend
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // stats counts what the hot path did, for the metrics endpoint. Atomic adds only: no lock.
 type stats struct {
@@ -26,6 +29,9 @@ type Stats struct {
 	// caches answer now (false while the feed cannot be read, see Service.Run).
 	FeedSeq       int64
 	CachesTrusted bool
+	// FeedReadAt is when the last successful read of the feed started (zero: none yet, or
+	// the Service does not read the feed).
+	FeedReadAt time.Time
 	// SlowHashes counts slow hashes run (old-format tokens and legacy keys).
 	SlowHashes int64
 }
@@ -40,7 +46,12 @@ func (s *Service) Stats() Stats {
 	if f := s.known.cur.Load(); f != nil {
 		filterTokens, filterBytes = f.n.Load(), f.bytes()
 	}
+	var readAt time.Time
+	if n := s.feedReadAt.Load(); n != 0 {
+		readAt = time.Unix(0, n)
+	}
 	return Stats{
+		FeedReadAt:   readAt,
 		FilterTokens: filterTokens, FilterBytes: filterBytes,
 		VerifiedFromCache:  s.stats.cached.Load(),
 		VerifiedFromStore:  s.stats.stored.Load(),

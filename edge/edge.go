@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"tokend"
 )
 
@@ -42,25 +44,12 @@ type Edge struct {
 	idPrefix string
 	seq      atomic.Uint64
 
-	byClass  [6]atomic.Int64 // answered requests by status / 100
-	duration atomic.Int64    // nanoseconds, summed
+	durations *durations
 }
 
-// Requests is a snapshot of the requests answered through the edge, for metrics.
-type Requests struct {
-	ByClass  [6]int64 // index: status / 100
-	Duration time.Duration
-}
-
-// Requests returns the counts since start.
-func (e *Edge) Requests() Requests {
-	var out Requests
-	for i := range e.byClass {
-		out.ByClass[i] = e.byClass[i].Load()
-	}
-	out.Duration = time.Duration(e.duration.Load())
-	return out
-}
+// Collector returns the edge's request metrics (durations by route pattern and status), for a
+// server's registry.
+func (e *Edge) Collector() prometheus.Collector { return e.durations.vec }
 
 // New returns an Edge, or an error naming the option at fault.
 func New(opts Options) (*Edge, error) {
@@ -78,7 +67,8 @@ func New(opts Options) (*Edge, error) {
 		return nil, err
 	}
 	return &Edge{log: opts.Logger, proxies: opts.TrustedProxies, publicOrigin: origin, publicBase: base, publicSecure: secure,
-		idPrefix: base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)}, nil
+		idPrefix:  base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b),
+		durations: newDurations()}, nil
 }
 
 // Default is an Edge that trusts no proxy, for tests and tools.
@@ -162,10 +152,7 @@ func (e *Edge) clientOf(r *http.Request) Client {
 // logRequest writes the request's line: its id, the client address, the token's uid (never the
 // token), the route pattern (never the query string), the status and how long it took.
 func (e *Edge) logRequest(r *http.Request, door string, rq *request, status int, d time.Duration) {
-	if c := status / 100; c >= 1 && c <= 5 {
-		e.byClass[c].Add(1)
-	}
-	e.duration.Add(int64(d))
+	e.durations.observe(r.Pattern, status, d)
 	attrs := []slog.Attr{
 		slog.String("door", door), slog.String("request_id", rq.client.RequestID),
 		slog.String("client", rq.client.IP), slog.String("method", r.Method),

@@ -1,50 +1,103 @@
 package httpapi
 
 import (
-	"fmt"
-	"io"
 	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tokend"
 )
 
-// MetricsHandler serves the Prometheus text format: requests by status class and their time,
-// token verifications by outcome, the verification cache's size and the token uses not yet
-// written. It holds counts only; serve it on an internal address (tokend serve --metrics-addr).
-func (s *Server) MetricsHandler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-		s.writeMetrics(w)
-	})
+// newRegistry is the server's own metrics registry (no package-level registry): the edge's
+// request durations, the service's counters, the build, and the Go runtime and process.
+func (s *Server) newRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		s.edge.Collector(),
+		serviceCollector{svc: s.svc, now: s.opts.Now},
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "tokend_build_info",
+			Help: "The build that answers: always 1, labelled with its version, commit and whether the tree was dirty.",
+			ConstLabels: prometheus.Labels{
+				"version": s.opts.Version, "commit": s.opts.Commit, "dirty": strconv.FormatBool(s.opts.Dirty),
+			},
+		}, func() float64 { return 1 }),
+	)
+	return reg
 }
 
-func (s *Server) writeMetrics(w io.Writer) {
-	metric := func(name, typ, help string) {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, typ)
-	}
-	metric("tokend_http_requests_total", "counter", "HTTP requests answered, by status class.")
-	req := s.edge.Requests()
-	for c := 1; c <= 5; c++ {
-		fmt.Fprintf(w, "tokend_http_requests_total{code=\"%dxx\"} %d\n", c, req.ByClass[c])
-	}
-	metric("tokend_http_request_duration_seconds_total", "counter", "Time spent answering HTTP requests.")
-	fmt.Fprintf(w, "tokend_http_request_duration_seconds_total %g\n", req.Duration.Seconds())
+// Registerer is where other parts of the server register their metrics (for example webhook
+// deliveries), so that they are served with the rest.
+func (s *Server) Registerer() prometheus.Registerer { return s.reg }
 
-	st := s.svc.Stats()
-	metric("tokend_token_verifications_total", "counter", "Token verifications, by outcome.")
-	fmt.Fprintf(w, "tokend_token_verifications_total{result=\"cache\"} %d\n", st.VerifiedFromCache)
-	fmt.Fprintf(w, "tokend_token_verifications_total{result=\"store\"} %d\n", st.VerifiedFromStore)
-	fmt.Fprintf(w, "tokend_token_verifications_total{result=\"refused\"} %d\n", st.Refused)
-	metric("tokend_verification_cache_entries", "gauge", "Verified tokens held in memory.")
-	fmt.Fprintf(w, "tokend_verification_cache_entries %d\n", st.CacheEntries)
-	metric("tokend_pending_token_uses", "gauge", "Tokens used since the last write of last-used times.")
-	fmt.Fprintf(w, "tokend_pending_token_uses %d\n", st.PendingUses)
-	metric("tokend_change_feed_seq", "gauge", "The last change-feed entry this node applied.")
-	fmt.Fprintf(w, "tokend_change_feed_seq %d\n", st.FeedSeq)
-	trusted := 0
+// MetricsHandler serves the server's metrics in the Prometheus formats. Serve it on an internal
+// address (tokend serve --metrics-addr).
+func (s *Server) MetricsHandler() http.Handler {
+	return promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{ErrorLog: slogPrinter{s}})
+}
+
+type slogPrinter struct{ s *Server }
+
+func (p slogPrinter) Println(v ...any) { p.s.log.Warn("metrics", "err", v) }
+
+// serviceCollector reads the service's counters at scrape time: the hot path only adds to
+// atomics (see tokend.Stats), and nothing here runs per request.
+type serviceCollector struct {
+	svc *tokend.Service
+	now func() time.Time
+}
+
+var (
+	descVerifications = prometheus.NewDesc("tokend_token_verifications_total",
+		"Token verifications, by result: cache (a hit of the verification cache), store (a miss, read from the database), refused.",
+		[]string{"result"}, nil)
+	descNeverIssued = prometheus.NewDesc("tokend_token_refused_never_issued_total",
+		"Refusals of well-formed tokens that the filter of issued tokens answered without the database.", nil, nil)
+	descCacheEntries = prometheus.NewDesc("tokend_verification_cache_entries", "Verified tokens held in memory.", nil, nil)
+	descPendingUses  = prometheus.NewDesc("tokend_pending_token_uses", "Tokens used since the last write of last-used times.", nil, nil)
+	descFeedSeq      = prometheus.NewDesc("tokend_change_feed_seq", "The last change-feed entry this node applied.", nil, nil)
+	descFeedAge      = prometheus.NewDesc("tokend_change_feed_last_read_age_seconds",
+		"Seconds since the last successful read of the change feed began (absent until one succeeds).", nil, nil)
+	descTrusted = prometheus.NewDesc("tokend_caches_trusted",
+		"1 while the change feed is readable and caches answer; 0 while every verification reads the database.", nil, nil)
+	descSlowHashes = prometheus.NewDesc("tokend_slow_hashes_total", "Slow hashes run for old-format tokens and legacy keys.", nil, nil)
+)
+
+func (c serviceCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descVerifications, descNeverIssued, descCacheEntries, descPendingUses,
+		descFeedSeq, descFeedAge, descTrusted, descSlowHashes} {
+		ch <- d
+	}
+}
+
+func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.svc.Stats()
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v float64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+	}
+	counter(descVerifications, st.VerifiedFromCache, "cache")
+	counter(descVerifications, st.VerifiedFromStore, "store")
+	counter(descVerifications, st.Refused, "refused")
+	counter(descNeverIssued, st.RefusedNeverIssued)
+	counter(descSlowHashes, st.SlowHashes)
+	gauge(descCacheEntries, float64(st.CacheEntries))
+	gauge(descPendingUses, float64(st.PendingUses))
+	gauge(descFeedSeq, float64(st.FeedSeq))
+	if !st.FeedReadAt.IsZero() {
+		gauge(descFeedAge, c.now().Sub(st.FeedReadAt).Seconds())
+	}
+	trusted := 0.0
 	if st.CachesTrusted {
 		trusted = 1
 	}
-	metric("tokend_caches_trusted", "gauge", "1 while the change feed is readable and caches answer; 0 while every verification reads the database.")
-	fmt.Fprintf(w, "tokend_caches_trusted %d\n", trusted)
-	metric("tokend_slow_hashes_total", "counter", "Slow hashes run for old-format tokens and legacy keys.")
-	fmt.Fprintf(w, "tokend_slow_hashes_total %d\n", st.SlowHashes)
+	gauge(descTrusted, trusted)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"tokend"
 	"tokend/edge"
 	"tokend/throttle"
@@ -50,6 +52,8 @@ type Server struct {
 	deviceCodes   *throttle.Failures
 	// oauthRequests counts every request to the OAuth endpoints per address, refused or not.
 	oauthRequests *throttle.Failures
+
+	reg *prometheus.Registry // this server's metrics (metrics.go)
 }
 
 // New returns a Server with every route registered.
@@ -75,6 +79,7 @@ func New(svc *tokend.Service, opts Options) *Server {
 		opts.OAuthFailures = 30
 	}
 	s.oauthFailures = throttle.New(opts.OAuthFailures, time.Second)
+	s.reg = s.newRegistry()
 	s.routes()
 	return s
 }

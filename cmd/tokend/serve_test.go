@@ -113,7 +113,7 @@ func TestServeInProcess(t *testing.T) {
 				body      string
 			}{
 				{"api", "http://" + r.addrs.api.String() + "/healthz", 200, ""},
-				{"metrics", "http://" + r.addrs.metrics.String() + "/metrics", 200, "tokend_http_requests_total"},
+				{"metrics", "http://" + r.addrs.metrics.String() + "/metrics", 200, "tokend_build_info"},
 				{"pprof", "http://" + r.addrs.pprof.String() + "/debug/pprof/cmdline", 200, ""},
 			}
 			for _, c2 := range checks {
