@@ -54,7 +54,8 @@ func legacyRetired(userID int64, accountIDs []int64) *Error {
 // ip: once it has used them up they are answered 429, and the costly work of a failure (a slow
 // hash, an audit row) is no longer done for it.
 func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal, error) {
-	p, cached, err := s.authenticate(ctx, raw, ip, true)
+	now := s.now()
+	p, cached, err := s.authenticateAt(ctx, raw, ip, true, now)
 	switch {
 	case err != nil:
 		if ErrorCode(err) == EUnauthenticated {
@@ -66,7 +67,7 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	default:
 		s.stats.stored.Add(1)
 	}
-	if err := s.CheckIP(ctx, p, ip); err != nil {
+	if err := s.checkIPAt(ctx, p, ip, now); err != nil {
 		return nil, err
 	}
 	return p, nil
@@ -76,12 +77,15 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 // only looks: no last use, no daily count, no audit event and no hash upgrade, so that a
 // caller looking at someone else's token (introspection) changes nothing about it.
 func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool) (*Principal, bool, error) {
+	return s.authenticateAt(ctx, raw, ip, record, s.now())
+}
+
+func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record bool, now time.Time) (*Principal, bool, error) {
 	parsed, err := secret.Parse(raw)
 	if err != nil {
 		return nil, false, ErrInvalidToken
 	}
 	hash := secret.Hash(raw)
-	now := s.now()
 	if s.trusted(now) {
 		// A cached token that has stopped (expired, past the account's maximum lifetime, rotated
 		// out) is refused by the store's path, which says why in the audit log: a rotated-out

@@ -117,7 +117,10 @@ func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 
 // policy returns the account's compiled policy, loading it on first use.
 func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error) {
-	now := s.now()
+	return s.policyAt(ctx, accountID, s.now())
+}
+
+func (s *Service) policyAt(ctx context.Context, accountID int64, now time.Time) (*ipPolicy, error) {
 	trusted := s.trusted(now)
 	if trusted {
 		if p, ok := s.ip.get(accountID, now); ok {
@@ -144,10 +147,15 @@ func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error
 // restrictions block. ip is the client address as the HTTP layer sees it; an address that does
 // not parse is blocked whenever restrictions are on.
 func (s *Service) CheckIP(ctx context.Context, p *Principal, ip string) error {
+	return s.checkIPAt(ctx, p, ip, s.now())
+}
+
+// checkIPAt is CheckIP at now (authentication reads the clock once per request).
+func (s *Service) checkIPAt(ctx context.Context, p *Principal, ip string, now time.Time) error {
 	if p == nil || p.AccountID == 0 {
 		return nil
 	}
-	pol, err := s.policy(ctx, p.AccountID)
+	pol, err := s.policyAt(ctx, p.AccountID, now)
 	if err != nil {
 		return err
 	}
