@@ -9,7 +9,6 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -21,7 +20,7 @@ import (
 	"tokend/edge"
 	"tokend/password"
 	"tokend/perm"
-	"tokend/sqlite"
+	"tokend/sqlite/sqlitetest"
 )
 
 const ownerPassword = "correct horse battery staple"
@@ -56,11 +55,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "tokend.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
+	st := sqlitetest.Open(t)
 	clk := &clock{t: time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)}
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	svc := tokend.NewService(st, tokend.Options{Now: clk.now, Logger: quiet,

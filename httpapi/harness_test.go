@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -20,7 +19,7 @@ import (
 	"tokend/perm"
 	"tokend/postgres"
 	"tokend/postgres/pgtest"
-	"tokend/sqlite"
+	"tokend/sqlite/sqlitetest"
 )
 
 // env is one tokend behind a real HTTP server, on an SQLite file of its own.
@@ -54,12 +53,7 @@ func (s *syncBuilder) String() string {
 
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "tokend.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return newEnvOn(tb, st)
+	return newEnvOn(tb, sqlitetest.Open(tb))
 }
 
 // eachStore runs f against tokend on SQLite and on PostgreSQL (where a server answers; in CI
@@ -75,12 +69,7 @@ func eachStoreWith(t *testing.T, mod func(*tokend.Options), f func(t *testing.T,
 		mods = append(mods, mod)
 	}
 	t.Run("sqlite", func(t *testing.T) {
-		st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "tokend.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		f(t, newEnvOn(t, st, mods...))
+		f(t, newEnvOn(t, sqlitetest.Open(t), mods...))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := pgtest.SchemaURL(t)
@@ -89,6 +78,7 @@ func eachStoreWith(t *testing.T, mod func(*tokend.Options), f func(t *testing.T,
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { st.Close() })
+		pgtest.OffsetIDs(t, url)
 		f(t, newEnvOn(t, st, mods...))
 	})
 }

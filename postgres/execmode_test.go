@@ -18,7 +18,10 @@ func TestStoreExecModes(t *testing.T) {
 	for _, mode := range []string{"exec"} {
 		t.Run(mode, func(t *testing.T) {
 			storetest.Run(t, func(tb testing.TB) tokend.Store {
-				return openStore(tb, pgtest.SchemaURL(tb)+"&default_query_exec_mode="+mode)
+				u := pgtest.SchemaURL(tb)
+				st := openStore(tb, u+"&default_query_exec_mode="+mode)
+				pgtest.OffsetIDs(tb, u)
+				return st
 			})
 		})
 	}

@@ -33,7 +33,10 @@ func openStore(tb testing.TB, url string) *Store {
 // openTestStore returns a Store on a fresh schema of its own.
 func openTestStore(tb testing.TB) *Store {
 	tb.Helper()
-	return openStore(tb, pgtest.SchemaURL(tb))
+	u := pgtest.SchemaURL(tb)
+	st := openStore(tb, u)
+	pgtest.OffsetIDs(tb, u)
+	return st
 }
 
 func TestStore(t *testing.T) {
@@ -380,5 +383,22 @@ func TestSchemaNewer(t *testing.T) {
 	}
 	if ms, err = Status(t.Context(), u); err != nil || ms[len(ms)-1].Version != known+1 || ms[len(ms)-1].Name != "" {
 		t.Errorf("Status: got last %+v (%v), want version %d without a name", ms[len(ms)-1], err, known+1)
+	}
+}
+
+// TestIDsDifferAcrossKinds checks the test schemas' id offsets: the first account and the first
+// user do not share an id, so a test that swaps them fails.
+func TestIDsDifferAcrossKinds(t *testing.T) {
+	t.Parallel()
+	st := openTestStore(t)
+	ctx := t.Context()
+	now := time.Now()
+	a := &tokend.Account{Name: "A", Plan: perm.PlanTeam, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateAccount(ctx, a))
+	u := &tokend.User{Email: "a@example.com", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateUser(ctx, u))
+	if a.ID != pgtest.Offsets["accounts"]+1 || u.ID != pgtest.Offsets["users"]+1 {
+		t.Errorf("first ids: got account %d and user %d, want %d and %d", a.ID, u.ID,
+			pgtest.Offsets["accounts"]+1, pgtest.Offsets["users"]+1)
 	}
 }

@@ -8,17 +8,13 @@ import (
 
 	"tokend"
 	"tokend/sqlite"
+	"tokend/sqlite/sqlitetest"
 	"tokend/storetest"
 )
 
 func open(tb testing.TB) tokend.Store {
 	tb.Helper()
-	st, err := sqlite.Open(context.Background(), filepath.Join(tb.TempDir(), "tokend.db"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { st.Close() })
-	return st
+	return sqlitetest.Open(tb)
 }
 
 func TestStore(t *testing.T) {
@@ -49,5 +45,26 @@ func TestReopen(t *testing.T) {
 	got, err := st.Account(ctx, a.ID)
 	if err != nil || got.Name != "kept" {
 		t.Fatalf("got %v, %v; want the account back after reopening", got, err)
+	}
+}
+
+// TestIDsDifferAcrossKinds checks the test stores' id offsets: the first account and the first
+// user do not share an id, so a test that swaps them fails.
+func TestIDsDifferAcrossKinds(t *testing.T) {
+	t.Parallel()
+	st := sqlitetest.Open(t)
+	ctx := t.Context()
+	now := time.Now()
+	a := &tokend.Account{Name: "A", Plan: "enterprise", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateAccount(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	u := &tokend.User{Email: "a@example.com", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	if err := st.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if a.ID != sqlitetest.Offsets["accounts"]+1 || u.ID != sqlitetest.Offsets["users"]+1 {
+		t.Errorf("first ids: got account %d and user %d, want %d and %d", a.ID, u.ID,
+			sqlitetest.Offsets["accounts"]+1, sqlitetest.Offsets["users"]+1)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/url"
 	"os"
 	"testing"
@@ -112,4 +113,33 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// Offsets is where each table's ids start in a test schema (the first row gets offset+1), so
+// that the first account, user, token, group and project never share an id and a test that
+// passes one kind's id where another is expected fails instead of passing by coincidence. The
+// same offsets apply to SQLite test stores (sqlitetest.Offsets).
+var Offsets = map[string]int64{
+	"accounts":       1000,
+	"users":          2000,
+	"tokens":         3000,
+	"account_groups": 4000,
+	"projects":       5000,
+}
+
+// OffsetIDs starts the id sequences of the migrated schema at u (a SchemaURL) at Offsets.
+func OffsetIDs(tb testing.TB, u string) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, u)
+	if err != nil {
+		tb.Fatalf("offset ids: %v", err)
+	}
+	defer conn.Close(ctx)
+	for table, off := range Offsets {
+		if _, err := conn.Exec(ctx, fmt.Sprintf(`ALTER TABLE %s ALTER COLUMN id RESTART WITH %d`, table, off+1)); err != nil {
+			tb.Fatalf("offset %s ids: %v", table, err)
+		}
+	}
 }
