@@ -361,9 +361,16 @@ func TestForbiddenPage(t *testing.T) {
 	if r.status != http.StatusForbidden {
 		t.Fatalf("got %d, want 403\n%s", r.status, r.body)
 	}
-	for _, want := range []string{"You do not have access to this", "Permission denied", "service_tokens"} {
+	// Plain words: what the user may not do, where, and who can change that; no ids.
+	for _, want := range []string{"You do not have access to this", "You cannot see service tokens in " + e.account.Name,
+		"An account admin can add you to a group with one of these permission sets: Account Admin"} {
 		if !strings.Contains(r.body, want) {
 			t.Errorf("403 page lacks %q:\n%s", want, r.body)
+		}
+	}
+	for _, leak := range []string{"service_tokens", fmt.Sprintf("account %d", e.account.ID), "user "} {
+		if strings.Contains(r.body, leak) {
+			t.Errorf("403 page says %q:\n%s", leak, r.body)
 		}
 	}
 	// The sidebar does not offer what the user may not open.

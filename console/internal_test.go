@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"tokend"
+	"tokend/perm"
 )
 
 func TestLocalPath(t *testing.T) {
@@ -77,6 +78,27 @@ func TestChartLayout(t *testing.T) {
 			}
 			if !strings.Contains(c.Label, tt.wantLabel) {
 				t.Errorf("label %q lacks %q", c.Label, tt.wantLabel)
+			}
+		})
+	}
+}
+
+func TestRefusal(t *testing.T) {
+	in := &signedIn{account: &tokend.Account{ID: 42, Name: "Spice Harvesting", Plan: perm.PlanEnterprise}}
+	tests := []struct {
+		name string
+		m    *tokend.Missing
+		want string
+	}{
+		{"groups could grant it", &tokend.Missing{Permission: "service_tokens:read", GrantedBy: []string{"account_admin", "security_admin"}},
+			"You cannot see service tokens in Spice Harvesting. An account admin can add you to a group with one of these permission sets: Account Admin, Security Admin."},
+		{"the license rules it out", &tokend.Missing{Permission: "projects:write", License: "read_only"},
+			"You cannot change projects in Spice Harvesting: your Read-only license does not allow it, whatever your groups grant. An account admin can change your license."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := refusal(in, tt.m); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
 			}
 		})
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -162,11 +163,45 @@ var errorHeadings = map[int]string{
 func (c *Console) renderError(w http.ResponseWriter, r *http.Request, in *signedIn, err error) {
 	status := edge.Fail(w, r, err)
 	d := errorData{Status: status, Heading: errorHeadings[status], Message: tokend.ErrorMessage(err)}
+	var e *tokend.Error
+	if errors.As(err, &e) && e.Code == tokend.EForbidden && e.Missing != nil && in != nil {
+		d.Message = refusal(in, e.Missing)
+	}
 	v := &view{Title: d.Heading, Data: d}
 	if in != nil {
 		v = in.view(d.Heading, "", d)
 	}
 	c.render(w, r, status, "error.html", v)
+}
+
+// refusal says in plain words, and without the ids the API's message carries, what the user
+// may not do here and who can change that.
+func refusal(in *signedIn, m *tokend.Missing) string {
+	what := m.Permission
+	if r, a, ok := perm.ParseName(m.Permission); ok {
+		verb := "see"
+		if a == perm.Write {
+			verb = "change"
+		}
+		what = verb + " " + strings.ReplaceAll(r.String(), "_", " ")
+	}
+	account := "this account"
+	if in.account != nil {
+		account = in.account.Name
+	}
+	if m.License != "" {
+		return fmt.Sprintf("You cannot %s in %s: your %s license does not allow it, whatever your groups grant. "+
+			"An account admin can change your license.", what, account, perm.License(m.License).Label())
+	}
+	msg := fmt.Sprintf("You cannot %s in %s.", what, account)
+	if len(m.GrantedBy) > 0 && in.account != nil {
+		labels := make([]string, len(m.GrantedBy))
+		for i, s := range m.GrantedBy {
+			labels[i] = in.account.Plan.SetLabel(perm.Set(s))
+		}
+		msg += " An account admin can add you to a group with one of these permission sets: " + strings.Join(labels, ", ") + "."
+	}
+	return msg
 }
 
 func (c *Console) notFound(w http.ResponseWriter, r *http.Request) {

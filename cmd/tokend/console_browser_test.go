@@ -441,7 +441,7 @@ func TestConsoleInBrowser(t *testing.T) {
 			chromedp.SendKeys(chromedp.ID("password"), browserPassword))
 		b.submit(`form[action="/signin"] button[type="submit"]`)
 		status := b.openStatus("/settings/service-tokens")
-		if status != 403 || !strings.Contains(b.text("main"), "Permission denied") {
+		if status != 403 || !strings.Contains(b.text("main"), "You cannot see service tokens in Spice Harvesting") {
 			t.Errorf("a Read-Only user on service tokens: got %d %q, want 403 with the reason", status, b.text("main"))
 		}
 		b.shot("21-forbidden")
