@@ -589,3 +589,27 @@ func TestSecretShownOnce(t *testing.T) {
 		t.Errorf("tokens named once: got %d, want 1", n)
 	}
 }
+
+// A page past the end of a list says so and leads back; it is not "No tokens yet".
+func TestPastTheLastPage(t *testing.T) {
+	e := newEnv(t)
+	b := e.browser(t)
+	b.mustSignIn("paul@example.com", ownerPassword)
+	tests := []struct {
+		path, empty string
+	}{
+		{"/settings/tokens/personal?offset=500", "No personal access tokens yet"},
+		{"/settings/tokens/inventory?kind=pat&offset=500", "No active tokens of this kind"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			r := b.get(tt.path)
+			if r.status != http.StatusOK {
+				t.Fatalf("got %d, want 200\n%s", r.status, r.body)
+			}
+			if strings.Contains(r.body, tt.empty) || !strings.Contains(r.body, "past the end of the list") || !strings.Contains(r.body, "offset=0") {
+				t.Errorf("got a page without the past-the-end note and a link to the last page:\n%s", r.body)
+			}
+		})
+	}
+}

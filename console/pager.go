@@ -20,6 +20,9 @@ func pageOf(r *http.Request) tokend.Page {
 type pager struct {
 	From, To, Total int
 	Prev, Next      string // URLs; empty when there is none
+	// Past is set on a page beyond the last (an old link, or rows deleted since): the list is
+	// not empty, and Prev leads to its last page.
+	Past bool
 }
 
 func newPager(r *http.Request, p tokend.Page, n, total int) pager {
@@ -34,7 +37,11 @@ func newPager(r *http.Request, p tokend.Page, n, total int) pager {
 		q.Set("offset", strconv.Itoa(off))
 		return r.URL.Path + "?" + q.Encode()
 	}
-	if p.Offset > 0 {
+	switch {
+	case n == 0 && total > 0 && p.Offset > 0:
+		pg.Past = true
+		pg.Prev = link((total - 1) / p.Limit * p.Limit)
+	case p.Offset > 0:
 		pg.Prev = link(max(p.Offset-p.Limit, 0))
 	}
 	if p.Offset+n < total {

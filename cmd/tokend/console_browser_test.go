@@ -144,6 +144,18 @@ func TestConsoleInBrowser(t *testing.T) {
 		b.shotAt("26-phone-personal-tokens", 390)
 	})
 
+	step("a page past the end of a list", func(t *testing.T) {
+		b.open("/settings/tokens/personal?offset=500")
+		if got := b.text("main"); strings.Contains(got, "No personal access tokens yet") || !strings.Contains(got, "past the end of the list") {
+			t.Errorf("past the last page the list says:\n%s\nwant that the page is past the end", got)
+		}
+		b.fits()
+		b.submit(`a[rel="prev"]`)
+		if got := b.path(); got != "/settings/tokens/personal?offset=0" {
+			t.Errorf("Last page led to %s, want the first (and only) page", got)
+		}
+	})
+
 	step("rotate a personal access token", func(t *testing.T) {
 		b.open("/settings/tokens/personal")
 		b.submit(fmt.Sprintf(`a[href="/settings/tokens/personal/%d/rotate"]`, tokenIDOf(t, srv.url, spice, pat)))
