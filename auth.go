@@ -61,15 +61,19 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 		if ErrorCode(err) == EUnauthenticated {
 			s.stats.refused.Add(1)
 		}
-		return nil, s.tokenFailed(ip, err)
+		err = s.tokenFailed(ip, err)
+		s.stats.outcome("", err)
+		return nil, err
 	case cached:
 		s.stats.cached.Add(1)
 	default:
 		s.stats.stored.Add(1)
 	}
 	if err := s.checkIPAt(ctx, p, ip, now); err != nil {
+		s.stats.outcome(p.Kind, err)
 		return nil, err
 	}
+	s.stats.outcome(p.Kind, nil)
 	return p, nil
 }
 

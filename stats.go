@@ -11,6 +11,49 @@ type stats struct {
 	stored  atomic.Int64 // verifications that read the store
 	refused atomic.Int64 // tokens refused (invalid, expired, revoked, retired)
 	never   atomic.Int64 // of those, well-formed tokens the filter showed were never issued
+
+	// outcomes counts authentications by the token's kind (unknown when refused before it
+	// was known) and outcome; indexes are authKinds' and authOutcomes'.
+	outcomes [len(authKinds)][len(authOutcomes)]atomic.Int64
+}
+
+// The kinds and outcomes authentications are counted by, for metrics.
+var (
+	authKinds    = [...]TokenKind{"unknown", KindPAT, KindService, KindLegacyKey, KindSCIM, KindSession}
+	authOutcomes = [...]string{"accepted", "refused", "rate_limited", "ip_refused", "unavailable", "error"}
+)
+
+// outcome counts one authentication of a token of kind that ended in err (nil: accepted).
+func (st *stats) outcome(kind TokenKind, err error) {
+	k := 0
+	for i, c := range authKinds {
+		if c == kind {
+			k = i
+			break
+		}
+	}
+	o := 0
+	switch ErrorCode(err) {
+	case "":
+	case EUnauthenticated:
+		o = 1
+	case ERateLimited:
+		o = 2
+	case EForbidden:
+		o = 3
+	case EUnavailable:
+		o = 4
+	default:
+		o = 5
+	}
+	st.outcomes[k][o].Add(1)
+}
+
+// AuthOutcome is how many authentications of one kind of token ended one way.
+type AuthOutcome struct {
+	Kind    string // pat, service, legacy_key, scim, session; unknown when refused before the kind was known
+	Outcome string // accepted, refused, rate_limited, ip_refused, unavailable, error
+	Count   int64
 }
 
 // Stats is a snapshot of the service's counters and gauges.
@@ -34,6 +77,8 @@ type Stats struct {
 	FeedReadAt time.Time
 	// SlowHashes counts slow hashes run (old-format tokens and legacy keys).
 	SlowHashes int64
+	// Authentications counts authentications by kind and outcome (the pairs seen so far).
+	Authentications []AuthOutcome
 }
 
 // Stats returns the service's counters since start and its current cache size.
@@ -50,9 +95,18 @@ func (s *Service) Stats() Stats {
 	if n := s.feedReadAt.Load(); n != 0 {
 		readAt = time.Unix(0, n)
 	}
+	var auths []AuthOutcome
+	for k := range s.stats.outcomes {
+		for o := range s.stats.outcomes[k] {
+			if n := s.stats.outcomes[k][o].Load(); n > 0 {
+				auths = append(auths, AuthOutcome{Kind: string(authKinds[k]), Outcome: authOutcomes[o], Count: n})
+			}
+		}
+	}
 	return Stats{
-		FeedReadAt:   readAt,
-		FilterTokens: filterTokens, FilterBytes: filterBytes,
+		Authentications: auths,
+		FeedReadAt:      readAt,
+		FilterTokens:    filterTokens, FilterBytes: filterBytes,
 		VerifiedFromCache:  s.stats.cached.Load(),
 		VerifiedFromStore:  s.stats.stored.Load(),
 		Refused:            s.stats.refused.Load(),

@@ -57,6 +57,9 @@ var (
 	descVerifications = prometheus.NewDesc("tokend_token_verifications_total",
 		"Token verifications, by result: cache (a hit of the verification cache), store (a miss, read from the database), refused.",
 		[]string{"result"}, nil)
+	descAuth = prometheus.NewDesc("tokend_authentications_total",
+		"Authentications of API tokens, by the token's kind (unknown when refused before it was known) and outcome: accepted, refused, rate_limited, ip_refused, unavailable, error.",
+		[]string{"kind", "outcome"}, nil)
 	descNeverIssued = prometheus.NewDesc("tokend_token_refused_never_issued_total",
 		"Refusals of well-formed tokens that the filter of issued tokens answered without the database.", nil, nil)
 	descCacheEntries = prometheus.NewDesc("tokend_verification_cache_entries", "Verified tokens held in memory.", nil, nil)
@@ -70,7 +73,7 @@ var (
 )
 
 func (c serviceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descVerifications, descNeverIssued, descCacheEntries, descPendingUses,
+	for _, d := range []*prometheus.Desc{descAuth, descVerifications, descNeverIssued, descCacheEntries, descPendingUses,
 		descFeedSeq, descFeedAge, descTrusted, descSlowHashes} {
 		ch <- d
 	}
@@ -87,6 +90,9 @@ func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
 	counter(descVerifications, st.VerifiedFromCache, "cache")
 	counter(descVerifications, st.VerifiedFromStore, "store")
 	counter(descVerifications, st.Refused, "refused")
+	for _, a := range st.Authentications {
+		counter(descAuth, a.Count, a.Kind, a.Outcome)
+	}
 	counter(descNeverIssued, st.RefusedNeverIssued)
 	counter(descSlowHashes, st.SlowHashes)
 	gauge(descCacheEntries, float64(st.CacheEntries))
