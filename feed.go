@@ -47,6 +47,7 @@ func (s *Service) watchFeed(ctx context.Context) {
 	defer tick.Stop()
 	r := feedReader{cursor: -1}
 	for {
+		last := time.Now()
 		s.readFeed(ctx, &r)
 		select {
 		case <-ctx.Done():
@@ -54,6 +55,16 @@ func (s *Service) watchFeed(ctx context.Context) {
 		case <-wake:
 		case <-tick.C:
 		case <-s.feedSync.want: // a request waits for a read (neverIssued)
+			// Reads asked for by requests are at least syncGap apart, so that every request
+			// waiting meanwhile shares the next: a flood of unknown tokens costs the store at
+			// most one small read per syncGap, whatever its rate.
+			if d := syncGap - time.Since(last); d > 0 {
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(d):
+				}
+			}
 		}
 	}
 }

@@ -206,6 +206,9 @@ func (s *Service) neverIssued(ctx context.Context, h *[32]byte, now time.Time) b
 	return !may
 }
 
+// syncGap is the least time between two reads of the feed asked for by requests.
+const syncGap = 2 * time.Millisecond
+
 // feedSync lets requests wait for a read of the change feed that starts after they ask.
 type feedSync struct {
 	running atomic.Bool // a feed reader runs
