@@ -73,8 +73,11 @@ func (s *Service) watchFeed(ctx context.Context) {
 func (s *Service) listenFeed(ctx context.Context, wake chan<- struct{}) {
 	backoff := 100 * time.Millisecond
 	for ctx.Err() == nil {
-		err := s.store.Subscribe(ctx, func(int64) {
+		err := s.store.Subscribe(ctx, func(seq int64) {
 			backoff = 100 * time.Millisecond
+			if seq > s.feedHeard.Load() { // only this goroutine stores it
+				s.feedHeard.Store(seq)
+			}
 			select {
 			case wake <- struct{}{}:
 			default: // a read is already due

@@ -149,6 +149,13 @@ func TestRevocationReachesOtherNode(t *testing.T) {
 				t.Errorf("B's answer to the revoked token: got %v, want %v", err, tokend.ErrInvalidToken)
 			}
 			t.Logf("B refused the revoked token %v after A's commit", took)
+			st := b.Stats()
+			if st.FeedReadAt.IsZero() {
+				t.Errorf("B's last feed read: got none, want a time")
+			}
+			if !tt.pollOnly && !tt.dropWakeup && st.FeedHeard == 0 {
+				t.Errorf("B's newest announced entry: got 0, want the revocation's (B applied %d)", st.FeedSeq)
+			}
 		})
 	}
 }

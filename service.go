@@ -79,6 +79,7 @@ type Service struct {
 	trustUntil atomic.Int64
 	feedSeq    atomic.Int64
 	feedReadAt atomic.Int64 // Unix nanoseconds: the start of the last successful read of the feed
+	feedHeard  atomic.Int64 // the newest feed entry a wake-up named (0: none yet)
 
 	// known is the filter of issued tokens (filter.go); feedSync lets a request wait for a
 	// read of the feed.

@@ -75,6 +75,9 @@ type Stats struct {
 	// FeedReadAt is when the last successful read of the feed started (zero: none yet, or
 	// the Service does not read the feed).
 	FeedReadAt time.Time
+	// FeedHeard is the newest feed entry another node's wake-up named (0: none, or a single
+	// node's store); FeedHeard - FeedSeq, when positive, is how far this node is behind.
+	FeedHeard int64
 	// SlowHashes counts slow hashes run (old-format tokens and legacy keys).
 	SlowHashes int64
 	// Authentications counts authentications by kind and outcome (the pairs seen so far).
@@ -106,6 +109,7 @@ func (s *Service) Stats() Stats {
 	return Stats{
 		Authentications: auths,
 		FeedReadAt:      readAt,
+		FeedHeard:       s.feedHeard.Load(),
 		FilterTokens:    filterTokens, FilterBytes: filterBytes,
 		VerifiedFromCache:  s.stats.cached.Load(),
 		VerifiedFromStore:  s.stats.stored.Load(),

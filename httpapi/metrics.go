@@ -67,6 +67,8 @@ var (
 	descFeedSeq      = prometheus.NewDesc("tokend_change_feed_seq", "The last change-feed entry this node applied.", nil, nil)
 	descFeedAge      = prometheus.NewDesc("tokend_change_feed_last_read_age_seconds",
 		"Seconds since the last successful read of the change feed began (absent until one succeeds).", nil, nil)
+	descFeedLag = prometheus.NewDesc("tokend_change_feed_seq_lag",
+		"Change-feed entries other nodes announced that this node has not applied yet (0 with one node).", nil, nil)
 	descTrusted = prometheus.NewDesc("tokend_caches_trusted",
 		"1 while the change feed is readable and caches answer; 0 while every verification reads the database.", nil, nil)
 	descSlowHashes = prometheus.NewDesc("tokend_slow_hashes_total", "Slow hashes run for old-format tokens and legacy keys.", nil, nil)
@@ -74,7 +76,7 @@ var (
 
 func (c serviceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descAuth, descVerifications, descNeverIssued, descCacheEntries, descPendingUses,
-		descFeedSeq, descFeedAge, descTrusted, descSlowHashes} {
+		descFeedSeq, descFeedAge, descFeedLag, descTrusted, descSlowHashes} {
 		ch <- d
 	}
 }
@@ -98,6 +100,7 @@ func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCacheEntries, float64(st.CacheEntries))
 	gauge(descPendingUses, float64(st.PendingUses))
 	gauge(descFeedSeq, float64(st.FeedSeq))
+	gauge(descFeedLag, float64(max(st.FeedHeard-st.FeedSeq, 0)))
 	if !st.FeedReadAt.IsZero() {
 		gauge(descFeedAge, c.now().Sub(st.FeedReadAt).Seconds())
 	}

@@ -35,6 +35,7 @@ func TestMetrics(t *testing.T) {
 		`tokend_token_verifications_total{result="store"} 1`,
 		`tokend_token_verifications_total{result="refused"} 1`,
 		"tokend_verification_cache_entries 1",
+		"tokend_change_feed_seq_lag 0",
 		`tokend_authentications_total{kind="pat",outcome="accepted"} 3`,
 		`tokend_authentications_total{kind="unknown",outcome="refused"} 1`,
 		`tokend_build_info{commit="abc123",dirty="false",version="v1.2.3"} 1`,
