@@ -53,7 +53,7 @@ func (s *Service) Advice(ctx context.Context, p *Principal, accountID, tokenID i
 	if days <= 0 || days > MaxAdviceDays {
 		return nil, Invalidf("days", "\"days\" must be between 1 and %d.", MaxAdviceDays)
 	}
-	t, err := s.store.Token(ctx, tokenID)
+	t, err := s.store.Token(ctx, accountID, tokenID)
 	if err != nil {
 		return nil, err
 	}

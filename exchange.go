@@ -218,7 +218,7 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		e.Detail["permissions"] = grantSummary(tp.Grants)
 		e.Detail["expires_at"] = t.ExpiresAt.UTC().Format(time.RFC3339)
 		st.audit(e)
-		t, err = st.Token(ctx, t.ID)
+		t, err = st.Token(ctx, t.AccountID, t.ID)
 		return err
 	})
 	if err != nil {

@@ -271,7 +271,7 @@ func (s *Service) learnTokens(ctx context.Context, cs []Change) error {
 		if c.TokenID == 0 {
 			continue
 		}
-		t, err := s.store.Token(ctx, c.TokenID)
+		t, err := s.store.TokenUnscoped(ctx, c.TokenID)
 		if isNotFound(err) {
 			continue
 		}

@@ -72,7 +72,7 @@ func (s *Service) DisableInactive(ctx context.Context) (int, error) {
 	for _, found := range ts {
 		disabled := false
 		err := s.change(ctx, func(st *txn) error {
-			t, err := st.Token(ctx, found.ID)
+			t, err := st.Token(ctx, found.AccountID, found.ID)
 			if err != nil {
 				return err
 			}
@@ -114,7 +114,7 @@ func (s *Service) EnableToken(ctx context.Context, p *Principal, accountID, id i
 	}
 	var out *Token
 	err := s.change(ctx, func(st *txn) error {
-		t, err := st.Token(ctx, id)
+		t, err := st.Token(ctx, accountID, id)
 		if isNotFound(err) || (err == nil && (t.AccountID != accountID || (t.Kind != KindPAT && t.Kind != KindService))) {
 			return Errorf(ENotFound, "Token %d not found.", id)
 		}

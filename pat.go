@@ -74,7 +74,7 @@ func (s *Service) PAT(ctx context.Context, p *Principal, accountID, userID, id i
 // userPAT loads a PAT and checks that it belongs to userID in accountID; anything else is a
 // 404, so that ids of other people's tokens reveal nothing.
 func (s *Service) userPAT(ctx context.Context, st Store, accountID, userID, id int64) (*Token, error) {
-	t, err := st.Token(ctx, id)
+	t, err := st.Token(ctx, accountID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +379,7 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int6
 	err := s.change(ctx, func(st *txn) error {
 		now := s.now()
 		for _, id := range ids {
-			t, err := st.Token(ctx, id)
+			t, err := st.Token(ctx, accountID, id)
 			if isNotFound(err) || (err == nil && (t.AccountID != accountID || t.Kind == KindLegacyKey)) {
 				return Invalidf("token_ids", "Token %d is not a token of account %d.", id, accountID)
 			}
@@ -420,7 +420,8 @@ func (s *Service) TokenActivity(ctx context.Context, p *Principal, tokenID int64
 	if days <= 0 || days > MaxActivityDays {
 		return nil, Invalidf("days", "\"days\" must be between 1 and %d.", MaxActivityDays)
 	}
-	t, err := s.store.Token(ctx, tokenID)
+	// Unscoped: a legacy key has no account; the ownership check below decides.
+	t, err := s.store.TokenUnscoped(ctx, tokenID)
 	if err != nil {
 		return nil, err
 	}

@@ -51,7 +51,7 @@ func (s *Service) SCIMToken(ctx context.Context, p *Principal, accountID, id int
 }
 
 func scimToken(ctx context.Context, st Store, accountID, id int64) (*Token, error) {
-	t, err := st.Token(ctx, id)
+	t, err := st.Token(ctx, accountID, id)
 	if err == nil && (t.Kind != KindSCIM || t.AccountID != accountID || t.State != StateActive) {
 		err = Errorf(ENotFound, "SCIM token %d not found.", id)
 	}

@@ -117,7 +117,7 @@ func (s *Service) ServiceToken(ctx context.Context, p *Principal, accountID, id 
 }
 
 func (s *Service) serviceToken(ctx context.Context, st Store, accountID, id int64) (*Token, error) {
-	t, err := st.Token(ctx, id)
+	t, err := st.Token(ctx, accountID, id)
 	if err != nil {
 		return nil, err
 	}
@@ -165,7 +165,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 		e := event(ctx, p, accountID, ActionServiceTokenCreated, "service", t.ID)
 		e.Detail = map[string]string{"uid": t.UID, "name": name, "permissions": grantSummary(grants)}
 		st.audit(e)
-		t, err = st.Token(ctx, t.ID)
+		t, err = st.Token(ctx, t.AccountID, t.ID)
 		return err
 	})
 	if err != nil {
@@ -274,7 +274,7 @@ func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, 
 		e.Detail = map[string]string{"uid": t.UID, "permissions": grantSummary(grants)}
 		st.audit(e)
 		st.invalidate(Invalidation{TokenID: t.ID})
-		t, err = st.Token(ctx, t.ID)
+		t, err = st.Token(ctx, t.AccountID, t.ID)
 		return err
 	})
 	if err != nil {
@@ -453,7 +453,7 @@ func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountI
 		e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
 		st.audit(e)
 		st.invalidate(Invalidation{TokenID: old.ID})
-		fresh, err = st.Token(ctx, fresh.ID)
+		fresh, err = st.Token(ctx, fresh.AccountID, fresh.ID)
 		return err
 	})
 	if err != nil {

@@ -55,7 +55,13 @@ type Store interface {
 
 	// Tokens are returned with their active permissions (service tokens).
 	CreateToken(ctx context.Context, t *Token) error
-	Token(ctx context.Context, id int64) (*Token, error)
+	// Token reads a token of the account: another account's token is not found, so a caller
+	// cannot forget the account boundary.
+	Token(ctx context.Context, accountID, id int64) (*Token, error)
+	// TokenUnscoped reads a token whatever its account, for the readers that act for no account
+	// (the change feed) or for tokens that have none (legacy keys). Anything serving an account
+	// reads through Token.
+	TokenUnscoped(ctx context.Context, id int64) (*Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	TokenByUID(ctx context.Context, uid string) (*Token, error)
 	// TokenForVerify is TokenByHash with what verifying the token needs, read in one query:

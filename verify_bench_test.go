@@ -326,7 +326,7 @@ func BenchmarkVerifyOldFormat(b *testing.B) {
 	}
 	id := imported[0].ID
 	reset := func() {
-		t, err := st.Token(ctx, id)
+		t, err := st.TokenUnscoped(ctx, id)
 		if err != nil {
 			b.Fatal(err)
 		}

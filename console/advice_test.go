@@ -73,7 +73,7 @@ func TestAdviceApplyInConsole(t *testing.T) {
 			}
 		})
 	}
-	got, err := e.svc.Store().Token(ctx, tok.ID)
+	got, err := e.svc.Store().Token(ctx, tok.AccountID, tok.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestSCIMTokens(t *testing.T) {
 					t.Errorf("GET %s: got %d %s, want the token without its string", path, r.Code, r.Raw)
 				}
 			}
-			st, err := e.store.Token(ctx, id)
+			st, err := e.store.Token(ctx, acct, id)
 			if err != nil {
 				t.Fatal(err)
 			}

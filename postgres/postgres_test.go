@@ -309,7 +309,7 @@ func TestBulkPermissions(t *testing.T) {
 	must(t, st.SetTokenPermissions(ctx, tok.ID, grants))
 	gotG, err := st.Group(ctx, a.ID, g.ID)
 	must(t, err)
-	gotT, err := st.Token(ctx, tok.ID)
+	gotT, err := st.Token(ctx, a.ID, tok.ID)
 	must(t, err)
 	for _, got := range [][]perm.Grant{gotG.Grants(), gotT.Grants()} {
 		if len(got) != len(grants) {

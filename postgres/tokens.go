@@ -61,8 +61,8 @@ func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	return translate(err)
 }
 
-func (s *Store) tokenWhere(ctx context.Context, where string, arg any) (*tokend.Token, error) {
-	t, err := scanToken(s.q().QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, arg))
+func (s *Store) tokenWhere(ctx context.Context, where string, args ...any) (*tokend.Token, error) {
+	t, err := scanToken(s.q().QueryRow(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, args...))
 	if err != nil {
 		return nil, translateNotFound(err, "Token")
 	}
@@ -72,7 +72,11 @@ func (s *Store) tokenWhere(ctx context.Context, where string, arg any) (*tokend.
 	return t, nil
 }
 
-func (s *Store) Token(ctx context.Context, id int64) (*tokend.Token, error) {
+func (s *Store) Token(ctx context.Context, accountID, id int64) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `account_id = $1 AND id = $2`, accountID, id)
+}
+
+func (s *Store) TokenUnscoped(ctx context.Context, id int64) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `id = $1`, id)
 }
 

@@ -57,8 +57,8 @@ func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	return translate(err)
 }
 
-func (s *Store) tokenWhere(ctx context.Context, where string, arg any) (*tokend.Token, error) {
-	t, err := scanToken(s.reader().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, arg))
+func (s *Store) tokenWhere(ctx context.Context, where string, args ...any) (*tokend.Token, error) {
+	t, err := scanToken(s.reader().QueryRowContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where, args...))
 	if err != nil {
 		return nil, translateNotFound(err, "Token")
 	}
@@ -68,7 +68,11 @@ func (s *Store) tokenWhere(ctx context.Context, where string, arg any) (*tokend.
 	return t, nil
 }
 
-func (s *Store) Token(ctx context.Context, id int64) (*tokend.Token, error) {
+func (s *Store) Token(ctx context.Context, accountID, id int64) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `account_id = ? AND id = ?`, accountID, id)
+}
+
+func (s *Store) TokenUnscoped(ctx context.Context, id int64) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `id = ?`, id)
 }
 

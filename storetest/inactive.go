@@ -40,7 +40,7 @@ func testInactiveTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 	mustToken(t, st, newLegacyKey(u.ID))
 
 	// Contract: DisabledAt and EnabledAt round-trip.
-	back, err := st.Token(ctx, disabled.ID)
+	back, err := st.Token(ctx, disabled.AccountID, disabled.ID)
 	must(t, err, "Token")
 	if !back.DisabledAt.Equal(day(31)) || !back.EnabledAt.IsZero() {
 		t.Errorf("disabled token: got disabled %v enabled %v, want %v and zero", back.DisabledAt, back.EnabledAt, day(31))

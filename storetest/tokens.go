@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -18,21 +19,21 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		a := mustAccount(t, st)
 		u := mustUser(t, st)
 		tok := mustToken(t, st, newPAT(a.ID, u.ID))
-		got, err := st.Token(ctx, tok.ID)
+		got, err := st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		if !got.RotatedAt.IsZero() {
 			t.Fatalf("new token: got RotatedAt %v, want zero", got.RotatedAt)
 		}
 		must(t, st.MarkTokenRotated(ctx, tok.ID, at(time.Hour)), "MarkTokenRotated")
 		wantCode(t, st.MarkTokenRotated(ctx, tok.ID, at(2*time.Hour)), tokend.EConflict, "MarkTokenRotated again")
-		got, err = st.Token(ctx, tok.ID)
+		got, err = st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		want := *got
 		want.RotatedAt = at(time.Hour)
 		tokenDiff(got, &want).report(t, "after MarkTokenRotated")
 		got.Name, got.UpdatedAt = "renamed", at(3*time.Hour)
 		must(t, st.UpdateToken(ctx, got), "UpdateToken")
-		after, err := st.Token(ctx, tok.ID)
+		after, err := st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		if !after.RotatedAt.Equal(at(time.Hour)) {
 			t.Errorf("after UpdateToken: got RotatedAt %v, want %v", after.RotatedAt, at(time.Hour))
@@ -87,7 +88,11 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 						tt.tok.CreatedAt, tt.tok.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 				}
 
-				got, err := st.Token(ctx, want.ID)
+				read := func(ctx context.Context, id int64) (*tokend.Token, error) { return st.Token(ctx, want.AccountID, id) }
+				if want.AccountID == 0 { // a legacy key belongs to no account
+					read = st.TokenUnscoped
+				}
+				got, err := read(ctx, want.ID)
 				must(t, err, "Token")
 				tokenDiff(got, &want).report(t, "Token")
 				got, err = st.TokenByUID(ctx, want.UID)
@@ -113,8 +118,19 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		mustToken(t, st, newPAT(a.ID, u.ID))
 		mustToken(t, st, newLegacyKey(u.ID)) // a nil hash must not match anything
 
-		_, err := st.Token(ctx, 999999)
+		_, err := st.Token(ctx, a.ID, 999999)
 		wantCode(t, err, tokend.ENotFound, "Token(missing)")
+		_, err = st.TokenUnscoped(ctx, 999999)
+		wantCode(t, err, tokend.ENotFound, "TokenUnscoped(missing)")
+		// Contract: Token is scoped by account; another account's token is not found, and
+		// TokenUnscoped finds it.
+		b := mustAccount(t, st)
+		theirs := mustToken(t, st, newPAT(b.ID, u.ID))
+		_, err = st.Token(ctx, a.ID, theirs.ID)
+		wantCode(t, err, tokend.ENotFound, "Token(another account's token)")
+		if got, err := st.TokenUnscoped(ctx, theirs.ID); err != nil || got.AccountID != b.ID {
+			t.Errorf("TokenUnscoped(another account's token): got %v, %v; want the token of account %d", got, err, b.ID)
+		}
 		_, err = st.TokenByUID(ctx, "nosuchuid")
 		wantCode(t, err, tokend.ENotFound, "TokenByUID(missing)")
 		_, err = st.TokenByHash(ctx, randomHash())
@@ -165,7 +181,7 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		tok.LastUsedIP = "192.0.2.7"
 		tok.UpdatedAt = at(time.Hour)
 		must(t, st.UpdateToken(ctx, tok), "UpdateToken")
-		got, err := st.Token(ctx, tok.ID)
+		got, err := st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		tokenDiff(got, tok).report(t, "after update")
 		got, err = st.TokenByHash(ctx, tok.Hash)
@@ -194,7 +210,7 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		tok.Hash = nil
 		tok.UpdatedAt = at(3 * time.Hour)
 		must(t, st.UpdateToken(ctx, tok), "UpdateToken(clear)")
-		got, err = st.Token(ctx, tok.ID)
+		got, err = st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		tokenDiff(got, tok).report(t, "after clearing")
 	})
@@ -229,7 +245,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 	must(t, st.SetTokenPermissions(ctx, other.ID, otherGrants), "SetTokenPermissions(other)")
 
 	t.Run("RoundTrip", func(t *testing.T) {
-		got, err := st.Token(ctx, svc.ID)
+		got, err := st.Token(ctx, svc.AccountID, svc.ID)
 		must(t, err, "Token")
 		tokenGrantsDiff(got, many).report(t, "Token")
 		got, err = st.TokenByHash(ctx, svc.Hash)
@@ -255,7 +271,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 	})
 
 	t.Run("Replace", func(t *testing.T) {
-		before, err := st.Token(ctx, svc.ID)
+		before, err := st.Token(ctx, svc.AccountID, svc.ID)
 		must(t, err, "Token")
 		oldIDs := make(map[int64]bool)
 		for _, p := range before.Permissions {
@@ -266,7 +282,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 			{Set: perm.JobAdmin, ProjectID: projects[2].ID, WritableEnvironmentCategories: []string{"staging"}},
 		}
 		must(t, st.SetTokenPermissions(ctx, svc.ID, replaced), "SetTokenPermissions")
-		got, err := st.Token(ctx, svc.ID)
+		got, err := st.Token(ctx, svc.AccountID, svc.ID)
 		must(t, err, "Token")
 		tokenGrantsDiff(got, replaced).report(t, "after replace")
 		for _, p := range got.Permissions {
@@ -274,7 +290,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 				t.Errorf("after replace: permission id %d of the old set is still returned", p.ID)
 			}
 		}
-		got, err = st.Token(ctx, other.ID)
+		got, err = st.Token(ctx, other.AccountID, other.ID)
 		must(t, err, "Token(other)")
 		tokenGrantsDiff(got, otherGrants).report(t, "other token")
 	})
@@ -286,7 +302,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 
 	t.Run("Clear", func(t *testing.T) {
 		must(t, st.SetTokenPermissions(ctx, svc.ID, nil), "SetTokenPermissions(nil)")
-		got, err := st.Token(ctx, svc.ID)
+		got, err := st.Token(ctx, svc.AccountID, svc.ID)
 		must(t, err, "Token")
 		if len(got.Permissions) != 0 {
 			t.Errorf("after clearing: got %d permissions, want 0", len(got.Permissions))
@@ -309,7 +325,7 @@ func testTokenUses(t *testing.T, open func(testing.TB) tokend.Store) {
 		t.Helper()
 		want := *tok
 		want.LastUsedAt, want.LastUsedIP = usedAt, ip
-		got, err := st.Token(ctx, tok.ID)
+		got, err := st.TokenUnscoped(ctx, tok.ID) // t3 is a legacy key, of no account
 		must(t, err, "Token")
 		tokenDiff(got, &want).report(t, fmt.Sprintf("token %d", tok.ID))
 	}

@@ -175,7 +175,7 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 		otherPolicy := minted(q.ID, tokend.StateActive)
 		plain := mustToken(t, st, newServiceToken(a.ID, 0))
 
-		got, err := st.Token(ctx, live1.ID)
+		got, err := st.Token(ctx, live1.AccountID, live1.ID)
 		must(t, err, "Token")
 		tokenDiff(got, live1).report(t, "federated token")
 
@@ -199,13 +199,13 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 			state tokend.State
 		}{{live1, tokend.StateDeleted}, {live2, tokend.StateDeleted}, {dead, tokend.StateDeleted},
 			{otherPolicy, tokend.StateActive}, {plain, tokend.StateActive}} {
-			got, err := st.Token(ctx, c.tok.ID)
+			got, err := st.Token(ctx, c.tok.AccountID, c.tok.ID)
 			must(t, err, "Token")
 			if got.State != c.state {
 				t.Errorf("token %d: state got %d, want %d", c.tok.ID, got.State, c.state)
 			}
 		}
-		got, err = st.Token(ctx, live1.ID)
+		got, err = st.Token(ctx, live1.AccountID, live1.ID)
 		must(t, err, "Token")
 		if !got.UpdatedAt.Equal(at(time.Hour)) {
 			t.Errorf("revoked token UpdatedAt: got %v, want %v", got.UpdatedAt, at(time.Hour))
