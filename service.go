@@ -169,9 +169,14 @@ func (s *Service) Run(ctx context.Context) error {
 			defer cancel()
 			return s.FlushUsage(flushCtx)
 		case <-tick.C:
-			if err := s.FlushUsage(ctx); err != nil && ctx.Err() == nil {
+			// The flush is not cut short when ctx ends: a write that the database committed but
+			// that reported the cancellation would be put back and written again by the last
+			// flush, counting the same uses twice.
+			flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			if err := s.FlushUsage(flushCtx); err != nil {
 				s.log.Warn("flush token uses", "err", err)
 			}
+			cancel()
 			if now := s.now(); now.Sub(lastPrune) >= time.Minute {
 				lastPrune = now
 				s.pruneFeed(ctx)
