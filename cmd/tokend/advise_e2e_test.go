@@ -11,6 +11,7 @@ import (
 // tokend token advise prints what a service token used and the narrowest grants that cover it,
 // in both formats, against a real server on each store.
 func TestCLITokenAdvise(t *testing.T) {
+	t.Parallel()
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
 			var a initResult

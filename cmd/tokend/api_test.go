@@ -6,6 +6,7 @@ import (
 )
 
 func TestTypedValue(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		in   string
 		want any

@@ -72,6 +72,7 @@ type patOut struct {
 var anyToken = regexp.MustCompile(`dbtu_[A-Za-z0-9]{50}`)
 
 func TestCLI(t *testing.T) {
+	t.Parallel()
 	const pw = "a long enough password"
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {

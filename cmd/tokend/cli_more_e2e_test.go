@@ -13,6 +13,7 @@ import (
 // on both stores: service tokens, the inventory and bulk revoke, api, completion of ids, and
 // account recovery (set-password, password change, reset links).
 func TestCLIAdmin(t *testing.T) {
+	t.Parallel()
 	const pw = "a long enough password"
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {

@@ -153,6 +153,7 @@ func (u *consoleUser) post(path string, form url.Values) (int, string) {
 }
 
 func TestCLIDeviceLogin(t *testing.T) {
+	t.Parallel()
 	const pw = "a long enough password"
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {

@@ -202,6 +202,7 @@ type initResult struct {
 }
 
 func TestEndToEnd(t *testing.T) {
+	t.Parallel()
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
 			if out := run(t, append([]string{"migrate"}, st.flags...)...); !strings.Contains(out, "up to date") {
@@ -283,6 +284,7 @@ func TestEndToEnd(t *testing.T) {
 var patRE = regexp.MustCompile(`owner PAT:\s+(dbtu_\S+)`)
 
 func TestServeBootstrapsEmptyDatabase(t *testing.T) {
+	t.Parallel()
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
 			// stdout is not a terminal here: the credentials go to a file, not to the output.

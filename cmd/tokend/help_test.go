@@ -17,6 +17,7 @@ var noJSON = map[string]bool{
 // TestEveryCommandHelps walks the command tree: every command has an example in its help,
 // and every command that prints data has --json.
 func TestEveryCommandHelps(t *testing.T) {
+	t.Parallel()
 	var walk func(c *cobra.Command)
 	walk = func(c *cobra.Command) {
 		path := c.CommandPath()

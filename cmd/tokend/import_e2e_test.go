@@ -16,6 +16,7 @@ import (
 // TestImportOldFormatTokens imports an old-format service token with the real binary, uses it
 // (the slow path, which upgrades it), and checks what the API says about it.
 func TestImportOldFormatTokens(t *testing.T) {
+	t.Parallel()
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
 			var owner initResult

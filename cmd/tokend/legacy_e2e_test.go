@@ -12,6 +12,7 @@ import (
 // default, working in a migration window, and reported — after a clean shutdown has flushed
 // the uses — by `tokend legacy-keys report`.
 func TestLegacyKeysReport(t *testing.T) {
+	t.Parallel()
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
 			var owner initResult

@@ -29,6 +29,7 @@ func exitStatus(err error) int {
 // TestSchemaNewerRefused runs an older binary on a database a newer one migrated: migrate,
 // serve and migrate status refuse it with exit 1 instead of saying "up to date".
 func TestSchemaNewerRefused(t *testing.T) {
+	t.Parallel()
 	for _, st := range storages(t) {
 		t.Run(st.name, func(t *testing.T) {
 			run(t, append([]string{"migrate"}, st.flags...)...)
@@ -85,6 +86,7 @@ func addVersion(t *testing.T, st storage, v int64) {
 }
 
 func TestMigrateStatusPending(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	out := run(t, "migrate", "status", "--data-dir", dir)
 	if !strings.Contains(out, "pending") || !strings.Contains(out, "00001_schema.sql") {
@@ -97,6 +99,7 @@ func TestMigrateStatusPending(t *testing.T) {
 
 // TestBackupRestore backs up a running server's database, restores it elsewhere and serves it.
 func TestBackupRestore(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	st := storage{"sqlite", []string{"--data-dir", dir}}
 	var a initResult
@@ -140,6 +143,7 @@ func TestBackupRestore(t *testing.T) {
 
 // TestVersion builds with VCS stamping and checks that version and /readyz name the commit.
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
 	if err != nil {
 		t.Fatalf("git rev-parse HEAD: %v (the test runs in a git checkout)", err)
@@ -217,6 +221,7 @@ func TestVersion(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	t.Parallel()
 	env := []string{"TOKEND_CONFIG=" + filepath.Join(t.TempDir(), "none.json")}
 	tests := []struct {
 		name string

@@ -8,6 +8,7 @@ import (
 )
 
 func TestOperatorError(t *testing.T) {
+	t.Parallel()
 	cause := errors.New("sqlite: disk I/O error")
 	tests := []struct {
 		name string

@@ -100,6 +100,7 @@ func get(t *testing.T, c *http.Client, url string) (int, string) {
 // TestServeInProcess runs serve with its metrics and pprof listeners and checks that all three
 // answer, and that all three are closed once serve's context ends.
 func TestServeInProcess(t *testing.T) {
+	t.Parallel()
 	for name, sf := range storageConfigs(t) {
 		t.Run(name, func(t *testing.T) {
 			r := startServe(t, serveConfig{storage: sf, metricsAddr: "127.0.0.1:0", pprofAddr: "127.0.0.1:0"})
@@ -143,6 +144,7 @@ func TestServeInProcess(t *testing.T) {
 // TestServeRefusesTakenPort: a listener that cannot open fails the start, naming the flag, and
 // leaves nothing listening.
 func TestServeRefusesTakenPort(t *testing.T) {
+	t.Parallel()
 	taken, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

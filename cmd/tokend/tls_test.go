@@ -102,6 +102,7 @@ func writeAtomic(t testing.TB, path string, b []byte) {
 // a change is seen only once the check interval has passed, and a pair that does not load
 // leaves the previous certificate in service.
 func TestCertFilesReload(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -171,6 +172,7 @@ func TestCertFilesReload(t *testing.T) {
 // --tls-cert/--tls-key: HTTP/2 is negotiated, TLS 1.1 is refused, and a renewed certificate
 // written over the files is served without a restart.
 func TestServeTLSFiles(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t)
 	for name, sf := range storageConfigs(t) {
 		t.Run(name, func(t *testing.T) {
@@ -264,6 +266,7 @@ func TestServeTLSFiles(t *testing.T) {
 // TestServeTLSRefusesBadConfig: TLS settings that cannot be what the operator meant fail the
 // start with a message naming the flags.
 func TestServeTLSRefusesBadConfig(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
@@ -301,6 +304,7 @@ func TestServeTLSRefusesBadConfig(t *testing.T) {
 // TestServerErrorLog: failed handshakes from strangers stay out of an info-level log; one that
 // ACME caused, and net/http's other complaints, are warnings.
 func TestServerErrorLog(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name, line string
 		level      slog.Level
@@ -326,6 +330,7 @@ func TestServerErrorLog(t *testing.T) {
 // TestCertFilesWarnExpiry: a certificate from files that ends soon, or has ended, is warned about
 // at start and then once a day, not at every check.
 func TestCertFilesWarnExpiry(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t)
 	dir := t.TempDir()
 	certPath, keyPath := filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
