@@ -269,19 +269,9 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 		if raw, err = s.issue(ctx, st, fresh); err != nil {
 			return err
 		}
-		if overlap == 0 {
-			old.State = StateDeleted
-		} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
-			old.ExpiresAt = end
-		}
-		old.UpdatedAt = now
-		if err := st.UpdateToken(ctx, old); err != nil {
+		if err := retireRotated(ctx, st, p, old, fresh, "pat", overlap, now); err != nil {
 			return err
 		}
-		e := event(ctx, p, accountID, "token.rotate", "pat", old.ID)
-		e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
-		st.audit(e)
-		st.invalidate(Invalidation{TokenID: old.ID})
 		return nil
 	})
 	if err != nil {
@@ -453,4 +443,24 @@ func (s *Service) TokenActivity(ctx context.Context, p *Principal, tokenID int64
 		out[i] = DailyUse{TokenID: tokenID, Day: day, Count: counts[day.Unix()/secondsPerDay]}
 	}
 	return out, nil
+}
+
+// retireRotated ends a rotated-out token: at once without an overlap, else when the overlap ends
+// (never later than it would have expired anyway). The rotation is audited on the old token and
+// its cached state dropped on every node.
+func retireRotated(ctx context.Context, st *txn, p *Principal, old, fresh *Token, kind string, overlap time.Duration, now time.Time) error {
+	if overlap == 0 {
+		old.State = StateDeleted
+	} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
+		old.ExpiresAt = end
+	}
+	old.UpdatedAt = now
+	if err := st.UpdateToken(ctx, old); err != nil {
+		return err
+	}
+	e := event(ctx, p, old.AccountID, "token.rotate", kind, old.ID)
+	e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
+	st.audit(e)
+	st.invalidate(Invalidation{TokenID: old.ID})
+	return nil
 }

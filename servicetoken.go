@@ -440,19 +440,9 @@ func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountI
 		if err := st.SetTokenPermissions(ctx, fresh.ID, grants); err != nil {
 			return err
 		}
-		if overlap == 0 {
-			old.State = StateDeleted
-		} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
-			old.ExpiresAt = end
-		}
-		old.UpdatedAt = now
-		if err := st.UpdateToken(ctx, old); err != nil {
+		if err := retireRotated(ctx, st, p, old, fresh, "service", overlap, now); err != nil {
 			return err
 		}
-		e := event(ctx, p, accountID, "token.rotate", "service", old.ID)
-		e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
-		st.audit(e)
-		st.invalidate(Invalidation{TokenID: old.ID})
 		fresh, err = st.Token(ctx, fresh.AccountID, fresh.ID)
 		return err
 	})
