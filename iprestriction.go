@@ -115,11 +115,7 @@ func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 	return p
 }
 
-// policy returns the account's compiled policy, loading it on first use.
-func (s *Service) policy(ctx context.Context, accountID int64) (*ipPolicy, error) {
-	return s.policyAt(ctx, accountID, s.now())
-}
-
+// policyAt returns the account's compiled policy as of now, loading it on first use.
 func (s *Service) policyAt(ctx context.Context, accountID int64, now time.Time) (*ipPolicy, error) {
 	trusted := s.trusted(now)
 	if trusted {
