@@ -158,15 +158,8 @@ token updates the config file.`,
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completePATIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			s, accountID, userID, err := rf.target(ctx)
+			s, accountID, userID, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -222,15 +215,8 @@ func newPATDeleteCmd() *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completePATIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			s, accountID, userID, err := rf.target(ctx)
+			s, accountID, userID, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}

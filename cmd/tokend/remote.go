@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"tokend/client"
@@ -187,6 +188,20 @@ func when(t time.Time, zero string) string {
 }
 
 // target opens the remote session and finds whose tokens a command acts on.
+// targetID is target for a command that acts on one object: it binds the environment and
+// checks the ID argument before it opens the session, so a bad ID is a usage error that needs
+// no server.
+func (f *remoteFlags) targetID(cmd *cobra.Command, arg string) (s *session, accountID, userID, id int64, err error) {
+	if err = bindEnv(cmd); err != nil {
+		return nil, 0, 0, 0, err
+	}
+	if id, err = parseID(arg); err != nil {
+		return nil, 0, 0, 0, err
+	}
+	s, accountID, userID, err = f.target(cmd.Context())
+	return s, accountID, userID, id, err
+}
+
 func (f *remoteFlags) target(ctx context.Context) (s *session, accountID, userID int64, err error) {
 	if s, err = f.open(); err != nil {
 		return nil, 0, 0, err

@@ -298,15 +298,8 @@ old one: at once, or after --overlap so that whatever uses it can be switched ov
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeServiceTokenIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			s, accountID, _, err := rf.target(ctx)
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -346,15 +339,8 @@ func newSTDeleteCmd() *cobra.Command {
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeServiceTokenIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			s, accountID, _, err := rf.target(ctx)
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}

@@ -100,15 +100,8 @@ other accounts too can only be helped by an operator (tokend user set-password).
 		Args:              cobra.ExactArgs(1),
 		ValidArgsFunction: completeUserIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := bindEnv(cmd); err != nil {
-				return err
-			}
-			userID, err := parseID(args[0])
-			if err != nil {
-				return err
-			}
 			ctx := cmd.Context()
-			s, accountID, _, err := rf.target(ctx)
+			s, accountID, _, userID, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
