@@ -30,13 +30,20 @@ const (
 	screenshotDir   = "../../docs/screenshots"
 )
 
-func TestConsoleInBrowser(t *testing.T) {
+// needChromium fails tb under CI when Debian's chromium is missing (.ci/run installs it), and
+// skips it, saying why, elsewhere.
+func needChromium(tb testing.TB) {
+	tb.Helper()
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing: the console's browser tests need Debian's chromium (apt-get install chromium)", chromiumPath)
+			tb.Fatalf("%s is missing: the console's browser tests need Debian's chromium (apt-get install chromium)", chromiumPath)
 		}
-		t.Skipf("%s is missing; install Debian's chromium to run the console's browser tests", chromiumPath)
+		tb.Skipf("%s is missing; install Debian's chromium to run the console's browser tests", chromiumPath)
 	}
+}
+
+func TestConsoleInBrowser(t *testing.T) {
+	needChromium(t)
 	dataDir := t.TempDir()
 	st := storage{"sqlite", []string{"--data-dir", dataDir}}
 	var spice, guild initResult

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,12 +14,7 @@ import (
 // the fragment reaches the form through console.js and leaves the address bar — then changes
 // the password again on the Personal settings page.
 func TestPasswordRecoveryInBrowser(t *testing.T) {
-	if _, err := os.Stat(chromiumPath); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing: the console's browser tests need Debian's chromium", chromiumPath)
-		}
-		t.Skipf("%s is missing; install Debian's chromium to run the console's browser tests", chromiumPath)
-	}
+	needChromium(t)
 	st := storage{"sqlite", []string{"--data-dir", t.TempDir()}}
 	var a initResult
 	mustJSON(t, run(t, append([]string{"init", "--account-name", "Sietch Tabr", "--email", "stilgar@example.com",
