@@ -231,3 +231,36 @@ func patIDOf(t testing.TB, e *env, accountID, userID int64, tok string) int64 {
 	t.Fatalf("PAT of user %d not found", userID)
 	return 0
 }
+
+// A caller who may not read the account's API tokens learns nothing about which token ids
+// exist from the advice endpoint: an existing token and an unknown id get the same refusal.
+func TestAdviceHidesWhichTokensExist(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, e *env) {
+		f := e.initAccount("Arrakis", "owner@example.com")
+		a := f.Account.ID
+		mint := func(set string) (int64, string) {
+			t.Helper()
+			r := e.do("POST", stPath(a, ""), bearer(f.Token),
+				`{"name": "`+set+`", "permission_grants": [{"permission_set": "`+set+`", "all_projects": true}]}`)
+			if r.Code != http.StatusCreated {
+				t.Fatalf("service token: got %d, want 201: %s", r.Code, r.Raw)
+			}
+			var st serviceTokenBody
+			r.data(t, &st)
+			return *st.ID, *st.TokenString
+		}
+		adminID, _ := mint("account_admin")
+		_, viewer := mint("job_viewer")
+		ask := func(id int64) *response {
+			return e.do("GET", fmt.Sprintf("/api/tokend/v1/accounts/%d/tokens/%d/advice/", a, id), bearer(viewer), "")
+		}
+		known, unknown := ask(adminID), ask(adminID+100000)
+		if known.Code != http.StatusForbidden || unknown.Code != http.StatusForbidden {
+			t.Errorf("existing token: got %d, unknown id: got %d, want 403 for both", known.Code, unknown.Code)
+		}
+		if k, u := known.Body.Status.DeveloperMessage, unknown.Body.Status.DeveloperMessage; k != u {
+			t.Errorf("existing token: got %q, unknown id: got %q, want the same answer", k, u)
+		}
+	})
+}
