@@ -53,18 +53,23 @@ func (s *Service) Advice(ctx context.Context, p *Principal, accountID, tokenID i
 	if days <= 0 || days > MaxAdviceDays {
 		return nil, Invalidf("days", "\"days\" must be between 1 and %d.", MaxAdviceDays)
 	}
+	// The capability first: a caller who may not read the account's tokens reaches only a PAT
+	// of their own, and an unknown id, another user's PAT and a service token get the same
+	// refusal, so that the answer does not tell which ids exist.
+	refused := authorize(p, accountID, perm.ServiceTokens, perm.Read, 0)
+	if refused != nil && !p.IsUser() {
+		return nil, refused
+	}
 	t, err := s.store.Token(ctx, accountID, tokenID)
-	if err != nil {
+	if err != nil && (refused == nil || !isNotFound(err)) {
 		return nil, err
+	}
+	own := err == nil && p.IsUser() && t.Kind == KindPAT && t.UserID == p.UserID
+	if refused != nil && !own {
+		return nil, refused
 	}
 	if t.AccountID != accountID || (t.Kind != KindService && t.Kind != KindPAT) {
 		return nil, Errorf(ENotFound, "Token %d not found.", tokenID)
-	}
-	own := p.IsUser() && t.Kind == KindPAT && t.UserID == p.UserID
-	if !own {
-		if err := authorize(p, accountID, perm.ServiceTokens, perm.Read, 0); err != nil {
-			return nil, err
-		}
 	}
 	acct, err := s.account(ctx, accountID)
 	if err != nil {
