@@ -1,6 +1,10 @@
 package tokend
 
-import "time"
+import (
+	"context"
+	"time"
+	"tokend/perm"
+)
 
 // AuditEvent records a change or a refused use. It names tokens by uid, never by secret.
 type AuditEvent struct {
@@ -43,4 +47,43 @@ func revokedAction(k TokenKind) string {
 		return ActionPATDeleted
 	}
 	return "token.delete"
+}
+
+// AuditLog lists the account's audit events, newest first; it needs read access to the audit
+// log.
+func (s *Service) AuditLog(ctx context.Context, p *Principal, f AuditFilter) ([]*AuditEvent, int, error) {
+	if err := authorize(p, f.AccountID, perm.AuditLog, perm.Read, 0); err != nil {
+		return nil, 0, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return nil, 0, Invalidf("since", "\"since\" must be before \"until\".")
+	}
+	if err := checkText("event_type", f.Action); err != nil {
+		return nil, 0, err
+	}
+	f.Page = f.Page.Normalize()
+	return s.store.ListAudit(ctx, f)
+}
+
+// event starts an audit event for an action by p in accountID, with the request's origin.
+func event(ctx context.Context, p *Principal, accountID int64, action, targetType string, targetID int64) *AuditEvent {
+	m := RequestMetaFrom(ctx)
+	e := &AuditEvent{AccountID: accountID, Action: action, TargetType: targetType, TargetID: targetID,
+		IP: m.IP, UserAgent: m.UserAgent}
+	if p != nil {
+		e.ActorUserID, e.ActorToken = p.UserID, p.TokenUID
+	}
+	return e
+}
+
+// audit appends an event that records no change of state (a refused token, a failed sign-in);
+// a failure is logged, never returned, so an audit outage does not turn into an outage of the
+// API. Events of a change are written in its transaction (see change).
+func (s *Service) audit(ctx context.Context, e *AuditEvent) {
+	if e.CreatedAt.IsZero() {
+		e.CreatedAt = s.now()
+	}
+	if err := s.store.AppendAudit(ctx, e); err != nil {
+		s.log.Error("append audit event", "action", e.Action, "err", err)
+	}
 }

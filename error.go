@@ -95,3 +95,5 @@ func RetryAfter(err error) time.Duration {
 	}
 	return 0
 }
+
+func isNotFound(err error) bool { return ErrorCode(err) == ENotFound }

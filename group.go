@@ -347,26 +347,6 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 	return out, nil
 }
 
-// keepsAnAdmin runs write inside st and refuses it (naming field; the caller's transaction then
-// rolls back) when it leaves an account that had an account admin with none.
-func keepsAnAdmin(ctx context.Context, st Store, accountID int64, field string, write func() error) error {
-	had, err := hasAdmin(ctx, st, accountID, 0)
-	if err != nil {
-		return err
-	}
-	if err := write(); err != nil {
-		return err
-	}
-	if !had {
-		return nil
-	}
-	has, err := hasAdmin(ctx, st, accountID, 0)
-	if err != nil || has {
-		return err
-	}
-	return Invalidf(field, "This change would leave account %d without an account admin; make someone else an account admin first.", accountID)
-}
-
 // activeGroup reads a group; a deleted one is not found, as in the dbt API.
 func activeGroup(ctx context.Context, st Store, accountID, id int64) (*Group, error) {
 	g, err := st.Group(ctx, accountID, id)
@@ -377,17 +357,6 @@ func activeGroup(ctx context.Context, st Store, accountID, id int64) (*Group, er
 		return nil, Errorf(ENotFound, "Group not found.")
 	}
 	return g, nil
-}
-
-// coversGroup refuses p unless it holds every grant of g.
-func coversGroup(p *Principal, g *Group) error {
-	for _, gr := range g.Grants() {
-		if !p.Covers(gr) {
-			return Errorf(EForbidden, "You cannot change group %q (%d) or its members: it grants %s (%s), which you do not hold yourself in that scope.",
-				g.Name, g.ID, gr.Set.Label(), gr.Set)
-		}
-	}
-	return nil
 }
 
 func groupName(s string) (string, error) {
@@ -448,48 +417,4 @@ func ssoMappingGroups(in []string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// mergeGrants collapses grants of the same set and scope into one, in first-seen order, with
-// the union of their writable environment categories.
-func mergeGrants(in []perm.Grant) []perm.Grant {
-	type key struct {
-		set     perm.Set
-		all     bool
-		project int64
-	}
-	at := make(map[key]int, len(in))
-	out := make([]perm.Grant, 0, len(in))
-	for _, g := range in {
-		k := key{g.Set, g.AllProjects, g.ProjectID}
-		i, seen := at[k]
-		if !seen {
-			at[k] = len(out)
-			g.WritableEnvironmentCategories = slices.Clone(g.WritableEnvironmentCategories)
-			out = append(out, g)
-			continue
-		}
-		for _, c := range g.WritableEnvironmentCategories {
-			if !slices.Contains(out[i].WritableEnvironmentCategories, c) {
-				out[i].WritableEnvironmentCategories = append(out[i].WritableEnvironmentCategories, c)
-			}
-		}
-	}
-	return out
-}
-
-// describeGrants renders grants for the audit log, e.g. "account_admin@all job_admin@project:3".
-func describeGrants(grants []perm.Grant) string {
-	parts := make([]string, len(grants))
-	for i, g := range grants {
-		scope := "all"
-		if !g.AllProjects {
-			scope = "project:" + strconv.FormatInt(g.ProjectID, 10)
-		}
-		parts[i] = string(g.Set) + "@" + scope
-		if len(g.WritableEnvironmentCategories) > 0 {
-			parts[i] += "[" + strings.Join(g.WritableEnvironmentCategories, ",") + "]"
-		}
-	}
-	return strings.Join(parts, " ")
 }

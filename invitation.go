@@ -161,20 +161,6 @@ func inviteGroups(ctx context.Context, st Store, p *Principal, accountID int64, 
 	return out, nil
 }
 
-// coversLicense refuses p a license whose own rights p does not hold: IT carries Security Admin
-// and Billing Admin whatever the groups.
-func coversLicense(p *Principal, l perm.License) error {
-	if l != perm.LicenseIT {
-		return nil
-	}
-	for _, set := range []perm.Set{perm.SecurityAdmin, perm.BillingAdmin} {
-		if !p.Covers(perm.Grant{Set: set, AllProjects: true}) {
-			return Errorf(EForbidden, "You cannot give the IT license: it carries %s (%s), which you do not hold yourself.", set.Label(), set)
-		}
-	}
-	return nil
-}
-
 // invite creates a pending invitation, or renews the pending one the e-mail has in the
 // account, inside st.
 func (s *Service) invite(ctx context.Context, st *txn, p *Principal, accountID int64, email string, license perm.License, groups []int64) (*Invitation, error) {

@@ -121,3 +121,58 @@ func (p *Principal) Covers(g perm.Grant) bool { return p.perms.Covers(g) }
 // InAccount checks the account boundary: an account-scoped principal reaches only its own
 // account.
 func (p *Principal) InAccount(accountID int64) error { return checkAccount(p, accountID) }
+
+// Identity is what whoami answers: the user behind the token (nil for a service token) and
+// the memberships the token may see.
+type Identity struct {
+	Principal   *Principal
+	User        *User
+	Memberships []*Membership
+	Account     *Account
+}
+
+// Whoami describes the principal. An account-scoped token sees only its own account's
+// membership.
+func (s *Service) Whoami(ctx context.Context, p *Principal) (*Identity, error) {
+	if p == nil {
+		return nil, ErrInvalidToken
+	}
+	id := &Identity{Principal: p}
+	if p.AccountID != 0 {
+		a, err := s.account(ctx, p.AccountID)
+		if err != nil {
+			return nil, err
+		}
+		id.Account = a
+	}
+	if p.UserID == 0 {
+		return id, nil
+	}
+	u, err := s.store.User(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	id.User = u
+	ms, err := s.store.MembershipsOfUser(ctx, p.UserID)
+	if err != nil {
+		return nil, err
+	}
+	for _, m := range ms {
+		if m.State == StateActive && s.visibleAccount(p, m.AccountID) {
+			id.Memberships = append(id.Memberships, m)
+		}
+	}
+	return id, nil
+}
+
+func (s *Service) visibleAccount(p *Principal, accountID int64) bool {
+	if p.Kind != KindLegacyKey {
+		return p.AccountID == accountID
+	}
+	for _, id := range p.Accounts {
+		if id == accountID {
+			return true
+		}
+	}
+	return false
+}

@@ -387,3 +387,28 @@ func projectDescription(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// activeProject returns project id of the account, refusing a missing or deleted one as a bad
+// project_id.
+func activeProject(ctx context.Context, st Store, accountID, id int64) (*Project, error) {
+	pr, err := st.Project(ctx, accountID, id)
+	if isNotFound(err) {
+		return nil, Invalidf("project_id", "project_id %d is not a project of account %d.", id, accountID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if pr.State != StateActive {
+		return nil, Invalidf("project_id", "project_id %d is a deleted project; restore it or choose another.", id)
+	}
+	return pr, nil
+}
+
+// readableProject returns pr when p may read it, else nil: an association does not reveal a
+// project its owner can no longer see.
+func readableProject(p *Principal, pr *Project) *Project {
+	if pr == nil || !p.Can(perm.Projects, perm.Read, pr.ID) {
+		return nil
+	}
+	return pr
+}

@@ -214,19 +214,5 @@ func (s *Service) drop(inv Invalidation) {
 // Store returns the service's store, for the operator commands that bypass the API.
 func (s *Service) Store() Store { return s.store }
 
-// audit appends an event that records no change of state (a refused token, a failed sign-in);
-// a failure is logged, never returned, so an audit outage does not turn into an outage of the
-// API. Events of a change are written in its transaction (see change).
-func (s *Service) audit(ctx context.Context, e *AuditEvent) {
-	if e.CreatedAt.IsZero() {
-		e.CreatedAt = s.now()
-	}
-	if err := s.store.AppendAudit(ctx, e); err != nil {
-		s.log.Error("append audit event", "action", e.Action, "err", err)
-	}
-}
-
-func isNotFound(err error) bool { return ErrorCode(err) == ENotFound }
-
 // Now is the service's clock, for adapters that report times relative to it (expires_in).
 func (s *Service) Now() time.Time { return s.now() }

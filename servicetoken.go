@@ -85,11 +85,6 @@ func normalizeServiceGrants(grants []perm.Grant) []perm.Grant {
 	return out
 }
 
-func sameGrant(a, b perm.Grant) bool {
-	return a.Set == b.Set && a.AllProjects == b.AllProjects && a.ProjectID == b.ProjectID &&
-		slices.Equal(a.WritableEnvironmentCategories, b.WritableEnvironmentCategories)
-}
-
 // ListServiceTokens lists the account's service tokens.
 func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID int64, state State, page Page) ([]*Token, int, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
@@ -281,23 +276,6 @@ func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, 
 		return nil, err
 	}
 	return t, nil
-}
-
-// grantSummary renders grants for an audit event: "job_admin@all, developer@7".
-func grantSummary(grants []perm.Grant) string {
-	parts := make([]string, len(grants))
-	for i, g := range grants {
-		scope := "all"
-		if !g.AllProjects {
-			scope = fmt.Sprint(g.ProjectID)
-		}
-		parts[i] = string(g.Set) + "@" + scope
-	}
-	s := strings.Join(parts, ", ")
-	if len(s) > 2000 {
-		s = s[:2000] + "…"
-	}
-	return s
 }
 
 // prefixField puts a request-body prefix on an EInvalid error's field.

@@ -288,3 +288,11 @@ func (s *Service) checkPassword(ctx context.Context, email, pw, ip string) (*Use
 	}
 	return u, nil
 }
+
+// dummyHash is a valid hash of nothing anyone knows, for constant-time refusals.
+func (s *Service) dummyHash() string {
+	s.dummyOnce.Do(func() {
+		s.dummy, _ = password.Hash(s.rand, "tokend: no such user", s.opts.PasswordParams)
+	})
+	return s.dummy
+}

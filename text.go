@@ -1,7 +1,6 @@
 package tokend
 
 import (
-	"context"
 	"strings"
 	"unicode/utf8"
 )
@@ -25,14 +24,4 @@ func checkText(field, s string) error {
 // is, never for input that is checked (checkText refuses that instead).
 func storable(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
-}
-
-// userByTypedEmail finds the user an e-mail typed at sign-in names; text no store could hold
-// names no one (ENotFound), like an unknown address.
-func (s *Service) userByTypedEmail(ctx context.Context, email string) (*User, error) {
-	email = NormalizeEmail(email)
-	if checkText("email", email) != nil || len(email) > 254 {
-		return nil, Errorf(ENotFound, "No such user.")
-	}
-	return s.store.UserByEmail(ctx, email)
 }

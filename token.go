@@ -1,9 +1,11 @@
 package tokend
 
 import (
+	"context"
 	"time"
 
 	"tokend/perm"
+	"tokend/secret"
 )
 
 // TokenKind tells the three kinds of API credential apart.
@@ -108,4 +110,172 @@ func (k TokenKind) canonical() TokenKind {
 		}
 	}
 	return k
+}
+
+// issue generates a token string for t (a PAT or service token), stores t with its hash and
+// returns the string: the only time it exists outside the caller's hands.
+func (s *Service) issue(ctx context.Context, st *txn, t *Token) (string, error) {
+	kind := secret.PAT
+	switch t.Kind {
+	case KindService:
+		kind = secret.Service
+	case KindSCIM:
+		kind = secret.SCIM
+	}
+	raw, uid, err := secret.Generate(s.rand, kind)
+	if err != nil {
+		return "", err
+	}
+	h := secret.Hash(raw)
+	t.UID, t.Hash = uid, h[:]
+	if err := st.CreateToken(ctx, t); err != nil {
+		return "", err
+	}
+	st.issued = append(st.issued, h)
+	// In the feed, so that other nodes add it to their filters before anyone can use it.
+	st.invalidate(Invalidation{TokenID: t.ID})
+	return raw, nil
+}
+
+// RevokeLeaked revokes the token whose string is raw. Holding a token is the proof of the
+// right to kill it, so this needs no other credential: it is what a secret scanner or a
+// person who found a leaked token calls. Legacy keys are revoked by rotating them instead.
+func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (*Token, error) {
+	parsed, err := secret.Parse(raw)
+	if err != nil {
+		return nil, s.tokenFailed(ip, ErrInvalidToken)
+	}
+	hash := secret.Hash(raw)
+	t, _, err := s.lookup(ctx, raw, hash[:], parsed, ip, true)
+	if err != nil {
+		return nil, s.tokenFailed(ip, err)
+	}
+	if t.Kind == KindLegacyKey || t.State != StateActive {
+		return nil, s.tokenFailed(ip, ErrInvalidToken)
+	}
+	err = s.change(ctx, func(st *txn) error {
+		t.State = StateDeleted
+		t.UpdatedAt = s.now()
+		if err := st.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		st.audit(&AuditEvent{AccountID: t.AccountID, ActorToken: t.UID,
+			Action: "token.revoke_leaked", TargetType: string(t.Kind), TargetID: t.ID,
+			Detail: map[string]string{"uid": t.UID}, IP: ip, UserAgent: userAgent})
+		st.invalidate(Invalidation{TokenID: t.ID})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// revoke marks the token load returns deleted, audits it and drops it from every cache.
+// Revoking a deleted token again is not an error.
+func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, load func(Store) (*Token, error)) error {
+	var t *Token
+	err := s.change(ctx, func(st *txn) error {
+		var err error
+		if t, err = load(st); err != nil {
+			return err
+		}
+		if t.State == StateDeleted {
+			return nil
+		}
+		t.State = StateDeleted
+		t.UpdatedAt = s.now()
+		if err := st.UpdateToken(ctx, t); err != nil {
+			return err
+		}
+		e := event(ctx, p, accountID, revokedAction(t.Kind), string(t.Kind), t.ID)
+		e.Detail = map[string]string{"uid": t.UID, "name": t.Name}
+		st.audit(e)
+		st.invalidate(Invalidation{TokenID: t.ID})
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return nil
+}
+
+// TokenInventory lists the account's tokens of one kind for an administrator, with filters.
+// It needs read access to API tokens (perm.ServiceTokens).
+func (s *Service) TokenInventory(ctx context.Context, p *Principal, f TokenFilter) ([]*Token, int, error) {
+	if err := authorize(p, f.AccountID, perm.ServiceTokens, perm.Read, 0); err != nil {
+		return nil, 0, err
+	}
+	if f.Kind != KindPAT && f.Kind != KindService {
+		return nil, 0, Invalidf("kind", "\"kind\" must be pat or service, got %q.", f.Kind)
+	}
+	f.Page = f.Page.Normalize()
+	ts, total, err := s.store.ListTokens(ctx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	s.overlayUsage(ts)
+	return ts, total, nil
+}
+
+// RevokeTokens revokes tokens of the account in bulk (any user's PATs, service tokens); it
+// needs write access to API tokens. Unknown ids or ids of other accounts fail the whole call
+// before anything is revoked.
+func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int64, ids []int64) ([]*Token, error) {
+	if err := authorize(p, accountID, perm.ServiceTokens, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	if len(ids) == 0 || len(ids) > 1000 {
+		return nil, Invalidf("token_ids", "Give between 1 and 1000 token ids.")
+	}
+	var revoked []*Token
+	err := s.change(ctx, func(st *txn) error {
+		now := s.now()
+		for _, id := range ids {
+			t, err := st.Token(ctx, accountID, id)
+			if isNotFound(err) || (err == nil && (t.AccountID != accountID || t.Kind == KindLegacyKey)) {
+				return Invalidf("token_ids", "Token %d is not a token of account %d.", id, accountID)
+			}
+			if err != nil {
+				return err
+			}
+			if t.State == StateDeleted {
+				continue
+			}
+			t.State, t.UpdatedAt = StateDeleted, now
+			if err := st.UpdateToken(ctx, t); err != nil {
+				return err
+			}
+			e := event(ctx, p, accountID, revokedAction(t.Kind), string(t.Kind), t.ID)
+			e.Detail = map[string]string{"uid": t.UID, "name": t.Name, "via": "bulk revoke"}
+			st.audit(e)
+			st.invalidate(Invalidation{TokenID: t.ID})
+			revoked = append(revoked, t)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return revoked, nil
+}
+
+// retireRotated ends a rotated-out token: at once without an overlap, else when the overlap ends
+// (never later than it would have expired anyway). The rotation is audited on the old token and
+// its cached state dropped on every node.
+func retireRotated(ctx context.Context, st *txn, p *Principal, old, fresh *Token, kind string, overlap time.Duration, now time.Time) error {
+	if overlap == 0 {
+		old.State = StateDeleted
+	} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
+		old.ExpiresAt = end
+	}
+	old.UpdatedAt = now
+	if err := st.UpdateToken(ctx, old); err != nil {
+		return err
+	}
+	e := event(ctx, p, old.AccountID, "token.rotate", kind, old.ID)
+	e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
+	st.audit(e)
+	st.invalidate(Invalidation{TokenID: old.ID})
+	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"time"
+	"tokend/perm"
 )
 
 // DailyUse is how many requests one token made on one UTC day.
@@ -101,4 +102,62 @@ func (u *usageRecorder) flush(ctx context.Context, st Store) error {
 		}
 	}
 	return errors.Join(errUses, errDays)
+}
+
+// overlayUsage shows uses this node has seen but not yet written, so lists are never staler
+// than the flush interval on the node that served the token.
+func (s *Service) overlayUsage(ts []*Token) {
+	for _, t := range ts {
+		if use, ok := s.usage.peek(t.ID); ok && use.At.After(t.LastUsedAt) {
+			t.LastUsedAt, t.LastUsedIP = use.At, use.IP
+		}
+	}
+}
+
+// MaxActivityDays bounds an activity chart.
+const MaxActivityDays = 366
+
+// TokenActivity returns a token's requests per UTC day for the last days days (today
+// included), oldest first, with zero days filled in. A user sees their own tokens; service
+// tokens and other users' tokens need read access to API tokens.
+func (s *Service) TokenActivity(ctx context.Context, p *Principal, tokenID int64, days int) ([]DailyUse, error) {
+	if p == nil {
+		return nil, ErrInvalidToken
+	}
+	if days <= 0 || days > MaxActivityDays {
+		return nil, Invalidf("days", "\"days\" must be between 1 and %d.", MaxActivityDays)
+	}
+	// Unscoped: a legacy key has no account; the ownership check below decides.
+	t, err := s.store.TokenUnscoped(ctx, tokenID)
+	if err != nil {
+		return nil, err
+	}
+	own := p.IsUser() && t.UserID == p.UserID && (t.Kind == KindLegacyKey || t.AccountID == p.AccountID)
+	if !own {
+		if t.Kind == KindLegacyKey || t.AccountID != p.AccountID {
+			return nil, Errorf(ENotFound, "Token %d not found.", tokenID)
+		}
+		if err := authorize(p, t.AccountID, perm.ServiceTokens, perm.Read, 0); err != nil {
+			return nil, err
+		}
+	}
+	today := s.now().UTC().Truncate(24 * time.Hour)
+	since := today.AddDate(0, 0, -(days - 1))
+	stored, err := s.store.DailyUses(ctx, tokenID, since)
+	if err != nil {
+		return nil, err
+	}
+	counts := make(map[int64]int64, len(stored))
+	for _, d := range stored {
+		counts[d.Day.Unix()/secondsPerDay] += d.Count
+	}
+	for day, n := range s.usage.peekDaily(tokenID) {
+		counts[day] += n
+	}
+	out := make([]DailyUse, days)
+	for i := range out {
+		day := since.AddDate(0, 0, i)
+		out[i] = DailyUse{TokenID: tokenID, Day: day, Count: counts[day.Unix()/secondsPerDay]}
+	}
+	return out, nil
 }

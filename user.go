@@ -270,54 +270,6 @@ func (s *Service) mayChangeLicense(ctx context.Context, st Store, p *Principal, 
 	return keepAnAdmin(ctx, st, m.AccountID, m.UserID, field)
 }
 
-// isAccountAdmin reports whether grants under license amount to account_admin on the whole
-// account.
-func isAccountAdmin(grants []perm.Grant, license perm.License) bool {
-	return perm.Evaluate(grants).Apply(license).Covers(perm.Grant{Set: perm.AccountAdmin, AllProjects: true})
-}
-
-// keepAnAdmin refuses (naming field) unless an active member of the account other than userID is
-// an account admin, so that no change leaves an account that nobody can administer.
-func keepAnAdmin(ctx context.Context, st Store, accountID, userID int64, field string) error {
-	ok, err := hasAdmin(ctx, st, accountID, userID)
-	if err != nil || ok {
-		return err
-	}
-	return Invalidf(field, "User %d is the last account admin of account %d; make someone else an account admin first.", userID, accountID)
-}
-
-// hasAdmin reports whether an active member of the account other than except is an account
-// admin, as st sees the rows (inside a change: after it).
-func hasAdmin(ctx context.Context, st Store, accountID, except int64) (bool, error) {
-	f := MembershipFilter{AccountID: accountID, State: StateActive, Page: Page{Limit: MaxLimit}}
-	for {
-		ms, total, err := st.ListMemberships(ctx, f)
-		if err != nil {
-			return false, err
-		}
-		for _, o := range ms {
-			if o.UserID == except {
-				continue
-			}
-			groups, err := st.GroupsOfUser(ctx, accountID, o.UserID)
-			if err != nil {
-				return false, err
-			}
-			var grants []perm.Grant
-			for _, g := range groups {
-				grants = append(grants, g.Grants()...)
-			}
-			if isAccountAdmin(grants, o.License) {
-				return true, nil
-			}
-		}
-		f.Offset += len(ms)
-		if len(ms) == 0 || f.Offset >= total {
-			return false, nil
-		}
-	}
-}
-
 // removeFromAccount clears the user's groups in the account and revokes their personal access
 // tokens there; it returns how many tokens it revoked.
 func (s *Service) removeFromAccount(ctx context.Context, st Store, accountID, userID int64) (int, error) {
@@ -538,4 +490,14 @@ func personName(field, s string) (string, error) {
 		return "", Invalidf(field, "The %s must be at most 255 characters.", strings.ReplaceAll(field, "_", " "))
 	}
 	return s, nil
+}
+
+// userByTypedEmail finds the user an e-mail typed at sign-in names; text no store could hold
+// names no one (ENotFound), like an unknown address.
+func (s *Service) userByTypedEmail(ctx context.Context, email string) (*User, error) {
+	email = NormalizeEmail(email)
+	if checkText("email", email) != nil || len(email) > 254 {
+		return nil, Errorf(ENotFound, "No such user.")
+	}
+	return s.store.UserByEmail(ctx, email)
 }
