@@ -61,6 +61,8 @@ func (s *Service) policyRefusal(ctx context.Context, t *Token, p *Principal, now
 // DisableInactive disables the tokens that have gone unused for longer than their account
 // allows, each in a change of its own (token.disabled in the audit log and the change feed),
 // and returns how many. Run calls it every hour; verification refuses such tokens even before.
+// Every node sweeps: the conditional update claims each token, and only the node that changed
+// it audits, so two sweeps at once disable and report each token once.
 func (s *Service) DisableInactive(ctx context.Context) (int, error) {
 	const batch = 500
 	now := s.now()
@@ -83,9 +85,9 @@ func (s *Service) DisableInactive(ctx context.Context) (int, error) {
 			if t.State != StateActive || !t.DisabledAt.IsZero() || !s.inactive(t, acct, now) {
 				return nil // used or changed since it was listed
 			}
-			t.DisabledAt, t.UpdatedAt = now, now
-			if err := st.UpdateToken(ctx, t); err != nil {
-				return err
+			claimed, err := st.DisableIdleToken(ctx, t.AccountID, t.ID, now.AddDate(0, 0, -acct.InactivityDays), now)
+			if err != nil || !claimed {
+				return err // another node got there first
 			}
 			e := event(ctx, nil, t.AccountID, "token.disabled", string(t.Kind), t.ID)
 			e.ActorUserID = t.UserID

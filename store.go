@@ -82,6 +82,11 @@ type Store interface {
 	// accounts with an inactivity setting whose latest activity (last use, creation or
 	// re-enabling) is at least the account's inactivity days before now, by id.
 	InactiveTokens(ctx context.Context, now time.Time, limit int) ([]*Token, error)
+	// DisableIdleToken claims token id of the account for the inactivity sweep: it sets
+	// DisabledAt (and UpdatedAt) to at only if the token is still active, not disabled, and its
+	// latest activity (last use, creation or re-enabling) is at or before idleSince, and
+	// reports whether it did. Of two nodes sweeping at once, one claims each token.
+	DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error)
 	// RecordTokenUses writes the latest use of each token; older uses than the stored one are ignored.
 	RecordTokenUses(ctx context.Context, uses []TokenUse) error
 

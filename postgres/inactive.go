@@ -21,6 +21,20 @@ func (s *Store) InactiveTokens(ctx context.Context, now time.Time, limit int) ([
 	return collect(rows, scanToken)
 }
 
+func (s *Store) DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error) {
+	// Under READ COMMITTED a concurrent claim waits for the row lock, then finds the row
+	// disabled and changes nothing.
+	tag, err := s.q().Exec(ctx, `
+		UPDATE tokens SET disabled_at = $1, updated_at = $1
+		WHERE id = $2 AND account_id = $3 AND state = 1 AND disabled_at IS NULL
+			AND greatest(last_used_at, created_at, enabled_at) <= $4`,
+		ts(at), id, accountID, ts(idleSince))
+	if err != nil {
+		return false, translate(err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // prefixed qualifies a column list with a table alias: "id, name" → "t.id, t.name".
 func prefixed(alias, cols string) string {
 	parts := strings.Split(cols, ",")

@@ -19,3 +19,19 @@ func (s *Store) InactiveTokens(ctx context.Context, now time.Time, limit int) ([
 	}
 	return collect(rows, scanToken)
 }
+
+func (s *Store) DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error) {
+	res, err := s.writer().ExecContext(ctx, `
+		UPDATE tokens SET disabled_at = ?, updated_at = ?
+		WHERE id = ? AND account_id = ? AND state = 1 AND disabled_at IS NULL
+			AND max(coalesce(last_used_at, 0), created_at, coalesce(enabled_at, 0)) <= ?`,
+		ts(at), ts(at), id, accountID, idleSince.UnixMicro())
+	if err != nil {
+		return false, translate(err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, translate(err)
+	}
+	return n == 1, nil
+}

@@ -73,4 +73,34 @@ func testInactiveTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 	if len(ts) != 1 || ts[0].ID != neverUsed.ID {
 		t.Errorf("limit 1: got %d tokens, want the first by id", len(ts))
 	}
+
+	// Contract: DisableIdleToken claims a token only while it is active, not disabled and idle
+	// since the given time; a second claim changes nothing.
+	t.Run("DisableIdleToken", func(t *testing.T) {
+		claims := []struct {
+			name      string
+			tok       *tokend.Token
+			idleSince time.Time
+			want      bool
+		}{
+			{"used after the cutoff", usedLately, day(19), false},
+			{"deleted", deleted, day(60), false},
+			{"disabled already", disabled, day(60), false},
+			{"another account's id", &tokend.Token{ID: neverUsed.ID, AccountID: lax.ID}, day(60), false},
+			{"idle", usedLately, day(20), true},
+			{"claimed again", usedLately, day(20), false},
+		}
+		for _, c := range claims {
+			got, err := st.DisableIdleToken(ctx, c.tok.AccountID, c.tok.ID, c.idleSince, day(61))
+			must(t, err, "DisableIdleToken "+c.name)
+			if got != c.want {
+				t.Errorf("%s: got claimed %v, want %v", c.name, got, c.want)
+			}
+		}
+		back, err := st.Token(ctx, usedLately.AccountID, usedLately.ID)
+		must(t, err, "Token")
+		if !back.DisabledAt.Equal(day(61)) || !back.UpdatedAt.Equal(day(61)) || back.State != tokend.StateActive {
+			t.Errorf("claimed token: got disabled %v updated %v state %d, want %v, %v, active", back.DisabledAt, back.UpdatedAt, back.State, day(61), day(61))
+		}
+	})
 }
