@@ -18,7 +18,7 @@ func keepAnAdmin(ctx context.Context, st Store, accountID, userID int64, field s
 	if err != nil || ok {
 		return err
 	}
-	return Invalidf(field, "User %d is the last account admin of account %d; make someone else an account admin first.", userID, accountID)
+	return Invalidf(field, "This user is the last account admin of the account; make someone else an account admin first.")
 }
 
 // hasAdmin reports whether an active member of the account other than except is an account

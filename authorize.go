@@ -13,7 +13,7 @@ func checkAccount(p *Principal, accountID int64) error {
 		return ErrInvalidToken
 	}
 	if p.AccountID != accountID {
-		return Errorf(EForbidden, "This token is scoped to account %d and cannot access account %d.", p.AccountID, accountID)
+		return Errorf(EForbidden, "This token belongs to another account and cannot access this one: use a token created in this account.")
 	}
 	return nil
 }
@@ -42,7 +42,7 @@ func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Err
 	if r.Level() == perm.ProjectLevel {
 		scope = "on all projects"
 		if projectID != 0 {
-			scope = fmt.Sprintf("on project %d", projectID)
+			scope = "on this project"
 		}
 	}
 	m := missingOf(p, r, a)
@@ -54,8 +54,8 @@ func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Err
 		case perm.LicenseIT:
 			why = "which allows security and billing administration only, whatever their groups grant"
 		}
-		return &Error{Code: EForbidden, Missing: m, Message: fmt.Sprintf("Permission denied: %s access to %s %s is required, and user %d's license in account %d is %s, %s.",
-			verb, r, scope, p.UserID, p.AccountID, p.License.Label(), why)}
+		return &Error{Code: EForbidden, Missing: m, Message: fmt.Sprintf("Permission denied: %s access to %s %s is required, and your license in this account is %s, %s; an account admin can change your license.",
+			verb, r, scope, p.License.Label(), why)}
 	}
 	return &Error{Code: EForbidden, Missing: m, Message: fmt.Sprintf("Permission denied: %s access to %s %s is required.", verb, r, scope)}
 }

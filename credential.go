@@ -63,8 +63,8 @@ func checkOwnCredentials(p *Principal, userID int64) error {
 		return ErrInvalidToken
 	}
 	if p.Kind != KindPAT && p.Kind != KindService {
-		return Errorf(EForbidden, "This endpoint needs a personal access token of user %d; "+
-			"other credentials cannot act as a user here.", userID)
+		return Errorf(EForbidden, "This endpoint needs a personal access token of the user in the path; "+
+			"other credentials cannot act as a user here.")
 	}
 	return checkUserContext(p, p.AccountID, userID)
 }
@@ -114,7 +114,7 @@ func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID
 		return nil, err
 	}
 	if in.ProjectID <= 0 {
-		return nil, Invalidf("project_id", "\"project_id\" must be the id of a project of account %d.", p.AccountID)
+		return nil, Invalidf("project_id", "\"project_id\" must be the id of a project of this account.")
 	}
 	if in.CredentialsID <= 0 {
 		return nil, Invalidf("credentials_id", "\"credentials_id\" must be a positive integer, got %d.", in.CredentialsID)
@@ -159,7 +159,7 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 		return nil, err
 	}
 	if u.ProjectID != nil && *u.ProjectID <= 0 {
-		return nil, Invalidf("project_id", "\"project_id\" must be the id of a project of account %d.", p.AccountID)
+		return nil, Invalidf("project_id", "\"project_id\" must be the id of a project of this account.")
 	}
 	if u.CredentialsID != nil && *u.CredentialsID <= 0 {
 		return nil, Invalidf("credentials_id", "\"credentials_id\" must be a positive integer, got %d.", *u.CredentialsID)
@@ -251,11 +251,11 @@ func (s *Service) ownCredential(ctx context.Context, st Store, p *Principal, use
 // path's user.
 func checkEchoes(p *Principal, userID int64, accountID, bodyUserID *int64) error {
 	if accountID != nil && *accountID != p.AccountID {
-		return Invalidf("account_id", "account_id %d is not the account of this personal access token (%d); "+
-			"user credentials are kept in the token's account.", *accountID, p.AccountID)
+		return Invalidf("account_id", "account_id %d is not the account of this personal access token; "+
+			"user credentials are kept in the token's account: leave account_id out or send that account's id.", *accountID)
 	}
 	if bodyUserID != nil && *bodyUserID != userID {
-		return Invalidf("user_id", "user_id %d does not match the user in the path (%d).", *bodyUserID, userID)
+		return Invalidf("user_id", "user_id %d does not match the user in the path; leave user_id out or send the same id.", *bodyUserID)
 	}
 	return nil
 }

@@ -117,7 +117,7 @@ func (s *Service) InviteUsers(ctx context.Context, p *Principal, accountID int64
 			if u, err := st.UserByEmail(ctx, email); err == nil {
 				m, err := st.Membership(ctx, accountID, u.ID)
 				if err == nil && m.State == StateActive {
-					return alreadyMember(email, accountID)
+					return alreadyMember(email)
 				}
 				if err != nil && !isNotFound(err) {
 					return err

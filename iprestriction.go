@@ -163,7 +163,7 @@ func (s *Service) checkIPAt(ctx context.Context, p *Principal, ip string, now ti
 		return nil
 	}
 	return &Error{Code: EForbidden,
-		Message: fmt.Sprintf("Access to account %d is not allowed from %s: the account's IP restrictions block it.", p.AccountID, ip),
+		Message: fmt.Sprintf("Access to this account is not allowed from %s: the account's IP restrictions block it; ask an account admin to allow your address.", ip),
 		Data:    IPDenied{AccountID: p.AccountID, UserID: p.UserID, IsServiceToken: p.Kind == KindService, AccountAccessDenied: true}}
 }
 
@@ -304,18 +304,18 @@ func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id 
 // requireIPPlan refuses to configure IP restrictions on an account below Enterprise+. Reading,
 // deleting rules and switching the set off stay open on every plan, so that an account that
 // left Enterprise+ can still see and undo what it had.
-func requireIPPlan(p *Principal, accountID int64) error {
+func requireIPPlan(p *Principal) error {
 	if p.Plan.Family() == "enterprise_plus" {
 		return nil
 	}
-	return Errorf(EForbidden, "IP restrictions are an Enterprise+ feature: account %d is on the %s plan.", accountID, p.Plan)
+	return Errorf(EForbidden, "IP restrictions are an Enterprise+ feature, and this account is on the %s plan.", p.Plan)
 }
 
 func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput) (*IPRule, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return nil, err
 	}
-	if err := requireIPPlan(p, accountID); err != nil {
+	if err := requireIPPlan(p); err != nil {
 		return nil, err
 	}
 	in, err := normalizeRule(in)
@@ -380,7 +380,7 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 		return nil, err
 	}
 	if enabled {
-		if err := requireIPPlan(p, accountID); err != nil {
+		if err := requireIPPlan(p); err != nil {
 			return nil, err
 		}
 	}
@@ -407,7 +407,7 @@ func (s *Service) switchIPRestrictions(ctx context.Context, st *txn, p *Principa
 		return a, nil
 	}
 	if enabled {
-		if err := requireIPPlan(p, accountID); err != nil {
+		if err := requireIPPlan(p); err != nil {
 			return nil, err
 		}
 		if err := s.guardLockout(ctx, st, accountID, ip); err != nil {
@@ -435,7 +435,7 @@ func (s *Service) guardLockout(ctx context.Context, st Store, accountID int64, i
 	}
 	addr, err := netip.ParseAddr(ip)
 	if err != nil || !compilePolicy(true, rules).permits(addr) {
-		return Invalidf("cidrs", "Switching IP restrictions on would block your own address (%s) from account %d; add an allow rule for it first.", ip, accountID)
+		return Invalidf("cidrs", "Switching IP restrictions on would block your own address (%s) from this account; add an allow rule for it first.", ip)
 	}
 	return nil
 }

@@ -163,7 +163,7 @@ func (s *Service) createPATIn(ctx context.Context, st *txn, accountID, userID in
 		return nil, "", err
 	}
 	if !m.License.CanCreatePAT() {
-		return nil, "", Errorf(EForbidden, "User %d has no valid license in account %d, so cannot create personal access tokens.", userID, accountID)
+		return nil, "", Errorf(EForbidden, "This user has no valid license in this account, so cannot create personal access tokens; an account admin can give them one.")
 	}
 	now := s.now()
 	expires, err := patExpiry(acct, in.ExpiresAt, now)
@@ -248,7 +248,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 			return err
 		}
 		if !m.License.CanCreatePAT() {
-			return Errorf(EForbidden, "User %d has no valid license in account %d, so cannot create personal access tokens.", userID, accountID)
+			return Errorf(EForbidden, "This user has no valid license in this account, so cannot create personal access tokens; an account admin can give them one.")
 		}
 		acct, err := st.Account(ctx, accountID)
 		if err != nil {

@@ -128,7 +128,7 @@ func (s *Service) CreatePasswordReset(ctx context.Context, p *Principal, account
 	}
 	m, err := s.store.Membership(ctx, accountID, userID)
 	if isNotFound(err) || (err == nil && m.State != StateActive) {
-		return nil, "", Errorf(ENotFound, "User %d is not a member of account %d.", userID, accountID)
+		return nil, "", Errorf(ENotFound, "User %d is not a member of this account.", userID)
 	}
 	if err != nil {
 		return nil, "", err
@@ -139,7 +139,7 @@ func (s *Service) CreatePasswordReset(ctx context.Context, p *Principal, account
 	}
 	for _, o := range others {
 		if o.AccountID != accountID && o.State == StateActive {
-			return nil, "", Errorf(EForbidden, "User %d also belongs to other accounts, so only an operator can set their password (tokend user set-password).", userID)
+			return nil, "", Errorf(EForbidden, "This user also belongs to other accounts, so only an operator can set their password (tokend user set-password).")
 		}
 	}
 	groups, err := s.store.GroupsOfUser(ctx, accountID, userID)
@@ -149,8 +149,8 @@ func (s *Service) CreatePasswordReset(ctx context.Context, p *Principal, account
 	for _, g := range groups {
 		for _, gr := range g.Grants() {
 			if !p.Covers(gr) {
-				return nil, "", Errorf(EForbidden, "You cannot issue a reset link for user %d: they hold %s (%s) through group %q, which you do not hold yourself.",
-					userID, gr.Set.Label(), gr.Set, g.Name)
+				return nil, "", Errorf(EForbidden, "You cannot issue a reset link for this user: they hold %s (%s) through group %q, which you do not hold yourself.",
+					gr.Set.Label(), gr.Set, g.Name)
 			}
 		}
 	}

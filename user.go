@@ -244,8 +244,8 @@ func (s *Service) mayChangeLicense(ctx context.Context, st Store, p *Principal, 
 	for _, g := range groups {
 		for _, gr := range g.Grants() {
 			if !p.Covers(gr) {
-				return Errorf(EForbidden, "You cannot change the license of user %d: their group %q (%d) grants %s (%s), which you do not hold yourself in that scope.",
-					m.UserID, g.Name, g.ID, gr.Set.Label(), gr.Set)
+				return Errorf(EForbidden, "You cannot change the license of this user: their group %q grants %s (%s), which you do not hold yourself in that scope.",
+					g.Name, gr.Set.Label(), gr.Set)
 			}
 		}
 		grants = append(grants, g.Grants()...)
@@ -440,14 +440,14 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 				CreatedAt: now, UpdatedAt: now}
 			if err := st.CreateMembership(ctx, m); err != nil {
 				if ErrorCode(err) == EConflict {
-					return alreadyMember(email, accountID)
+					return alreadyMember(email)
 				}
 				return err
 			}
 		case err != nil:
 			return err
 		case m.State == StateActive:
-			return alreadyMember(email, accountID)
+			return alreadyMember(email)
 		default:
 			m.License, m.State, m.UpdatedAt = license, StateActive, now
 			if err := st.UpdateMembership(ctx, m); err != nil {
@@ -477,8 +477,8 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 	return out, inv, nil
 }
 
-func alreadyMember(email string, accountID int64) *Error {
-	return Invalidf("email", "%s is already a member of account %d.", email, accountID)
+func alreadyMember(email string) *Error {
+	return Invalidf("email", "%s is already a member of this account.", email)
 }
 
 func personName(field, s string) (string, error) {

@@ -214,7 +214,7 @@ func TestPATUserContext(t *testing.T) {
 			{"service token creating", "POST", patsPath(acct, a.User.ID), svc, http.StatusForbidden, "personal access token"},
 			{"account admin on another user's tokens", "GET", patsPath(acct, dev.ID), a.Token, http.StatusForbidden, "own user"},
 			{"developer on the owner's tokens", "GET", patsPath(acct, a.User.ID), devTok, http.StatusForbidden, "own user"},
-			{"another account's token", "GET", patsPath(acct, a.User.ID), b.Token, http.StatusForbidden, "scoped to account"},
+			{"another account's token", "GET", patsPath(acct, a.User.ID), b.Token, http.StatusForbidden, "belongs to another account"},
 			{"own tokens", "GET", patsPath(acct, dev.ID), devTok, http.StatusOK, ""},
 		}
 		for _, tt := range tests {
@@ -284,7 +284,7 @@ func TestPATLicenses(t *testing.T) {
 					t.Errorf("refusal to write: got %q, want it to say %q", r.Body.Status.UserMessage, tc.writeWhy)
 				}
 				if tc.license == "read_only" {
-					want := fmt.Sprintf("user %d's license in account %d is Read-only", u.ID, acct)
+					want := "your license in this account is Read-only"
 					if !strings.Contains(r.Body.Status.UserMessage, want) {
 						t.Errorf("refusal to write: got %q, want it to contain %q", r.Body.Status.UserMessage, want)
 					}

@@ -3,6 +3,8 @@ package httpapi_test
 import (
 	"fmt"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -81,6 +83,62 @@ func TestRefusalNamesWhatIsMissing(t *testing.T) {
 				}
 				if tt.wantLicense != "" && !strings.Contains(dev, tt.wantLicense) {
 					t.Errorf("developer_message: got %q, want it to name the license %s", dev, tt.wantLicense)
+				}
+			})
+		}
+	})
+}
+
+// A refusal speaks in the caller's terms: what they may not do, why, and what to do about it.
+// It never names internal ids the caller did not send (their own user or account id, a
+// group's id) nor a Go error.
+func TestRefusalsNameNoInternalIDs(t *testing.T) {
+	t.Parallel()
+	eachStore(t, func(t *testing.T, e *env) {
+		f := newGroupsFixture(t, e, "Caladan", "owner@example.com")
+		a := f.Account.ID
+		other := e.initAccount("Giedi Prime", "baron@example.com")
+		team := e.initAccountOn(perm.PlanTeam, "Ix", "ix@example.com")
+
+		readOnly, _ := addGroupsMember(t, e, a, "alia@example.com", perm.LicenseReadOnly)
+		setGroups(t, e, a, readOnly, f.owner)
+		roTok := mintPAT(t, e, a, readOnly)
+		// A member of the other account who joins this one: only an operator sets their password.
+		joinElsewhere(t, e, f.Token, a, `{"email": "baron@example.com", "license_type": "developer"}`, other.User.ID, other.Token)
+
+		tests := []struct {
+			name, tok, method, path, body string
+			wantCode                      int
+			wantSays                      string  // a phrase the message must hold
+			internal                      []int64 // ids that must not appear
+		}{
+			{"token of another account", other.Token, "GET", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), "",
+				http.StatusForbidden, "another account", []int64{other.Account.ID, other.User.ID}},
+			{"read-only license writes", roTok, "POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), `{"name": "x"}`,
+				http.StatusForbidden, "Read-only", []int64{readOnly, a}},
+			{"IP restrictions below Enterprise+", team.Token, "POST", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", team.Account.ID),
+				`{"name": "x", "type": 1, "cidrs": [{"cidr": "127.0.0.1"}]}`,
+				http.StatusForbidden, "Enterprise+", []int64{team.Account.ID, team.User.ID}},
+			{"reset link for a member of other accounts", f.Token, "POST",
+				fmt.Sprintf("/api/tokend/v1/accounts/%d/users/%d/password-reset/", a, other.User.ID), "",
+				http.StatusForbidden, "tokend user set-password", []int64{other.User.ID, a, f.User.ID}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				r := e.do(tt.method, tt.path, bearer(tt.tok), tt.body)
+				if r.Code != tt.wantCode {
+					t.Fatalf("got %d, want %d: %s", r.Code, tt.wantCode, r.Raw)
+				}
+				msg := r.Body.Status.UserMessage
+				if !strings.Contains(msg, tt.wantSays) {
+					t.Errorf("user_message: got %q, want it to say %q", msg, tt.wantSays)
+				}
+				for _, text := range []string{msg, r.Body.Status.DeveloperMessage} {
+					for _, id := range tt.internal {
+						if regexp.MustCompile(`\b` + strconv.FormatInt(id, 10) + `\b`).MatchString(text) {
+							t.Errorf("message: got %q, want no internal id %d in it", text, id)
+						}
+					}
 				}
 			})
 		}
