@@ -41,13 +41,14 @@ func checkUserContext(p *Principal, accountID, userID int64) error {
 	return nil
 }
 
-// ListPATs lists a user's personal access tokens in an account, for that user only.
-func (s *Service) ListPATs(ctx context.Context, p *Principal, accountID, userID int64, state State, page Page) ([]*Token, int, error) {
+// ListPATs lists a user's personal access tokens in an account, for that user only, narrowed
+// and ordered by q (the zero TokenQuery: all of them, by id).
+func (s *Service) ListPATs(ctx context.Context, p *Principal, accountID, userID int64, state State, q TokenQuery, page Page) ([]*Token, int, error) {
 	if err := checkUserContext(p, accountID, userID); err != nil {
 		return nil, 0, err
 	}
-	ts, total, err := s.store.ListTokens(ctx, TokenFilter{Kind: KindPAT, AccountID: accountID, UserID: userID,
-		State: state, Page: page.Normalize()})
+	ts, total, err := s.store.ListTokens(ctx, q.narrow(TokenFilter{Kind: KindPAT, AccountID: accountID, UserID: userID,
+		State: state, Page: page.Normalize()}, s.now()))
 	if err != nil {
 		return nil, 0, err
 	}

@@ -85,12 +85,14 @@ func normalizeServiceGrants(grants []perm.Grant) []perm.Grant {
 	return out
 }
 
-// ListServiceTokens lists the account's service tokens.
-func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID int64, state State, page Page) ([]*Token, int, error) {
+// ListServiceTokens lists the account's service tokens, narrowed and ordered by q (the zero
+// TokenQuery: all of them, by id).
+func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID int64, state State, q TokenQuery, page Page) ([]*Token, int, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
 		return nil, 0, err
 	}
-	ts, total, err := s.store.ListTokens(ctx, TokenFilter{Kind: KindService, AccountID: accountID, State: state, Page: page.Normalize()})
+	ts, total, err := s.store.ListTokens(ctx, q.narrow(TokenFilter{Kind: KindService, AccountID: accountID, State: state,
+		Page: page.Normalize()}, s.now()))
 	if err != nil {
 		return nil, 0, err
 	}

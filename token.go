@@ -91,6 +91,18 @@ type TokenFilter struct {
 	ExpiresBefore  time.Time
 	// Federated: only tokens minted by a token exchange.
 	Federated bool
+	// Search: tokens whose name contains it, ignoring case (ASCII case on SQLite), or whose
+	// uid starts with it; empty: no search.
+	Search string
+	// NeverUsed: only tokens never used. Disabled: only tokens disabled for inactivity.
+	NeverUsed bool
+	Disabled  bool
+	// IdleBefore: tokens whose latest activity (last use, or creation when never used) is
+	// strictly before it; zero means no filter.
+	IdleBefore time.Time
+	// Order is by id (the default), created_at, last_used_at, expires_at or name; tokens
+	// without the field (never used, no expiry) come last in either direction.
+	Order Order
 	Page
 }
 
@@ -200,9 +212,9 @@ func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, loa
 	return nil
 }
 
-// TokenInventory lists the account's tokens of one kind for an administrator, with filters.
-// It needs read access to API tokens (perm.ServiceTokens).
-func (s *Service) TokenInventory(ctx context.Context, p *Principal, f TokenFilter) ([]*Token, int, error) {
+// TokenInventory lists the account's tokens of one kind for an administrator, with filters,
+// narrowed and ordered by q as well. It needs read access to API tokens (perm.ServiceTokens).
+func (s *Service) TokenInventory(ctx context.Context, p *Principal, f TokenFilter, q TokenQuery) ([]*Token, int, error) {
 	if err := authorize(p, f.AccountID, perm.ServiceTokens, perm.Read, 0); err != nil {
 		return nil, 0, err
 	}
@@ -210,7 +222,7 @@ func (s *Service) TokenInventory(ctx context.Context, p *Principal, f TokenFilte
 		return nil, 0, Invalidf("kind", "\"kind\" must be pat or service, got %q.", f.Kind)
 	}
 	f.Page = f.Page.Normalize()
-	ts, total, err := s.store.ListTokens(ctx, f)
+	ts, total, err := s.store.ListTokens(ctx, q.narrow(f, s.now()))
 	if err != nil {
 		return nil, 0, err
 	}

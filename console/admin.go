@@ -165,6 +165,7 @@ type inventoryData struct {
 	Kind     string
 	Tokens   []inventoryRow
 	Pager    pager
+	Filters  tokenFilters
 	CanWrite bool
 }
 
@@ -175,14 +176,20 @@ func (c *Console) inventory(w http.ResponseWriter, r *http.Request, in *signedIn
 		kind = tokend.KindService
 	}
 	pg := pageOf(r)
+	q, err := readTokenQuery(r)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
 	ts, total, err := c.svc.TokenInventory(r.Context(), in.p, tokend.TokenFilter{Kind: kind, AccountID: in.account.ID,
-		State: tokend.StateActive, Page: pg})
+		State: tokend.StateActive, Page: pg}, q)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
 	}
 	emails, _ := c.people(r.Context(), in)
 	d := inventoryData{Kind: string(kind), Pager: newPager(r, pg, len(ts), total),
+		Filters:  newTokenFilters(r, q, string(kind), kind == tokend.KindService),
 		CanWrite: in.p.Can(perm.ServiceTokens, perm.Write, 0)}
 	for _, t := range ts {
 		row := inventoryRow{Token: t, Owner: "Account"}

@@ -38,18 +38,24 @@ func (c *Console) withActivity(ctx context.Context, p *tokend.Principal, ts []*t
 type patsData struct {
 	Tokens    []tokenRow
 	Pager     pager
+	Filters   tokenFilters
 	CanCreate bool
 }
 
 func (c *Console) listPATs(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	pg := pageOf(r)
-	ts, total, err := c.svc.ListPATs(r.Context(), in.p, in.account.ID, in.user.ID, tokend.StateActive, pg)
+	q, err := readTokenQuery(r)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	ts, total, err := c.svc.ListPATs(r.Context(), in.p, in.account.ID, in.user.ID, tokend.StateActive, q, pg)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
 	}
 	d := patsData{Tokens: c.withActivity(r.Context(), in.p, ts), Pager: newPager(r, pg, len(ts), total),
-		CanCreate: in.p.License.CanCreatePAT()}
+		Filters: newTokenFilters(r, q, "", false), CanCreate: in.p.License.CanCreatePAT()}
 	c.show(w, r, in, http.StatusOK, "pats.html", "Personal tokens", "pats", d)
 }
 

@@ -59,7 +59,7 @@ var pageLayouts = map[string]string{
 	"reset_link.html":           "app",
 }
 
-var sharedTemplates = []string{"templates/layout.html", "templates/partials.html"}
+var sharedTemplates = []string{"templates/layout.html", "templates/partials.html", "templates/tokenlist.html"}
 
 func mustParsePages(funcs template.FuncMap) map[string]*page {
 	pages := make(map[string]*page, len(pageLayouts))

@@ -13,18 +13,25 @@ import (
 type serviceTokensData struct {
 	Tokens   []tokenRow
 	Pager    pager
+	Filters  tokenFilters
 	CanWrite bool
 	Projects map[int64]string
 }
 
 func (c *Console) listServiceTokens(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	pg := pageOf(r)
-	ts, total, err := c.svc.ListServiceTokens(r.Context(), in.p, in.account.ID, tokend.StateActive, pg)
+	q, err := readTokenQuery(r)
+	if err != nil {
+		c.renderError(w, r, in, err)
+		return
+	}
+	ts, total, err := c.svc.ListServiceTokens(r.Context(), in.p, in.account.ID, tokend.StateActive, q, pg)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
 	}
 	d := serviceTokensData{Tokens: c.withActivity(r.Context(), in.p, ts), Pager: newPager(r, pg, len(ts), total),
+		Filters:  newTokenFilters(r, q, "", true),
 		CanWrite: in.p.Can(perm.ServiceTokens, perm.Write, 0), Projects: c.projectNames(r.Context(), in)}
 	c.show(w, r, in, http.StatusOK, "service_tokens.html", "Service tokens", "service", d)
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"cmp"
 	"net/http"
 	"strconv"
 	"time"
@@ -74,7 +75,7 @@ func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 	if err != nil {
 		return err
 	}
-	ts, total, err := s.svc.ListPATs(r.Context(), p, accountID, userID, state, q.page)
+	ts, total, err := s.svc.ListPATs(r.Context(), p, accountID, userID, state, tokend.TokenQuery{}, q.page)
 	if err != nil {
 		return err
 	}
@@ -224,7 +225,8 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 	if err != nil {
 		return err
 	}
-	lq, err := readList(r, "kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before", "federated")
+	lq, err := readList(r, append([]string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before"},
+		tokend.TokenQueryParams...)...)
 	if err != nil {
 		return err
 	}
@@ -242,12 +244,10 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 	if f.State, err = parseState(r); err != nil {
 		return err
 	}
-	switch v := q.Get("federated"); v {
-	case "", "false":
-	case "true":
-		f.Federated = true
-	default:
-		return tokend.Invalidf("federated", "\"federated\" must be true or false, got %q.", v)
+	// Search, filters and order are read as the console reads them.
+	tq, err := tokend.ParseTokenQuery(q, "id")
+	if err != nil {
+		return err
 	}
 	for _, tf := range []struct {
 		name string
@@ -257,7 +257,7 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 			return err
 		}
 	}
-	ts, total, err := s.svc.TokenInventory(r.Context(), p, f)
+	ts, total, err := s.svc.TokenInventory(r.Context(), p, f, tq)
 	if err != nil {
 		return err
 	}
@@ -270,13 +270,19 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 		}
 	}
 	filters := pageFilters(page)
-	for _, k := range []string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before", "federated"} {
+	for _, k := range []string{"kind", "user_id", "state", "last_used_before", "last_used_after", "expires_before"} {
 		if v := q.Get(k); v != "" {
 			filters[k] = v
 		}
 	}
+	applied := tq.Params()
+	orderBy := cmp.Or(applied.Get("order_by"), "id")
+	applied.Del("order_by")
+	for k := range applied {
+		filters[k] = applied.Get(k)
+	}
 	filters["kind"] = string(f.Kind)
-	writeList(w, out, len(out), total, filters, "id")
+	writeList(w, out, len(out), total, filters, orderBy)
 	return nil
 }
 

@@ -128,7 +128,7 @@ func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *to
 	if err != nil {
 		return err
 	}
-	ts, total, err := s.svc.ListServiceTokens(r.Context(), p, accountID, state, q.page)
+	ts, total, err := s.svc.ListServiceTokens(r.Context(), p, accountID, state, tokend.TokenQuery{}, q.page)
 	if err != nil {
 		return err
 	}

@@ -56,6 +56,14 @@ func (w *where) add(cond string, arg any) {
 	w.conds += fmt.Sprintf(cond, len(w.args))
 }
 
+// and appends cond, which takes no parameter.
+func (w *where) and(cond string) {
+	if w.conds != "" {
+		w.conds += " AND "
+	}
+	w.conds += cond
+}
+
 // limit returns the LIMIT and OFFSET clause of the normalized page p, numbered after w's
 // parameters, and the arguments of the whole query.
 func (w *where) limit(p tokend.Page) (string, []any) {

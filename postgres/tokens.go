@@ -222,12 +222,24 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend
 	if f.Federated {
 		w.add(`(trust_policy_id IS NOT NULL) = $%d`, true)
 	}
+	if f.Search != "" {
+		w.add(`(strpos(lower(name), lower($%[1]d)) > 0 OR starts_with(uid, $%[1]d))`, f.Search)
+	}
+	if f.NeverUsed {
+		w.and(`last_used_at IS NULL`)
+	}
+	if f.Disabled {
+		w.and(`disabled_at IS NOT NULL`)
+	}
+	if !f.IdleBefore.IsZero() {
+		w.add(`coalesce(last_used_at, created_at) < $%d`, ts(f.IdleBefore))
+	}
 	var total int
 	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM tokens WHERE `+w.conds, w.args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	limit, args := w.limit(f.Page)
-	rows, err := s.q().Query(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+w.conds+` ORDER BY id`+limit, args...)
+	rows, err := s.q().Query(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+w.conds+orderBy(f.Order, tokenOrderColumn, "id")+limit, args...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
@@ -236,6 +248,21 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend
 		return nil, 0, err
 	}
 	return ts, total, s.loadTokenPermissions(ctx, ts)
+}
+
+// tokenOrderColumn is the ORDER BY expression of a token list's order field. Tokens without
+// the field (never used, no expiry) sort last in both directions: the direction orderBy
+// appends applies to the column, not to the IS NULL before it.
+func tokenOrderColumn(field string) string {
+	switch field {
+	case "name":
+		return "lower(name)"
+	case "created_at":
+		return field
+	case "last_used_at", "expires_at":
+		return field + " IS NULL, " + field
+	}
+	return ""
 }
 
 // loadTokenPermissions fills in the grants of the service tokens in ts in one query.

@@ -222,13 +222,27 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend
 	if f.Federated {
 		add(`(trust_policy_id IS NOT NULL) = ?`, 1)
 	}
+	if f.Search != "" {
+		// lower() folds ASCII only, on both sides alike.
+		where += ` AND (instr(lower(name), lower(?)) > 0 OR substr(uid, 1, length(?)) = ?)`
+		args = append(args, f.Search, f.Search, f.Search)
+	}
+	if f.NeverUsed {
+		where += ` AND last_used_at IS NULL`
+	}
+	if f.Disabled {
+		where += ` AND disabled_at IS NOT NULL`
+	}
+	if !f.IdleBefore.IsZero() {
+		add(`coalesce(last_used_at, created_at) < ?`, ts(f.IdleBefore))
+	}
 	var total int
 	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM tokens WHERE `+where, args...).Scan(&total); err != nil {
 		return nil, 0, translate(err)
 	}
 	limit, offset := page(f.Page)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+tokenCols+` FROM tokens WHERE `+where+
-		` ORDER BY id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+		orderBy(f.Order, tokenOrderColumn, "id")+` LIMIT ? OFFSET ?`, append(args, limit, offset)...)
 	if err != nil {
 		return nil, 0, translate(err)
 	}
@@ -237,6 +251,21 @@ func (s *Store) ListTokens(ctx context.Context, f tokend.TokenFilter) ([]*tokend
 		return nil, 0, err
 	}
 	return ts, total, s.loadTokenPermissions(ctx, ts)
+}
+
+// tokenOrderColumn is the ORDER BY expression of a token list's order field. Tokens without
+// the field (never used, no expiry) sort last in both directions: the direction orderBy
+// appends applies to the column, not to the IS NULL before it.
+func tokenOrderColumn(field string) string {
+	switch field {
+	case "name":
+		return "lower(name)"
+	case "created_at":
+		return field
+	case "last_used_at", "expires_at":
+		return field + " IS NULL, " + field
+	}
+	return ""
 }
 
 // loadTokenPermissions fills in the grants of service tokens in ts in one query.

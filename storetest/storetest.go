@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"TokenPermissions", testTokenPermissions},
 		{"TokenUses", testTokenUses},
 		{"ListTokensFilters", testListTokensFilters},
+		{"ListTokensQuery", testListTokensQuery},
 		{"Audit", testAudit},
 		{"Tx", testTx},
 		{"Pagination", testPagination},
