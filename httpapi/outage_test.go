@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strconv"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"tokend/httpapi"
 	"tokend/postgres"
 	"tokend/postgres/pgtest"
+	"tokend/sqlite"
 )
 
 // TestStoreOutage cuts the link to PostgreSQL under a running API: what needs the store answers
@@ -79,6 +81,73 @@ func TestStoreOutage(t *testing.T) {
 		}
 	})
 	t.Run("cached token", func(t *testing.T) {
+		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/", res.Account.ID), auth, "")
+		if r.Code != 200 {
+			t.Fatalf("the account, cached, with a cached token: got %d, want 200: %s", r.Code, r.Raw)
+		}
+	})
+}
+
+// TestSQLiteStoreOutage is TestStoreOutage on SQLite: a store closed under the running server
+// answers 503 with Retry-After to everything that needs it, /readyz says not ready, and a cached
+// token keeps answering what needs nothing else.
+func TestSQLiteStoreOutage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "tokend.db")
+	st, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := newEnvOn(t, st)
+	ready := httptest.NewServer(httpapi.New(e.svc, httpapi.Options{
+		Logger: slog.New(slog.DiscardHandler),
+		Ready:  func(r *http.Request) error { return st.Ping(r.Context()) },
+	}).Handler())
+	t.Cleanup(ready.Close)
+
+	res := e.initAccount("Outage", "owner@outage.example")
+	auth := bearer(res.Token)
+	projects := fmt.Sprintf("/api/v3/accounts/%d/projects/", res.Account.ID)
+	if r := e.do("GET", projects, auth, ""); r.Code != 200 {
+		t.Fatalf("before the outage: got %d, want 200: %s", r.Code, r.Raw)
+	}
+	if r := e.doAt(ready.URL, "GET", "/readyz", "", "", nil); r.Code != 200 {
+		t.Fatalf("readyz before the outage: got %d, want 200", r.Code)
+	}
+	unavailable := func(t *testing.T, r *response) {
+		t.Helper()
+		if r.Code != http.StatusServiceUnavailable || r.Body.Status.Code != http.StatusServiceUnavailable {
+			t.Fatalf("got %d (envelope %d), want 503: %s\n%s", r.Code, r.Body.Status.Code, r.Raw, e.logs)
+		}
+		if s, err := strconv.Atoi(r.Header.Get("Retry-After")); err != nil || s < 1 {
+			t.Errorf("Retry-After: got %q, want whole seconds", r.Header.Get("Retry-After"))
+		}
+		if r.Body.Status.UserMessage == tokend.ErrorMessage(fmt.Errorf("x")) {
+			t.Errorf("message: got the internal error's, want one that says to try again")
+		}
+	}
+
+	st.Close()
+
+	for _, tc := range []struct{ name, method, path, body string }{
+		{"list projects", "GET", projects, ""},
+		{"create project", "POST", projects, `{"name":"During the outage"}`},
+		{"list tokens", "GET", fmt.Sprintf("/api/v3/accounts/%d/service-tokens/", res.Account.ID), ""},
+	} {
+		t.Run("closed/"+tc.name, func(t *testing.T) {
+			unavailable(t, e.do(tc.method, tc.path, auth, tc.body))
+		})
+	}
+	t.Run("closed/readyz", func(t *testing.T) {
+		r := e.doAt(ready.URL, "GET", "/readyz", "", "", nil)
+		if r.Code != http.StatusServiceUnavailable {
+			t.Fatalf("got %d, want 503: %s", r.Code, r.Raw)
+		}
+		if r.Header.Get("Retry-After") == "" {
+			t.Errorf("Retry-After: got none, want one")
+		}
+	})
+	t.Run("closed/cached token", func(t *testing.T) {
 		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/", res.Account.ID), auth, "")
 		if r.Code != 200 {
 			t.Fatalf("the account, cached, with a cached token: got %d, want 200: %s", r.Code, r.Raw)

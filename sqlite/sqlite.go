@@ -48,11 +48,11 @@ func newStore(w, r *sql.DB, tx *sql.Tx, ws, rs *stmtCache) *Store {
 
 var _ tokend.Store = (*Store)(nil)
 
-// querier is what *sql.DB and *sql.Tx share.
+// querier runs the store's queries (see prepared).
 type querier interface {
 	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+	QueryRowContext(ctx context.Context, query string, args ...any) row
 }
 
 // Open opens (creating if needed) the database at path and applies pending migrations.
@@ -177,6 +177,9 @@ func (s *Store) Close() error {
 
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error {
+	if s.rs.closed.Load() {
+		return errClosed()
+	}
 	return s.r.PingContext(ctx)
 }
 
@@ -184,6 +187,9 @@ func (s *Store) Ping(ctx context.Context) error {
 func (s *Store) Tx(ctx context.Context, fn func(tokend.Store) error) (err error) {
 	if s.tx != nil {
 		return fn(s) // already in one: join it
+	}
+	if s.ws.closed.Load() {
+		return errClosed()
 	}
 	tx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
@@ -238,6 +244,12 @@ func translate(err error) error {
 		}
 	}
 	return err
+}
+
+// errClosed is the error of a query on a closed store: the database is unavailable to it.
+func errClosed() error {
+	return &tokend.Error{Code: tokend.EUnavailable, Message: "The database is unavailable; try again later.",
+		RetryAfter: tokend.RetryUnavailable}
 }
 
 func notFound(what string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"sync/atomic"
 )
 
 // maxStmts bounds the prepared statements kept per connection pool. Queries are a fixed set
@@ -21,6 +22,9 @@ type stmtCache struct {
 	// pending are queries first seen in a transaction, prepared after it ends: preparing on
 	// the pool needs a connection, and the writer's one is the transaction's until then.
 	pending map[string]struct{}
+	// closed is set when the store closes: every query then fails as the store being
+	// unavailable (database/sql's own "database is closed" error has no type to match).
+	closed atomic.Bool
 }
 
 func newStmtCache(db *sql.DB) *stmtCache {
@@ -89,6 +93,7 @@ func (c *stmtCache) preparePending(ctx context.Context) {
 }
 
 func (c *stmtCache) close() {
+	c.closed.Store(true)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for q, st := range c.m {
@@ -106,6 +111,9 @@ type prepared struct {
 }
 
 func (p prepared) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if p.c.closed.Load() {
+		return nil, errClosed()
+	}
 	st, err := p.c.get(ctx, query, p.tx != nil)
 	if err != nil || st == nil {
 		return nil, err
@@ -145,9 +153,12 @@ func (p prepared) QueryContext(ctx context.Context, query string, args ...any) (
 }
 
 // QueryRowContext returns a row whose Scan reports a failed prepare, as sql.Row does for a
-// failed query.
-func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row {
+// failed query, and a closed store as unavailable.
+func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any) row {
 	st, err := p.stmt(ctx, query)
+	if err != nil && p.c.closed.Load() {
+		return failedRow{err}
+	}
 	if err != nil || st == nil {
 		// Unprepared: the driver reports the same error again through the Row.
 		if p.tx != nil {
@@ -157,3 +168,11 @@ func (p prepared) QueryRowContext(ctx context.Context, query string, args ...any
 	}
 	return st.QueryRowContext(ctx, args...)
 }
+
+// row is one row of a query: *sql.Row, or failedRow.
+type row interface{ Scan(dest ...any) error }
+
+// failedRow is a row whose query could not run.
+type failedRow struct{ err error }
+
+func (r failedRow) Scan(...any) error { return r.err }
