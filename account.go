@@ -23,6 +23,12 @@ type Account struct {
 	// InactivityDays disables the account's tokens unused for that many days (0: never; else
 	// MinInactivityDays to MaxInactivityDays).
 	InactivityDays int
+	// ReuseRevokesChain makes a reuse of a rotated-out token (after its overlap) revoke every
+	// token of its rotation chain, the current one included. Off by default.
+	ReuseRevokesChain bool
+	// OverlapFromFirstUse starts the overlap of a rotation at the new token's first use instead
+	// of at the rotation (bounded by MaxFirstUseWait). Off by default.
+	OverlapFromFirstUse bool
 	// IPRestrictionsEnabled switches the account's IP restriction rules on.
 	IPRestrictionsEnabled bool
 	CreatedAt             time.Time
@@ -77,6 +83,10 @@ type AccountUpdate struct {
 	PATMaxLifetimeSeconds *int64
 	// InactivityDays disables tokens unused for that many days: 0 (off) or 30 to 365.
 	InactivityDays *int
+	// ReuseRevokesChain: a reuse of a rotated-out token revokes its whole rotation chain.
+	ReuseRevokesChain *bool
+	// OverlapFromFirstUse: a rotation's overlap starts at the new token's first use.
+	OverlapFromFirstUse *bool
 	// LegacyKeysUntil opens a migration window for legacy user API keys until that time; the
 	// zero time closes it.
 	LegacyKeysUntil *time.Time
@@ -127,6 +137,18 @@ func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u A
 				changed["inactivity_days"] = strconv.Itoa(d)
 			}
 			a.InactivityDays = d
+		}
+		if u.ReuseRevokesChain != nil {
+			if *u.ReuseRevokesChain != a.ReuseRevokesChain {
+				changed["reuse_revokes_chain"] = strconv.FormatBool(*u.ReuseRevokesChain)
+			}
+			a.ReuseRevokesChain = *u.ReuseRevokesChain
+		}
+		if u.OverlapFromFirstUse != nil {
+			if *u.OverlapFromFirstUse != a.OverlapFromFirstUse {
+				changed["overlap_from_first_use"] = strconv.FormatBool(*u.OverlapFromFirstUse)
+			}
+			a.OverlapFromFirstUse = *u.OverlapFromFirstUse
 		}
 		if u.LegacyKeysUntil != nil {
 			until := u.LegacyKeysUntil.UTC()

@@ -161,7 +161,11 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 			// behind or stolen, recorded as its own event.
 			reason, action = "reused", "token.reused"
 		}
-		if record {
+		switch {
+		case !record:
+		case action == "token.reused":
+			s.reused(ctx, t) // and, if the account says so, revoke its rotation chain
+		default:
 			e := event(ctx, nil, t.AccountID, action, string(t.Kind), t.ID)
 			e.ActorUserID, e.ActorToken = t.UserID, t.UID
 			e.Detail = map[string]string{"uid": t.UID, "reason": reason}

@@ -264,6 +264,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 		}
 		fresh = &Token{Kind: KindPAT, AccountID: accountID, UserID: userID, CreatedBy: userID, Name: old.Name,
 			State: StateActive, ExpiresAt: expires, CreatedAt: now, UpdatedAt: now}
+		succeed(acct, old, fresh, overlap)
 		if raw, err = s.issue(ctx, st, fresh); err != nil {
 			return err
 		}

@@ -200,7 +200,13 @@ func (s *Service) Run(ctx context.Context) error {
 // FlushUsage writes the token uses, capability uses, legacy-key uses and refusals seen since
 // the last flush.
 func (s *Service) FlushUsage(ctx context.Context) error {
-	return errors.Join(s.usage.flush(ctx, s.store), s.capUses.flush(ctx, s.store), s.legacy.flush(ctx, s.store),
+	n, errUses := s.usage.flush(ctx, s.store)
+	var errOverlaps error
+	if n > 0 && errUses == nil {
+		// A flushed use may be a new token's first: overlaps that waited for it start now.
+		errOverlaps = s.startOverlaps(ctx)
+	}
+	return errors.Join(errUses, errOverlaps, s.capUses.flush(ctx, s.store), s.legacy.flush(ctx, s.store),
 		s.refusals.flush(ctx, s.store))
 }
 

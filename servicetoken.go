@@ -412,8 +412,13 @@ func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountI
 		if err := s.checkGrants(ctx, st, p, accountID, grants); err != nil {
 			return prefixField(err, "permission_grants")
 		}
+		acct, err := st.Account(ctx, accountID)
+		if err != nil {
+			return err
+		}
 		fresh = &Token{Kind: KindService, AccountID: accountID, CreatedBy: p.UserID, Name: old.Name,
 			State: StateActive, CreatedAt: now, UpdatedAt: now}
+		succeed(acct, old, fresh, overlap)
 		if raw, err = s.issue(ctx, st, fresh); err != nil {
 			return err
 		}

@@ -87,8 +87,20 @@ type Store interface {
 	// latest activity (last use, creation or re-enabling) is at or before idleSince, and
 	// reports whether it did. Of two nodes sweeping at once, one claims each token.
 	DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error)
-	// RecordTokenUses writes the latest use of each token; older uses than the stored one are ignored.
+	// RecordTokenUses writes the latest use of each token; older uses than the stored one are
+	// ignored. A token's first recorded use is kept as its first use.
 	RecordTokenUses(ctx context.Context, uses []TokenUse) error
+	// RevokeRotationChain deletes (state 2, updated at at) the active tokens of the account's
+	// rotation chain through token id: its predecessors and successors by RotatedFrom, and id
+	// itself. It returns the tokens it changed; a token another caller revoked first is not
+	// among them.
+	RevokeRotationChain(ctx context.Context, accountID, id int64, at time.Time) ([]*Token, error)
+	// PendingOverlaps returns up to limit rotations whose overlap waits for the new token's
+	// first use (FirstUseOverlap set) and whose new token has been used, by id of the new token.
+	PendingOverlaps(ctx context.Context, limit int) ([]PendingOverlap, error)
+	// StartOverlap clears FirstUseOverlap of token id and reports whether it was set: of two
+	// nodes starting the same overlap, one does.
+	StartOverlap(ctx context.Context, id int64) (bool, error)
 
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)

@@ -45,6 +45,13 @@ type Token struct {
 	// RotatedAt is when a newer token replaced this one (it may still work through a rotation
 	// overlap); zero while it is the newest of its chain. Only MarkTokenRotated sets it.
 	RotatedAt time.Time
+	// RotatedFrom is the token this one replaced in a rotation (zero: it was not made by one):
+	// the link by which a rotation chain is walked both ways.
+	RotatedFrom int64
+	// FirstUseOverlap, on the newest token of a rotation, is the overlap granted to the one it
+	// replaced that waits for this token's first use to start (zero: none waits). Set when the
+	// token is created, cleared when the overlap starts (StartOverlap).
+	FirstUseOverlap time.Duration
 	// DisabledAt is when the token was disabled for inactivity (zero: it is not). A disabled
 	// token is refused until an admin enables it, which sets EnabledAt and restarts the
 	// inactivity clock from there. Deleting stays final; disabling is reversible.
@@ -104,6 +111,16 @@ type TokenFilter struct {
 	// without the field (never used, no expiry) come last in either direction.
 	Order Order
 	Page
+}
+
+// PendingOverlap is a rotation whose overlap waits for the new token's first use, which has
+// come: the replaced token may work until FirstUsedAt plus Overlap.
+type PendingOverlap struct {
+	AccountID   int64
+	TokenID     int64 // the new token
+	RotatedFrom int64 // the token it replaced
+	Overlap     time.Duration
+	FirstUsedAt time.Time
 }
 
 // TokenUse is one observed use of a token, folded in memory and written in batches.
@@ -273,12 +290,13 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int6
 }
 
 // retireRotated ends a rotated-out token: at once without an overlap, else when the overlap ends
-// (never later than it would have expired anyway). The rotation is audited on the old token and
-// its cached state dropped on every node.
+// (never later than it would have expired anyway; see rotationEnd for an overlap that waits for
+// the new token's first use). The rotation is audited on the old token and its cached state
+// dropped on every node.
 func retireRotated(ctx context.Context, st *txn, p *Principal, old, fresh *Token, kind string, overlap time.Duration, now time.Time) error {
 	if overlap == 0 {
 		old.State = StateDeleted
-	} else if end := now.Add(overlap); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
+	} else if end := rotationEnd(fresh, overlap, now); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
 		old.ExpiresAt = end
 	}
 	old.UpdatedAt = now
@@ -287,6 +305,9 @@ func retireRotated(ctx context.Context, st *txn, p *Principal, old, fresh *Token
 	}
 	e := event(ctx, p, old.AccountID, "token.rotate", kind, old.ID)
 	e.Detail = map[string]string{"uid": old.UID, "new_uid": fresh.UID, "overlap": overlap.String()}
+	if fresh.FirstUseOverlap > 0 {
+		e.Detail["overlap_starts"] = "first_use"
+	}
 	st.audit(e)
 	st.invalidate(Invalidation{TokenID: old.ID})
 	return nil

@@ -63,12 +63,13 @@ func (u *usageRecorder) peekDaily(tokenID int64) map[int64]int64 {
 	return out
 }
 
-// flush writes pending uses. On failure they are put back, unless a newer use arrived meanwhile.
-func (u *usageRecorder) flush(ctx context.Context, st Store) error {
+// flush writes pending uses and returns how many tokens' latest uses it wrote. On failure they
+// are put back, unless a newer use arrived meanwhile.
+func (u *usageRecorder) flush(ctx context.Context, st Store) (int, error) {
 	u.mu.Lock()
 	if len(u.pending) == 0 && len(u.daily) == 0 {
 		u.mu.Unlock()
-		return nil
+		return 0, nil
 	}
 	batch := make([]TokenUse, 0, len(u.pending))
 	for _, use := range u.pending {
@@ -85,7 +86,7 @@ func (u *usageRecorder) flush(ctx context.Context, st Store) error {
 	errUses := st.RecordTokenUses(ctx, batch)
 	errDays := st.AddDailyUses(ctx, days)
 	if errUses == nil && errDays == nil {
-		return nil
+		return len(batch), nil
 	}
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -101,7 +102,10 @@ func (u *usageRecorder) flush(ctx context.Context, st Store) error {
 			u.daily[dayKey{d.TokenID, d.Day.Unix() / secondsPerDay}] += d.Count
 		}
 	}
-	return errors.Join(errUses, errDays)
+	if errUses == nil {
+		return len(batch), errDays
+	}
+	return 0, errors.Join(errUses, errDays)
 }
 
 // overlayUsage shows uses this node has seen but not yet written, so lists are never staler

@@ -55,6 +55,8 @@ type settings struct {
 	PATMaxLifetimeSeconds int64   `json:"pat_max_lifetime_seconds"`
 	LegacyKeysUntil       *string `json:"legacy_keys_until"`
 	InactivityDays        int     `json:"inactivity_days"`
+	ReuseRevokesChain     bool    `json:"reuse_revokes_chain"`
+	OverlapFromFirstUse   bool    `json:"overlap_from_first_use"`
 }
 
 func toAccountJSON(a *tokend.Account) accountJSON {
@@ -68,6 +70,8 @@ func toAccountJSON(a *tokend.Account) accountJSON {
 			PATMaxLifetimeSeconds: int64(a.PATMaxLifetime.Seconds()),
 			LegacyKeysUntil:       jsonTime(a.LegacyKeysUntil),
 			InactivityDays:        a.InactivityDays,
+			ReuseRevokesChain:     a.ReuseRevokesChain,
+			OverlapFromFirstUse:   a.OverlapFromFirstUse,
 		},
 	}
 }
@@ -106,6 +110,8 @@ type accountRequest struct {
 	TokendSettings *struct {
 		PATMaxLifetimeSeconds *int64 `json:"pat_max_lifetime_seconds"`
 		InactivityDays        *int   `json:"inactivity_days"`
+		ReuseRevokesChain     *bool  `json:"reuse_revokes_chain"`
+		OverlapFromFirstUse   *bool  `json:"overlap_from_first_use"`
 		// legacy_keys_until opens (a time) or closes (null) the legacy-key migration window.
 		LegacyKeysUntil optionalTime `json:"legacy_keys_until"`
 	} `json:"tokend_settings"`
@@ -124,6 +130,7 @@ func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend
 	if ts := req.TokendSettings; ts != nil {
 		u.PATMaxLifetimeSeconds = ts.PATMaxLifetimeSeconds
 		u.InactivityDays = ts.InactivityDays
+		u.ReuseRevokesChain, u.OverlapFromFirstUse = ts.ReuseRevokesChain, ts.OverlapFromFirstUse
 		if ts.LegacyKeysUntil.set {
 			u.LegacyKeysUntil = &ts.LegacyKeysUntil.t
 		}

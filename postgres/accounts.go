@@ -10,7 +10,8 @@ import (
 	"tokend/perm"
 )
 
-const accountCols = `id, name, plan, state, pat_max_lifetime_s, legacy_keys_until, ip_restrictions_enabled, created_at, updated_at, inactivity_days`
+const accountCols = `id, name, plan, state, pat_max_lifetime_s, legacy_keys_until, ip_restrictions_enabled, created_at, updated_at, inactivity_days,
+	reuse_revokes_chain, overlap_from_first_use`
 
 func scanAccount(row scanner) (*tokend.Account, error) {
 	var (
@@ -19,7 +20,8 @@ func scanAccount(row scanner) (*tokend.Account, error) {
 		lifetime                int64
 		until, created, updated pgtype.Timestamptz
 	)
-	if err := row.Scan(&a.ID, &a.Name, &plan, &a.State, &lifetime, &until, &a.IPRestrictionsEnabled, &created, &updated, &a.InactivityDays); err != nil {
+	if err := row.Scan(&a.ID, &a.Name, &plan, &a.State, &lifetime, &until, &a.IPRestrictionsEnabled, &created, &updated, &a.InactivityDays,
+		&a.ReuseRevokesChain, &a.OverlapFromFirstUse); err != nil {
 		return nil, err
 	}
 	a.Plan = perm.Plan(plan)
@@ -32,10 +34,11 @@ func scanAccount(row scanner) (*tokend.Account, error) {
 func (s *Store) CreateAccount(ctx context.Context, a *tokend.Account) error {
 	err := s.q().QueryRow(ctx, `
 		INSERT INTO accounts (name, plan, state, pat_max_lifetime_s, legacy_keys_until, ip_restrictions_enabled, created_at, updated_at,
-			inactivity_days)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+			inactivity_days, reuse_revokes_chain, overlap_from_first_use)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING id`,
 		a.Name, string(a.Plan), int(a.State), int64(a.PATMaxLifetime/time.Second), ts(a.LegacyKeysUntil),
-		a.IPRestrictionsEnabled, ts(a.CreatedAt), ts(a.UpdatedAt), a.InactivityDays).Scan(&a.ID)
+		a.IPRestrictionsEnabled, ts(a.CreatedAt), ts(a.UpdatedAt), a.InactivityDays,
+		a.ReuseRevokesChain, a.OverlapFromFirstUse).Scan(&a.ID)
 	return translate(err)
 }
 
@@ -50,10 +53,12 @@ func (s *Store) Account(ctx context.Context, id int64) (*tokend.Account, error) 
 func (s *Store) UpdateAccount(ctx context.Context, a *tokend.Account) error {
 	tag, err := s.q().Exec(ctx, `
 		UPDATE accounts SET name = $1, plan = $2, state = $3, pat_max_lifetime_s = $4, legacy_keys_until = $5,
-			ip_restrictions_enabled = $6, updated_at = $7, inactivity_days = $8
-		WHERE id = $9`,
+			ip_restrictions_enabled = $6, updated_at = $7, inactivity_days = $8,
+			reuse_revokes_chain = $9, overlap_from_first_use = $10
+		WHERE id = $11`,
 		a.Name, string(a.Plan), int(a.State), int64(a.PATMaxLifetime/time.Second), ts(a.LegacyKeysUntil),
-		a.IPRestrictionsEnabled, ts(a.UpdatedAt), a.InactivityDays, a.ID)
+		a.IPRestrictionsEnabled, ts(a.UpdatedAt), a.InactivityDays,
+		a.ReuseRevokesChain, a.OverlapFromFirstUse, a.ID)
 	return affected(tag, err, "Account")
 }
 
@@ -66,7 +71,7 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 func (s *Store) AccountsOfUser(ctx context.Context, userID int64) ([]*tokend.Account, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT a.id, a.name, a.plan, a.state, a.pat_max_lifetime_s, a.legacy_keys_until, a.ip_restrictions_enabled, a.created_at, a.updated_at,
-			a.inactivity_days
+			a.inactivity_days, a.reuse_revokes_chain, a.overlap_from_first_use
 		FROM accounts a
 		JOIN memberships m ON m.account_id = a.id
 		WHERE m.user_id = $1 AND m.state = 1 AND a.state = 1

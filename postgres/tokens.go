@@ -15,7 +15,7 @@ import (
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
 	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at,
-	disabled_at, enabled_at`
+	disabled_at, enabled_at, rotated_from, first_use_overlap`
 
 func scanToken(row scanner) (*tokend.Token, error) {
 	// The nullable columns scan into two arrays: two allocations where eleven variables would each
@@ -23,14 +23,14 @@ func scanToken(row scanner) (*tokend.Token, error) {
 	var (
 		t     tokend.Token
 		kind  string
-		ids   [4]pgtype.Int8
+		ids   [6]pgtype.Int8
 		times [7]pgtype.Timestamptz
 	)
-	account, user, createdBy, tp := &ids[0], &ids[1], &ids[2], &ids[3]
+	account, user, createdBy, tp, from, overlap := &ids[0], &ids[1], &ids[2], &ids[3], &ids[4], &ids[5]
 	expires, lastUsed, created, upd, rotated, disabled, enabled :=
 		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6]
 	if err := row.Scan(&t.ID, &kind, account, user, createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled); err != nil {
+		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled, from, overlap); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
@@ -38,6 +38,7 @@ func scanToken(row scanner) (*tokend.Token, error) {
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
 	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
+	t.RotatedFrom, t.FirstUseOverlap = from.Int64, time.Duration(overlap.Int64)*time.Second
 	return &t, nil
 }
 
@@ -53,11 +54,12 @@ func hashArg(h []byte) any {
 func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	err := s.q().QueryRow(ctx, `
 		INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-			expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id`,
+			expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_from, first_use_overlap)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id`,
 		string(t.Kind), nullID(t.AccountID), nullID(t.UserID), nullID(t.CreatedBy), t.UID, t.Name, hashArg(t.Hash),
 		t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt), ts(t.LastUsedAt), t.LastUsedIP,
-		ts(t.CreatedAt), ts(t.UpdatedAt), nullID(t.TrustPolicyID)).Scan(&t.ID)
+		ts(t.CreatedAt), ts(t.UpdatedAt), nullID(t.TrustPolicyID), nullID(t.RotatedFrom),
+		nullSeconds(t.FirstUseOverlap)).Scan(&t.ID)
 	return translate(err)
 }
 
@@ -334,7 +336,7 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 	// DISTINCT ON keeps the latest use of each token in the batch: UPDATE … FROM would apply an
 	// arbitrary one of several matching rows.
 	_, err := s.q().Exec(ctx, `
-		UPDATE tokens t SET last_used_at = u.at, last_used_ip = u.ip
+		UPDATE tokens t SET last_used_at = u.at, last_used_ip = u.ip, first_used_at = coalesce(t.first_used_at, u.at)
 		FROM (
 			SELECT DISTINCT ON (id) id, at, ip
 			FROM unnest($1::bigint[], $2::timestamptz[], $3::text[]) AS x(id, at, ip)

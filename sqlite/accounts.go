@@ -9,7 +9,8 @@ import (
 	"tokend/perm"
 )
 
-const accountCols = `id, name, plan, state, pat_max_lifetime_s, legacy_keys_until, ip_restrictions_enabled, created_at, updated_at, inactivity_days`
+const accountCols = `id, name, plan, state, pat_max_lifetime_s, legacy_keys_until, ip_restrictions_enabled, created_at, updated_at, inactivity_days,
+	reuse_revokes_chain, overlap_from_first_use`
 
 func scanAccount(row interface{ Scan(...any) error }) (*tokend.Account, error) {
 	var (
@@ -18,7 +19,8 @@ func scanAccount(row interface{ Scan(...any) error }) (*tokend.Account, error) {
 		lifetime                int64
 		until, created, updated sql.NullInt64
 	)
-	if err := row.Scan(&a.ID, &a.Name, &plan, &a.State, &lifetime, &until, &a.IPRestrictionsEnabled, &created, &updated, &a.InactivityDays); err != nil {
+	if err := row.Scan(&a.ID, &a.Name, &plan, &a.State, &lifetime, &until, &a.IPRestrictionsEnabled, &created, &updated, &a.InactivityDays,
+		&a.ReuseRevokesChain, &a.OverlapFromFirstUse); err != nil {
 		return nil, err
 	}
 	a.Plan = perm.Plan(plan)
@@ -31,10 +33,11 @@ func scanAccount(row interface{ Scan(...any) error }) (*tokend.Account, error) {
 func (s *Store) CreateAccount(ctx context.Context, a *tokend.Account) error {
 	err := s.writer().QueryRowContext(ctx, `
 		INSERT INTO accounts (name, plan, state, pat_max_lifetime_s, legacy_keys_until, ip_restrictions_enabled, created_at, updated_at,
-			inactivity_days)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			inactivity_days, reuse_revokes_chain, overlap_from_first_use)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.Name, string(a.Plan), a.State, int64(a.PATMaxLifetime/time.Second), ts(a.LegacyKeysUntil),
-		boolInt(a.IPRestrictionsEnabled), ts(a.CreatedAt), ts(a.UpdatedAt), a.InactivityDays).Scan(&a.ID)
+		boolInt(a.IPRestrictionsEnabled), ts(a.CreatedAt), ts(a.UpdatedAt), a.InactivityDays,
+		boolInt(a.ReuseRevokesChain), boolInt(a.OverlapFromFirstUse)).Scan(&a.ID)
 	return translate(err)
 }
 
@@ -49,10 +52,12 @@ func (s *Store) Account(ctx context.Context, id int64) (*tokend.Account, error) 
 func (s *Store) UpdateAccount(ctx context.Context, a *tokend.Account) error {
 	res, err := s.writer().ExecContext(ctx, `
 		UPDATE accounts SET name = ?, plan = ?, state = ?, pat_max_lifetime_s = ?, legacy_keys_until = ?,
-			ip_restrictions_enabled = ?, updated_at = ?, inactivity_days = ?
+			ip_restrictions_enabled = ?, updated_at = ?, inactivity_days = ?,
+			reuse_revokes_chain = ?, overlap_from_first_use = ?
 		WHERE id = ?`,
 		a.Name, string(a.Plan), a.State, int64(a.PATMaxLifetime/time.Second), ts(a.LegacyKeysUntil),
-		boolInt(a.IPRestrictionsEnabled), ts(a.UpdatedAt), a.InactivityDays, a.ID)
+		boolInt(a.IPRestrictionsEnabled), ts(a.UpdatedAt), a.InactivityDays,
+		boolInt(a.ReuseRevokesChain), boolInt(a.OverlapFromFirstUse), a.ID)
 	return affected(res, err, "Account")
 }
 

@@ -13,7 +13,7 @@ import (
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
 	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at,
-	disabled_at, enabled_at`
+	disabled_at, enabled_at, rotated_from, first_use_overlap`
 
 func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	// The nullable columns scan into one array: one allocation where eleven variables would
@@ -21,12 +21,12 @@ func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	var (
 		t    tokend.Token
 		kind string
-		n    [11]sql.NullInt64
+		n    [13]sql.NullInt64
 	)
-	account, user, createdBy, expires, lastUsed, created, upd, tp, rotated, disabled, enabled :=
-		&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10]
+	account, user, createdBy, expires, lastUsed, created, upd, tp, rotated, disabled, enabled, from, overlap :=
+		&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10], &n[11], &n[12]
 	if err := row.Scan(&t.ID, &kind, account, user, createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled); err != nil {
+		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled, from, overlap); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
@@ -34,6 +34,7 @@ func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
 	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
+	t.RotatedFrom, t.FirstUseOverlap = from.Int64, time.Duration(overlap.Int64)*time.Second
 	return &t, nil
 }
 
@@ -49,11 +50,12 @@ func hashArg(h []byte) any {
 func (s *Store) CreateToken(ctx context.Context, t *tokend.Token) error {
 	err := s.writer().QueryRowContext(ctx, `
 		INSERT INTO tokens (kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
-			expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_from, first_use_overlap)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		string(t.Kind), nullID(t.AccountID), nullID(t.UserID), nullID(t.CreatedBy), t.UID, t.Name, hashArg(t.Hash),
 		t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt), ts(t.LastUsedAt), t.LastUsedIP,
-		ts(t.CreatedAt), ts(t.UpdatedAt), nullID(t.TrustPolicyID)).Scan(&t.ID)
+		ts(t.CreatedAt), ts(t.UpdatedAt), nullID(t.TrustPolicyID), nullID(t.RotatedFrom),
+		nullSeconds(t.FirstUseOverlap)).Scan(&t.ID)
 	return translate(err)
 }
 
@@ -334,9 +336,9 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 		st := tx.(*Store)
 		for _, u := range uses {
 			if _, err := st.tx.ExecContext(ctx, `
-				UPDATE tokens SET last_used_at = ?, last_used_ip = ?
+				UPDATE tokens SET last_used_at = ?, last_used_ip = ?, first_used_at = coalesce(first_used_at, ?)
 				WHERE id = ? AND (last_used_at IS NULL OR last_used_at < ?)`,
-				ts(u.At), u.IP, u.TokenID, ts(u.At)); err != nil {
+				ts(u.At), u.IP, ts(u.At), u.TokenID, ts(u.At)); err != nil {
 				return translate(err)
 			}
 		}

@@ -26,6 +26,7 @@ func testAccounts(t *testing.T, open func(testing.TB) tokend.Store) {
 				CreatedAt: base, UpdatedAt: base}},
 			{"all fields", tokend.Account{Name: "Initech", Plan: perm.PlanTeam, State: tokend.StateActive,
 				PATMaxLifetime: 90 * 24 * time.Hour, LegacyKeysUntil: at(30 * 24 * time.Hour),
+				InactivityDays: 90, ReuseRevokesChain: true, OverlapFromFirstUse: true,
 				CreatedAt: base, UpdatedAt: at(time.Minute)}},
 			{"deleted", tokend.Account{Name: "Gone", Plan: perm.PlanTeam, State: tokend.StateDeleted,
 				CreatedAt: base, UpdatedAt: base}},
@@ -67,6 +68,7 @@ func testAccounts(t *testing.T, open func(testing.TB) tokend.Store) {
 		a.State = tokend.StateDeleted
 		a.PATMaxLifetime = 7 * 24 * time.Hour
 		a.LegacyKeysUntil = at(48 * time.Hour)
+		a.ReuseRevokesChain, a.OverlapFromFirstUse = true, true
 		a.UpdatedAt = at(time.Hour)
 		must(t, st.UpdateAccount(ctx, a), "UpdateAccount")
 		got, err := st.Account(ctx, a.ID)
@@ -76,6 +78,7 @@ func testAccounts(t *testing.T, open func(testing.TB) tokend.Store) {
 		// Clearing the optional fields clears them; zero stays zero.
 		a.PATMaxLifetime = 0
 		a.LegacyKeysUntil = time.Time{}
+		a.ReuseRevokesChain, a.OverlapFromFirstUse = false, false
 		a.State = tokend.StateActive
 		a.UpdatedAt = at(2 * time.Hour)
 		must(t, st.UpdateAccount(ctx, a), "UpdateAccount")

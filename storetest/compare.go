@@ -59,6 +59,9 @@ func accountDiff(got, want *tokend.Account) diffs {
 	// Second precision is all a lifetime needs.
 	eq(&d, "PATMaxLifetime", got.PATMaxLifetime.Truncate(time.Second), want.PATMaxLifetime.Truncate(time.Second))
 	eqTime(&d, "LegacyKeysUntil", got.LegacyKeysUntil, want.LegacyKeysUntil)
+	eq(&d, "InactivityDays", got.InactivityDays, want.InactivityDays)
+	eq(&d, "ReuseRevokesChain", got.ReuseRevokesChain, want.ReuseRevokesChain)
+	eq(&d, "OverlapFromFirstUse", got.OverlapFromFirstUse, want.OverlapFromFirstUse)
 	eqTime(&d, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	eqTime(&d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	return d
@@ -139,6 +142,8 @@ func tokenDiff(got, want *tokend.Token) diffs {
 	eqTime(&d, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	eqTime(&d, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
 	eqTime(&d, "RotatedAt", got.RotatedAt, want.RotatedAt)
+	eq(&d, "RotatedFrom", got.RotatedFrom, want.RotatedFrom)
+	eq(&d, "FirstUseOverlap", got.FirstUseOverlap, want.FirstUseOverlap)
 	return d
 }
 

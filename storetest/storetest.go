@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"DailyUses", testDailyUses},
 		{"CapabilityUses", testCapabilityUses},
 		{"InactiveTokens", testInactiveTokens},
+		{"RotationChains", testRotationChains},
 		{"IPRules", testIPRules},
 		{"NameFilters", testNameFilters},
 		{"GroupNameUnique", testGroupNameUnique},
