@@ -124,6 +124,12 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/service-tokens/{id}", c.authed(c.showServiceToken))
 	mux.Handle("GET /settings/service-tokens/{id}/delete", c.authed(c.confirmDeleteServiceToken))
 	mux.Handle("POST /settings/service-tokens/{id}/delete", c.authed(c.deleteServiceToken))
+	mux.Handle("GET /settings/service-tokens/{id}/rename", c.authed(c.renameServiceTokenForm))
+	mux.Handle("POST /settings/service-tokens/{id}/rename", c.authed(c.renameServiceToken))
+	mux.Handle("GET /settings/service-tokens/{id}/permissions", c.authed(c.permissionsForm))
+	mux.Handle("POST /settings/service-tokens/{id}/permissions", c.authed(c.setPermissions))
+	mux.Handle("GET /settings/service-tokens/{id}/rotate", c.authed(c.confirmRotateServiceToken))
+	mux.Handle("POST /settings/service-tokens/{id}/rotate", c.authed(c.rotateServiceToken))
 	mux.Handle("GET /settings/service-tokens/{id}/advice", c.authed(c.showAdvice))
 	mux.Handle("POST /settings/service-tokens/{id}/advice", c.authed(c.applyAdvice))
 

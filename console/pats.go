@@ -244,13 +244,17 @@ func (c *Console) rotatePAT(w http.ResponseWriter, r *http.Request, in *signedIn
 		c.renderError(w, r, in, err)
 		return
 	}
-	note := "The old token stopped working."
-	if secs > 0 {
-		note = "The old token keeps working for " + strings.ToLower(strings.TrimPrefix(labelOf(secs), "Keep the old token for ")) + ", then stops."
-	}
 	c.showSecretOnce(w, r, in, "pats", secretData{
 		Kind: "personal access token", Name: t.Name, UID: t.UID, Secret: raw, Expires: t.ExpiresAt,
-		Back: "/settings/tokens/personal", Rotated: true, Note: note})
+		Back: "/settings/tokens/personal", Rotated: true, Note: overlapNote(secs)})
+}
+
+// overlapNote says what became of the token a rotation replaced.
+func overlapNote(secs int) string {
+	if secs <= 0 {
+		return "The old token stopped working."
+	}
+	return "The old token keeps working for " + strings.ToLower(strings.TrimPrefix(labelOf(secs), "Keep the old token for ")) + ", then stops."
 }
 
 func labelOf(secs int) string {

@@ -32,7 +32,7 @@ func (c *Console) listServiceTokens(w http.ResponseWriter, r *http.Request, in *
 	}
 	d := serviceTokensData{Tokens: c.withActivity(r.Context(), in.p, ts), Pager: newPager(r, pg, len(ts), total),
 		Filters:  newTokenFilters(r, q, "", true),
-		CanWrite: in.p.Can(perm.ServiceTokens, perm.Write, 0), Projects: c.projectNames(r.Context(), in)}
+		CanWrite: canManageServiceTokens(in.p), Projects: c.projectNames(r.Context(), in)}
 	c.show(w, r, in, http.StatusOK, "service_tokens.html", "Service tokens", "service", d)
 }
 
@@ -51,9 +51,12 @@ type grantRow struct {
 type setChoice struct {
 	Set   perm.Set
 	Label string
+	// Grants says what the set grants, from perm's table.
+	Grants string
 }
 
 type serviceTokenForm struct {
+	Token    *tokend.Token // the token whose permissions are edited; nil for a new one
 	Name     string
 	Rows     []grantRow
 	Sets     []setChoice
@@ -63,6 +66,9 @@ type serviceTokenForm struct {
 }
 
 func (c *Console) newServiceTokenForm(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	if c.refuseServiceTokenForm(w, r, in) {
+		return
+	}
 	c.showServiceTokenForm(w, r, in, http.StatusOK, serviceTokenForm{Rows: []grantRow{{All: true}}})
 }
 
@@ -88,7 +94,7 @@ func serviceTokenSets(plan perm.Plan) []setChoice {
 		// On the Team plan account_admin is shown as "Owner", like owner itself: offer it once.
 		if label := plan.SetLabel(s); plan.AllowsServiceTokenSet(s) && !seen[label] {
 			seen[label] = true
-			out = append(out, setChoice{s, label})
+			out = append(out, setChoice{s, label, setGrants(s)})
 		}
 	}
 	return out
@@ -233,10 +239,13 @@ func (c *Console) showServiceToken(w http.ResponseWriter, r *http.Request, in *s
 	names := c.projectNames(r.Context(), in)
 	c.show(w, r, in, http.StatusOK, "service_token.html", t.Name, "service", serviceTokenPage{
 		tokenPage: tokenPage{Token: t, Activity: days, Projects: names}, Plan: in.account.Plan,
-		CanWrite: in.p.Can(perm.ServiceTokens, perm.Write, 0)})
+		CanWrite: canManageServiceTokens(in.p)})
 }
 
 func (c *Console) confirmDeleteServiceToken(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	if c.refuseServiceTokenForm(w, r, in) {
+		return
+	}
 	t, err := c.serviceToken(r, in)
 	if err != nil {
 		c.renderError(w, r, in, err)

@@ -55,6 +55,15 @@ document.addEventListener("DOMContentLoaded", () => {
     sync(radio.dataset.scope);
     radio.addEventListener("change", () => sync(radio.dataset.scope));
   }
+
+  // Grant rows: what the chosen permission set grants, from the list the server wrote below.
+  for (const select of document.querySelectorAll("select[data-grants-hint]")) {
+    const hint = document.getElementById(select.dataset.grantsHint);
+    select.addEventListener("change", () => {
+      const grants = document.getElementById(`grants-of-${select.value}`);
+      if (hint) hint.textContent = grants ? grants.textContent : "Choose a set to see what it grants.";
+    });
+  }
 });
 
 // The password reset page: the code travels in the link's fragment, which never reaches a
