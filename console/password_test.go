@@ -138,13 +138,25 @@ func TestResetLinkFromUsersPage(t *testing.T) {
 	if !strings.Contains(page.body, action) || strings.Contains(page.body, fmt.Sprintf(`action="/settings/users/%d/password-reset"`, e.owner.ID)) {
 		t.Fatalf("users page: want a reset button for Chani and none for the admin themselves\n%s", page.body)
 	}
+	// Post, redirect, get: the link is shown once on a page of its own, so that Reload and
+	// Back neither issue another link (voiding this one) nor show it again.
 	r := admin.post(fmt.Sprintf("/settings/users/%d/password-reset", u.ID), url.Values{"csrf": {csrf(t, page.body)}})
-	m := regexp.MustCompile(`value="(http://[^"]+/password-reset#([^"]+))"`).FindStringSubmatch(r.body)
-	if r.status != 200 || m == nil || r.header.Get("Cache-Control") != "no-store" {
-		t.Fatalf("reset link page: got %d (Cache-Control %q), want the link shown once\n%s", r.status, r.header.Get("Cache-Control"), r.body)
+	shown := r.header.Get("Location")
+	if r.status != http.StatusSeeOther || !strings.HasPrefix(shown, "/settings/shown-once?") {
+		t.Fatalf("issuing a link: got %d to %q, want 303 to the shown-once page\n%s", r.status, shown, r.body)
+	}
+	r = admin.get(shown)
+	linkRE := regexp.MustCompile(`value="(http://[^"]+/password-reset#([^"]+))"`)
+	m := linkRE.FindStringSubmatch(r.body)
+	if r.status != 200 || m == nil || r.header.Get("Cache-Control") != "no-store" || !strings.Contains(r.body, "chani@example.com") {
+		t.Fatalf("reset link page: got %d (Cache-Control %q), want Chani's link shown once\n%s", r.status, r.header.Get("Cache-Control"), r.body)
+	}
+	again := admin.get(shown)
+	if linkRE.MatchString(again.body) || !strings.Contains(again.body, "shown once") || !strings.Contains(again.body, "Nothing new was created") {
+		t.Errorf("the link's page reloaded: want it to say the link was shown once, without it\n%s", again.body)
 	}
 	if _, err := e.svc.CheckResetLink(context.Background(), html.UnescapeString(m[2])); err != nil {
-		t.Errorf("the link shown does not work: %v", err)
+		t.Errorf("the link shown does not work after a reload of its page: %v", err)
 	}
 	// Someone who may only read users sees no button, and a forged post is refused.
 	rb := e.browser(t)
