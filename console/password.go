@@ -54,14 +54,15 @@ func (c *Console) changePassword(w http.ResponseWriter, r *http.Request, in *sig
 }
 
 type resetLinkData struct {
-	Email   string
-	Link    string
-	Expires time.Time
+	Email   string    `json:"email"`
+	Link    string    `json:"link"`
+	Expires time.Time `json:"expires"`
 }
 
-// createResetLink issues a one-time reset link for a member and shows it once; the admin hands
-// it over. The service decides who may (users write, every grant the member holds, a member of
-// this account only).
+// createResetLink issues a one-time reset link for a member and shows it once, through the
+// shown-once page (post, redirect, get: Reload and Back never issue another link, which would
+// void this one); the admin hands it over. The service decides who may (users write, every
+// grant the member holds, a member of this account only).
 func (c *Console) createResetLink(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
@@ -82,10 +83,8 @@ func (c *Console) createResetLink(w http.ResponseWriter, r *http.Request, in *si
 	if c.secure(r) {
 		scheme = "https"
 	}
-	// The secret must not be cached or kept in history as a page of its own.
-	w.Header().Set("Cache-Control", "no-store")
-	c.show(w, r, in, http.StatusOK, "reset_link.html", "Password reset link", "users", resetLinkData{
-		Email: u.User.Email, Link: scheme + "://" + r.Host + tokend.PasswordResetPath + "#" + code, Expires: pr.ExpiresAt})
+	c.showOnce(w, r, in, shownOnce{Section: "users", Reset: &resetLinkData{
+		Email: u.User.Email, Link: scheme + "://" + r.Host + tokend.PasswordResetPath + "#" + code, Expires: pr.ExpiresAt}})
 }
 
 type resetData struct {

@@ -14,15 +14,23 @@ import (
 // after its first showing.
 const shownOncePath = "/settings/shown-once"
 
-// shownOnce is what travels from the POST to the page, sealed in the session's message.
+// shownOnce is what travels from the POST to the page, sealed in the session's message: a
+// token's secret, or a password reset link.
 type shownOnce struct {
-	Section string     `json:"section"`
-	Secret  secretData `json:"secret"`
+	Section string         `json:"section"`
+	Secret  secretData     `json:"secret"`
+	Reset   *resetLinkData `json:"reset,omitempty"`
 }
 
 // showSecretOnce stores d for one showing and redirects to the page that shows it.
 func (c *Console) showSecretOnce(w http.ResponseWriter, r *http.Request, in *signedIn, section string, d secretData) {
-	b, err := json.Marshal(shownOnce{Section: section, Secret: d})
+	c.showOnce(w, r, in, shownOnce{Section: section, Secret: d})
+}
+
+// showOnce stores m for one showing and redirects to the page that shows it.
+func (c *Console) showOnce(w http.ResponseWriter, r *http.Request, in *signedIn, m shownOnce) {
+	section := m.Section
+	b, err := json.Marshal(m)
 	if err == nil {
 		var handle string
 		handle, err = c.svc.PutFlash(r.Context(), c.cookie(r, sessionCookie), in.sess, b)
@@ -51,6 +59,10 @@ func (c *Console) secretOnce(w http.ResponseWriter, r *http.Request, in *signedI
 		}
 		section := q.Get("s")
 		c.show(w, r, in, http.StatusOK, "secret.html", "Shown once", section, secretData{Gone: true, Back: sectionPath(section)})
+		return
+	}
+	if m.Reset != nil {
+		c.show(w, r, in, http.StatusOK, "reset_link.html", "Password reset link", m.Section, *m.Reset)
 		return
 	}
 	title := "Copy your new token"
