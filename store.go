@@ -239,6 +239,51 @@ type Store interface {
 	// all of them) and returns how many it deleted.
 	DeleteUserSessions(ctx context.Context, userID, except int64) (int, error)
 
+	// Webhook endpoints of an account (webhook.go). ListWebhookEndpoints lists by id;
+	// UpdateWebhookEndpoint writes every field but the account, creator and creation time;
+	// DeleteWebhookEndpoint deletes the endpoint with its messages and their attempts.
+	CreateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) error
+	WebhookEndpoint(ctx context.Context, accountID, id int64) (*WebhookEndpoint, error)
+	ListWebhookEndpoints(ctx context.Context, accountID int64) ([]*WebhookEndpoint, error)
+	UpdateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) error
+	DeleteWebhookEndpoint(ctx context.Context, accountID, id int64) error
+
+	// The webhook outbox (outbox.go, delivery.go). CreateWebhookMessages writes messages and
+	// sets their ids.
+	CreateWebhookMessages(ctx context.Context, ms []*WebhookMessage) error
+	// ClaimWebhookMessages claims up to limit pending messages due at now (NextAttemptAt at or
+	// before now) and not claimed (ClaimedUntil empty or at or before now), the earliest due
+	// first: it sets their ClaimedUntil to until and their Lease to lease, and returns them so.
+	// Two claims never return the same message while its claim holds, whatever the number of
+	// nodes (PostgreSQL: FOR UPDATE SKIP LOCKED).
+	ClaimWebhookMessages(ctx context.Context, now, until time.Time, lease int64, limit int) ([]*WebhookMessage, error)
+	// RecordWebhookAttempt appends a to the delivery log and writes m's State, Attempts,
+	// NextAttemptAt, LastStatus, LastError and UpdatedAt and clears its claim, in one
+	// transaction, when m is still claimed under m.Lease; ENotFound (and nothing written but
+	// the attempt) when it is not: the claim lapsed and another worker has the message.
+	RecordWebhookAttempt(ctx context.Context, m *WebhookMessage, a *WebhookAttempt) error
+	// WebhookMessage returns a message of the account's endpoint.
+	WebhookMessage(ctx context.Context, accountID, endpointID, id int64) (*WebhookMessage, error)
+	// ListWebhookMessages lists newest first (by id); the total counts every row selected.
+	ListWebhookMessages(ctx context.Context, f WebhookMessageFilter) ([]*WebhookMessage, int, error)
+	// WebhookAttempts lists a message's attempts, oldest first.
+	WebhookAttempts(ctx context.Context, accountID, messageID int64) ([]*WebhookAttempt, error)
+	// RequeueWebhookMessage writes m's State, NextAttemptAt, RetryUntil and UpdatedAt, when m
+	// is not claimed at now (EConflict when it is).
+	RequeueWebhookMessage(ctx context.Context, m *WebhookMessage, now time.Time) error
+	// DeleteWebhookMessages deletes the delivered and failed messages created before before,
+	// with their attempts, and returns how many.
+	DeleteWebhookMessages(ctx context.Context, before time.Time) (int, error)
+
+	// Notices (notice.go). TokensForNotice returns the tokens the filter selects;
+	// AddTokenNotice records that the notice (tokenID, event, threshold) was sent at at, and
+	// reports false when it had been already.
+	TokensForNotice(ctx context.Context, f NoticeFilter) ([]*Token, error)
+	AddTokenNotice(ctx context.Context, tokenID int64, event string, threshold int, at time.Time) (bool, error)
+	// AddTokenAddresses records addresses tokens were used from and returns those that were
+	// new for their token; an address of a token that does not exist is dropped.
+	AddTokenAddresses(ctx context.Context, as []TokenAddress) ([]TokenAddress, error)
+
 	// Password reset links, stored by the SHA-256 of their secret.
 	CreatePasswordReset(ctx context.Context, r *PasswordReset) error
 	// PasswordResetByHash returns the link whose secret hashes to hash; ENotFound when none.

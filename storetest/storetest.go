@@ -63,6 +63,10 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"Invitations", testInvitations},
 		{"DeleteUserSessions", testDeleteUserSessions},
 		{"PasswordResets", testPasswordResets},
+		{"WebhookEndpoints", testWebhookEndpoints},
+		{"WebhookOutbox", testWebhookOutbox},
+		{"TokenNotices", testTokenNotices},
+		{"TokenAddresses", testTokenAddresses},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
