@@ -83,7 +83,27 @@ func (s *Service) audit(ctx context.Context, e *AuditEvent) {
 	if e.CreatedAt.IsZero() {
 		e.CreatedAt = s.now()
 	}
-	if err := s.store.AppendAudit(ctx, e); err != nil {
+	if webhookEventOf(e.Action) == "" {
+		if err := s.store.AppendAudit(ctx, e); err != nil {
+			s.log.Error("append audit event", "action", e.Action, "err", err)
+		}
+		return
+	}
+	// An event that endpoints may subscribe to (a token reused after its rotation): its
+	// messages go in the transaction of its audit row.
+	queued := 0
+	err := s.store.Tx(ctx, func(st Store) error {
+		if err := st.AppendAudit(ctx, e); err != nil {
+			return err
+		}
+		var err error
+		queued, err = s.enqueueWebhooks(ctx, st, []*AuditEvent{e})
+		return err
+	})
+	if err != nil {
 		s.log.Error("append audit event", "action", e.Action, "err", err)
+	}
+	if queued > 0 {
+		s.wakeDeliveries()
 	}
 }

@@ -95,7 +95,7 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 		// token used again is a reuse worth recording.
 		if p := s.cache.get(&hash, now); p != nil && !p.stopped(now) {
 			if record {
-				s.usage.record(p.TokenID, now, ip)
+				s.usage.record(p.TokenID, p.addressAccount(), now, ip)
 			}
 			if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
 				return nil, false, p.legacyRefusal()
@@ -193,7 +193,7 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	}
 	s.remember(hash, p, gen, now)
 	if record {
-		s.usage.record(p.TokenID, now, ip)
+		s.usage.record(p.TokenID, p.addressAccount(), now, ip)
 	}
 	return p, nil
 }
@@ -210,7 +210,7 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 	}
 	s.remember(hash, p, gen, now)
 	if record {
-		s.usage.record(p.TokenID, now, ip)
+		s.usage.record(p.TokenID, 0, now, ip)
 	}
 	if !now.Before(p.LegacyWindowEnd()) {
 		return nil, p.legacyRefusal()

@@ -20,10 +20,14 @@ func (t *txn) invalidate(inv Invalidation) { t.drops = append(t.drops, inv) }
 
 // change is the one way the Service changes state. fn makes the change through tx, records its
 // audit events (tx.audit) and what it makes stale (tx.invalidate); change writes those in the
-// same transaction, so that a committed change always has its audit event and its feed entry
-// and a rolled-back one has neither. Cache work happens after the commit.
+// same transaction, with the webhook messages of the events (outbox.go), so that a committed
+// change always has its audit event, its feed entry and its messages and a rolled-back one has
+// none of them. Cache work happens after the commit.
 func (s *Service) change(ctx context.Context, fn func(tx *txn) error) error {
-	var tx *txn
+	var (
+		tx     *txn
+		queued int
+	)
 	err := s.store.Tx(ctx, func(st Store) error {
 		tx = &txn{Store: st}
 		if err := fn(tx); err != nil {
@@ -38,6 +42,12 @@ func (s *Service) change(ctx context.Context, fn func(tx *txn) error) error {
 				return err
 			}
 		}
+		// The webhook messages of its events, in the same transaction: events and deliveries
+		// never disagree.
+		var err error
+		if queued, err = s.enqueueWebhooks(ctx, st, tx.events); err != nil {
+			return err
+		}
 		if len(tx.drops) == 0 {
 			return nil
 		}
@@ -46,6 +56,9 @@ func (s *Service) change(ctx context.Context, fn func(tx *txn) error) error {
 	})
 	if err != nil {
 		return err
+	}
+	if queued > 0 {
+		s.wakeDeliveries()
 	}
 	// This node need not wait for its own feed read.
 	for _, inv := range tx.drops {

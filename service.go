@@ -55,6 +55,19 @@ type Options struct {
 	IDTokens IDTokenVerifier
 	// DevicePollInterval is the device authorization flow's polling interval (5 s).
 	DevicePollInterval time.Duration
+
+	// WebhookAllowPrivate lets webhooks reach loopback, private and link-local addresses (and
+	// http:// URLs): for tests and private networks.
+	WebhookAllowPrivate bool
+	// WebhookTimeout bounds one delivery attempt (10 s).
+	WebhookTimeout time.Duration
+	// WebhookConcurrency is how many deliveries a node makes at once (8).
+	WebhookConcurrency int
+	// WebhookPollInterval is how often the worker looks for due messages when nothing wakes it
+	// (2 s): how soon another node's messages and retries go out.
+	WebhookPollInterval time.Duration
+	// WebhookRetryFor is how long a message is retried before it fails (24 h).
+	WebhookRetryFor time.Duration
 }
 
 // Service holds every business and permission rule of tokend.
@@ -68,11 +81,13 @@ type Service struct {
 	capUses  *capRecorder
 	legacy   *legacyRecorder
 	refusals *refusalRecorder
-	ip       *byAccount[*ipPolicy]
-	accounts *byAccount[*Account]
-	limits   *limits
-	stats    stats
-	opts     Options
+	// deliveries sends webhook messages (delivery.go).
+	deliveries *deliveries
+	ip         *byAccount[*ipPolicy]
+	accounts   *byAccount[*Account]
+	limits     *limits
+	stats      stats
+	opts       Options
 
 	// trustUntil is when, in Unix nanoseconds, this node's caches stop answering unless the
 	// change feed is read again (see trusted); feedSeq is the last feed entry applied.
@@ -125,23 +140,36 @@ func NewService(store Store, opts Options) *Service {
 	if opts.DevicePollInterval == 0 {
 		opts.DevicePollInterval = 5 * time.Second
 	}
+	if opts.WebhookTimeout <= 0 {
+		opts.WebhookTimeout = 10 * time.Second
+	}
+	if opts.WebhookConcurrency <= 0 {
+		opts.WebhookConcurrency = 8
+	}
+	if opts.WebhookPollInterval <= 0 {
+		opts.WebhookPollInterval = 2 * time.Second
+	}
+	if opts.WebhookRetryFor <= 0 {
+		opts.WebhookRetryFor = 24 * time.Hour
+	}
 	if opts.PasswordParams == (password.Params{}) {
 		opts.PasswordParams = password.Default
 	}
 	s := &Service{
-		store:    store,
-		now:      opts.Now,
-		rand:     opts.Rand,
-		log:      opts.Logger,
-		cache:    newVerifyCache(opts.CacheSize, opts.CacheTTL),
-		usage:    newUsageRecorder(),
-		capUses:  newCapRecorder(opts.Now),
-		legacy:   newLegacyRecorder(),
-		refusals: newRefusalRecorder(),
-		ip:       &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
-		accounts: &byAccount[*Account]{ttl: opts.CacheTTL},
-		limits:   newLimits(opts.SlowHashWorkers),
-		opts:     opts,
+		store:      store,
+		now:        opts.Now,
+		rand:       opts.Rand,
+		log:        opts.Logger,
+		cache:      newVerifyCache(opts.CacheSize, opts.CacheTTL),
+		usage:      newUsageRecorder(),
+		capUses:    newCapRecorder(opts.Now),
+		legacy:     newLegacyRecorder(),
+		refusals:   newRefusalRecorder(),
+		deliveries: newDeliveries(opts),
+		ip:         &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
+		accounts:   &byAccount[*Account]{ttl: opts.CacheTTL},
+		limits:     newLimits(opts.SlowHashWorkers),
+		opts:       opts,
 	}
 	// Until Run reads the change feed there is no other node to hear from.
 	s.trustUntil.Store(math.MaxInt64)
@@ -158,6 +186,11 @@ func (s *Service) Run(ctx context.Context) error {
 		defer close(done)
 		s.watchFeed(ctx)
 	}()
+	sent := make(chan struct{})
+	go func() {
+		defer close(sent)
+		s.runDeliveries(ctx)
+	}()
 	tick := time.NewTicker(s.opts.UsageFlushInterval)
 	defer tick.Stop()
 	lastSweep, lastPrune := s.now(), time.Time{}
@@ -165,6 +198,7 @@ func (s *Service) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			<-done
+			<-sent
 			flushCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 			defer cancel()
 			return s.FlushUsage(flushCtx)
@@ -192,6 +226,12 @@ func (s *Service) Run(ctx context.Context) error {
 				if err := s.sweepOAuth(ctx, now); err != nil && ctx.Err() == nil {
 					s.log.Warn("delete expired device codes and exchanged-token records", "err", err)
 				}
+				if _, err := s.NotifyExpiry(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("notify expiring and expired tokens", "err", err)
+				}
+				if _, err := s.store.DeleteWebhookMessages(ctx, now.Add(-WebhookLogRetention)); err != nil && ctx.Err() == nil {
+					s.log.Warn("delete old webhook messages", "err", err)
+				}
 			}
 		}
 	}
@@ -207,7 +247,7 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 		errOverlaps = s.startOverlaps(ctx)
 	}
 	return errors.Join(errUses, errOverlaps, s.capUses.flush(ctx, s.store), s.legacy.flush(ctx, s.store),
-		s.refusals.flush(ctx, s.store))
+		s.refusals.flush(ctx, s.store), s.flushAddresses(ctx))
 }
 
 // drop forgets what inv names in every in-memory cache of this node.

@@ -15,7 +15,15 @@ type stats struct {
 	// outcomes counts authentications by the token's kind (unknown when refused before it
 	// was known) and outcome; indexes are authKinds' and authOutcomes'.
 	outcomes [len(authKinds)][len(authOutcomes)]atomic.Int64
+
+	// webhooks counts webhook delivery attempts by outcome; indexes are WebhookOutcomes'.
+	webhooks [len(WebhookOutcomes)]atomic.Int64
 }
+
+// WebhookOutcomes are the outcomes webhook delivery attempts are counted by: delivered (the
+// endpoint answered 2xx), retry (it did not; the message is tried again later), failed (it did
+// not, and the message's retries ran out).
+var WebhookOutcomes = [...]string{"delivered", "retry", "failed"}
 
 // The kinds and outcomes authentications are counted by, for metrics.
 var (
@@ -82,6 +90,8 @@ type Stats struct {
 	SlowHashes int64
 	// Authentications counts authentications by kind and outcome (the pairs seen so far).
 	Authentications []AuthOutcome
+	// WebhookAttempts counts webhook delivery attempts by outcome, in WebhookOutcomes' order.
+	WebhookAttempts [len(WebhookOutcomes)]int64
 }
 
 // Stats returns the service's counters since start and its current cache size.
@@ -106,7 +116,12 @@ func (s *Service) Stats() Stats {
 			}
 		}
 	}
+	var hooks [len(WebhookOutcomes)]int64
+	for i := range hooks {
+		hooks[i] = s.stats.webhooks[i].Load()
+	}
 	return Stats{
+		WebhookAttempts: hooks,
 		Authentications: auths,
 		FeedReadAt:      readAt,
 		FeedHeard:       s.feedHeard.Load(),

@@ -21,25 +21,88 @@ type dayKey struct {
 }
 
 // usageRecorder folds token uses in memory so that the hot path never writes to the database:
-// the latest use of each token and a count per token and day. flush writes both in batches.
+// the latest use of each token, a count per token and day, and the addresses each token of an
+// account was used from (for token.new_ip). flush writes the first two in batches;
+// Service.flushAddresses takes the addresses.
 type usageRecorder struct {
 	mu      sync.Mutex
 	pending map[int64]TokenUse
 	daily   map[dayKey]int64
+	// addrs are the (token, address) pairs seen since the last flush and not known to be
+	// stored; known are pairs this node stored or found stored, so that a token used from the
+	// same addresses costs one map lookup per request and no write.
+	addrs map[addrKey]TokenAddress
+	known map[addrKey]struct{}
 }
 
+// addrKey is a token and an address it was used from.
+type addrKey struct {
+	tokenID int64
+	ip      string
+}
+
+// Bounds of the address maps: past maxPendingAddrs, new pairs wait for the next flush (they
+// are seen again when used again); past maxKnownAddrs, the known set starts over.
+const (
+	maxPendingAddrs = 50_000
+	maxKnownAddrs   = 200_000
+)
+
 func newUsageRecorder() *usageRecorder {
-	return &usageRecorder{pending: make(map[int64]TokenUse), daily: make(map[dayKey]int64)}
+	return &usageRecorder{pending: make(map[int64]TokenUse), daily: make(map[dayKey]int64),
+		addrs: make(map[addrKey]TokenAddress), known: make(map[addrKey]struct{})}
 }
 
 const secondsPerDay = 24 * 60 * 60
 
-func (u *usageRecorder) record(tokenID int64, at time.Time, ip string) {
+// record notes a use of a token at at from ip; accountID is the token's account for a PAT or a
+// service token (whose new addresses are webhook events), zero for the others.
+func (u *usageRecorder) record(tokenID, accountID int64, at time.Time, ip string) {
 	k := dayKey{tokenID, at.Unix() / secondsPerDay}
 	u.mu.Lock()
 	u.pending[tokenID] = TokenUse{TokenID: tokenID, At: at, IP: ip}
 	u.daily[k]++
+	if accountID != 0 && ip != "" {
+		a := addrKey{tokenID, ip}
+		if _, ok := u.known[a]; !ok {
+			if _, ok := u.addrs[a]; !ok && len(u.addrs) < maxPendingAddrs {
+				u.addrs[a] = TokenAddress{TokenID: tokenID, AccountID: accountID, IP: ip, FirstSeen: at}
+			}
+		}
+	}
 	u.mu.Unlock()
+}
+
+// takeAddrs returns the pending addresses and forgets them.
+func (u *usageRecorder) takeAddrs() []TokenAddress {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if len(u.addrs) == 0 {
+		return nil
+	}
+	out := make([]TokenAddress, 0, len(u.addrs))
+	for _, a := range u.addrs {
+		out = append(out, a)
+	}
+	clear(u.addrs)
+	return out
+}
+
+// settleAddrs marks addresses stored (ok) or puts them back to be tried again.
+func (u *usageRecorder) settleAddrs(as []TokenAddress, ok bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if ok && len(u.known)+len(as) > maxKnownAddrs {
+		clear(u.known)
+	}
+	for _, a := range as {
+		k := addrKey{a.TokenID, a.IP}
+		if ok {
+			u.known[k] = struct{}{}
+		} else if _, seen := u.addrs[k]; !seen && len(u.addrs) < maxPendingAddrs {
+			u.addrs[k] = a
+		}
+	}
 }
 
 // peek returns the pending use of a token not yet flushed.
