@@ -213,8 +213,24 @@ func matrixFixtures() map[string]fixture {
 		"POST /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/": {ids: with("id", missing),
 			body: func(int64) string { return `{"name": "T"}` }},
 		"DELETE /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/": {ids: with("id", missing)},
-		"POST /api/tokend/v1/oauth/token/":                                 {},
-		"POST /api/tokend/v1/oauth/device/code/":                           {},
+		"GET /api/tokend/v1/accounts/{account_id}/webhooks/":               {ids: acct},
+		"POST /api/tokend/v1/accounts/{account_id}/webhooks/": {ids: acct, body: func(n int64) string {
+			return fmt.Sprintf(`{"url": "https://hooks.example.com/m%d", "events": ["token.created"]}`, n)
+		}},
+		"GET /api/tokend/v1/accounts/{account_id}/webhooks/{id}/":                {ids: with("id", missing)},
+		"PUT /api/tokend/v1/accounts/{account_id}/webhooks/{id}/":                {ids: with("id", missing), body: func(int64) string { return `{"description": "x"}` }},
+		"POST /api/tokend/v1/accounts/{account_id}/webhooks/{id}/":               {ids: with("id", missing), body: func(int64) string { return `{"description": "x"}` }},
+		"DELETE /api/tokend/v1/accounts/{account_id}/webhooks/{id}/":             {ids: with("id", missing)},
+		"POST /api/tokend/v1/accounts/{account_id}/webhooks/{id}/rotate-secret/": {ids: with("id", missing)},
+		"GET /api/tokend/v1/accounts/{account_id}/webhooks/{id}/deliveries/":     {ids: with("id", missing)},
+		"GET /api/tokend/v1/accounts/{account_id}/webhooks/{id}/deliveries/{delivery_id}/": {ids: func(f fixtures) map[string]int64 {
+			return map[string]int64{"account_id": f.account, "id": 999999, "delivery_id": 999999}
+		}},
+		"POST /api/tokend/v1/accounts/{account_id}/webhooks/{id}/deliveries/{delivery_id}/redeliver/": {ids: func(f fixtures) map[string]int64 {
+			return map[string]int64{"account_id": f.account, "id": 999999, "delivery_id": 999999}
+		}},
+		"POST /api/tokend/v1/oauth/token/":       {},
+		"POST /api/tokend/v1/oauth/device/code/": {},
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/activity/": {
 			ids: with("id", func(f fixtures) int64 { return f.victimPAT })},
 		"GET /api/tokend/v1/accounts/{account_id}/tokens/{id}/advice/": {

@@ -72,11 +72,14 @@ var (
 	descTrusted = prometheus.NewDesc("tokend_caches_trusted",
 		"1 while the change feed is readable and caches answer; 0 while every verification reads the database.", nil, nil)
 	descSlowHashes = prometheus.NewDesc("tokend_slow_hashes_total", "Slow hashes run for old-format tokens and legacy keys.", nil, nil)
+	descWebhooks   = prometheus.NewDesc("tokend_webhook_deliveries_total",
+		"Webhook delivery attempts of this node, by outcome: delivered (2xx), retry (refused or failed, tried again later), failed (refused or failed, retries over).",
+		[]string{"outcome"}, nil)
 )
 
 func (c serviceCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descAuth, descVerifications, descNeverIssued, descCacheEntries, descPendingUses,
-		descFeedSeq, descFeedAge, descFeedLag, descTrusted, descSlowHashes} {
+		descFeedSeq, descFeedAge, descFeedLag, descTrusted, descSlowHashes, descWebhooks} {
 		ch <- d
 	}
 }
@@ -97,6 +100,9 @@ func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 	counter(descNeverIssued, st.RefusedNeverIssued)
 	counter(descSlowHashes, st.SlowHashes)
+	for i, n := range st.WebhookAttempts {
+		counter(descWebhooks, n, tokend.WebhookOutcomes[i])
+	}
 	gauge(descCacheEntries, float64(st.CacheEntries))
 	gauge(descPendingUses, float64(st.PendingUses))
 	gauge(descFeedSeq, float64(st.FeedSeq))

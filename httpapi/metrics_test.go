@@ -38,6 +38,7 @@ func TestMetrics(t *testing.T) {
 		"tokend_change_feed_seq_lag 0",
 		`tokend_authentications_total{kind="pat",outcome="accepted"} 3`,
 		`tokend_authentications_total{kind="unknown",outcome="refused"} 1`,
+		`tokend_webhook_deliveries_total{outcome="delivered"} 0`,
 		`tokend_build_info{commit="abc123",dirty="false",version="v1.2.3"} 1`,
 		"go_goroutines ",
 		"process_resident_memory_bytes ",

@@ -198,6 +198,18 @@ func routeTable() []route {
 		{"PUT /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).updateTrustPolicy)},
 		{"POST /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).updateTrustPolicy)},
 		{"DELETE /api/tokend/v1/accounts/{account_id}/trust-policies/{id}/", tokenHolder(needs(sts, write)), authed((*Server).deleteTrustPolicy)},
+		// Webhooks: endpoints that hear of the account's token events. Their events show what
+		// the token inventory shows, so each route also needs read access to service tokens.
+		{"GET /api/tokend/v1/accounts/{account_id}/webhooks/", hooks(read), authed((*Server).listWebhooks)},
+		{"POST /api/tokend/v1/accounts/{account_id}/webhooks/", hooks(write), authed((*Server).createWebhook)},
+		{"GET /api/tokend/v1/accounts/{account_id}/webhooks/{id}/", hooks(read), authed((*Server).getWebhook)},
+		{"PUT /api/tokend/v1/accounts/{account_id}/webhooks/{id}/", hooks(write), authed((*Server).updateWebhook)},
+		{"POST /api/tokend/v1/accounts/{account_id}/webhooks/{id}/", hooks(write), authed((*Server).updateWebhook)},
+		{"DELETE /api/tokend/v1/accounts/{account_id}/webhooks/{id}/", hooks(write), authed((*Server).deleteWebhook)},
+		{"POST /api/tokend/v1/accounts/{account_id}/webhooks/{id}/rotate-secret/", hooks(write), authed((*Server).rotateWebhookSecret)},
+		{"GET /api/tokend/v1/accounts/{account_id}/webhooks/{id}/deliveries/", hooks(read), authed((*Server).listWebhookDeliveries)},
+		{"GET /api/tokend/v1/accounts/{account_id}/webhooks/{id}/deliveries/{delivery_id}/", hooks(read), authed((*Server).getWebhookDelivery)},
+		{"POST /api/tokend/v1/accounts/{account_id}/webhooks/{id}/deliveries/{delivery_id}/redeliver/", hooks(write), authed((*Server).redeliverWebhook)},
 		{"POST /api/tokend/v1/oauth/token/", public, open((*Server).token)},
 		{"POST /api/tokend/v1/oauth/device/code/", public, open((*Server).deviceCode)},
 		// Account recovery: change your own password (a PAT of that user), an admin's one-time
@@ -243,6 +255,12 @@ func RouteNeeds() map[string]tokend.RouteNeed {
 		out[rt.pattern] = rt.need
 	}
 	return out
+}
+
+// hooks is what the webhook routes need: a on webhooks, and read access to service tokens
+// (what the events tell about).
+func hooks(a perm.Access) tokend.RouteNeed {
+	return needs(perm.Webhooks, a, tokend.Capability{Resource: perm.ServiceTokens, Access: perm.Read})
 }
 
 // scimCaps are the capabilities besides users that managing SCIM tokens takes: what a SCIM

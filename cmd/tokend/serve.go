@@ -44,6 +44,10 @@ type serveConfig struct {
 	feedPollOnly        bool
 	pprofAddr           string
 	metricsAddr         string
+	// Webhook delivery (docs/operations.md, "Webhooks").
+	webhookAllowPrivate bool
+	webhookTimeout      time.Duration
+	webhookConcurrency  int
 	tls                 tlsFlags
 
 	log *slog.Logger
@@ -101,6 +105,9 @@ account, its owner and an owner token, and prints them once.`,
 	f.DurationVar(&cfg.feedStale, "feed-stale-after", 3*time.Second, "caches stop answering this long after the last good read of the change feed")
 	f.BoolVar(&cfg.feedPollOnly, "feed-poll-only", false, "read the change feed on the timer only, without LISTEN (for PgBouncer in transaction mode)")
 	f.IntVar(&cfg.cacheSize, "cache-size", 100_000, "verified tokens kept in memory")
+	f.BoolVar(&cfg.webhookAllowPrivate, "webhook-allow-private", false, "let webhooks reach loopback, private and link-local addresses and http:// URLs (tests, private networks)")
+	f.DurationVar(&cfg.webhookTimeout, "webhook-timeout", 10*time.Second, "bound of one webhook delivery attempt")
+	f.IntVar(&cfg.webhookConcurrency, "webhook-concurrency", 8, "webhook deliveries this node makes at once")
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
 	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
@@ -174,7 +181,11 @@ func serve(ctx context.Context, cfg serveConfig) error {
 		Logger: log, CacheSize: cfg.cacheSize, CacheTTL: cfg.cacheTTL, UsageFlushInterval: cfg.flushEvery,
 		IDTokens:         idtoken.New(idtoken.Options{}),
 		FeedPollInterval: cfg.feedPoll, FeedStaleAfter: cfg.feedStale, FeedPollOnly: cfg.feedPollOnly,
+		WebhookAllowPrivate: cfg.webhookAllowPrivate, WebhookTimeout: cfg.webhookTimeout, WebhookConcurrency: cfg.webhookConcurrency,
 	})
+	if cfg.webhookAllowPrivate {
+		log.Warn("webhooks may reach loopback and private addresses (--webhook-allow-private)")
+	}
 
 	// Every listener opens before anything is served, so a taken port fails the start cleanly.
 	var lns []net.Listener
