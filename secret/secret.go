@@ -17,6 +17,7 @@ import (
 	"hash/crc32"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // Kind is the kind of principal a token authenticates.
@@ -125,15 +126,20 @@ func Parse(s string) (Parsed, error) {
 		return Parsed{}, ErrMalformed
 	}
 	rest := s[prefixLen:]
-	for i := 0; i < len(rest); i++ {
-		if rest[i] == '_' {
-			if kind == SCIM {
-				return Parsed{}, ErrMalformed // SCIM tokens were never issued in the old format
-			}
-			return parseOld(kind, rest[:i], rest[i+1:])
-		}
+	// One pass over the body for the character classes; the rare '_' of an old-format token
+	// (its first one splits uid and secret) is looked for only when the pass saw one.
+	var bad uint8
+	for i := range len(rest) {
+		bad |= charClass[rest[i]]
 	}
-	if len(rest) != bodyLen || !isAlnum(rest) {
+	if bad&classSep != 0 {
+		if kind == SCIM {
+			return Parsed{}, ErrMalformed // SCIM tokens were never issued in the old format
+		}
+		i := strings.IndexByte(rest, '_')
+		return parseOld(kind, rest[:i], rest[i+1:])
+	}
+	if len(rest) != bodyLen || bad != 0 {
 		return Parsed{}, ErrMalformed
 	}
 	want := checksum(s[:tokenLen-checksumLen])
@@ -200,13 +206,20 @@ func randomAlnum(r io.Reader, dst []byte) error {
 }
 
 // checksum returns the CRC32 (IEEE) of s as 6 base62 digits. 62^6 > 2^32,
-// so every CRC fits. The CRC loop is written out over the string because
-// crc32.ChecksumIEEE needs a []byte, and converting would allocate.
+// so every CRC fits. The CRC runs over the string eight bytes at a time
+// (slicing-by-8): crc32.ChecksumIEEE needs a []byte, and converting would
+// allocate.
 func checksum(s string) [checksumLen]byte {
-	tab := crc32.IEEETable
+	t := &crcTables
 	crc := ^uint32(0)
+	for len(s) >= 8 {
+		crc ^= uint32(s[0]) | uint32(s[1])<<8 | uint32(s[2])<<16 | uint32(s[3])<<24
+		crc = t[0][s[7]] ^ t[1][s[6]] ^ t[2][s[5]] ^ t[3][s[4]] ^
+			t[4][crc>>24] ^ t[5][crc>>16&0xff] ^ t[6][crc>>8&0xff] ^ t[7][crc&0xff]
+		s = s[8:]
+	}
 	for i := 0; i < len(s); i++ {
-		crc = tab[byte(crc)^s[i]] ^ (crc >> 8)
+		crc = t[0][byte(crc)^s[i]] ^ (crc >> 8)
 	}
 	crc = ^crc
 	var out [checksumLen]byte
@@ -217,10 +230,44 @@ func checksum(s string) [checksumLen]byte {
 	return out
 }
 
+// crcTables are the slicing-by-8 tables of the IEEE polynomial: crcTables[0] is
+// crc32.IEEETable, and each next one advances the previous by a zero byte. Built once, never
+// written after.
+var crcTables = func() (t [8][256]uint32) {
+	t[0] = *crc32.IEEETable
+	for i := range 256 {
+		crc := t[0][i]
+		for j := 1; j < 8; j++ {
+			crc = t[0][crc&0xff] ^ (crc >> 8)
+			t[j][i] = crc
+		}
+	}
+	return t
+}()
+
+// The classes of a token body's characters: alphanumerics are 0, so that OR-ing the classes
+// of a body tells whether any character is not one.
+const (
+	classAlnum = 0
+	classOther = 1
+	classSep   = 2 // '_', between an old-format token's uid and secret (a bit of its own)
+)
+
+// charClass is the class of every byte; built once, never written after.
+var charClass = func() (t [256]uint8) {
+	for c := range t {
+		t[c] = classOther
+	}
+	for _, c := range alphabet {
+		t[c] = classAlnum
+	}
+	t['_'] = classSep
+	return t
+}()
+
 func isAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('0' <= c && c <= '9' || 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z') {
+		if charClass[s[i]] != classAlnum {
 			return false
 		}
 	}
