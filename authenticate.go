@@ -54,7 +54,7 @@ func legacyRetired(userID int64, accountIDs []int64) *Error {
 // hash, an audit row) is no longer done for it.
 func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal, error) {
 	now := s.now()
-	p, cached, err := s.authenticateAt(ctx, raw, ip, true, now)
+	p, pol, cached, err := s.authenticateAt(ctx, raw, ip, true, now)
 	switch {
 	case err != nil:
 		if ErrorCode(err) == EUnauthenticated {
@@ -68,7 +68,14 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 	default:
 		s.stats.stored.Add(1)
 	}
-	if err := s.checkIPAt(ctx, p, ip, now); err != nil {
+	// The account's IP restrictions: the policy came with the principal when it was known,
+	// else it is read now.
+	if pol != nil {
+		err = pol.check(p, ip)
+	} else {
+		err = s.checkIPAt(ctx, p, ip, now)
+	}
+	if err != nil {
 		s.stats.outcome(p.Kind, err)
 		return nil, err
 	}
@@ -80,44 +87,48 @@ func (s *Service) Authenticate(ctx context.Context, raw, ip string) (*Principal,
 // only looks: no last use, no daily count, no audit event and no hash upgrade, so that a
 // caller looking at someone else's token (introspection) changes nothing about it.
 func (s *Service) authenticate(ctx context.Context, raw, ip string, record bool) (*Principal, bool, error) {
-	return s.authenticateAt(ctx, raw, ip, record, s.now())
+	p, _, cached, err := s.authenticateAt(ctx, raw, ip, record, s.now())
+	return p, cached, err
 }
 
-func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record bool, now time.Time) (*Principal, bool, error) {
+// authenticateAt verifies raw at now. With the principal comes its account's compiled IP
+// policy when it is known (nil: the caller reads it, see checkIPAt).
+func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record bool, now time.Time) (*Principal, *ipPolicy, bool, error) {
 	parsed, err := secret.Parse(raw)
 	if err != nil {
-		return nil, false, ErrInvalidToken
+		return nil, nil, false, ErrInvalidToken
 	}
 	hash := secret.Hash(raw)
-	if s.trusted(now) {
+	if nowNS := now.UnixNano(); s.trustedAt(nowNS) {
 		// A cached token that has stopped (expired, past the account's maximum lifetime, rotated
-		// out) is refused by the store's path, which says why in the audit log: a rotated-out
-		// token used again is a reuse worth recording.
-		if p := s.cache.get(&hash, now); p != nil && !p.stopped(now) {
+		// out) is past its entry's deadline, so the store's path refuses it and says why in
+		// the audit log: a rotated-out token used again is a reuse worth recording.
+		if e, ok := s.cache.get(&hash, nowNS); ok {
+			p := e.p
 			if record {
 				s.usage.record(p.TokenID, p.addressAccount(), now, ip)
 			}
 			if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
-				return nil, false, p.legacyRefusal()
+				return nil, nil, false, p.legacyRefusal()
 			}
-			return p, true, nil
+			return p, e.pol, true, nil
 		}
 		if parsed.Format == secret.Current && s.neverIssued(ctx, &hash, now) {
 			s.stats.never.Add(1)
-			return nil, false, ErrInvalidToken
+			return nil, nil, false, ErrInvalidToken
 		}
-		p, err := s.verifyStored(ctx, raw, ip, parsed, &hash, now, record)
-		return p, false, err
+		p, pol, err := s.verifyStored(ctx, raw, ip, parsed, &hash, now, record)
+		return p, pol, false, err
 	}
 	// The change feed has not been read for too long, so the caches do not answer: the store
 	// does, or nothing does, within a bound rather than whenever a silent link gives up.
 	rctx, cancel := context.WithTimeoutCause(ctx, s.opts.FeedPollInterval, errReadThrough)
 	defer cancel()
-	p, err := s.verifyStored(rctx, raw, ip, parsed, &hash, now, record)
+	p, pol, err := s.verifyStored(rctx, raw, ip, parsed, &hash, now, record)
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), errReadThrough) {
 		err = ErrStoreUnreachable
 	}
-	return p, false, err
+	return p, pol, false, err
 }
 
 // ErrStoreUnreachable answers a verification that neither the caches (the change feed is not
@@ -127,8 +138,9 @@ var ErrStoreUnreachable = &Error{Code: EUnavailable, Message: "Tokens cannot be 
 // errReadThrough is the cause of a read-through that ran out of time.
 var errReadThrough = errors.New("tokend: store read-through timed out")
 
-// verifyStored verifies a token against the store and caches its principal.
-func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secret.Parsed, hash *[32]byte, now time.Time, record bool) (*Principal, error) {
+// verifyStored verifies a token against the store and caches its principal, with its
+// account's IP policy when record (a request's verification, which checks it next).
+func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secret.Parsed, hash *[32]byte, now time.Time, record bool) (*Principal, *ipPolicy, error) {
 	gen := s.cache.generation()
 	// The store may keep the slice it is given, which moves its array to the heap: hand it a
 	// copy, so that hash stays on the stack and the cached path in authenticate allocates nothing.
@@ -137,19 +149,20 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	if err != nil {
 		if parsed.Kind == secret.LegacyKey && err == ErrInvalidToken {
 			// Whatever the key, the answer to a legacy key is how to move off it.
-			return nil, ErrLegacyKeyRetired
+			return nil, nil, ErrLegacyKeyRetired
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	if t.Kind != kindOf(parsed.Kind) {
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	if t.Kind == KindLegacyKey {
-		return s.authenticateLegacy(ctx, t, hash, gen, now, ip, record)
+		p, err := s.authenticateLegacy(ctx, t, hash, gen, now, ip, record)
+		return p, nil, err
 	}
 	if t.State != StateActive || t.Expired(now) {
 		if s.failuresBlocked(ip) {
-			return nil, ErrInvalidToken // over its failures: not worth an audit row
+			return nil, nil, ErrInvalidToken // over its failures: not worth an audit row
 		}
 		// A real token that no longer works: worth a line in the account's audit log.
 		reason, action := "deleted", "token.refused"
@@ -171,17 +184,17 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 			e.Detail = map[string]string{"uid": t.UID, "reason": reason}
 			s.audit(ctx, e)
 		}
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
 	p, err := s.principalFor(ctx, t, access)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// The account's policies: past its maximum lifetime (blocked, not deleted, so that
 	// loosening the policy brings it back), disabled, or unused for too long.
 	if reason, err := s.policyRefusal(ctx, t, p, now); err != nil || reason != "" {
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if record {
 			e := event(ctx, nil, t.AccountID, "token.refused", string(t.Kind), t.ID)
@@ -189,13 +202,23 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 			e.Detail = map[string]string{"uid": t.UID, "reason": reason}
 			s.audit(ctx, e)
 		}
-		return nil, ErrInvalidToken
+		return nil, nil, ErrInvalidToken
 	}
-	s.remember(hash, p, gen, now)
+	// The account's IP policy, cached with the principal so that the cached path checks it
+	// without another lookup. When it cannot be read, the principal is cached without it and
+	// the caller's IP check reads it again, and answers the failure.
+	var pol *ipPolicy
+	var polAt time.Time
+	if record && p.AccountID != 0 {
+		if pol, polAt, err = s.policyRead(ctx, p.AccountID, now); err != nil {
+			pol = nil
+		}
+	}
+	s.remember(hash, p, pol, polAt, gen, now)
 	if record {
 		s.usage.record(p.TokenID, p.addressAccount(), now, ip)
 	}
-	return p, nil
+	return p, pol, nil
 }
 
 // authenticateLegacy builds and caches a verified legacy key's principal (so that the slow
@@ -208,7 +231,7 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 	if err != nil {
 		return nil, err
 	}
-	s.remember(hash, p, gen, now)
+	s.remember(hash, p, nil, time.Time{}, gen, now)
 	if record {
 		s.usage.record(p.TokenID, 0, now, ip)
 	}
@@ -302,15 +325,16 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 		AccountID: t.AccountID,
 		Plan:      acct.Plan,
 		ExpiresAt: t.ExpiresAt,
-		until:     t.ExpiresAt,
 		uses:      s.capUses,
 	}
+	until := t.ExpiresAt
 	// An account's maximum PAT lifetime holds for existing PATs too, from their creation.
 	if t.Kind == KindPAT && acct.PATMaxLifetime > 0 {
-		if end := t.CreatedAt.Add(acct.PATMaxLifetime); p.until.IsZero() || end.Before(p.until) {
-			p.until = end
+		if end := t.CreatedAt.Add(acct.PATMaxLifetime); until.IsZero() || end.Before(until) {
+			until = end
 		}
 	}
+	p.until = unixNanos(until)
 	switch t.Kind {
 	case KindPAT:
 		var license perm.License

@@ -34,7 +34,10 @@ func (e cacheEntry[V]) live(now time.Time, ttl time.Duration) bool {
 // raw token.
 type verifyCache struct {
 	mu      sync.RWMutex
-	entries map[[32]byte]cacheEntry[*Principal]
+	entries map[[32]byte]cachedPrincipal
+	// byToken finds a token's entry by id, so that dropping one token (a revocation, or the
+	// feed entry of every issued token) costs a lookup, not a scan of every entry.
+	byToken map[int64][32]byte
 	max     int
 	ttl     time.Duration
 	// gen counts invalidations, so that a verification that started before one cannot put a
@@ -43,19 +46,32 @@ type verifyCache struct {
 	gen uint64
 }
 
-func newVerifyCache(max int, ttl time.Duration) *verifyCache {
-	return &verifyCache{entries: make(map[[32]byte]cacheEntry[*Principal]), max: max, ttl: ttl}
+// cachedPrincipal is what a cached token answers with: its principal and its account's
+// compiled IP policy (nil when the principal has no account), and until when. The policy is
+// the one the principal was verified with; every change of it drops the account's principals
+// (Invalidation{AccountID}), so it is as current as the principal.
+type cachedPrincipal struct {
+	p   *Principal
+	pol *ipPolicy
+	// deadline is when the entry stops answering, in Unix nanoseconds: the earliest of the
+	// principal's and its policy's reads plus the TTL, and of the token's end (its expiry, or
+	// the account's maximum lifetime), so that the hot path makes one comparison for all three.
+	deadline int64
 }
 
-// get returns the cached principal for hash, or nil.
-func (c *verifyCache) get(hash *[32]byte, now time.Time) *Principal {
+func newVerifyCache(max int, ttl time.Duration) *verifyCache {
+	return &verifyCache{entries: make(map[[32]byte]cachedPrincipal), byToken: make(map[int64][32]byte), max: max, ttl: ttl}
+}
+
+// get returns the entry for hash, if it answers at now (Unix nanoseconds).
+func (c *verifyCache) get(hash *[32]byte, now int64) (cachedPrincipal, bool) {
 	c.mu.RLock()
 	e, ok := c.entries[*hash]
 	c.mu.RUnlock()
-	if !ok || !e.live(now, c.ttl) {
-		return nil
+	if !ok || now >= e.deadline {
+		return cachedPrincipal{}, false
 	}
-	return e.v
+	return e, true
 }
 
 // generation returns the invalidation count to pass to put.
@@ -65,28 +81,52 @@ func (c *verifyCache) generation() uint64 {
 	return c.gen
 }
 
-// put stores p unless an invalidation happened since gen was read.
-func (c *verifyCache) put(hash *[32]byte, p *Principal, gen uint64, now time.Time) {
+// put stores p, verified at now, with its account's IP policy pol (read at polAt), unless an
+// invalidation happened since gen was read.
+func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, now time.Time, gen uint64) {
+	deadline := now.Add(c.ttl).UnixNano() + 1 // the TTL is inclusive
+	if pol != nil {
+		deadline = min(deadline, polAt.Add(c.ttl).UnixNano()+1)
+	}
+	if p.until != 0 {
+		deadline = min(deadline, p.until)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.max <= 0 {
 		return
 	}
-	if len(c.entries) >= c.max {
+	if old, ok := c.entries[*hash]; ok {
+		delete(c.byToken, old.p.TokenID)
+	} else if len(c.entries) >= c.max {
 		// Evict an arbitrary entry (map order is random): cheap, and good enough when the
 		// cache is sized above the working set.
-		for k := range c.entries {
-			delete(c.entries, k)
+		for k, e := range c.entries {
+			c.remove(k, e.p.TokenID)
 			break
 		}
 	}
-	c.entries[*hash] = cacheEntry[*Principal]{v: p, storeAt: now}
+	if k, ok := c.byToken[p.TokenID]; ok && k != *hash {
+		// The token's id under another hash (its old-format hash upgraded): one entry per token.
+		delete(c.entries, k)
+	}
+	c.entries[*hash] = cachedPrincipal{p: p, pol: pol, deadline: deadline}
+	c.byToken[p.TokenID] = *hash
 }
 
-// remember caches a verified principal, unless the node does not trust its caches now.
-func (s *Service) remember(hash *[32]byte, p *Principal, gen uint64, now time.Time) {
+// remove drops one entry; c.mu is held.
+func (c *verifyCache) remove(k [32]byte, tokenID int64) {
+	delete(c.entries, k)
+	if c.byToken[tokenID] == k {
+		delete(c.byToken, tokenID)
+	}
+}
+
+// remember caches a verified principal and its account's IP policy, unless the node does not
+// trust its caches now.
+func (s *Service) remember(hash *[32]byte, p *Principal, pol *ipPolicy, polAt time.Time, gen uint64, now time.Time) {
 	if s.trusted(now) {
-		s.cache.put(hash, p, gen, now)
+		s.cache.put(hash, p, pol, polAt, now, gen)
 	}
 }
 
@@ -95,13 +135,20 @@ func (c *verifyCache) invalidate(inv Invalidation) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.gen++
-	if inv.All {
+	switch {
+	case inv.All:
 		clear(c.entries)
+		clear(c.byToken)
+		return
+	case inv.TokenID != 0:
+		if k, ok := c.byToken[inv.TokenID]; ok {
+			c.remove(k, inv.TokenID)
+		}
 		return
 	}
 	for k, e := range c.entries {
-		if matches(e.v, inv) {
-			delete(c.entries, k)
+		if matches(e.p, inv) {
+			c.remove(k, e.p.TokenID)
 		}
 	}
 }
@@ -135,14 +182,20 @@ type byAccount[V any] struct {
 }
 
 func (c *byAccount[V]) get(id int64, now time.Time) (V, bool) {
+	v, _, ok := c.getAt(id, now)
+	return v, ok
+}
+
+// getAt is get, also returning when the value was read from the store.
+func (c *byAccount[V]) getAt(id int64, now time.Time) (V, time.Time, bool) {
 	c.mu.RLock()
 	e, ok := c.m[id]
 	c.mu.RUnlock()
 	if !ok || !e.live(now, c.ttl) {
 		var zero V
-		return zero, false
+		return zero, time.Time{}, false
 	}
-	return e.v, true
+	return e.v, e.storeAt, true
 }
 
 func (c *byAccount[V]) put(id int64, v V, now time.Time) {

@@ -19,7 +19,12 @@ const feedBatch = 500
 // caches answer only until FeedStaleAfter past the start of the last successful read of the
 // feed; a Service never Run (an operator command, a test) sees no other node and trusts them.
 func (s *Service) trusted(now time.Time) bool {
-	return now.UnixNano() < s.trustUntil.Load()
+	return s.trustedAt(now.UnixNano())
+}
+
+// trustedAt is trusted at now in Unix nanoseconds.
+func (s *Service) trustedAt(now int64) bool {
+	return now < s.trustUntil.Load()
 }
 
 // watchFeed reads the change feed past the last entry it applied: when the store wakes it,

@@ -117,26 +117,32 @@ func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 
 // policyAt returns the account's compiled policy as of now, loading it on first use.
 func (s *Service) policyAt(ctx context.Context, accountID int64, now time.Time) (*ipPolicy, error) {
+	p, _, err := s.policyRead(ctx, accountID, now)
+	return p, err
+}
+
+// policyRead is policyAt, also returning when the policy was read from the store.
+func (s *Service) policyRead(ctx context.Context, accountID int64, now time.Time) (*ipPolicy, time.Time, error) {
 	trusted := s.trusted(now)
 	if trusted {
-		if p, ok := s.ip.get(accountID, now); ok {
-			return p, nil
+		if p, at, ok := s.ip.getAt(accountID, now); ok {
+			return p, at, nil
 		}
 	}
 	gen := s.cache.generation()
 	acct, err := s.account(ctx, accountID)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	rules, err := s.store.ListIPRules(ctx, accountID)
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
 	p := compilePolicy(acct.IPRestrictionsEnabled, rules)
 	if trusted && s.cache.generation() == gen {
 		s.ip.put(accountID, p, now)
 	}
-	return p, nil
+	return p, now, nil
 }
 
 // CheckIP refuses a principal whose request comes from an address the account's IP
@@ -155,6 +161,11 @@ func (s *Service) checkIPAt(ctx context.Context, p *Principal, ip string, now ti
 	if err != nil {
 		return err
 	}
+	return pol.check(p, ip)
+}
+
+// check refuses p, of pol's account, a request from ip that the policy blocks.
+func (pol *ipPolicy) check(p *Principal, ip string) error {
 	if !pol.enabled {
 		return nil
 	}

@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"tokend/perm"
@@ -18,11 +19,12 @@ type Principal struct {
 	Plan      perm.Plan
 	License   perm.License // PATs only
 	ExpiresAt time.Time    // zero: never
-	// until is when the token stops working (zero: never): its own expiry or, earlier, where
-	// the account's maximum lifetime ends it. The policy is read when the principal is built,
-	// and the change feed drops cached principals when the account's settings change, so that
-	// the cached path enforces it with one comparison.
-	until time.Time
+	// until is when the token stops working, in Unix nanoseconds (zero: never): its own expiry
+	// or, earlier, where the account's maximum lifetime ends it. The policy is read when the
+	// principal is built, and the change feed drops cached principals when the account's
+	// settings change, so that the cached path enforces it within the one comparison of its
+	// entry's deadline.
+	until int64
 	perms perm.Evaluated
 	// Accounts are the accounts a legacy key may reach (those whose migration window is open).
 	Accounts []int64
@@ -67,7 +69,22 @@ func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []
 
 // stopped reports whether the token no longer works at now (see until).
 func (p *Principal) stopped(now time.Time) bool {
-	return !p.until.IsZero() && !now.Before(p.until)
+	return p.until != 0 && now.UnixNano() >= p.until
+}
+
+// unixNanos is t in Unix nanoseconds for until (zero for the zero time), clamped to what an
+// int64 holds: an end after 2262 is the latest instant; one at or before the epoch (long past,
+// so the token has stopped) is 1, which zero, "never", cannot be mistaken for.
+func unixNanos(t time.Time) int64 {
+	switch {
+	case t.IsZero():
+		return 0
+	case t.After(time.Unix(0, math.MaxInt64)):
+		return math.MaxInt64
+	case !t.After(time.Unix(0, 0)):
+		return 1
+	}
+	return t.UnixNano()
 }
 
 // legacyRefusal is a legacy key's refusal outside every migration window.
