@@ -74,6 +74,16 @@ func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account
 	return s.account(ctx, id)
 }
 
+// TokenPolicies returns the account with its token policies (maximum lifetime, inactivity,
+// rotation) for the console's policy page: for those who may change them (account settings
+// write), so that the page is offered to admins only.
+func (s *Service) TokenPolicies(ctx context.Context, p *Principal, id int64) (*Account, error) {
+	if err := authorize(p, id, perm.AccountSettings, perm.Write, 0); err != nil {
+		return nil, err
+	}
+	return s.account(ctx, id)
+}
+
 // AccountUpdate carries the fields an account update may change; nil leaves a field alone.
 type AccountUpdate struct {
 	Name *string

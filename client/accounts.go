@@ -41,6 +41,31 @@ type Account struct {
 type AccountSettings struct {
 	PATMaxLifetimeSeconds int64     `json:"pat_max_lifetime_seconds"`
 	LegacyKeysUntil       time.Time `json:"legacy_keys_until,omitzero"`
+	// The token policies: inactivity in days (0: off), and the two rotation policies.
+	InactivityDays      int  `json:"inactivity_days"`
+	ReuseRevokesChain   bool `json:"reuse_revokes_chain"`
+	OverlapFromFirstUse bool `json:"overlap_from_first_use"`
+}
+
+// PolicyUpdate changes an account's token policies; a nil field is left as it is.
+type PolicyUpdate struct {
+	PATMaxLifetimeSeconds *int64 `json:"pat_max_lifetime_seconds,omitempty"`
+	InactivityDays        *int   `json:"inactivity_days,omitempty"`
+	ReuseRevokesChain     *bool  `json:"reuse_revokes_chain,omitempty"`
+	OverlapFromFirstUse   *bool  `json:"overlap_from_first_use,omitempty"`
+}
+
+// UpdatePolicies changes the account's token policies (POST /api/v2/accounts/{id}/ with
+// tokend_settings) and returns the account as it now is.
+func (c *Client) UpdatePolicies(ctx context.Context, id int64, u PolicyUpdate) (*Account, error) {
+	body := struct {
+		Settings PolicyUpdate `json:"tokend_settings"`
+	}{u}
+	var a Account
+	if err := c.do(ctx, "POST", "/api/v2/accounts/"+itoa(id)+"/", nil, body, &a, nil); err != nil {
+		return nil, err
+	}
+	return &a, nil
 }
 
 // User is a user with the memberships (dbt's permissions[]) the token may see.

@@ -142,6 +142,10 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/trust-policies/{id}/delete", c.authed(c.confirmDeleteTrustPolicy))
 	mux.Handle("POST /settings/trust-policies/{id}/delete", c.authed(c.deleteTrustPolicy))
 
+	// Account settings → Token policies (admins only).
+	mux.Handle("GET /settings/token-policies", c.authed(c.tokenPolicies))
+	mux.Handle("POST /settings/token-policies", c.authed(c.saveTokenPolicies))
+
 	// A new token's secret, shown once after the POST that made it.
 	mux.Handle("GET "+shownOncePath, c.authed(c.secretOnce))
 

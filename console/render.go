@@ -60,6 +60,7 @@ var pageLayouts = map[string]string{
 	"password.html":                  "app",
 	"password_reset.html":            "bare",
 	"reset_link.html":                "app",
+	"token_policies.html":            "app",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html", "templates/tokenlist.html"}
@@ -99,6 +100,7 @@ type nav struct {
 	Groups        bool
 	Projects      bool
 	AuditLog      bool
+	Policies      bool
 }
 
 func navFor(p *tokend.Principal) nav {
@@ -112,6 +114,7 @@ func navFor(p *tokend.Principal) nav {
 		Groups:        p.Can(perm.Groups, perm.Read, 0),
 		Projects:      p.CanAnyProject(perm.Projects, perm.Read),
 		AuditLog:      p.Can(perm.AuditLog, perm.Read, 0),
+		Policies:      p.Can(perm.AccountSettings, perm.Write, 0),
 	}
 }
 
@@ -226,6 +229,7 @@ var flashes = map[string]string{
 	"password_reset":      "Your new password is set. Sign in with it.",
 	"enabled":             "The token is enabled again; its inactivity clock starts over.",
 	"advice_applied":      "The token now holds the narrowest permissions that cover what it used.",
+	"policies_saved":      "The token policies are saved. They hold for existing tokens from now on.",
 }
 
 func flashMessage(r *http.Request) string {
@@ -336,6 +340,8 @@ func sectionPath(section string) string {
 		return "/settings/tokens/inventory"
 	case "trust":
 		return "/settings/trust-policies"
+	case "policies":
+		return "/settings/token-policies"
 	case "users", "groups", "projects":
 		return "/settings/" + section
 	case "audit":

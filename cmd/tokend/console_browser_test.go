@@ -369,6 +369,36 @@ func TestConsoleInBrowser(t *testing.T) {
 		}
 	})
 
+	step("token policies", func(t *testing.T) {
+		b.open("/settings/tokens/personal")
+		b.submit(`a[href="/settings/token-policies"]`)
+		b.do(chromedp.SetValue(chromedp.ID("pat_max_lifetime_seconds"), "7776000"),
+			chromedp.SendKeys(chromedp.ID("inactivity_days"), "5"),
+			chromedp.Click(chromedp.ID("reuse_revokes_chain")))
+		status := b.submitStatus(`form[action="/settings/token-policies"] button[type="submit"]`)
+		if got := b.text(".alert-error"); status != 400 || !strings.Contains(got, "between 30 and 365 days") {
+			t.Errorf("5 days of inactivity: got %d saying %q, want 400 with the range in plain words", status, got)
+		}
+		b.shot("29-token-policies-refused")
+		b.do(chromedp.SetValue(chromedp.ID("inactivity_days"), "90"))
+		b.submit(`form[action="/settings/token-policies"] button[type="submit"]`)
+		if got := b.path(); got != "/settings/token-policies?done=policies_saved" {
+			t.Fatalf("after saving: at %s, want the page with a notice", got)
+		}
+		if got := b.value("#inactivity_days"); got != "90" {
+			t.Errorf("inactivity after saving: got %q, want 90", got)
+		}
+		b.shot("30-token-policies")
+		// Back to no policies, so that the steps after this one see the account as before.
+		b.do(chromedp.SetValue(chromedp.ID("pat_max_lifetime_seconds"), "0"),
+			chromedp.SetValue(chromedp.ID("inactivity_days"), ""),
+			chromedp.Click(chromedp.ID("reuse_revokes_chain")))
+		b.submit(`form[action="/settings/token-policies"] button[type="submit"]`)
+		if got := b.path(); got != "/settings/token-policies?done=policies_saved" {
+			t.Fatalf("after turning the policies off: at %s", got)
+		}
+	})
+
 	step("trust policies for keyless CI", func(t *testing.T) {
 		b.open("/settings/trust-policies")
 		b.submit(`a[href="/settings/trust-policies/new"]`)
@@ -464,6 +494,12 @@ func TestConsoleInBrowser(t *testing.T) {
 			t.Errorf("a Read-Only user on service tokens: got %d %q, want 403 with the reason", status, b.text("main"))
 		}
 		b.shot("21-forbidden")
+		if got := b.text(".sidebar"); strings.Contains(got, "Token policies") {
+			t.Errorf("a Read-Only user's sidebar offers the token policies: %q", got)
+		}
+		if status := b.openStatus("/settings/token-policies"); status != 403 {
+			t.Errorf("a Read-Only user on the token policies: got %d, want 403", status)
+		}
 	})
 }
 
@@ -532,8 +568,16 @@ func (b *tab) openStatus(path string) int64 {
 	return resp.Status
 }
 
-// submit clicks what sel finds and waits for the page it leads to.
+// submit clicks what sel finds and waits for the page it leads to, which must not be an error.
 func (b *tab) submit(sel string) {
+	b.t.Helper()
+	if status := b.submitStatus(sel); status >= 400 {
+		b.t.Fatalf("click %s: got HTTP %d at %s:\n%s", sel, status, b.location(), b.text("main"))
+	}
+}
+
+// submitStatus clicks what sel finds, waits for the page it leads to and returns its status.
+func (b *tab) submitStatus(sel string) int64 {
 	b.t.Helper()
 	ctx, cancel := b.step()
 	defer cancel()
@@ -541,9 +585,7 @@ func (b *tab) submit(sel string) {
 	if err != nil {
 		b.t.Fatalf("click %s: %v (at %s)", sel, err, b.location())
 	}
-	if resp.Status >= 400 {
-		b.t.Fatalf("click %s: got HTTP %d at %s:\n%s", sel, resp.Status, b.location(), b.text("main"))
-	}
+	return resp.Status
 }
 
 func (b *tab) value(sel string) string {

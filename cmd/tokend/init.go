@@ -15,9 +15,10 @@ func newInitCmd() *cobra.Command {
 
 // newAccountCmd groups the operator's account commands.
 func newAccountCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "account", Short: "Administer accounts directly in the database",
-		Example: "  tokend account create --account-name Globex --email ops@globex.example --data-dir /var/lib/tokend"}
-	cmd.AddCommand(accountCreateCmd("create", "Create an account, its owner and an owner personal access token"))
+	cmd := &cobra.Command{Use: "account", Short: "Create accounts (in the database) and set their token policies (through the API)",
+		Example: `  tokend account create --account-name Globex --email ops@globex.example --data-dir /var/lib/tokend
+  tokend account policy set --inactivity-days 90 --reuse-revokes-chain`}
+	cmd.AddCommand(accountCreateCmd("create", "Create an account, its owner and an owner personal access token"), newPolicyCmd())
 	return cmd
 }
 
