@@ -32,7 +32,9 @@ func newPolicyGetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "get",
 		Short: "Show the account's token policies",
-		Args:  cobra.NoArgs,
+		Example: `  tokend account policy get
+  tokend account policy get --json`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := bindEnv(cmd); err != nil {
 				return err
