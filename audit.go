@@ -21,13 +21,27 @@ type AuditEvent struct {
 	CreatedAt   time.Time
 }
 
-// AuditFilter selects audit events of one account.
+// AuditFilter selects audit events of one account, newest first.
 type AuditFilter struct {
-	AccountID int64
-	Action    string // empty: any
+	AccountID   int64
+	Action      string // empty: any
+	ActorUserID int64  // zero: any actor
+	// Token selects the events of one token: those it acted in (by uid) and those that acted
+	// on it (a target of a token kind with id TokenID). Empty: any.
+	TokenUID string
+	TokenID  int64
 	TimeRange
+	// BeforeID keeps events older than this id (zero: all): an export reads page after page
+	// from where the last one ended, so rows appended meanwhile neither shift nor repeat.
+	BeforeID int64
+	// NoTotal skips counting the matches (the total returned is -1): the pages of an export
+	// after the first.
+	NoTotal bool
 	Page
 }
+
+// TokenTargetTypes are the audit target types that name a token.
+var TokenTargetTypes = []string{string(KindPAT), string(KindService), string(KindSCIM), string(KindLegacyKey)}
 
 // Audit actions for the events dbt has, under dbt's own names; tokend's other events keep
 // tokend's names ("token.rotate", "token.refused", "project.create", …).
@@ -47,22 +61,6 @@ func revokedAction(k TokenKind) string {
 		return ActionPATDeleted
 	}
 	return "token.delete"
-}
-
-// AuditLog lists the account's audit events, newest first; it needs read access to the audit
-// log.
-func (s *Service) AuditLog(ctx context.Context, p *Principal, f AuditFilter) ([]*AuditEvent, int, error) {
-	if err := authorize(p, f.AccountID, perm.AuditLog, perm.Read, 0); err != nil {
-		return nil, 0, err
-	}
-	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
-		return nil, 0, Invalidf("since", "\"since\" must be before \"until\".")
-	}
-	if err := checkText("event_type", f.Action); err != nil {
-		return nil, 0, err
-	}
-	f.Page = f.Page.Normalize()
-	return s.store.ListAudit(ctx, f)
 }
 
 // event starts an audit event for an action by p in accountID, with the request's origin.
@@ -106,4 +104,108 @@ func (s *Service) audit(ctx context.Context, e *AuditEvent) {
 	if queued > 0 {
 		s.wakeDeliveries()
 	}
+}
+
+// AuditLog lists the account's audit events, newest first; it needs read access to the audit
+// log.
+func (s *Service) AuditLog(ctx context.Context, p *Principal, f AuditFilter) ([]*AuditEvent, int, error) {
+	f, err := s.auditFilter(ctx, p, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	f.Page = f.Page.Normalize()
+	return s.store.ListAudit(ctx, f)
+}
+
+// auditFilter checks the caller and the filter, and resolves the token's uid to its id in the
+// account (a uid no token of the account has still matches the events it acted in: a token
+// deleted for good, a refused one).
+func (s *Service) auditFilter(ctx context.Context, p *Principal, f AuditFilter) (AuditFilter, error) {
+	if err := authorize(p, f.AccountID, perm.AuditLog, perm.Read, 0); err != nil {
+		return f, err
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return f, Invalidf("since", "The start of the date range (since) must be before its end (until).")
+	}
+	if err := checkText("event_type", f.Action); err != nil {
+		return f, err
+	}
+	if f.ActorUserID < 0 {
+		return f, Invalidf("actor_user_id", "\"actor_user_id\" must be a user's id.")
+	}
+	f.TokenID, f.BeforeID, f.NoTotal = 0, 0, false
+	if f.TokenUID != "" {
+		if err := checkText("token", f.TokenUID); err != nil {
+			return f, err
+		}
+		t, err := s.store.TokenByUID(ctx, f.TokenUID)
+		switch {
+		case err == nil && t.AccountID == f.AccountID:
+			f.TokenID = t.ID
+		case err != nil && !isNotFound(err):
+			return f, err
+		}
+	}
+	return f, nil
+}
+
+// MaxAuditExport bounds the events of one export: past it, the caller narrows the filters.
+const MaxAuditExport = 100_000
+
+// AuditExport reads the events an export holds, page after page from the store, so that no
+// export is held in memory whole.
+type AuditExport struct {
+	// Total is how many events the export holds.
+	Total int
+	st    Store
+	f     AuditFilter
+	first []*AuditEvent
+	done  bool
+}
+
+// ExportAudit starts an export of the account's audit events that f selects (its page is
+// ignored), newest first. It refuses, before anything is written, a filter that selects more
+// than MaxAuditExport events.
+func (s *Service) ExportAudit(ctx context.Context, p *Principal, f AuditFilter) (*AuditExport, error) {
+	f, err := s.auditFilter(ctx, p, f)
+	if err != nil {
+		return nil, err
+	}
+	f.Page = Page{Limit: MaxLimit}
+	first, total, err := s.store.ListAudit(ctx, f)
+	if err != nil {
+		return nil, err
+	}
+	if total > MaxAuditExport {
+		return nil, Invalidf("limit", "These filters select %d events, more than the %d one export may hold: narrow the date range or filter by event type, actor or token, and export in parts.",
+			total, MaxAuditExport)
+	}
+	f.NoTotal = true
+	return &AuditExport{Total: total, st: s.store, f: f, first: first, done: len(first) < MaxLimit}, nil
+}
+
+// Next returns the next page of events, or none when the export is done.
+func (x *AuditExport) Next(ctx context.Context) ([]*AuditEvent, error) {
+	if x.first != nil {
+		es := x.first
+		x.first = nil
+		if len(es) > 0 {
+			x.f.BeforeID = es[len(es)-1].ID
+		}
+		return es, nil
+	}
+	if x.done {
+		return nil, nil
+	}
+	es, _, err := x.st.ListAudit(ctx, x.f)
+	if err != nil {
+		return nil, err
+	}
+	if len(es) < x.f.Limit {
+		x.done = true
+	}
+	if len(es) > 0 {
+		x.f.BeforeID = es[len(es)-1].ID
+	}
+	return es, nil
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -59,9 +60,22 @@ func (s *Store) ListAudit(ctx context.Context, f tokend.AuditFilter) ([]*tokend.
 	if !f.Until.IsZero() {
 		w.add(`created_at < $%d`, ts(f.Until))
 	}
-	var total int
-	if err := s.q().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE `+w.conds, w.args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
+	if f.ActorUserID != 0 {
+		w.add(`actor_user_id = $%d`, f.ActorUserID)
+	}
+	if f.TokenUID != "" {
+		w.add(`(actor_token = $%d`, f.TokenUID)
+		w.args = append(w.args, f.TokenID, tokend.TokenTargetTypes)
+		w.conds += fmt.Sprintf(` OR (target_id = $%d AND target_type = ANY($%d)))`, len(w.args)-1, len(w.args))
+	}
+	if f.BeforeID != 0 {
+		w.add(`id < $%d`, f.BeforeID)
+	}
+	total := -1
+	if !f.NoTotal {
+		if err := s.q().QueryRow(ctx, `SELECT count(*) FROM audit_events WHERE `+w.conds, w.args...).Scan(&total); err != nil {
+			return nil, 0, translate(err)
+		}
 	}
 	limit, args := w.limit(f.Page)
 	// Newest first.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"strings"
 
 	"tokend"
 )
@@ -62,9 +63,26 @@ func (s *Store) ListAudit(ctx context.Context, f tokend.AuditFilter) ([]*tokend.
 		where += ` AND created_at < ?`
 		args = append(args, ts(f.Until))
 	}
-	var total int
-	if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE `+where, args...).Scan(&total); err != nil {
-		return nil, 0, translate(err)
+	if f.ActorUserID != 0 {
+		where += ` AND actor_user_id = ?`
+		args = append(args, f.ActorUserID)
+	}
+	if f.TokenUID != "" {
+		where += ` AND (actor_token = ? OR (target_id = ? AND target_type IN (?` + strings.Repeat(", ?", len(tokend.TokenTargetTypes)-1) + `)))`
+		args = append(args, f.TokenUID, f.TokenID)
+		for _, t := range tokend.TokenTargetTypes {
+			args = append(args, t)
+		}
+	}
+	if f.BeforeID != 0 {
+		where += ` AND id < ?`
+		args = append(args, f.BeforeID)
+	}
+	total := -1
+	if !f.NoTotal {
+		if err := s.reader().QueryRowContext(ctx, `SELECT count(*) FROM audit_events WHERE `+where, args...).Scan(&total); err != nil {
+			return nil, 0, translate(err)
+		}
 	}
 	limit, offset := page(f.Page)
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events WHERE `+where+
