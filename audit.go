@@ -135,7 +135,7 @@ func (s *Service) auditFilter(ctx context.Context, p *Principal, f AuditFilter) 
 	}
 	f.TokenID, f.BeforeID, f.NoTotal = 0, 0, false
 	if f.TokenUID != "" {
-		if err := checkText("token", f.TokenUID); err != nil {
+		if err := checkText("token_uid", f.TokenUID); err != nil {
 			return f, err
 		}
 		t, err := s.store.TokenByUID(ctx, f.TokenUID)
@@ -149,8 +149,9 @@ func (s *Service) auditFilter(ctx context.Context, p *Principal, f AuditFilter) 
 	return f, nil
 }
 
-// MaxAuditExport bounds the events of one export: past it, the caller narrows the filters.
-const MaxAuditExport = 100_000
+// DefaultMaxAuditExport bounds the events of one export (Options.MaxAuditExport): past it, the
+// caller narrows the filters.
+const DefaultMaxAuditExport = 100_000
 
 // AuditExport reads the events an export holds, page after page from the store, so that no
 // export is held in memory whole.
@@ -165,7 +166,7 @@ type AuditExport struct {
 
 // ExportAudit starts an export of the account's audit events that f selects (its page is
 // ignored), newest first. It refuses, before anything is written, a filter that selects more
-// than MaxAuditExport events.
+// than Options.MaxAuditExport events.
 func (s *Service) ExportAudit(ctx context.Context, p *Principal, f AuditFilter) (*AuditExport, error) {
 	f, err := s.auditFilter(ctx, p, f)
 	if err != nil {
@@ -176,9 +177,9 @@ func (s *Service) ExportAudit(ctx context.Context, p *Principal, f AuditFilter) 
 	if err != nil {
 		return nil, err
 	}
-	if total > MaxAuditExport {
-		return nil, Invalidf("limit", "These filters select %d events, more than the %d one export may hold: narrow the date range or filter by event type, actor or token, and export in parts.",
-			total, MaxAuditExport)
+	if max := s.opts.MaxAuditExport; total > max {
+		return nil, Invalidf("filters", "These filters select %d events, more than the %d one export may hold: narrow the date range or filter by event type, actor or token, and export in parts.",
+			total, max)
 	}
 	f.NoTotal = true
 	return &AuditExport{Total: total, st: s.store, f: f, first: first, done: len(first) < MaxLimit}, nil

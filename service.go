@@ -68,6 +68,9 @@ type Options struct {
 	WebhookPollInterval time.Duration
 	// WebhookRetryFor is how long a message is retried before it fails (24 h).
 	WebhookRetryFor time.Duration
+
+	// MaxAuditExport is the most events one audit log export holds (DefaultMaxAuditExport).
+	MaxAuditExport int
 }
 
 // Service holds every business and permission rule of tokend.
@@ -115,6 +118,9 @@ func NewService(store Store, opts Options) *Service {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
+	}
+	if opts.MaxAuditExport <= 0 {
+		opts.MaxAuditExport = DefaultMaxAuditExport
 	}
 	if opts.CacheSize == 0 {
 		opts.CacheSize = 100_000

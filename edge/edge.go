@@ -123,6 +123,9 @@ func (e *Edge) Wrap(door string, next http.Handler, answer Answer) http.Handler 
 		defer func() {
 			if v := recover(); v != nil {
 				if v == http.ErrAbortHandler {
+					// A response cut short on purpose (an export whose store failed midway)
+					// still gets its log line, with the error noted.
+					e.logRequest(r, door, rq, rec.status, time.Since(start))
 					panic(v)
 				}
 				// The stack, but no request headers or body: no credential can reach the log.

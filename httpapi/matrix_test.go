@@ -151,7 +151,8 @@ func matrixFixtures() map[string]fixture {
 		"GET /api/v2/accounts/{account_id}/projects/":         {ids: acct},
 		"GET /api/v2/accounts/{account_id}/projects/{id}/":    {ids: with("id", project)},
 
-		"GET /api/v3/accounts/{account_id}/audit-logs/": {ids: acct},
+		"GET /api/v3/accounts/{account_id}/audit-logs/":               {ids: acct},
+		"GET /api/tokend/v1/accounts/{account_id}/audit-logs/export/": {ids: acct},
 
 		"GET /api/v3/accounts/{account_id}/ip-restrictions/": {ids: acct},
 		"POST /api/v3/accounts/{account_id}/ip-restrictions/": {ids: acct, body: func(n int64) string {

@@ -142,6 +142,7 @@ func routeTable() []route {
 
 		// Audit log.
 		{"GET /api/v3/accounts/{account_id}/audit-logs/", needs(perm.AuditLog, read), authed((*Server).auditLogs)},
+		{"GET /api/tokend/v1/accounts/{account_id}/audit-logs/export/", needs(perm.AuditLog, read), authed((*Server).exportAuditLogs)},
 
 		// Personal access tokens: user context only (a PAT of that same user). Creation also
 		// takes HTTP Basic with the user's e-mail and password, for the first token.
