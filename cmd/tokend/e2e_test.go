@@ -94,7 +94,14 @@ var servingRE = regexp.MustCompile(`msg=serving addr=(\S+)`)
 
 func startServer(t *testing.T, st storage) *server {
 	t.Helper()
+	return startServerWith(t, st)
+}
+
+// startServerWith is startServer with more serve flags.
+func startServerWith(t *testing.T, st storage, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--usage-flush-interval", "200ms"}, st.flags...)
+	args = append(args, extra...)
 	cmd := exec.Command(binary, args...)
 	cmd.Env = cleanEnv()
 	s := &server{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}, done: make(chan error, 1)}
