@@ -110,6 +110,16 @@ func TestPasswordResetPage(t *testing.T) {
 			}
 		})
 	}
+	// Reload after a refusal posts the same form again: it gets the same answer, not an
+	// expired form (the refusal keeps the form's token).
+	t.Run("reload after a refusal", func(t *testing.T) {
+		same := form(code, "chani's new password", "chani's other password")
+		for i := range 2 {
+			if r := b.post("/password-reset", same); r.status != http.StatusBadRequest || !strings.Contains(r.body, "The two passwords differ.") {
+				t.Errorf("post %d: got %d, want 400 saying the passwords differ\n%s", i+1, r.status, r.body)
+			}
+		}
+	})
 	r := b.post("/password-reset", form(code, "chani's new password", "chani's new password"))
 	if r.status != http.StatusSeeOther || r.header.Get("Location") != "/signin?done=password_reset" {
 		t.Fatalf("reset: got %d to %q, want 303 to sign-in\n%s", r.status, r.header.Get("Location"), r.body)
