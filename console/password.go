@@ -99,13 +99,16 @@ func (c *Console) resetPage(w http.ResponseWriter, r *http.Request) {
 	c.showReset(w, r, http.StatusOK, resetData{})
 }
 
+// showReset shows the form with d's token, or a fresh one when d has none.
 func (c *Console) showReset(w http.ResponseWriter, r *http.Request, status int, d resetData) {
-	b := make([]byte, 32)
-	if _, err := io.ReadFull(c.opts.Rand, b); err != nil {
-		c.renderError(w, r, nil, err)
-		return
+	if d.Token == "" {
+		b := make([]byte, 32)
+		if _, err := io.ReadFull(c.opts.Rand, b); err != nil {
+			c.renderError(w, r, nil, err)
+			return
+		}
+		d.Token = base64.RawURLEncoding.EncodeToString(b)
 	}
-	d.Token = base64.RawURLEncoding.EncodeToString(b)
 	c.setCookie(w, r, signInCookie, d.Token, 3600, http.SameSiteStrictMode)
 	c.render(w, r, status, "password_reset.html", &view{Title: "Set a new password", Data: d})
 }
@@ -121,16 +124,18 @@ func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request) {
 		c.showReset(w, r, http.StatusForbidden, resetData{Error: "The form expired. Open the reset link again."})
 		return
 	}
+	// A refusal keeps the form's token: Reload posts the same form again and gets the same
+	// answer, where a new token would call the form expired. Nothing was redeemed.
 	next := r.PostForm.Get("new_password")
 	if next != r.PostForm.Get("confirm_password") {
-		c.showReset(w, r, http.StatusBadRequest, resetData{Error: "The two passwords differ. Type the same one twice.", Field: "confirm_password"})
+		c.showReset(w, r, http.StatusBadRequest, resetData{Token: want, Error: "The two passwords differ. Type the same one twice.", Field: "confirm_password"})
 		return
 	}
 	ctx := r.Context()
 	if _, err := c.svc.ResetPassword(ctx, r.PostForm.Get("code"), next); err != nil {
 		if tokend.ErrorCode(err) == tokend.ERateLimited {
 			edge.Fail(w, r, err)
-			c.showReset(w, r, http.StatusTooManyRequests, resetData{Error: "Too many failed attempts. Wait " + waitText(err) + " and try again."})
+			c.showReset(w, r, http.StatusTooManyRequests, resetData{Token: want, Error: "Too many failed attempts. Wait " + waitText(err) + " and try again."})
 			return
 		}
 		var de *tokend.Error
@@ -138,7 +143,7 @@ func (c *Console) resetPassword(w http.ResponseWriter, r *http.Request) {
 			c.renderError(w, r, nil, err)
 			return
 		}
-		c.showReset(w, r, http.StatusBadRequest, resetData{Error: de.Message, Field: de.Field})
+		c.showReset(w, r, http.StatusBadRequest, resetData{Token: want, Error: de.Message, Field: de.Field})
 		return
 	}
 	// A browser still signed in here (as anyone) signs in again with the new password.
