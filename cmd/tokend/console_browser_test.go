@@ -379,7 +379,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := b.text(".alert-error"); status != 400 || !strings.Contains(got, "between 30 and 365 days") {
 			t.Errorf("5 days of inactivity: got %d saying %q, want 400 with the range in plain words", status, got)
 		}
-		b.shot("29-token-policies-refused")
+		b.shot("39-token-policies-refused")
 		b.do(chromedp.SetValue(chromedp.ID("inactivity_days"), "90"))
 		b.submit(`form[action="/settings/token-policies"] button[type="submit"]`)
 		if got := b.path(); got != "/settings/token-policies?done=policies_saved" {
@@ -388,7 +388,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		if got := b.value("#inactivity_days"); got != "90" {
 			t.Errorf("inactivity after saving: got %q, want 90", got)
 		}
-		b.shot("30-token-policies")
+		b.shot("40-token-policies")
 		// Back to no policies, so that the steps after this one see the account as before.
 		b.do(chromedp.SetValue(chromedp.ID("pat_max_lifetime_seconds"), "0"),
 			chromedp.SetValue(chromedp.ID("inactivity_days"), ""),
