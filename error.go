@@ -71,8 +71,9 @@ func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}
-	var e *Error
-	if errors.As(err, &e) {
+	// errors.AsType, not errors.As: As's target escapes, one allocation per call, and a
+	// refusal asks for its code several times.
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Code
 	}
 	return EInternal
@@ -80,8 +81,7 @@ func ErrorCode(err error) Code {
 
 // ErrorMessage returns the caller-safe message of err; internal errors get a generic text.
 func ErrorMessage(err error) string {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.Message
 	}
 	return "Internal error."
@@ -89,8 +89,7 @@ func ErrorMessage(err error) string {
 
 // RetryAfter returns how long err asks the caller to wait (zero: no advice).
 func RetryAfter(err error) time.Duration {
-	var e *Error
-	if errors.As(err, &e) {
+	if e, ok := errors.AsType[*Error](err); ok {
 		return e.RetryAfter
 	}
 	return 0
