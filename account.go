@@ -48,7 +48,7 @@ func (s *Service) Accounts(ctx context.Context, p *Principal) ([]*Account, error
 	}
 	ids := []int64{p.AccountID}
 	if p.Kind == KindLegacyKey {
-		ids = p.Accounts
+		ids = p.LegacyAccounts()
 	}
 	out := make([]*Account, 0, len(ids))
 	for _, id := range ids {

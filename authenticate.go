@@ -347,7 +347,7 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 		if err != nil {
 			return nil, err
 		}
-		p.UserID, p.License, p.perms = t.UserID, license, perms
+		p.UserID, p.License, p.perms = t.UserID, license.Interned(), perms
 	case KindService:
 		p.perms = perm.Evaluate(t.Grants())
 	case KindSCIM:

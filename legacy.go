@@ -197,7 +197,8 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 		}
 		return nil, err
 	}
-	p := &Principal{Kind: KindLegacyKey, TokenID: t.ID, TokenUID: t.UID, UserID: u.ID, retired: legacyRetired(u.ID, nil)}
+	p := &Principal{Kind: KindLegacyKey, TokenID: t.ID, TokenUID: t.UID, UserID: u.ID,
+		legacy: &legacyKey{retired: legacyRetired(u.ID, nil)}}
 	if u.State != StateActive {
 		return p, nil
 	}
@@ -209,7 +210,7 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 	for i, a := range accts {
 		ids[i] = a.ID
 	}
-	p.retired = legacyRetired(u.ID, ids)
+	p.legacy.retired = legacyRetired(u.ID, ids)
 	now := s.now()
 	for _, a := range accts {
 		if !a.LegacyWindowOpen(now) {
@@ -219,13 +220,33 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 		if err != nil {
 			return nil, err
 		}
-		if p.legacy == nil {
-			p.legacy = make(map[int64]legacyScope)
+		if p.legacy.scopes == nil {
+			p.legacy.scopes = make(map[int64]legacyScope)
 		}
-		p.legacy[a.ID] = legacyScope{plan: a.Plan, license: license, perms: perms, until: a.LegacyKeysUntil}
-		p.Accounts = append(p.Accounts, a.ID)
+		p.legacy.scopes[a.ID] = legacyScope{plan: a.Plan, license: license, perms: perms, until: a.LegacyKeysUntil}
+		p.legacy.accounts = append(p.legacy.accounts, a.ID)
 	}
 	return p, nil
+}
+
+// legacyKey is a legacy key principal's own state.
+type legacyKey struct {
+	// accounts are the accounts the key may reach (those whose migration window is open).
+	accounts []int64
+	// scopes are its permissions in each of those accounts; ForAccount narrows the principal
+	// to one of them.
+	scopes map[int64]legacyScope
+	// retired is the key's refusal outside every window, naming the user's own ids.
+	retired *Error
+}
+
+// LegacyAccounts are the accounts a legacy key may reach (those whose migration window is
+// open); nil for other principals.
+func (p *Principal) LegacyAccounts() []int64 {
+	if p.legacy == nil {
+		return nil
+	}
+	return p.legacy.accounts
 }
 
 // legacyScope is what a legacy key may do in one account with an open window.
@@ -243,13 +264,13 @@ func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID int64,
 	if p == nil || p.Kind != KindLegacyKey {
 		return p, time.Time{}, nil
 	}
-	sc, ok := p.legacy[accountID]
+	sc, ok := p.legacy.scopes[accountID]
 	if !ok || !s.now().Before(sc.until) {
 		return nil, time.Time{}, p.legacyRefusal()
 	}
 	cp := *p
 	cp.AccountID, cp.Plan, cp.License, cp.perms = accountID, sc.plan, sc.license, sc.perms
-	cp.Accounts, cp.legacy = []int64{accountID}, nil
+	cp.legacy = &legacyKey{accounts: []int64{accountID}, retired: p.legacy.retired}
 	// The account's IP restrictions apply to a legacy key as to the account's own tokens.
 	if err := s.CheckIP(ctx, &cp, ip); err != nil {
 		return nil, time.Time{}, err
@@ -261,7 +282,10 @@ func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID int64,
 // Sunset header on routes not bound to one account.
 func (p *Principal) LegacyWindowEnd() time.Time {
 	var end time.Time
-	for _, sc := range p.legacy {
+	if p.legacy == nil {
+		return time.Time{}
+	}
+	for _, sc := range p.legacy.scopes {
 		if sc.until.After(end) {
 			end = sc.until
 		}

@@ -26,13 +26,9 @@ type Principal struct {
 	// entry's deadline.
 	until int64
 	perms perm.Evaluated
-	// Accounts are the accounts a legacy key may reach (those whose migration window is open).
-	Accounts []int64
-	// legacy holds a legacy key's permissions in each of those accounts; ForAccount narrows
-	// the principal to one of them.
-	legacy map[int64]legacyScope
-	// retired is a legacy key's refusal outside every window, naming the user's own ids.
-	retired *Error
+	// legacy is what only a legacy key's principal holds (nil for the others), behind one
+	// pointer so that the principals of other tokens, which the cache keeps, do not carry it.
+	legacy *legacyKey
 	// uses records the capabilities the token is allowed (see Can); nil records nothing.
 	uses *capRecorder
 }
@@ -89,8 +85,8 @@ func unixNanos(t time.Time) int64 {
 
 // legacyRefusal is a legacy key's refusal outside every migration window.
 func (p *Principal) legacyRefusal() error {
-	if p.retired != nil {
-		return p.retired
+	if p.legacy != nil && p.legacy.retired != nil {
+		return p.legacy.retired
 	}
 	return ErrLegacyKeyRetired
 }
@@ -186,7 +182,7 @@ func (s *Service) visibleAccount(p *Principal, accountID int64) bool {
 	if p.Kind != KindLegacyKey {
 		return p.AccountID == accountID
 	}
-	for _, id := range p.Accounts {
+	for _, id := range p.LegacyAccounts() {
 		if id == accountID {
 			return true
 		}

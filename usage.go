@@ -55,6 +55,17 @@ func newUsageRecorder() *usageRecorder {
 
 const secondsPerDay = 24 * 60 * 60
 
+// emptied returns m with nothing in it, for the next flush interval: cleared while small,
+// replaced when it held many entries, because Go never shrinks a map's table, so a burst of
+// distinct tokens would otherwise keep its memory for as long as the process runs.
+func emptied[K comparable, V any](m map[K]V) map[K]V {
+	if len(m) > 1024 {
+		return make(map[K]V)
+	}
+	clear(m)
+	return m
+}
+
 // record notes a use of a token at at from ip; accountID is the token's account for a PAT or a
 // service token (whose new addresses are webhook events), zero for the others.
 func (u *usageRecorder) record(tokenID, accountID int64, at time.Time, ip string) {
@@ -84,7 +95,7 @@ func (u *usageRecorder) takeAddrs() []TokenAddress {
 	for _, a := range u.addrs {
 		out = append(out, a)
 	}
-	clear(u.addrs)
+	u.addrs = emptied(u.addrs)
 	return out
 }
 
@@ -142,8 +153,8 @@ func (u *usageRecorder) flush(ctx context.Context, st Store) (int, error) {
 	for k, n := range u.daily {
 		days = append(days, DailyUse{TokenID: k.tokenID, Day: time.Unix(k.day*secondsPerDay, 0).UTC(), Count: n})
 	}
-	clear(u.pending)
-	clear(u.daily)
+	u.pending = emptied(u.pending)
+	u.daily = emptied(u.daily)
 	u.mu.Unlock()
 
 	errUses := st.RecordTokenUses(ctx, batch)

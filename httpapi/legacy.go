@@ -28,8 +28,8 @@ func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.P
 		// A route bound to no account (the account list, whoami) reached every account whose
 		// window is open: each account's report shows it.
 		reached := []int64{accountID}
-		if accountID == 0 && len(p.Accounts) > 0 {
-			reached = p.Accounts
+		if accountID == 0 && len(p.LegacyAccounts()) > 0 {
+			reached = p.LegacyAccounts()
 		}
 		for _, id := range reached {
 			s.svc.RecordLegacyUse(p, id, r.Method, routeOf(r), ip, r.UserAgent(), status)

@@ -126,8 +126,11 @@ func Evaluate(grants []Grant) Evaluated {
 			e.projects = addProject(e.projects, g.ProjectID, p)
 		}
 	}
-	// Exactly as long as needed: the evaluation is kept for as long as its principal.
-	e.projects = slices.Clip(e.projects)
+	// Exactly as long as needed: the evaluation is kept for as long as its principal, and
+	// inserting grew the array past its length (8 places for 5 projects).
+	if cap(e.projects) > len(e.projects) {
+		e.projects = slices.Clone(e.projects)
+	}
 	return e
 }
 

@@ -26,6 +26,23 @@ func (l License) Valid() bool {
 	return false
 }
 
+// Interned returns l as the package's constant of the same value, so that a license read
+// from a database row shares its bytes with every other instead of holding its own copy
+// (verified principals stay in memory). Unknown values come back as they are.
+func (l License) Interned() License {
+	switch l {
+	case LicenseDeveloper:
+		return LicenseDeveloper
+	case LicenseReadOnly:
+		return LicenseReadOnly
+	case LicenseAnalyst:
+		return LicenseAnalyst
+	case LicenseIT:
+		return LicenseIT
+	}
+	return l
+}
+
 // CanCreatePAT reports whether a member with this license may create a
 // personal access token: every license (Developer, Analyst, Read-only, IT).
 // The seeds name Developer; dbt has since opened PATs to the others. The
