@@ -3,10 +3,14 @@ package console
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
+	"strings"
+	"time"
 
 	"tokend"
+	"tokend/edge"
 	"tokend/perm"
 )
 
@@ -122,19 +126,100 @@ type auditRow struct {
 type detailPair struct{ Key, Value string }
 
 type auditData struct {
-	Events []auditRow
-	Pager  pager
+	Events  []auditRow
+	Pager   pager
+	Filters auditFilters
+	// Error says why the filters were refused (a bad date, a range that ends before it starts).
+	Error string
+}
+
+// auditFilters is the audit log's filter form, as the query string carries it: the page is a
+// GET, so a filtered log can be bookmarked, shared and reloaded, and the pager keeps it.
+type auditFilters struct {
+	EventType, Token, From, To string
+	Actor                      int64
+	Actors                     []auditActor // whom the actor list offers: the account's people
+	Filtered                   bool
+	ExportCSV, ExportJSON      string // the exports of what the filters select
+}
+
+type auditActor struct {
+	ID    int64
+	Email string
+}
+
+// auditQuery reads the audit log's filters from r: event_type, actor (a user id), token (a
+// token ID), and from and to (dates, both inclusive, in UTC).
+func auditQuery(r *http.Request, accountID int64) (auditFilters, tokend.AuditFilter, error) {
+	q := r.URL.Query()
+	af := auditFilters{EventType: strings.TrimSpace(q.Get("event_type")), Token: strings.TrimSpace(q.Get("token")),
+		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
+	f := tokend.AuditFilter{AccountID: accountID, Action: af.EventType, TokenUID: af.Token}
+	exp := url.Values{}
+	for k, v := range map[string]string{"event_type": af.EventType, "token": af.Token, "from": af.From, "to": af.To} {
+		if v != "" {
+			exp.Set(k, v)
+		}
+	}
+	if v := q.Get("actor"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
+			return af, f, tokend.Invalidf("actor", "Choose the actor from the list.")
+		}
+		af.Actor, f.ActorUserID = id, id
+		exp.Set("actor", v)
+	}
+	if af.From != "" {
+		t, err := time.Parse(time.DateOnly, af.From)
+		if err != nil {
+			return af, f, tokend.Invalidf("from", "The start date must be a date like 2025-01-31.")
+		}
+		f.Since = t
+	}
+	if af.To != "" {
+		t, err := time.Parse(time.DateOnly, af.To)
+		if err != nil {
+			return af, f, tokend.Invalidf("to", "The end date must be a date like 2025-01-31.")
+		}
+		f.Until = t.AddDate(0, 0, 1) // the whole of that day
+	}
+	if !f.Since.IsZero() && !f.Until.IsZero() && !f.Since.Before(f.Until) {
+		return af, f, tokend.Invalidf("to", "The end date must not be before the start date.")
+	}
+	af.Filtered = len(exp) > 0
+	exp.Set("format", "csv")
+	af.ExportCSV = "/settings/audit-log/export?" + exp.Encode()
+	exp.Set("format", "json")
+	af.ExportJSON = "/settings/audit-log/export?" + exp.Encode()
+	return af, f, nil
 }
 
 func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	pg := pageOf(r)
-	es, total, err := c.svc.AuditLog(r.Context(), in.p, tokend.AuditFilter{AccountID: in.account.ID, Page: pg})
+	emails, _ := c.people(r.Context(), in)
+	af, f, err := auditQuery(r, in.account.ID)
+	for id, email := range emails {
+		af.Actors = append(af.Actors, auditActor{id, email})
+	}
+	sort.Slice(af.Actors, func(i, j int) bool { return af.Actors[i].Email < af.Actors[j].Email })
+	var (
+		es    []*tokend.AuditEvent
+		total int
+	)
+	if err == nil {
+		f.Page = pg
+		es, total, err = c.svc.AuditLog(r.Context(), in.p, f)
+	}
 	if err != nil {
-		c.renderError(w, r, in, err)
+		if tokend.ErrorCode(err) != tokend.EInvalid {
+			c.renderError(w, r, in, err)
+			return
+		}
+		// A bad filter: the form again, saying what is wrong.
+		c.show(w, r, in, http.StatusBadRequest, "audit.html", "Audit log", "audit", auditData{Filters: af, Error: tokend.ErrorMessage(err)})
 		return
 	}
-	emails, _ := c.people(r.Context(), in)
-	d := auditData{Pager: newPager(r, pg, len(es), total)}
+	d := auditData{Pager: newPager(r, pg, len(es), total), Filters: af}
 	for _, e := range es {
 		row := auditRow{AuditEvent: e}
 		switch {
@@ -154,6 +239,24 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, in *signedIn)
 		d.Events = append(d.Events, row)
 	}
 	c.show(w, r, in, http.StatusOK, "audit.html", "Audit log", "audit", d)
+}
+
+// exportAudit downloads what the audit log's filters select, as CSV or JSON (format), read from
+// the store page by page.
+func (c *Console) exportAudit(w http.ResponseWriter, r *http.Request, in *signedIn) {
+	_, f, err := auditQuery(r, in.account.ID)
+	if err == nil {
+		var x *tokend.AuditExport
+		if x, err = c.svc.ExportAudit(r.Context(), in.p, f); err == nil {
+			var format string
+			if format, err = edge.AuditFormat(r.URL.Query().Get("format")); err == nil {
+				err = edge.ExportAudit(r.Context(), w, x, format, edge.AuditExportName(in.account.Name, c.now()))
+			}
+		}
+	}
+	if err != nil {
+		c.renderError(w, r, in, err)
+	}
 }
 
 type inventoryRow struct {

@@ -155,6 +155,7 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/groups", c.authed(c.listGroups))
 	mux.Handle("GET /settings/projects", c.authed(c.listProjects))
 	mux.Handle("GET /settings/audit-log", c.authed(c.auditLog))
+	mux.Handle("GET /settings/audit-log/export", c.authed(c.exportAudit))
 	mux.Handle("GET /settings/tokens/inventory", c.authed(c.inventory))
 	mux.Handle("POST /settings/tokens/inventory/revoke", c.authed(c.revokeTokens))
 	mux.Handle("POST /settings/tokens/{id}/enable", c.authed(c.enableToken))
