@@ -402,3 +402,7 @@ func TestIDsDifferAcrossKinds(t *testing.T) {
 			pgtest.Offsets["accounts"]+1, pgtest.Offsets["users"]+1)
 	}
 }
+
+func BenchmarkListTokens(b *testing.B) {
+	storetest.BenchmarkListTokens(b, func(tb testing.TB) tokend.Store { return openTestStore(tb) }, 20000)
+}

@@ -68,3 +68,5 @@ func TestIDsDifferAcrossKinds(t *testing.T) {
 			sqlitetest.Offsets["accounts"]+1, sqlitetest.Offsets["users"]+1)
 	}
 }
+
+func BenchmarkListTokens(b *testing.B) { storetest.BenchmarkListTokens(b, open, 20000) }
