@@ -11,7 +11,7 @@ import (
 
 // Account is a tenant.
 type Account struct {
-	ID    int64
+	ID    AccountID
 	Name  string
 	Plan  perm.Plan
 	State State
@@ -46,7 +46,7 @@ func (s *Service) Accounts(ctx context.Context, p *Principal) ([]*Account, error
 	if p == nil {
 		return nil, ErrInvalidToken
 	}
-	ids := []int64{p.AccountID}
+	ids := []AccountID{p.AccountID}
 	if p.Kind == KindLegacyKey {
 		ids = p.LegacyAccounts()
 	}
@@ -67,7 +67,7 @@ func (s *Service) Accounts(ctx context.Context, p *Principal) ([]*Account, error
 }
 
 // Account returns one account. Any principal of the account may read it.
-func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account, error) {
+func (s *Service) Account(ctx context.Context, p *Principal, id AccountID) (*Account, error) {
 	if err := checkAccount(p, id); err != nil {
 		return nil, err
 	}
@@ -77,7 +77,7 @@ func (s *Service) Account(ctx context.Context, p *Principal, id int64) (*Account
 // TokenPolicies returns the account with its token policies (maximum lifetime, inactivity,
 // rotation) for the console's policy page: for those who may change them (account settings
 // write), so that the page is offered to admins only.
-func (s *Service) TokenPolicies(ctx context.Context, p *Principal, id int64) (*Account, error) {
+func (s *Service) TokenPolicies(ctx context.Context, p *Principal, id AccountID) (*Account, error) {
 	if err := authorize(p, id, perm.AccountSettings, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ type AccountUpdate struct {
 const MaxPATLifetimeCap = 10 * 365 * 24 * time.Hour
 
 // UpdateAccount changes an account's settings; it needs write access to account settings.
-func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id int64, u AccountUpdate) (*Account, error) {
+func (s *Service) UpdateAccount(ctx context.Context, p *Principal, id AccountID, u AccountUpdate) (*Account, error) {
 	if err := authorize(p, id, perm.AccountSettings, perm.Write, 0); err != nil {
 		return nil, err
 	}

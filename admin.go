@@ -13,7 +13,7 @@ func isAccountAdmin(grants []perm.Grant, license perm.License) bool {
 
 // keepAnAdmin refuses (naming field) unless an active member of the account other than userID is
 // an account admin, so that no change leaves an account that nobody can administer.
-func keepAnAdmin(ctx context.Context, st Store, accountID, userID int64, field string) error {
+func keepAnAdmin(ctx context.Context, st Store, accountID AccountID, userID UserID, field string) error {
 	ok, err := hasAdmin(ctx, st, accountID, userID)
 	if err != nil || ok {
 		return err
@@ -23,7 +23,7 @@ func keepAnAdmin(ctx context.Context, st Store, accountID, userID int64, field s
 
 // hasAdmin reports whether an active member of the account other than except is an account
 // admin, as st sees the rows (inside a change: after it).
-func hasAdmin(ctx context.Context, st Store, accountID, except int64) (bool, error) {
+func hasAdmin(ctx context.Context, st Store, accountID AccountID, except UserID) (bool, error) {
 	f := MembershipFilter{AccountID: accountID, State: StateActive, Page: Page{Limit: MaxLimit}}
 	for {
 		ms, total, err := st.ListMemberships(ctx, f)
@@ -55,7 +55,7 @@ func hasAdmin(ctx context.Context, st Store, accountID, except int64) (bool, err
 
 // keepsAnAdmin runs write inside st and refuses it (naming field; the caller's transaction then
 // rolls back) when it leaves an account that had an account admin with none.
-func keepsAnAdmin(ctx context.Context, st Store, accountID int64, field string, write func() error) error {
+func keepsAnAdmin(ctx context.Context, st Store, accountID AccountID, field string, write func() error) error {
 	had, err := hasAdmin(ctx, st, accountID, 0)
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ const automationDays = 5
 // Unused what of it the token never used, and when it looks like automation Proposed is the
 // service token that would do its job.
 type Advice struct {
-	TokenID    int64
+	TokenID    TokenID
 	Kind       TokenKind
 	Days       int
 	Since      time.Time // first day of the window, midnight UTC
@@ -46,7 +46,7 @@ type UsedCapability struct {
 
 // Advice computes the least-privilege advice for token tokenID of accountID over the last days
 // days (the caller's own PAT, or any token of the account for those who may read API tokens).
-func (s *Service) Advice(ctx context.Context, p *Principal, accountID, tokenID int64, days int) (*Advice, error) {
+func (s *Service) Advice(ctx context.Context, p *Principal, accountID AccountID, tokenID TokenID, days int) (*Advice, error) {
 	if err := checkAccount(p, accountID); err != nil {
 		return nil, err
 	}
@@ -126,7 +126,7 @@ func foldUses(rows []CapabilityUse) []UsedCapability {
 	idx := map[perm.Use]int{}
 	var out []UsedCapability
 	for _, r := range rows {
-		k := perm.Use{Resource: r.Resource, Access: r.Access, ProjectID: r.ProjectID}
+		k := perm.Use{Resource: r.Resource, Access: r.Access, ProjectID: int64(r.ProjectID)}
 		i, ok := idx[k]
 		if !ok {
 			i = len(out)

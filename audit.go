@@ -9,8 +9,8 @@ import (
 // AuditEvent records a change or a refused use. It names tokens by uid, never by secret.
 type AuditEvent struct {
 	ID          int64
-	AccountID   int64 // zero: not bound to an account (a legacy key, a sign-in)
-	ActorUserID int64
+	AccountID   AccountID // zero: not bound to an account (a legacy key, a sign-in)
+	ActorUserID UserID
 	ActorToken  string // uid of the token that acted, if any
 	Action      string // e.g. "service_token.created", "token.rotate", "token.refused"
 	TargetType  string
@@ -23,13 +23,13 @@ type AuditEvent struct {
 
 // AuditFilter selects audit events of one account, newest first.
 type AuditFilter struct {
-	AccountID   int64
+	AccountID   AccountID
 	Action      string // empty: any
-	ActorUserID int64  // zero: any actor
+	ActorUserID UserID // zero: any actor
 	// Token selects the events of one token: those it acted in (by uid) and those that acted
 	// on it (a target of a token kind with id TokenID). Empty: any.
 	TokenUID string
-	TokenID  int64
+	TokenID  TokenID
 	TimeRange
 	// BeforeID keeps events older than this id (zero: all): an export reads page after page
 	// from where the last one ended, so rows appended meanwhile neither shift nor repeat.
@@ -63,10 +63,11 @@ func revokedAction(k TokenKind) string {
 	return "token.delete"
 }
 
-// event starts an audit event for an action by p in accountID, with the request's origin.
-func event(ctx context.Context, p *Principal, accountID int64, action, targetType string, targetID int64) *AuditEvent {
+// event starts an audit event for an action by p in accountID, with the request's origin. The
+// target may be an object of any kind, so its id is recorded as a plain integer.
+func event[ID ~int64](ctx context.Context, p *Principal, accountID AccountID, action, targetType string, targetID ID) *AuditEvent {
 	m := RequestMetaFrom(ctx)
-	e := &AuditEvent{AccountID: accountID, Action: action, TargetType: targetType, TargetID: targetID,
+	e := &AuditEvent{AccountID: accountID, Action: action, TargetType: targetType, TargetID: int64(targetID),
 		IP: m.IP, UserAgent: m.UserAgent}
 	if p != nil {
 		e.ActorUserID, e.ActorToken = p.UserID, p.TokenUID

@@ -22,16 +22,16 @@ var ErrLegacyKeyRetired = legacyRetired(0, nil)
 
 // legacyRetired is the refusal of user userID's legacy key, naming the path that creates a PAT
 // in each of accountIDs (at most a few; placeholders when unknown).
-func legacyRetired(userID int64, accountIDs []int64) *Error {
+func legacyRetired(userID UserID, accountIDs []AccountID) *Error {
 	user := "{user_id}"
 	if userID != 0 {
-		user = strconv.FormatInt(userID, 10)
+		user = strconv.FormatInt(int64(userID), 10)
 	}
 	accounts := []string{"{account_id}"}
 	if len(accountIDs) > 0 {
 		accounts = accounts[:0]
 		for _, a := range accountIDs[:min(len(accountIDs), 5)] {
-			accounts = append(accounts, strconv.FormatInt(a, 10))
+			accounts = append(accounts, strconv.FormatInt(int64(a), 10))
 		}
 	}
 	paths := make([]string, len(accounts))
@@ -363,7 +363,7 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 // PAT of theirs would, built from the current rows on every call (the console is not the hot
 // path). A user who is not an active member of the account gets ErrInvalidToken; a request
 // (its address rides in ctx) that the account's IP restrictions block gets their refusal.
-func (s *Service) SessionPrincipal(ctx context.Context, userID, accountID int64) (*Principal, error) {
+func (s *Service) SessionPrincipal(ctx context.Context, userID UserID, accountID AccountID) (*Principal, error) {
 	acct, err := s.account(ctx, accountID)
 	if isNotFound(err) || (err == nil && acct.State != StateActive) {
 		return nil, ErrInvalidToken
@@ -395,7 +395,7 @@ func (a *MemberAccess) perms() (perm.License, perm.Evaluated, error) {
 
 // memberPerms is what a user may do in an account now: their license over their groups'
 // grants. A user who is not an active member holds nothing (ErrInvalidToken).
-func (s *Service) memberPerms(ctx context.Context, accountID, userID int64) (perm.License, perm.Evaluated, error) {
+func (s *Service) memberPerms(ctx context.Context, accountID AccountID, userID UserID) (perm.License, perm.Evaluated, error) {
 	m, err := s.store.Membership(ctx, accountID, userID)
 	if isNotFound(err) || (err == nil && m.State != StateActive) {
 		return "", perm.Evaluated{}, ErrInvalidToken

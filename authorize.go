@@ -8,7 +8,7 @@ import (
 
 // checkAccount enforces the account boundary: an account-scoped token reaches only its own
 // account.
-func checkAccount(p *Principal, accountID int64) error {
+func checkAccount(p *Principal, accountID AccountID) error {
 	if p == nil {
 		return ErrInvalidToken
 	}
@@ -19,7 +19,7 @@ func checkAccount(p *Principal, accountID int64) error {
 }
 
 // authorize checks the account boundary and one capability.
-func authorize(p *Principal, accountID int64, r perm.Resource, a perm.Access, projectID int64) error {
+func authorize(p *Principal, accountID AccountID, r perm.Resource, a perm.Access, projectID ProjectID) error {
 	if err := checkAccount(p, accountID); err != nil {
 		return err
 	}
@@ -33,7 +33,7 @@ func authorize(p *Principal, accountID int64, r perm.Resource, a perm.Access, pr
 // capability out (no group could give it), the message says so: a Read-only user's PAT asked
 // to write is refused because of the license, and adding them to a group would not help. The
 // refusal names the capability and the permission sets that would grant it (see Missing).
-func missing(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Error {
+func missing(p *Principal, r perm.Resource, a perm.Access, projectID ProjectID) *Error {
 	verb := "read"
 	if a == perm.Write {
 		verb = "write"
@@ -79,7 +79,7 @@ func missingOf(p *Principal, r perm.Resource, a perm.Access) *Missing {
 
 // MissingCapability is the refusal of a principal that lacks (r, a) in projectID, for adapters
 // that check a capability themselves (the forward-auth gateway).
-func MissingCapability(p *Principal, r perm.Resource, a perm.Access, projectID int64) *Error {
+func MissingCapability(p *Principal, r perm.Resource, a perm.Access, projectID ProjectID) *Error {
 	return missing(p, r, a, projectID)
 }
 

@@ -135,7 +135,7 @@ func (s *Service) Init(ctx context.Context, in InitParams) (*InitResult, error) 
 		}
 		res.Token, res.TokenUID = raw, t.UID
 		st.audit(&AuditEvent{AccountID: a.ID, ActorUserID: u.ID,
-			Action: "account.create", TargetType: "account", TargetID: a.ID,
+			Action: "account.create", TargetType: "account", TargetID: int64(a.ID),
 			Detail: map[string]string{"owner_token_uid": t.UID, "plan": string(a.Plan),
 				"owner_password_set": strconv.FormatBool(res.PasswordSet)}})
 		return nil
@@ -148,7 +148,7 @@ func (s *Service) Init(ctx context.Context, in InitParams) (*InitResult, error) 
 
 // createDefaultGroups makes Owner (account_admin), Member (member) and Everyone (assigned by
 // default, no grants) and returns the groups the owner joins.
-func (s *Service) createDefaultGroups(ctx context.Context, st Store, accountID int64, now time.Time) ([]int64, error) {
+func (s *Service) createDefaultGroups(ctx context.Context, st Store, accountID AccountID, now time.Time) ([]GroupID, error) {
 	defs := []struct {
 		name     string
 		byDef    bool
@@ -159,7 +159,7 @@ func (s *Service) createDefaultGroups(ctx context.Context, st Store, accountID i
 		{GroupMember, false, perm.Member, false},
 		{GroupEveryone, true, "", true},
 	}
-	var ownerGroups []int64
+	var ownerGroups []GroupID
 	for _, d := range defs {
 		g := &Group{AccountID: accountID, Name: d.name, AssignByDefault: d.byDef, State: StateActive,
 			CreatedAt: now, UpdatedAt: now}

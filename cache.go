@@ -9,10 +9,10 @@ import (
 // Invalidation names what changed. Cached principals that depend on it are dropped at once on
 // every node. Zero fields are wildcards only in the combinations documented on each field.
 type Invalidation struct {
-	All       bool  // drop everything
-	TokenID   int64 // drop this token
-	UserID    int64 // drop the user's tokens (in AccountID, when set)
-	AccountID int64 // with UserID zero: drop every token of the account
+	All       bool      // drop everything
+	TokenID   TokenID   // drop this token
+	UserID    UserID    // drop the user's tokens (in AccountID, when set)
+	AccountID AccountID // with UserID zero: drop every token of the account
 }
 
 // Every cache of the Service obeys one discipline: entries are dropped by the change feed
@@ -37,7 +37,7 @@ type verifyCache struct {
 	entries map[[32]byte]cachedPrincipal
 	// byToken finds a token's entry by id, so that dropping one token (a revocation, or the
 	// feed entry of every issued token) costs a lookup, not a scan of every entry.
-	byToken map[int64][32]byte
+	byToken map[TokenID][32]byte
 	max     int
 	ttl     time.Duration
 	// gen counts invalidations, so that a verification that started before one cannot put a
@@ -60,7 +60,7 @@ type cachedPrincipal struct {
 }
 
 func newVerifyCache(max int, ttl time.Duration) *verifyCache {
-	return &verifyCache{entries: make(map[[32]byte]cachedPrincipal), byToken: make(map[int64][32]byte), max: max, ttl: ttl}
+	return &verifyCache{entries: make(map[[32]byte]cachedPrincipal), byToken: make(map[TokenID][32]byte), max: max, ttl: ttl}
 }
 
 // get returns the entry for hash, if it answers at now (Unix nanoseconds).
@@ -115,7 +115,7 @@ func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, no
 }
 
 // remove drops one entry; c.mu is held.
-func (c *verifyCache) remove(k [32]byte, tokenID int64) {
+func (c *verifyCache) remove(k [32]byte, tokenID TokenID) {
 	delete(c.entries, k)
 	if c.byToken[tokenID] == k {
 		delete(c.byToken, tokenID)
@@ -177,17 +177,17 @@ func matches(p *Principal, inv Invalidation) bool {
 // them.
 type byAccount[V any] struct {
 	mu  sync.RWMutex
-	m   map[int64]cacheEntry[V]
+	m   map[AccountID]cacheEntry[V]
 	ttl time.Duration
 }
 
-func (c *byAccount[V]) get(id int64, now time.Time) (V, bool) {
+func (c *byAccount[V]) get(id AccountID, now time.Time) (V, bool) {
 	v, _, ok := c.getAt(id, now)
 	return v, ok
 }
 
 // getAt is get, also returning when the value was read from the store.
-func (c *byAccount[V]) getAt(id int64, now time.Time) (V, time.Time, bool) {
+func (c *byAccount[V]) getAt(id AccountID, now time.Time) (V, time.Time, bool) {
 	c.mu.RLock()
 	e, ok := c.m[id]
 	c.mu.RUnlock()
@@ -198,11 +198,11 @@ func (c *byAccount[V]) getAt(id int64, now time.Time) (V, time.Time, bool) {
 	return e.v, e.storeAt, true
 }
 
-func (c *byAccount[V]) put(id int64, v V, now time.Time) {
+func (c *byAccount[V]) put(id AccountID, v V, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[int64]cacheEntry[V])
+		c.m = make(map[AccountID]cacheEntry[V])
 	}
 	c.m[id] = cacheEntry[V]{v: v, storeAt: now}
 }
@@ -220,7 +220,7 @@ func (c *byAccount[V]) invalidate(inv Invalidation) {
 
 // account returns an account for reading, from memory when it can. The generation check keeps
 // a row read before an invalidation out of the cache after it.
-func (s *Service) account(ctx context.Context, id int64) (*Account, error) {
+func (s *Service) account(ctx context.Context, id AccountID) (*Account, error) {
 	now := s.now()
 	trusted := s.trusted(now)
 	if trusted {

@@ -10,7 +10,7 @@ import (
 func TestVerifyCacheDropsByToken(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	key := func(b byte) *[32]byte { return &[32]byte{b} }
-	p := func(id int64) *Principal { return &Principal{Kind: KindPAT, TokenID: id, AccountID: 7} }
+	p := func(id int64) *Principal { return &Principal{Kind: KindPAT, TokenID: TokenID(id), AccountID: 7} }
 	tests := []struct {
 		name     string
 		max      int

@@ -11,20 +11,20 @@ import (
 // CapabilityUse is how often a token used one capability on one UTC day: (Resource, Access)
 // in project ProjectID, or account-wide when ProjectID is zero.
 type CapabilityUse struct {
-	TokenID   int64
+	TokenID   TokenID
 	Day       time.Time // midnight UTC
 	Resource  perm.Resource
 	Access    perm.Access
-	ProjectID int64
+	ProjectID ProjectID
 	Count     int64
 }
 
 type capKey struct {
-	tokenID   int64
+	tokenID   TokenID
 	day       int64
 	resource  perm.Resource
 	access    perm.Access
-	projectID int64
+	projectID ProjectID
 }
 
 // capRecorder folds the capabilities tokens use in memory, as usageRecorder folds uses: an
@@ -41,7 +41,7 @@ func newCapRecorder(now func() time.Time) *capRecorder {
 	return &capRecorder{now: now, pending: make(map[capKey]int64)}
 }
 
-func (c *capRecorder) record(tokenID int64, r perm.Resource, a perm.Access, projectID int64) {
+func (c *capRecorder) record(tokenID TokenID, r perm.Resource, a perm.Access, projectID ProjectID) {
 	if c == nil || tokenID == 0 {
 		return
 	}
@@ -52,7 +52,7 @@ func (c *capRecorder) record(tokenID int64, r perm.Resource, a perm.Access, proj
 }
 
 // peek returns the counts of a token not yet flushed.
-func (c *capRecorder) peek(tokenID int64) []CapabilityUse {
+func (c *capRecorder) peek(tokenID TokenID) []CapabilityUse {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var out []CapabilityUse

@@ -12,10 +12,10 @@ import (
 // one account. The credentials themselves (warehouse user, schema, secrets) are not tokend's:
 // CredentialsID only refers to them.
 type UserCredential struct {
-	ID            int64
-	AccountID     int64
-	UserID        int64
-	ProjectID     int64
+	ID            CredentialID
+	AccountID     AccountID
+	UserID        UserID
+	ProjectID     ProjectID
 	CredentialsID int64
 	State         State
 	CreatedAt     time.Time
@@ -28,18 +28,18 @@ type UserCredential struct {
 
 // UserCredentialFilter selects one user's credential associations.
 type UserCredentialFilter struct {
-	UserID    int64
-	AccountID int64 // zero: any
-	State     State // zero: any
+	UserID    UserID
+	AccountID AccountID // zero: any
+	State     State     // zero: any
 	Page
 }
 
 // UserCredentialInput describes a new association. AccountID and UserID are optional echoes of
 // the request body; when given they must name the token's account and the path's user.
 type UserCredentialInput struct {
-	AccountID     *int64
-	UserID        *int64
-	ProjectID     int64
+	AccountID     *AccountID
+	UserID        *UserID
+	ProjectID     ProjectID
 	CredentialsID int64
 	State         *State // nil: active
 }
@@ -48,9 +48,9 @@ type UserCredentialInput struct {
 // State 2 deletes the association, state 1 restores it. AccountID and UserID cannot change;
 // when given they must match, as on create.
 type UserCredentialUpdate struct {
-	AccountID     *int64
-	UserID        *int64
-	ProjectID     *int64
+	AccountID     *AccountID
+	UserID        *UserID
+	ProjectID     *ProjectID
 	CredentialsID *int64
 	State         *State
 }
@@ -58,7 +58,7 @@ type UserCredentialUpdate struct {
 // checkOwnCredentials admits only a PAT of userID: a user's development credentials are
 // managed by that user alone, never by a service token or an administrator. The association
 // always lives in the PAT's own account.
-func checkOwnCredentials(p *Principal, userID int64) error {
+func checkOwnCredentials(p *Principal, userID UserID) error {
 	if p == nil {
 		return ErrInvalidToken
 	}
@@ -70,7 +70,7 @@ func checkOwnCredentials(p *Principal, userID int64) error {
 }
 
 // ListUserCredentials lists the user's credential associations in the PAT's account.
-func (s *Service) ListUserCredentials(ctx context.Context, p *Principal, userID int64, f UserCredentialFilter) ([]*UserCredential, int, error) {
+func (s *Service) ListUserCredentials(ctx context.Context, p *Principal, userID UserID, f UserCredentialFilter) ([]*UserCredential, int, error) {
 	if err := checkOwnCredentials(p, userID); err != nil {
 		return nil, 0, err
 	}
@@ -90,7 +90,7 @@ func (s *Service) ListUserCredentials(ctx context.Context, p *Principal, userID 
 
 // UserCredential returns one of the user's associations; a deleted one is returned with
 // state 2.
-func (s *Service) UserCredential(ctx context.Context, p *Principal, userID, id int64) (*UserCredential, error) {
+func (s *Service) UserCredential(ctx context.Context, p *Principal, userID UserID, id CredentialID) (*UserCredential, error) {
 	if err := checkOwnCredentials(p, userID); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Service) UserCredential(ctx context.Context, p *Principal, userID, id i
 
 // CreateUserCredential associates the user with credentials for a project of the PAT's
 // account; it needs write access to credentials in that project.
-func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID int64, in UserCredentialInput) (*UserCredential, error) {
+func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID UserID, in UserCredentialInput) (*UserCredential, error) {
 	if err := checkOwnCredentials(p, userID); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *Service) CreateUserCredential(ctx context.Context, p *Principal, userID
 
 // UpdateUserCredential changes an association's project, credentials or state; it needs
 // write access to credentials in the project it is for and, when that changes, in the new one.
-func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID, id int64, u UserCredentialUpdate) (*UserCredential, error) {
+func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID UserID, id CredentialID, u UserCredentialUpdate) (*UserCredential, error) {
 	if err := checkOwnCredentials(p, userID); err != nil {
 		return nil, err
 	}
@@ -183,7 +183,7 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 			if !p.Can(perm.Credentials, perm.Write, *u.ProjectID) {
 				return missing(p, perm.Credentials, perm.Write, *u.ProjectID)
 			}
-			changed["project_id"] = strconv.FormatInt(*u.ProjectID, 10)
+			changed["project_id"] = strconv.FormatInt(int64(*u.ProjectID), 10)
 			c.ProjectID = *u.ProjectID
 		}
 		if u.CredentialsID != nil && *u.CredentialsID != c.CredentialsID {
@@ -218,7 +218,7 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 			action = "credentials.delete"
 		}
 		e := event(ctx, p, p.AccountID, action, "user_credentials", c.ID)
-		changed["user_id"] = strconv.FormatInt(userID, 10)
+		changed["user_id"] = strconv.FormatInt(int64(userID), 10)
 		e.Detail = changed
 		st.audit(e)
 		return nil
@@ -231,7 +231,7 @@ func (s *Service) UpdateUserCredential(ctx context.Context, p *Principal, userID
 
 // DeleteUserCredential marks an association deleted (state 2); deleting a deleted one changes
 // nothing.
-func (s *Service) DeleteUserCredential(ctx context.Context, p *Principal, userID, id int64) error {
+func (s *Service) DeleteUserCredential(ctx context.Context, p *Principal, userID UserID, id CredentialID) error {
 	st := StateDeleted
 	_, err := s.UpdateUserCredential(ctx, p, userID, id, UserCredentialUpdate{State: &st})
 	return err
@@ -239,7 +239,7 @@ func (s *Service) DeleteUserCredential(ctx context.Context, p *Principal, userID
 
 // ownCredential loads an association of userID in the principal's account; one in another
 // account is a 404, as if it did not exist.
-func (s *Service) ownCredential(ctx context.Context, st Store, p *Principal, userID, id int64) (*UserCredential, error) {
+func (s *Service) ownCredential(ctx context.Context, st Store, p *Principal, userID UserID, id CredentialID) (*UserCredential, error) {
 	c, err := st.UserCredential(ctx, userID, id)
 	if isNotFound(err) || (err == nil && c.AccountID != p.AccountID) {
 		return nil, Errorf(ENotFound, "User credentials %d not found.", id)
@@ -249,7 +249,7 @@ func (s *Service) ownCredential(ctx context.Context, st Store, p *Principal, use
 
 // checkEchoes refuses a body whose account_id or user_id is not the token's account or the
 // path's user.
-func checkEchoes(p *Principal, userID int64, accountID, bodyUserID *int64) error {
+func checkEchoes(p *Principal, userID UserID, accountID *AccountID, bodyUserID *UserID) error {
 	if accountID != nil && *accountID != p.AccountID {
 		return Invalidf("account_id", "account_id %d is not the account of this personal access token; "+
 			"user credentials are kept in the token's account: leave account_id out or send that account's id.", *accountID)
@@ -262,8 +262,8 @@ func checkEchoes(p *Principal, userID int64, accountID, bodyUserID *int64) error
 
 // attachProjects fills in the projects of cs that p may read, in one query.
 func (s *Service) attachProjects(ctx context.Context, p *Principal, cs []*UserCredential) error {
-	var ids []int64
-	seen := map[int64]bool{}
+	var ids []ProjectID
+	seen := map[ProjectID]bool{}
 	for _, c := range cs {
 		if !seen[c.ProjectID] && p.Can(perm.Projects, perm.Read, c.ProjectID) {
 			seen[c.ProjectID] = true
@@ -278,7 +278,7 @@ func (s *Service) attachProjects(ctx context.Context, p *Principal, cs []*UserCr
 	if err != nil {
 		return err
 	}
-	byID := make(map[int64]*Project, len(ps))
+	byID := make(map[ProjectID]*Project, len(ps))
 	for _, pr := range ps {
 		byID[pr.ID] = pr
 	}
@@ -292,8 +292,8 @@ func (s *Service) attachProjects(ctx context.Context, p *Principal, cs []*UserCr
 
 func credentialDetail(c *UserCredential) map[string]string {
 	return map[string]string{
-		"user_id":        strconv.FormatInt(c.UserID, 10),
-		"project_id":     strconv.FormatInt(c.ProjectID, 10),
+		"user_id":        strconv.FormatInt(int64(c.UserID), 10),
+		"project_id":     strconv.FormatInt(int64(c.ProjectID), 10),
 		"credentials_id": strconv.FormatInt(c.CredentialsID, 10),
 	}
 }

@@ -164,7 +164,7 @@ func randomInt63(random io.Reader) (int64, error) {
 
 // Redeliver queues a message of an endpoint again, now, under the same webhook-id, with a new
 // day of retries; a message being sent at this moment is not touched (EConflict).
-func (s *Service) Redeliver(ctx context.Context, p *Principal, accountID, endpointID, id int64) (*WebhookMessage, error) {
+func (s *Service) Redeliver(ctx context.Context, p *Principal, accountID AccountID, endpointID WebhookID, id int64) (*WebhookMessage, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (s *Service) Redeliver(ctx context.Context, p *Principal, accountID, endpoi
 }
 
 // WebhookDeliveries lists an endpoint's messages, newest first.
-func (s *Service) WebhookDeliveries(ctx context.Context, p *Principal, accountID, endpointID int64, state WebhookState, page Page) ([]*WebhookMessage, int, error) {
+func (s *Service) WebhookDeliveries(ctx context.Context, p *Principal, accountID AccountID, endpointID WebhookID, state WebhookState, page Page) ([]*WebhookMessage, int, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Read); err != nil {
 		return nil, 0, err
 	}
@@ -207,7 +207,7 @@ func (s *Service) WebhookDeliveries(ctx context.Context, p *Principal, accountID
 }
 
 // WebhookDelivery returns one message of an endpoint with its attempts, oldest first.
-func (s *Service) WebhookDelivery(ctx context.Context, p *Principal, accountID, endpointID, id int64) (*WebhookMessage, []*WebhookAttempt, error) {
+func (s *Service) WebhookDelivery(ctx context.Context, p *Principal, accountID AccountID, endpointID WebhookID, id int64) (*WebhookMessage, []*WebhookAttempt, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Read); err != nil {
 		return nil, nil, err
 	}

@@ -37,9 +37,9 @@ type DeviceAuthorization struct {
 	IP           string
 	UserAgent    string
 	State        DeviceState
-	UserID       int64 // who approved or denied
-	AccountID    int64 // the account chosen
-	TokenID      int64 // the PAT issued
+	UserID       UserID    // who approved or denied
+	AccountID    AccountID // the account chosen
+	TokenID      TokenID   // the PAT issued
 	Interval     time.Duration
 	LastPolledAt time.Time // zero: never
 	CreatedAt    time.Time
@@ -130,7 +130,7 @@ func (s *Service) PendingDevice(ctx context.Context, userCode string) (*DeviceAu
 // DecideDevice approves (for accountID) or denies a pending device authorization on behalf of
 // the signed-in user userID. Approval needs what a PAT needs: an active membership with a
 // license that may hold one.
-func (s *Service) DecideDevice(ctx context.Context, userID, accountID int64, userCode string, approve bool) (*DeviceAuthorization, error) {
+func (s *Service) DecideDevice(ctx context.Context, userID UserID, accountID AccountID, userCode string, approve bool) (*DeviceAuthorization, error) {
 	d, err := s.PendingDevice(ctx, userCode)
 	if err != nil {
 		return nil, err

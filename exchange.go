@@ -52,7 +52,7 @@ type IDToken struct {
 // account.
 type ExchangeRequest struct {
 	SubjectToken string
-	AccountID    int64
+	AccountID    AccountID
 }
 
 // auditedClaims are the claims of GitHub Actions and GitLab CI tokens that say which job
@@ -214,7 +214,7 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		e := event(ctx, nil, acct.ID, ActionServiceTokenCreated, "service", t.ID)
 		e.Detail = federatedDetail(tok)
 		e.Detail["uid"], e.Detail["name"], e.Detail["via"] = t.UID, t.Name, "token_exchange"
-		e.Detail["trust_policy_id"], e.Detail["trust_policy"] = strconv.FormatInt(tp.ID, 10), tp.Name
+		e.Detail["trust_policy_id"], e.Detail["trust_policy"] = strconv.FormatInt(int64(tp.ID), 10), tp.Name
 		e.Detail["permissions"] = grantSummary(tp.Grants)
 		e.Detail["expires_at"] = t.ExpiresAt.UTC().Format(time.RFC3339)
 		st.audit(e)

@@ -17,7 +17,7 @@ const MaxGrants = 1000
 // checkGrants validates grants for accountID: each is well-formed, names a project of this
 // account, and is no more than p holds itself (no one hands out what they do not have).
 // field prefixes error fields, e.g. "permissions".
-func (s *Service) checkGrants(ctx context.Context, st Store, p *Principal, accountID int64, grants []perm.Grant) error {
+func (s *Service) checkGrants(ctx context.Context, st Store, p *Principal, accountID AccountID, grants []perm.Grant) error {
 	if len(grants) > MaxGrants {
 		return Invalidf("permissions", "At most %d permissions may be set at once, got %d.", MaxGrants, len(grants))
 	}
@@ -31,7 +31,7 @@ func (s *Service) checkGrants(ctx context.Context, st Store, p *Principal, accou
 			return Invalidf(fmt.Sprintf("[%d]", i), "Permission %d: %s.", i, err)
 		}
 		if g.ProjectID != 0 && !seen[g.ProjectID] {
-			if _, err := st.Project(ctx, accountID, g.ProjectID); err != nil {
+			if _, err := st.Project(ctx, accountID, ProjectID(g.ProjectID)); err != nil {
 				if isNotFound(err) {
 					return Invalidf(fmt.Sprintf("[%d].project_id", i), "Permission %d: project %d does not exist in account %d.", i, g.ProjectID, accountID)
 				}

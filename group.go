@@ -13,8 +13,8 @@ import (
 
 // Group is an account's named set of grants; users are its members.
 type Group struct {
-	ID               int64
-	AccountID        int64
+	ID               GroupID
+	AccountID        AccountID
 	Name             string
 	AssignByDefault  bool
 	SSOMappingGroups []string
@@ -43,7 +43,7 @@ func (g *Group) Grants() []perm.Grant {
 
 // GroupFilter selects groups of one account.
 type GroupFilter struct {
-	AccountID int64
+	AccountID AccountID
 	State     State // zero: any
 	// Name matches exactly and NameContains case-insensitively (ASCII); empty: no filter.
 	Name         string
@@ -74,7 +74,7 @@ type GroupUpdate struct {
 
 // ListGroups lists the account's groups by id. f.State zero lists every state; f.AccountID is
 // taken from accountID.
-func (s *Service) ListGroups(ctx context.Context, p *Principal, accountID int64, f GroupFilter) ([]*Group, int, error) {
+func (s *Service) ListGroups(ctx context.Context, p *Principal, accountID AccountID, f GroupFilter) ([]*Group, int, error) {
 	if err := authorize(p, accountID, perm.Groups, perm.Read, 0); err != nil {
 		return nil, 0, err
 	}
@@ -96,7 +96,7 @@ func (s *Service) ListGroups(ctx context.Context, p *Principal, accountID int64,
 }
 
 // Group returns one active group of the account; a deleted group is not found.
-func (s *Service) Group(ctx context.Context, p *Principal, accountID, id int64) (*Group, error) {
+func (s *Service) Group(ctx context.Context, p *Principal, accountID AccountID, id GroupID) (*Group, error) {
 	if err := authorize(p, accountID, perm.Groups, perm.Read, 0); err != nil {
 		return nil, err
 	}
@@ -105,7 +105,7 @@ func (s *Service) Group(ctx context.Context, p *Principal, accountID, id int64) 
 
 // CreateGroup creates an empty group (no grants, no members); its name must be unique among the
 // account's active groups, ignoring case.
-func (s *Service) CreateGroup(ctx context.Context, p *Principal, accountID int64, in GroupInput) (*Group, error) {
+func (s *Service) CreateGroup(ctx context.Context, p *Principal, accountID AccountID, in GroupInput) (*Group, error) {
 	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func (s *Service) CreateGroup(ctx context.Context, p *Principal, accountID int64
 
 // UpdateGroup changes an active group, or deletes it with State StateDeleted. Changing a group
 // needs Groups write and every grant the group holds: no one edits a group above their own rights.
-func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id int64, u GroupUpdate) (*Group, error) {
+func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID AccountID, id GroupID, u GroupUpdate) (*Group, error) {
 	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -217,7 +217,7 @@ func (s *Service) UpdateGroup(ctx context.Context, p *Principal, accountID, id i
 // SetGroupPermissions replaces the grants of an active group with grants and returns the group.
 // Each grant must be well-formed, name a project of this account and be held by p; p must also
 // hold the grants being replaced. Grants with the same set and scope are merged into one.
-func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, accountID, groupID int64, grants []perm.Grant) (*Group, error) {
+func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, accountID AccountID, groupID GroupID, grants []perm.Grant) (*Group, error) {
 	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -262,11 +262,11 @@ func (s *Service) SetGroupPermissions(ctx context.Context, p *Principal, account
 // AssignGroups makes groupIDs the exact set of groups of user userID in the account and returns
 // the user's groups. p must hold every grant of each group the user joins or leaves, so that no
 // one puts a user into (or takes them out of) a group above their own rights.
-func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, userID int64, groupIDs []int64) ([]*Group, error) {
+func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID AccountID, userID UserID, groupIDs []GroupID) ([]*Group, error) {
 	if err := authorize(p, accountID, perm.Groups, perm.Write, 0); err != nil {
 		return nil, err
 	}
-	ids := make([]int64, 0, len(groupIDs))
+	ids := make([]GroupID, 0, len(groupIDs))
 	for _, id := range groupIDs {
 		if !slices.Contains(ids, id) {
 			ids = append(ids, id)
@@ -288,7 +288,7 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 		if err != nil {
 			return err
 		}
-		was := make(map[int64]*Group, len(current))
+		was := make(map[GroupID]*Group, len(current))
 		for _, g := range current {
 			was[g.ID] = g
 		}
@@ -315,7 +315,7 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 			if err := coversGroup(p, g); err != nil {
 				return err
 			}
-			added = append(added, strconv.FormatInt(id, 10))
+			added = append(added, strconv.FormatInt(int64(id), 10))
 		}
 		for _, g := range current {
 			if was[g.ID] == nil {
@@ -324,7 +324,7 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 			if err := coversGroup(p, g); err != nil {
 				return err
 			}
-			removed = append(removed, strconv.FormatInt(g.ID, 10))
+			removed = append(removed, strconv.FormatInt(int64(g.ID), 10))
 		}
 		if isAccountAdmin(before, m.License) && !isAccountAdmin(after, m.License) {
 			if err := keepAnAdmin(ctx, st, accountID, userID, "desired_group_ids"); err != nil {
@@ -348,7 +348,7 @@ func (s *Service) AssignGroups(ctx context.Context, p *Principal, accountID, use
 }
 
 // activeGroup reads a group; a deleted one is not found, as in the dbt API.
-func activeGroup(ctx context.Context, st Store, accountID, id int64) (*Group, error) {
+func activeGroup(ctx context.Context, st Store, accountID AccountID, id GroupID) (*Group, error) {
 	g, err := st.Group(ctx, accountID, id)
 	if err != nil {
 		return nil, err
@@ -376,7 +376,7 @@ func groupName(s string) (string, error) {
 // uniqueGroupName refuses name when another active group of the account (not except) has it,
 // ignoring case. Stores hold no unique index on names (deleted groups keep theirs), so the check
 // reads the account's groups; an account has few.
-func uniqueGroupName(ctx context.Context, st Store, accountID, except int64, name string) error {
+func uniqueGroupName(ctx context.Context, st Store, accountID AccountID, except GroupID, name string) error {
 	f := GroupFilter{AccountID: accountID, State: StateActive, Page: Page{Limit: MaxLimit}}
 	for {
 		gs, total, err := st.ListGroups(ctx, f)

@@ -110,7 +110,7 @@ func (s *Service) DisableInactive(ctx context.Context) (int, error) {
 
 // EnableToken enables a token disabled for inactivity; its inactivity clock restarts now. It
 // needs write access to service tokens (as revoking does); a deleted token stays deleted.
-func (s *Service) EnableToken(ctx context.Context, p *Principal, accountID, id int64) (*Token, error) {
+func (s *Service) EnableToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID) (*Token, error) {
 	if err := authorize(p, accountID, perm.ServiceTokens, perm.Write, 0); err != nil {
 		return nil, err
 	}

@@ -48,9 +48,9 @@ func (s meetStore) Tx(ctx context.Context, fn func(tokend.Store) error) error {
 	return s.Store.Tx(ctx, func(tx tokend.Store) error { return fn(meetStore{Store: tx, m: s.m}) })
 }
 
-func (s meetStore) Token(ctx context.Context, accountID, id int64) (*tokend.Token, error) {
+func (s meetStore) Token(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID) (*tokend.Token, error) {
 	t, err := s.Store.Token(ctx, accountID, id)
-	s.m.arrive(id)
+	s.m.arrive(int64(id))
 	return t, err
 }
 

@@ -13,8 +13,8 @@ type Introspection struct {
 	Active    bool
 	Kind      TokenKind
 	UID       string
-	AccountID int64
-	UserID    int64
+	AccountID AccountID
+	UserID    UserID
 	ExpiresAt time.Time
 }
 

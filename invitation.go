@@ -14,17 +14,17 @@ import (
 // account) is never enrolled by an admin of this one: they get an invitation, which they accept
 // with their own credentials, and until then the account learns nothing about their user.
 type Invitation struct {
-	ID        int64
-	AccountID int64
+	ID        InvitationID
+	AccountID AccountID
 	Email     string
 	License   perm.License
 	// GroupIDs are the groups the person joins on accepting (beside the default ones).
-	GroupIDs []int64
+	GroupIDs []GroupID
 	// State is InvitePending or InviteRedeemed as stored; an expired pending invitation reads
 	// InviteExpired from Status.
 	State      InviteState
-	InvitedBy  int64 // the inviting user; zero for a service token
-	RedeemedBy int64 // the user who accepted; zero until then
+	InvitedBy  UserID // the inviting user; zero for a service token
+	RedeemedBy UserID // the user who accepted; zero until then
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
 	ExpiresAt  time.Time
@@ -52,7 +52,7 @@ func (i *Invitation) Status(now time.Time) InviteState {
 // InvitationFilter selects invitations of one account or for one e-mail (one of the two is
 // required), by id.
 type InvitationFilter struct {
-	AccountID int64
+	AccountID AccountID
 	Email     string
 	State     InviteState // zero: any (as stored: an expired one is still pending here)
 	Page
@@ -68,14 +68,14 @@ const MaxInvitesPerRequest = 100
 type InviteInput struct {
 	Emails   []string
 	License  perm.License
-	GroupIDs []int64
+	GroupIDs []GroupID
 }
 
 // InviteUsers invites each e-mail to the account with a license and groups. It needs write
 // access to users and licenses, and the caller must hold every grant of the groups and what the
 // license carries (nobody grants what they do not hold). An e-mail with a pending invitation
 // gets it renewed; an active member is refused.
-func (s *Service) InviteUsers(ctx context.Context, p *Principal, accountID int64, in InviteInput) ([]*Invitation, error) {
+func (s *Service) InviteUsers(ctx context.Context, p *Principal, accountID AccountID, in InviteInput) ([]*Invitation, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -140,8 +140,8 @@ func (s *Service) InviteUsers(ctx context.Context, p *Principal, accountID int64
 }
 
 // inviteGroups checks that each id is an active group of the account that p covers.
-func inviteGroups(ctx context.Context, st Store, p *Principal, accountID int64, ids []int64) ([]int64, error) {
-	var out []int64
+func inviteGroups(ctx context.Context, st Store, p *Principal, accountID AccountID, ids []GroupID) ([]GroupID, error) {
+	var out []GroupID
 	for _, id := range ids {
 		if slices.Contains(out, id) {
 			continue
@@ -163,7 +163,7 @@ func inviteGroups(ctx context.Context, st Store, p *Principal, accountID int64, 
 
 // invite creates a pending invitation, or renews the pending one the e-mail has in the
 // account, inside st.
-func (s *Service) invite(ctx context.Context, st *txn, p *Principal, accountID int64, email string, license perm.License, groups []int64) (*Invitation, error) {
+func (s *Service) invite(ctx context.Context, st *txn, p *Principal, accountID AccountID, email string, license perm.License, groups []GroupID) (*Invitation, error) {
 	now := s.now()
 	var inv *Invitation
 	pending, _, err := st.ListInvitations(ctx, InvitationFilter{AccountID: accountID, Email: email,
@@ -194,16 +194,16 @@ func (s *Service) invite(ctx context.Context, st *txn, p *Principal, accountID i
 	return inv, nil
 }
 
-func joinIDs(ids []int64) string {
+func joinIDs[ID ~int64](ids []ID) string {
 	parts := make([]string, len(ids))
 	for i, id := range ids {
-		parts[i] = strconv.FormatInt(id, 10)
+		parts[i] = strconv.FormatInt(int64(id), 10)
 	}
 	return strings.Join(parts, ",")
 }
 
 // ListInvitations lists the account's invitations by id; it needs read access to users.
-func (s *Service) ListInvitations(ctx context.Context, p *Principal, accountID int64, page Page) ([]*Invitation, int, error) {
+func (s *Service) ListInvitations(ctx context.Context, p *Principal, accountID AccountID, page Page) ([]*Invitation, int, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Read, 0); err != nil {
 		return nil, 0, err
 	}
@@ -211,7 +211,7 @@ func (s *Service) ListInvitations(ctx context.Context, p *Principal, accountID i
 }
 
 // Invitation returns one invitation of the account; it needs read access to users.
-func (s *Service) Invitation(ctx context.Context, p *Principal, accountID, id int64) (*Invitation, error) {
+func (s *Service) Invitation(ctx context.Context, p *Principal, accountID AccountID, id InvitationID) (*Invitation, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Read, 0); err != nil {
 		return nil, err
 	}
@@ -221,7 +221,7 @@ func (s *Service) Invitation(ctx context.Context, p *Principal, accountID, id in
 // checkInvitee lets only the person themselves (a PAT or console session of user userID)
 // see and accept the invitations sent to their e-mail; the principal's own account does not
 // matter, since an invitation is for another account.
-func checkInvitee(p *Principal, userID int64) error {
+func checkInvitee(p *Principal, userID UserID) error {
 	if p == nil {
 		return ErrInvalidToken
 	}
@@ -236,7 +236,7 @@ func checkInvitee(p *Principal, userID int64) error {
 
 // PendingInvitations returns the invitations waiting for user userID (by their e-mail) that
 // can still be accepted, oldest first, with their accounts.
-func (s *Service) PendingInvitations(ctx context.Context, p *Principal, userID int64) ([]*Invitation, map[int64]*Account, error) {
+func (s *Service) PendingInvitations(ctx context.Context, p *Principal, userID UserID) ([]*Invitation, map[AccountID]*Account, error) {
 	if err := checkInvitee(p, userID); err != nil {
 		return nil, nil, err
 	}
@@ -246,7 +246,7 @@ func (s *Service) PendingInvitations(ctx context.Context, p *Principal, userID i
 	}
 	now := s.now()
 	var out []*Invitation
-	accounts := map[int64]*Account{}
+	accounts := map[AccountID]*Account{}
 	f := InvitationFilter{Email: u.Email, State: InvitePending, Page: Page{Limit: MaxLimit}}
 	for {
 		invs, total, err := s.store.ListInvitations(ctx, f)
@@ -277,7 +277,7 @@ func (s *Service) PendingInvitations(ctx context.Context, p *Principal, userID i
 // AcceptInvitation makes user userID a member of the invitation's account, with its license,
 // the account's default groups and the invitation's groups that still exist. Only that user may
 // accept it, once, before it expires.
-func (s *Service) AcceptInvitation(ctx context.Context, p *Principal, userID, id int64) (*Invitation, error) {
+func (s *Service) AcceptInvitation(ctx context.Context, p *Principal, userID UserID, id InvitationID) (*Invitation, error) {
 	if err := checkInvitee(p, userID); err != nil {
 		return nil, err
 	}
@@ -352,7 +352,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, p *Principal, userID, id
 		}
 		e := event(ctx, p, inv.AccountID, "invite.accept", "invite", inv.ID)
 		e.ActorUserID = userID
-		e.Detail = map[string]string{"user_id": strconv.FormatInt(userID, 10), "membership_id": strconv.FormatInt(m.ID, 10),
+		e.Detail = map[string]string{"user_id": strconv.FormatInt(int64(userID), 10), "membership_id": strconv.FormatInt(int64(m.ID), 10),
 			"license_type": string(m.License)}
 		st.audit(e)
 		st.invalidate(Invalidation{AccountID: inv.AccountID, UserID: userID})
@@ -365,7 +365,7 @@ func (s *Service) AcceptInvitation(ctx context.Context, p *Principal, userID, id
 }
 
 // joinGroups adds the user to those of ids that are still active groups of the account.
-func joinGroups(ctx context.Context, st Store, accountID, userID int64, ids []int64) error {
+func joinGroups(ctx context.Context, st Store, accountID AccountID, userID UserID, ids []GroupID) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -373,7 +373,7 @@ func joinGroups(ctx context.Context, st Store, accountID, userID int64, ids []in
 	if err != nil {
 		return err
 	}
-	have := make([]int64, 0, len(current)+len(ids))
+	have := make([]GroupID, 0, len(current)+len(ids))
 	for _, g := range current {
 		have = append(have, g.ID)
 	}
@@ -399,6 +399,6 @@ func joinGroups(ctx context.Context, st Store, accountID, userID int64, ids []in
 // Invitee is the principal of a signed-in console user acting for themselves only, outside any
 // account: it may see and accept the invitations sent to that user, and nothing else (every
 // account-bound rule refuses it). A user with no account yet needs it to join one.
-func (s *Service) Invitee(userID int64) *Principal {
+func (s *Service) Invitee(userID UserID) *Principal {
 	return &Principal{Kind: KindSession, UserID: userID}
 }

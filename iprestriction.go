@@ -31,14 +31,14 @@ const (
 
 // IPRule is one named allow or deny rule.
 type IPRule struct {
-	ID          int64
-	AccountID   int64
+	ID          IPRuleID
+	AccountID   AccountID
 	Name        string
 	Description string
 	Type        IPRuleType
 	CIDRs       []string // canonical prefixes, e.g. "10.0.0.0/8", "2001:db8::/32"
 	State       State
-	CreatedBy   int64  // user id, zero when a service token made it
+	CreatedBy   UserID // user id, zero when a service token made it
 	CreatedByST string // service token uid
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
@@ -57,10 +57,10 @@ type IPRuleInput struct {
 
 // IPDenied is the Data of the 403 that answers a request from a blocked address.
 type IPDenied struct {
-	AccountID           int64 `json:"account_id"`
-	UserID              int64 `json:"user_id"`
-	IsServiceToken      bool  `json:"is_service_token"`
-	AccountAccessDenied bool  `json:"account_access_denied"`
+	AccountID           AccountID `json:"account_id"`
+	UserID              UserID    `json:"user_id"`
+	IsServiceToken      bool      `json:"is_service_token"`
+	AccountAccessDenied bool      `json:"account_access_denied"`
 }
 
 // ipPolicy is an account's compiled rule set, cached per account and dropped with the
@@ -116,13 +116,13 @@ func compilePolicy(enabled bool, rules []*IPRule) *ipPolicy {
 }
 
 // policyAt returns the account's compiled policy as of now, loading it on first use.
-func (s *Service) policyAt(ctx context.Context, accountID int64, now time.Time) (*ipPolicy, error) {
+func (s *Service) policyAt(ctx context.Context, accountID AccountID, now time.Time) (*ipPolicy, error) {
 	p, _, err := s.policyRead(ctx, accountID, now)
 	return p, err
 }
 
 // policyRead is policyAt, also returning when the policy was read from the store.
-func (s *Service) policyRead(ctx context.Context, accountID int64, now time.Time) (*ipPolicy, time.Time, error) {
+func (s *Service) policyRead(ctx context.Context, accountID AccountID, now time.Time) (*ipPolicy, time.Time, error) {
 	trusted := s.trusted(now)
 	if trusted {
 		if p, at, ok := s.ip.getAt(accountID, now); ok {
@@ -179,7 +179,7 @@ func (pol *ipPolicy) check(p *Principal, ip string) error {
 }
 
 // ListIPRules lists the account's rules; it needs read access to IP restrictions.
-func (s *Service) ListIPRules(ctx context.Context, p *Principal, accountID int64) ([]*IPRule, bool, error) {
+func (s *Service) ListIPRules(ctx context.Context, p *Principal, accountID AccountID) ([]*IPRule, bool, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Read, 0); err != nil {
 		return nil, false, err
 	}
@@ -192,7 +192,7 @@ func (s *Service) ListIPRules(ctx context.Context, p *Principal, accountID int64
 }
 
 // IPRule returns one rule; a deleted one is not found.
-func (s *Service) IPRule(ctx context.Context, p *Principal, accountID, id int64) (*IPRule, bool, error) {
+func (s *Service) IPRule(ctx context.Context, p *Principal, accountID AccountID, id IPRuleID) (*IPRule, bool, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Read, 0); err != nil {
 		return nil, false, err
 	}
@@ -272,19 +272,19 @@ func normalizeRule(in IPRuleInput) (IPRuleInput, error) {
 
 // CreateIPRule adds a rule; it needs write access to IP restrictions and an Enterprise+ plan.
 // Saving a rule is not checked for lockout (switching the set on is), as in dbt.
-func (s *Service) CreateIPRule(ctx context.Context, p *Principal, accountID int64, in IPRuleInput) (*IPRule, error) {
+func (s *Service) CreateIPRule(ctx context.Context, p *Principal, accountID AccountID, in IPRuleInput) (*IPRule, error) {
 	return s.saveIPRule(ctx, p, accountID, 0, in)
 }
 
 // UpdateIPRule replaces a rule's name, type and CIDRs.
-func (s *Service) UpdateIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput) (*IPRule, error) {
+func (s *Service) UpdateIPRule(ctx context.Context, p *Principal, accountID AccountID, id IPRuleID, in IPRuleInput) (*IPRule, error) {
 	return s.saveIPRule(ctx, p, accountID, id, in)
 }
 
 // DeleteIPRule deletes a rule. It is not checked for lockout: as in dbt, lockout is checked
 // when the rule set is switched on, so that deleting a whole rule set (which Terraform does
 // in parallel) succeeds whatever order the deletes land in.
-func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID, id int64) error {
+func (s *Service) DeleteIPRule(ctx context.Context, p *Principal, accountID AccountID, id IPRuleID) error {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return err
 	}
@@ -322,7 +322,7 @@ func requireIPPlan(p *Principal) error {
 	return Errorf(EForbidden, "IP restrictions are an Enterprise+ feature, and this account is on the %s plan.", p.Plan)
 }
 
-func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id int64, in IPRuleInput) (*IPRule, error) {
+func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID AccountID, id IPRuleID, in IPRuleInput) (*IPRule, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -386,7 +386,7 @@ func (s *Service) saveIPRule(ctx context.Context, p *Principal, accountID, id in
 
 // SetIPRestrictions switches the account's rule set on or off. Switching on needs an
 // Enterprise+ plan and is refused when the rules would block the caller's own address ip.
-func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID int64, enabled bool, ip string) (*Account, error) {
+func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID AccountID, enabled bool, ip string) (*Account, error) {
 	if err := authorize(p, accountID, perm.IPRestrictions, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -409,7 +409,7 @@ func (s *Service) SetIPRestrictions(ctx context.Context, p *Principal, accountID
 
 // switchIPRestrictions turns the account's rule set on or off inside st; switching on is
 // refused when the rules (as st sees them) would block ip. No change is no event.
-func (s *Service) switchIPRestrictions(ctx context.Context, st *txn, p *Principal, accountID int64, enabled bool, ip string) (*Account, error) {
+func (s *Service) switchIPRestrictions(ctx context.Context, st *txn, p *Principal, accountID AccountID, enabled bool, ip string) (*Account, error) {
 	a, err := st.Account(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -439,7 +439,7 @@ func (s *Service) switchIPRestrictions(ctx context.Context, st *txn, p *Principa
 // guardLockout refuses to switch the rule set on when the account's rules would block the
 // caller's own address, so an admin cannot lock themselves (and their automation) out by
 // mistake.
-func (s *Service) guardLockout(ctx context.Context, st Store, accountID int64, ip string) error {
+func (s *Service) guardLockout(ctx context.Context, st Store, accountID AccountID, ip string) error {
 	rules, err := st.ListIPRules(ctx, accountID)
 	if err != nil {
 		return err

@@ -23,9 +23,9 @@ const MaxLegacyWindow = 366 * 24 * time.Hour
 // LegacyUse is one place a legacy key is used: a key, an account, a route, a client. Uses are
 // folded in memory and written in batches; Count and the times accumulate.
 type LegacyUse struct {
-	TokenID    int64
-	UserID     int64
-	AccountID  int64 // zero: a route not bound to an account
+	TokenID    TokenID
+	UserID     UserID
+	AccountID  AccountID // zero: a route not bound to an account
 	Method     string
 	Route      string // the route pattern, e.g. "GET /api/v2/accounts/{account_id}/"
 	IP         string
@@ -38,13 +38,14 @@ type LegacyUse struct {
 
 // LegacyUseFilter selects recorded uses.
 type LegacyUseFilter struct {
-	AccountID int64 // zero: any
-	UserID    int64 // zero: any
-	TokenID   int64 // zero: any
+	AccountID AccountID // zero: any
+	UserID    UserID    // zero: any
+	TokenID   TokenID   // zero: any
 }
 
 type legacyUseKey struct {
-	tokenID, accountID           int64
+	tokenID                      TokenID
+	accountID                    AccountID
 	method, route, ip, userAgent string
 }
 
@@ -128,7 +129,7 @@ func (r *legacyRecorder) flush(ctx context.Context, st Store) error {
 // foldLegacyPlaces rewrites the uses of a key that would give it more than
 // maxLegacyPlacesPerKey places to otherPlace, and merges the uses that then share a place.
 func foldLegacyPlaces(ctx context.Context, st Store, batch []LegacyUse) ([]LegacyUse, error) {
-	known := map[int64]map[legacyUseKey]bool{}
+	known := map[TokenID]map[legacyUseKey]bool{}
 	placeOf := func(u LegacyUse) legacyUseKey {
 		return legacyUseKey{u.TokenID, u.AccountID, u.Method, u.Route, u.IP, u.UserAgent}
 	}
@@ -179,7 +180,7 @@ func foldLegacyPlaces(ctx context.Context, st Store, batch []LegacyUse) ([]Legac
 }
 
 // RecordLegacyUse notes one request made with a legacy key; it never touches the database.
-func (s *Service) RecordLegacyUse(p *Principal, accountID int64, method, route, ip, userAgent string, status int) {
+func (s *Service) RecordLegacyUse(p *Principal, accountID AccountID, method, route, ip, userAgent string, status int) {
 	if p == nil || p.Kind != KindLegacyKey {
 		return
 	}
@@ -206,7 +207,7 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 	if err != nil {
 		return nil, err
 	}
-	ids := make([]int64, len(accts))
+	ids := make([]AccountID, len(accts))
 	for i, a := range accts {
 		ids[i] = a.ID
 	}
@@ -221,7 +222,7 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 			return nil, err
 		}
 		if p.legacy.scopes == nil {
-			p.legacy.scopes = make(map[int64]legacyScope)
+			p.legacy.scopes = make(map[AccountID]legacyScope)
 		}
 		p.legacy.scopes[a.ID] = legacyScope{plan: a.Plan, license: license, perms: perms, until: a.LegacyKeysUntil}
 		p.legacy.accounts = append(p.legacy.accounts, a.ID)
@@ -232,17 +233,17 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 // legacyKey is a legacy key principal's own state.
 type legacyKey struct {
 	// accounts are the accounts the key may reach (those whose migration window is open).
-	accounts []int64
+	accounts []AccountID
 	// scopes are its permissions in each of those accounts; ForAccount narrows the principal
 	// to one of them.
-	scopes map[int64]legacyScope
+	scopes map[AccountID]legacyScope
 	// retired is the key's refusal outside every window, naming the user's own ids.
 	retired *Error
 }
 
 // LegacyAccounts are the accounts a legacy key may reach (those whose migration window is
 // open); nil for other principals.
-func (p *Principal) LegacyAccounts() []int64 {
+func (p *Principal) LegacyAccounts() []AccountID {
 	if p.legacy == nil {
 		return nil
 	}
@@ -260,7 +261,7 @@ type legacyScope struct {
 // ForAccount narrows a legacy key's principal to one account, as an account-scoped principal
 // with the user's permissions there, and returns the window's end. A closed window is the
 // deprecation refusal. Other principals come back unchanged.
-func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID int64, ip string) (*Principal, time.Time, error) {
+func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID AccountID, ip string) (*Principal, time.Time, error) {
 	if p == nil || p.Kind != KindLegacyKey {
 		return p, time.Time{}, nil
 	}
@@ -270,7 +271,7 @@ func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID int64,
 	}
 	cp := *p
 	cp.AccountID, cp.Plan, cp.License, cp.perms = accountID, sc.plan, sc.license, sc.perms
-	cp.legacy = &legacyKey{accounts: []int64{accountID}, retired: p.legacy.retired}
+	cp.legacy = &legacyKey{accounts: []AccountID{accountID}, retired: p.legacy.retired}
 	// The account's IP restrictions apply to a legacy key as to the account's own tokens.
 	if err := s.CheckIP(ctx, &cp, ip); err != nil {
 		return nil, time.Time{}, err
@@ -299,7 +300,7 @@ type LegacyKeyInfo struct {
 }
 
 // checkOwnKey admits the user themselves: a PAT of theirs (in any account) or their legacy key.
-func checkOwnKey(p *Principal, userID int64) error {
+func checkOwnKey(p *Principal, userID UserID) error {
 	if p == nil {
 		return ErrInvalidToken
 	}
@@ -313,7 +314,7 @@ func checkOwnKey(p *Principal, userID int64) error {
 }
 
 // LegacyKey returns the user's legacy key (its uid, when made and last used; never the key).
-func (s *Service) LegacyKey(ctx context.Context, p *Principal, userID int64) (*Token, error) {
+func (s *Service) LegacyKey(ctx context.Context, p *Principal, userID UserID) (*Token, error) {
 	if err := checkOwnKey(p, userID); err != nil {
 		return nil, err
 	}
@@ -330,7 +331,7 @@ func (s *Service) LegacyKey(ctx context.Context, p *Principal, userID int64) (*T
 
 // RotateLegacyKey replaces the user's legacy key (creating one if there is none) and returns
 // the new key this once. Rotation keeps the key retired: it works only where a window is open.
-func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID int64) (*Token, string, error) {
+func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID UserID) (*Token, string, error) {
 	if err := checkOwnKey(p, userID); err != nil {
 		return nil, "", err
 	}
@@ -352,7 +353,7 @@ func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID int6
 	return t, raw, nil
 }
 
-func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int64) (t *Token, raw string, err error) {
+func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID UserID) (t *Token, raw string, err error) {
 	raw, uid, err := secret.Generate(s.rand, secret.LegacyKey)
 	if err != nil {
 		return nil, "", err
@@ -390,7 +391,7 @@ func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID int6
 // LegacyUsageReport is, for one account, every place each user's legacy key is still used,
 // with what to replace it with.
 type LegacyUsageReport struct {
-	AccountID int64
+	AccountID AccountID
 	Users     []LegacyUserUsage
 	// Total counts the users with uses, across pages.
 	Total int
@@ -399,7 +400,7 @@ type LegacyUsageReport struct {
 // LegacyReportFilter pages a usage report by user (most recently seen first), or selects one
 // user.
 type LegacyReportFilter struct {
-	UserID int64 // zero: every user
+	UserID UserID // zero: every user
 	Page
 }
 
@@ -411,7 +412,7 @@ type LegacyPlace struct {
 
 // LegacyUserUsage is one user's recorded uses in the account, most recent first.
 type LegacyUserUsage struct {
-	UserID int64
+	UserID UserID
 	Email  string
 	Uses   []LegacyPlace
 	// Suggestion is the replacement for the uses that do not need user context: a service
@@ -456,7 +457,7 @@ type Capability struct {
 
 // LegacyUsage reports the account's legacy-key uses. It needs read access to the audit log.
 // needs maps a route pattern to what it requires (the HTTP layer knows its routes).
-func (s *Service) LegacyUsage(ctx context.Context, p *Principal, accountID int64, needs map[string]RouteNeed, f LegacyReportFilter) (*LegacyUsageReport, error) {
+func (s *Service) LegacyUsage(ctx context.Context, p *Principal, accountID AccountID, needs map[string]RouteNeed, f LegacyReportFilter) (*LegacyUsageReport, error) {
 	if err := authorize(p, accountID, perm.AuditLog, perm.Read, 0); err != nil {
 		return nil, err
 	}
@@ -464,13 +465,13 @@ func (s *Service) LegacyUsage(ctx context.Context, p *Principal, accountID int64
 }
 
 // LegacyUsageReport builds the report for accountID without a principal: the operator's CLI.
-func (s *Service) LegacyUsageReport(ctx context.Context, accountID int64, needs map[string]RouteNeed) (*LegacyUsageReport, error) {
+func (s *Service) LegacyUsageReport(ctx context.Context, accountID AccountID, needs map[string]RouteNeed) (*LegacyUsageReport, error) {
 	return s.legacyUsageReport(ctx, accountID, needs, 0, Page{})
 }
 
 // legacyUsageReport builds the report of userID (zero: every user), the page of users page
 // (a zero Limit: all of them).
-func (s *Service) legacyUsageReport(ctx context.Context, accountID int64, needs map[string]RouteNeed, userID int64, page Page) (*LegacyUsageReport, error) {
+func (s *Service) legacyUsageReport(ctx context.Context, accountID AccountID, needs map[string]RouteNeed, userID UserID, page Page) (*LegacyUsageReport, error) {
 	if err := s.FlushUsage(ctx); err != nil {
 		s.log.Warn("flush before the legacy report", "err", err)
 	}
@@ -482,8 +483,8 @@ func (s *Service) legacyUsageReport(ctx context.Context, accountID int64, needs 
 	if err != nil {
 		return nil, err
 	}
-	byUser := map[int64][]LegacyUse{}
-	var order []int64
+	byUser := map[UserID][]LegacyUse{}
+	var order []UserID
 	for _, u := range uses {
 		if _, ok := byUser[u.UserID]; !ok {
 			order = append(order, u.UserID)

@@ -13,8 +13,8 @@ import (
 // LicenseMap says which license a user who signs in through SSO gets: the license of the map
 // whose SSO groups include one of theirs.
 type LicenseMap struct {
-	ID        int64
-	AccountID int64
+	ID        LicenseMapID
+	AccountID AccountID
 	License   perm.License
 	SSOGroups []string
 	State     State
@@ -24,7 +24,7 @@ type LicenseMap struct {
 
 // LicenseMapFilter selects license maps of one account.
 type LicenseMapFilter struct {
-	AccountID int64
+	AccountID AccountID
 	State     State // zero: any
 	Select    IDSelect
 	Order     Order // id, license_type, created_at, updated_at
@@ -46,7 +46,7 @@ type LicenseMapInput struct {
 }
 
 // ListLicenseMaps lists the account's license maps; it needs read access to licenses.
-func (s *Service) ListLicenseMaps(ctx context.Context, p *Principal, accountID int64, f LicenseMapFilter) ([]*LicenseMap, int, error) {
+func (s *Service) ListLicenseMaps(ctx context.Context, p *Principal, accountID AccountID, f LicenseMapFilter) ([]*LicenseMap, int, error) {
 	if err := authorize(p, accountID, perm.Licenses, perm.Read, 0); err != nil {
 		return nil, 0, err
 	}
@@ -62,14 +62,14 @@ func (s *Service) ListLicenseMaps(ctx context.Context, p *Principal, accountID i
 }
 
 // LicenseMap returns one active license map; a deleted one is not found.
-func (s *Service) LicenseMap(ctx context.Context, p *Principal, accountID, id int64) (*LicenseMap, error) {
+func (s *Service) LicenseMap(ctx context.Context, p *Principal, accountID AccountID, id LicenseMapID) (*LicenseMap, error) {
 	if err := authorize(p, accountID, perm.Licenses, perm.Read, 0); err != nil {
 		return nil, err
 	}
 	return activeLicenseMap(ctx, s.store, accountID, id)
 }
 
-func activeLicenseMap(ctx context.Context, st Store, accountID, id int64) (*LicenseMap, error) {
+func activeLicenseMap(ctx context.Context, st Store, accountID AccountID, id LicenseMapID) (*LicenseMap, error) {
 	m, err := st.LicenseMap(ctx, accountID, id)
 	if err == nil && m.State != StateActive {
 		err = Errorf(ENotFound, "License map %d not found.", id)
@@ -81,7 +81,7 @@ func activeLicenseMap(ctx context.Context, st Store, accountID, id int64) (*Lice
 }
 
 // CreateLicenseMap adds a license map; it needs write access to licenses.
-func (s *Service) CreateLicenseMap(ctx context.Context, p *Principal, accountID int64, in LicenseMapInput) (*LicenseMap, error) {
+func (s *Service) CreateLicenseMap(ctx context.Context, p *Principal, accountID AccountID, in LicenseMapInput) (*LicenseMap, error) {
 	if err := authorize(p, accountID, perm.Licenses, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) CreateLicenseMap(ctx context.Context, p *Principal, accountID 
 
 // UpdateLicenseMap changes the fields in names; state 2 deletes the map. A deleted map is not
 // found.
-func (s *Service) UpdateLicenseMap(ctx context.Context, p *Principal, accountID, id int64, in LicenseMapInput) (*LicenseMap, error) {
+func (s *Service) UpdateLicenseMap(ctx context.Context, p *Principal, accountID AccountID, id LicenseMapID, in LicenseMapInput) (*LicenseMap, error) {
 	if err := authorize(p, accountID, perm.Licenses, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -151,7 +151,7 @@ func (s *Service) UpdateLicenseMap(ctx context.Context, p *Principal, accountID,
 }
 
 // DeleteLicenseMap deletes a license map.
-func (s *Service) DeleteLicenseMap(ctx context.Context, p *Principal, accountID, id int64) error {
+func (s *Service) DeleteLicenseMap(ctx context.Context, p *Principal, accountID AccountID, id LicenseMapID) error {
 	st := StateDeleted
 	_, err := s.UpdateLicenseMap(ctx, p, accountID, id, LicenseMapInput{State: &st})
 	return err
@@ -224,7 +224,7 @@ func ssoGroups(in []string) ([]string, error) {
 
 // LicenseCounts counts the account's active members by license, for dbt's license allocation;
 // it needs read access to licenses. tokend sets no seat limits.
-func (s *Service) LicenseCounts(ctx context.Context, p *Principal, accountID int64) (map[perm.License]int, *Account, error) {
+func (s *Service) LicenseCounts(ctx context.Context, p *Principal, accountID AccountID) (map[perm.License]int, *Account, error) {
 	if err := authorize(p, accountID, perm.Licenses, perm.Read, 0); err != nil {
 		return nil, nil, err
 	}

@@ -34,15 +34,15 @@ type NoticeFilter struct {
 
 // TokenAddress is an address a token was used from, first seen at FirstSeen.
 type TokenAddress struct {
-	TokenID   int64
-	AccountID int64
+	TokenID   TokenID
+	AccountID AccountID
 	IP        string
 	FirstSeen time.Time
 }
 
 // addressAccount is the account whose webhooks hear of the principal's new addresses: a PAT's
 // or service token's; zero for the other kinds.
-func (p *Principal) addressAccount() int64 {
+func (p *Principal) addressAccount() AccountID {
 	if p.Kind == KindPAT || p.Kind == KindService {
 		return p.AccountID
 	}

@@ -17,8 +17,8 @@ import (
 type WebhookMessage struct {
 	ID         int64
 	UID        string
-	AccountID  int64
-	EndpointID int64
+	AccountID  AccountID
+	EndpointID WebhookID
 	Event      string
 	Payload    []byte // the JSON body, fixed when the event happens
 	State      WebhookState
@@ -55,8 +55,8 @@ const (
 type WebhookAttempt struct {
 	ID         int64
 	MessageID  int64
-	EndpointID int64
-	AccountID  int64
+	EndpointID WebhookID
+	AccountID  AccountID
 	Attempt    int // 1 for the first
 	At         time.Time
 	StatusCode int // 0: no answer
@@ -66,8 +66,8 @@ type WebhookAttempt struct {
 
 // WebhookMessageFilter selects an endpoint's messages, newest first.
 type WebhookMessageFilter struct {
-	AccountID  int64
-	EndpointID int64
+	AccountID  AccountID
+	EndpointID WebhookID
 	State      WebhookState // empty: any
 	Page
 }
@@ -103,7 +103,7 @@ type webhookPayload struct {
 }
 
 type webhookData struct {
-	AccountID int64         `json:"account_id"`
+	AccountID AccountID     `json:"account_id"`
 	Token     webhookToken  `json:"token"`
 	Actor     *webhookActor `json:"actor,omitempty"`
 	// IP and UserAgent are the origin of the request that caused the event, when one did.
@@ -116,21 +116,21 @@ type webhookData struct {
 }
 
 type webhookToken struct {
-	ID   int64  `json:"id"`
-	UID  string `json:"uid,omitempty"`
-	Kind string `json:"kind"`
-	Name string `json:"name,omitempty"`
+	ID   TokenID `json:"id"`
+	UID  string  `json:"uid,omitempty"`
+	Kind string  `json:"kind"`
+	Name string  `json:"name,omitempty"`
 }
 
 type webhookActor struct {
-	UserID   int64  `json:"user_id,omitempty"`
+	UserID   UserID `json:"user_id,omitempty"`
 	TokenUID string `json:"token_uid,omitempty"`
 }
 
 // newWebhookPayload builds the body of event for the audit event e.
 func newWebhookPayload(event string, e *AuditEvent) ([]byte, error) {
 	d := webhookData{AccountID: e.AccountID, IP: e.IP, UserAgent: e.UserAgent, AuditEventID: e.ID,
-		Token: webhookToken{ID: e.TargetID, Kind: e.TargetType, UID: e.Detail["uid"], Name: e.Detail["name"]}}
+		Token: webhookToken{ID: TokenID(e.TargetID), Kind: e.TargetType, UID: e.Detail["uid"], Name: e.Detail["name"]}}
 	if e.ActorUserID != 0 || e.ActorToken != "" {
 		d.Actor = &webhookActor{UserID: e.ActorUserID, TokenUID: e.ActorToken}
 	}
@@ -149,7 +149,7 @@ func newWebhookPayload(event string, e *AuditEvent) ([]byte, error) {
 // webhook event and each endpoint of its account subscribed to it, and returns how many.
 func (s *Service) enqueueWebhooks(ctx context.Context, st Store, events []*AuditEvent) (int, error) {
 	var msgs []*WebhookMessage
-	endpoints := map[int64][]*WebhookEndpoint{}
+	endpoints := map[AccountID][]*WebhookEndpoint{}
 	for _, e := range events {
 		ev := webhookEventOf(e.Action)
 		if ev == "" || e.AccountID == 0 {

@@ -18,14 +18,14 @@ type PATInput struct {
 const MaxRotationOverlap = 7 * 24 * time.Hour
 
 // errNeedsUserContext answers a service token on an endpoint that acts as a person.
-func errNeedsUserContext(userID int64) *Error {
+func errNeedsUserContext(userID UserID) *Error {
 	return Errorf(EForbidden, "This endpoint needs user context: use a personal access token of user %d. "+
 		"Service tokens, even with account_admin, cannot act as a user.", userID)
 }
 
 // checkUserContext admits only a PAT of userID in accountID: what a user's own credentials
 // and tokens need. Nobody else, not even an account admin, acts as that user.
-func checkUserContext(p *Principal, accountID, userID int64) error {
+func checkUserContext(p *Principal, accountID AccountID, userID UserID) error {
 	if p == nil {
 		return ErrInvalidToken
 	}
@@ -43,7 +43,7 @@ func checkUserContext(p *Principal, accountID, userID int64) error {
 
 // ListPATs lists a user's personal access tokens in an account, for that user only, narrowed
 // and ordered by q (the zero TokenQuery: all of them, by id).
-func (s *Service) ListPATs(ctx context.Context, p *Principal, accountID, userID int64, state State, q TokenQuery, page Page) ([]*Token, int, error) {
+func (s *Service) ListPATs(ctx context.Context, p *Principal, accountID AccountID, userID UserID, state State, q TokenQuery, page Page) ([]*Token, int, error) {
 	if err := checkUserContext(p, accountID, userID); err != nil {
 		return nil, 0, err
 	}
@@ -57,7 +57,7 @@ func (s *Service) ListPATs(ctx context.Context, p *Principal, accountID, userID 
 }
 
 // PAT returns one of a user's personal access tokens, for that user only.
-func (s *Service) PAT(ctx context.Context, p *Principal, accountID, userID, id int64) (*Token, error) {
+func (s *Service) PAT(ctx context.Context, p *Principal, accountID AccountID, userID UserID, id TokenID) (*Token, error) {
 	if err := checkUserContext(p, accountID, userID); err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func (s *Service) PAT(ctx context.Context, p *Principal, accountID, userID, id i
 
 // userPAT loads a PAT and checks that it belongs to userID in accountID; anything else is a
 // 404, so that ids of other people's tokens reveal nothing.
-func (s *Service) userPAT(ctx context.Context, st Store, accountID, userID, id int64) (*Token, error) {
+func (s *Service) userPAT(ctx context.Context, st Store, accountID AccountID, userID UserID, id TokenID) (*Token, error) {
 	t, err := st.Token(ctx, accountID, id)
 	if err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *Service) userPAT(ctx context.Context, st Store, accountID, userID, id i
 
 // CreatePAT creates a personal access token for the principal's own user; the string is
 // returned this once.
-func (s *Service) CreatePAT(ctx context.Context, p *Principal, accountID, userID int64, in PATInput) (*Token, string, error) {
+func (s *Service) CreatePAT(ctx context.Context, p *Principal, accountID AccountID, userID UserID, in PATInput) (*Token, string, error) {
 	if err := checkUserContext(p, accountID, userID); err != nil {
 		return nil, "", err
 	}
@@ -94,7 +94,7 @@ func (s *Service) CreatePAT(ctx context.Context, p *Principal, accountID, userID
 // CreatePATWithPassword creates a user's first PAT without a token: the user signs in with
 // e-mail and password (the request's address, from ctx, must pass the account's IP restrictions
 // and the limit on password guesses). A wrong password of the member is audited.
-func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID int64, email, pw string, in PATInput) (*Token, string, error) {
+func (s *Service) CreatePATWithPassword(ctx context.Context, accountID AccountID, userID UserID, email, pw string, in PATInput) (*Token, string, error) {
 	ip := RequestMetaFrom(ctx).IP
 	// Before the password: from a blocked address nothing is checked at all.
 	if err := s.CheckIP(ctx, &Principal{Kind: KindPAT, AccountID: accountID, UserID: userID}, ip); err != nil {
@@ -126,7 +126,7 @@ func (s *Service) CreatePATWithPassword(ctx context.Context, accountID, userID i
 // ErrBadCredentials answers a wrong e-mail or password.
 var ErrBadCredentials = &Error{Code: EUnauthenticated, Message: "Invalid e-mail or password."}
 
-func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PATInput, actorUID string) (*Token, string, error) {
+func (s *Service) createPAT(ctx context.Context, accountID AccountID, userID UserID, in PATInput, actorUID string) (*Token, string, error) {
 	var (
 		t   *Token
 		raw string
@@ -144,7 +144,7 @@ func (s *Service) createPAT(ctx context.Context, accountID, userID int64, in PAT
 
 // createPATIn creates a PAT within the change st; detail, when given, adds to the audit event
 // (how the token came to be).
-func (s *Service) createPATIn(ctx context.Context, st *txn, accountID, userID int64, in PATInput, actorUID string, detail map[string]string) (*Token, string, error) {
+func (s *Service) createPATIn(ctx context.Context, st *txn, accountID AccountID, userID UserID, in PATInput, actorUID string, detail map[string]string) (*Token, string, error) {
 	if err := checkText("name", in.Name); err != nil {
 		return nil, "", err
 	}
@@ -211,7 +211,7 @@ func patExpiry(acct *Account, requested, now time.Time) (time.Time, error) {
 
 // RotatePAT replaces a PAT with a new one of the same name and lifetime, and returns the new
 // string once. The old token stops at once, or after overlap when one is given.
-func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID, id int64, overlap time.Duration) (*Token, string, error) {
+func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID AccountID, userID UserID, id TokenID, overlap time.Duration) (*Token, string, error) {
 	if err := checkUserContext(p, accountID, userID); err != nil {
 		return nil, "", err
 	}
@@ -280,7 +280,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID, userID
 }
 
 // DeletePAT revokes one of the principal's own PATs at once.
-func (s *Service) DeletePAT(ctx context.Context, p *Principal, accountID, userID, id int64) error {
+func (s *Service) DeletePAT(ctx context.Context, p *Principal, accountID AccountID, userID UserID, id TokenID) error {
 	if err := checkUserContext(p, accountID, userID); err != nil {
 		return err
 	}

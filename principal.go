@@ -12,10 +12,10 @@ import (
 // is immutable once built, so cached ones are shared between requests.
 type Principal struct {
 	Kind      TokenKind
-	TokenID   int64
+	TokenID   TokenID
 	TokenUID  string
-	AccountID int64 // zero for a legacy key
-	UserID    int64 // zero for a service token
+	AccountID AccountID // zero for a legacy key
+	UserID    UserID    // zero for a service token
 	Plan      perm.Plan
 	License   perm.License // PATs only
 	ExpiresAt time.Time    // zero: never
@@ -36,8 +36,8 @@ type Principal struct {
 // Can reports whether the principal holds capability (r, a) in project projectID (zero:
 // account-wide). An allowed check of a token is recorded as a use of the capability, in
 // memory, for the least-privilege advice (see Service.Advice).
-func (p *Principal) Can(r perm.Resource, a perm.Access, projectID int64) bool {
-	if !p.perms.Allows(r, a, projectID) {
+func (p *Principal) Can(r perm.Resource, a perm.Access, projectID ProjectID) bool {
+	if !p.perms.Allows(r, a, int64(projectID)) {
 		return false
 	}
 	p.uses.record(p.TokenID, r, a, projectID)
@@ -52,13 +52,14 @@ func (p *Principal) CanAnyProject(r perm.Resource, a perm.Access) bool {
 
 // ProjectIDs returns the projects where the principal holds (r, a); all means every project.
 // It records a use of (r, a) across every project when all, else in each project named.
-func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []int64) {
-	all, ids = p.perms.ProjectIDs(r, a)
+func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []ProjectID) {
+	all, raw := p.perms.ProjectIDs(r, a)
 	if all {
 		p.uses.record(p.TokenID, r, a, 0)
 	}
-	for _, id := range ids {
-		p.uses.record(p.TokenID, r, a, id)
+	for _, id := range raw {
+		ids = append(ids, ProjectID(id))
+		p.uses.record(p.TokenID, r, a, ProjectID(id))
 	}
 	return all, ids
 }
@@ -133,7 +134,7 @@ func (p *Principal) Covers(g perm.Grant) bool { return p.perms.Covers(g) }
 
 // InAccount checks the account boundary: an account-scoped principal reaches only its own
 // account.
-func (p *Principal) InAccount(accountID int64) error { return checkAccount(p, accountID) }
+func (p *Principal) InAccount(accountID AccountID) error { return checkAccount(p, accountID) }
 
 // Identity is what whoami answers: the user behind the token (nil for a service token) and
 // the memberships the token may see.
@@ -178,7 +179,7 @@ func (s *Service) Whoami(ctx context.Context, p *Principal) (*Identity, error) {
 	return id, nil
 }
 
-func (s *Service) visibleAccount(p *Principal, accountID int64) bool {
+func (s *Service) visibleAccount(p *Principal, accountID AccountID) bool {
 	if p.Kind != KindLegacyKey {
 		return p.AccountID == accountID
 	}

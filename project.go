@@ -12,8 +12,8 @@ import (
 
 // Project is a unit inside an account; grants may be for all projects or for one.
 type Project struct {
-	ID          int64
-	AccountID   int64
+	ID          ProjectID
+	AccountID   AccountID
 	Name        string
 	Description string
 	Type        ProjectType
@@ -46,13 +46,13 @@ type ProjectRefs struct {
 
 // ProjectFilter selects projects of one account.
 type ProjectFilter struct {
-	AccountID int64
+	AccountID AccountID
 	State     State // zero: any
 	// NameContains matches names case-insensitively (ASCII); empty: no filter.
 	NameContains string
 	// IDs, when non-nil, restricts the list to these projects (used to show only what a
 	// principal may read).
-	IDs []int64
+	IDs []ProjectID
 	// Select is what the client asked for by id (pk, pk__gt, pk__in), on top of IDs.
 	Select IDSelect
 	Order  Order
@@ -61,7 +61,7 @@ type ProjectFilter struct {
 
 // ListProjects lists the account's projects the principal may read: all of them with an
 // all-projects grant, else only those its project grants name.
-func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int64, f ProjectFilter) ([]*Project, int, error) {
+func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID AccountID, f ProjectFilter) ([]*Project, int, error) {
 	if err := checkAccount(p, accountID); err != nil {
 		return nil, 0, err
 	}
@@ -92,7 +92,7 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID int6
 // Project returns one project; it needs read access to projects in that project. A deleted
 // project is not found, as in dbt: Terraform forgets a resource only on a 404. (A list with
 // ?state=2 still shows deleted ones.)
-func (s *Service) Project(ctx context.Context, p *Principal, accountID, id int64) (*Project, error) {
+func (s *Service) Project(ctx context.Context, p *Principal, accountID AccountID, id ProjectID) (*Project, error) {
 	if err := authorize(p, accountID, perm.Projects, perm.Read, id); err != nil {
 		return nil, err
 	}
@@ -106,7 +106,7 @@ func (s *Service) Project(ctx context.Context, p *Principal, accountID, id int64
 	return pr, nil
 }
 
-func projectNotFound(id int64) error { return Errorf(ENotFound, "Project %d not found.", id) }
+func projectNotFound(id ProjectID) error { return Errorf(ENotFound, "Project %d not found.", id) }
 
 // ProjectInput describes a new project.
 type ProjectInput struct {
@@ -119,7 +119,7 @@ type ProjectInput struct {
 
 // CreateProject creates a project; it needs write access to projects in every project (an
 // all-projects grant), which is what creating one takes in dbt.
-func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID int64, in ProjectInput) (*Project, error) {
+func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID AccountID, in ProjectInput) (*Project, error) {
 	if err := authorize(p, accountID, perm.Projects, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -178,7 +178,7 @@ type ProjectRefUpdate struct {
 // UpdateProject changes a project; it needs write access to projects in that project. Grants
 // scoped to a deleted project stay, inert: nothing can be done in a deleted project, and they
 // count again if it is restored.
-func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id int64, u ProjectUpdate) (*Project, error) {
+func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID AccountID, id ProjectID, u ProjectUpdate) (*Project, error) {
 	if err := authorize(p, accountID, perm.Projects, perm.Write, id); err != nil {
 		return nil, err
 	}
@@ -270,7 +270,7 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID, id
 
 // DeleteProject marks a project deleted (state 2) and returns it; a project already deleted
 // is not found, as a GET of it is.
-func (s *Service) DeleteProject(ctx context.Context, p *Principal, accountID, id int64) (*Project, error) {
+func (s *Service) DeleteProject(ctx context.Context, p *Principal, accountID AccountID, id ProjectID) (*Project, error) {
 	if err := authorize(p, accountID, perm.Projects, perm.Write, id); err != nil {
 		return nil, err
 	}
@@ -390,7 +390,7 @@ func projectDescription(s string) (string, error) {
 
 // activeProject returns project id of the account, refusing a missing or deleted one as a bad
 // project_id.
-func activeProject(ctx context.Context, st Store, accountID, id int64) (*Project, error) {
+func activeProject(ctx context.Context, st Store, accountID AccountID, id ProjectID) (*Project, error) {
 	pr, err := st.Project(ctx, accountID, id)
 	if isNotFound(err) {
 		return nil, Invalidf("project_id", "project_id %d is not a project of account %d.", id, accountID)

@@ -20,9 +20,9 @@ import (
 type PasswordReset struct {
 	ID        int64
 	Hash      []byte // SHA-256 of the secret
-	UserID    int64
-	AccountID int64 // the account whose admin issued it
-	CreatedBy int64 // the admin's user id
+	UserID    UserID
+	AccountID AccountID // the account whose admin issued it
+	CreatedBy UserID    // the admin's user id
 	CreatedAt time.Time
 	ExpiresAt time.Time
 	UsedAt    time.Time // zero: not used
@@ -44,7 +44,7 @@ var ErrBadResetLink = &Error{Code: EInvalid, Field: "code",
 
 // ChangePassword sets the principal's own password after checking the current one, and ends
 // their other console sessions (keepSession, when not zero, is the one making the change).
-func (s *Service) ChangePassword(ctx context.Context, p *Principal, userID int64, current, next string, keepSession int64) error {
+func (s *Service) ChangePassword(ctx context.Context, p *Principal, userID UserID, current, next string, keepSession SessionID) error {
 	if p == nil || !p.IsUser() || p.UserID != userID {
 		return Errorf(EForbidden, "You can change only your own password, with a personal access token or the console.")
 	}
@@ -56,7 +56,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, userID int64
 	}
 	// Wrong current passwords count against the user, whatever the address: a stolen token
 	// must not become a way to guess the password.
-	key := "user:" + strconv.FormatInt(userID, 10)
+	key := "user:" + strconv.FormatInt(int64(userID), 10)
 	if wait := s.limits.guesses.Wait(key, s.now()); wait > 0 {
 		return limited(errTooManyGuesses, wait)
 	}
@@ -72,7 +72,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *Principal, userID int64
 		return Invalidf("new_password", "The new password is the same as the current one.")
 	}
 	return s.setPassword(ctx, u.ID, next, keepSession, func(tx *txn, ended int) error {
-		return s.auditInAccounts(ctx, tx, u.ID, func(accountID int64) *AuditEvent {
+		return s.auditInAccounts(ctx, tx, u.ID, func(accountID AccountID) *AuditEvent {
 			e := event(ctx, p, accountID, "user.password_change", "user", u.ID)
 			e.Detail = map[string]string{"sessions_ended": strconv.Itoa(ended)}
 			return e
@@ -98,9 +98,9 @@ func (s *Service) SetPassword(ctx context.Context, email, pw string) (*User, err
 		return nil, err
 	}
 	err = s.setPassword(ctx, u.ID, pw, 0, func(tx *txn, ended int) error {
-		return s.auditInAccounts(ctx, tx, u.ID, func(accountID int64) *AuditEvent {
+		return s.auditInAccounts(ctx, tx, u.ID, func(accountID AccountID) *AuditEvent {
 			return &AuditEvent{AccountID: accountID, Action: "user.password_set_by_operator", TargetType: "user",
-				TargetID: u.ID, Detail: map[string]string{"sessions_ended": strconv.Itoa(ended)}}
+				TargetID: int64(u.ID), Detail: map[string]string{"sessions_ended": strconv.Itoa(ended)}}
 		})
 	})
 	return u, err
@@ -112,7 +112,7 @@ func (s *Service) SetPassword(ctx context.Context, email, pw string) (*User, err
 // into the user's account. A user who belongs to other accounts too is refused — an admin of
 // one account must not take over a person's access to another — and so is the principal
 // themselves (they change their password instead).
-func (s *Service) CreatePasswordReset(ctx context.Context, p *Principal, accountID, userID int64, lifetime time.Duration) (*PasswordReset, string, error) {
+func (s *Service) CreatePasswordReset(ctx context.Context, p *Principal, accountID AccountID, userID UserID, lifetime time.Duration) (*PasswordReset, string, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Write, 0); err != nil {
 		return nil, "", err
 	}
@@ -219,8 +219,8 @@ func (s *Service) resetPassword(ctx context.Context, code, next string) (*User, 
 		}
 		m := RequestMetaFrom(ctx)
 		tx.audit(&AuditEvent{AccountID: r.AccountID, ActorUserID: u.ID, Action: "user.password_reset",
-			TargetType: "user", TargetID: u.ID, IP: m.IP, UserAgent: m.UserAgent,
-			Detail: map[string]string{"sessions_ended": strconv.Itoa(ended), "issued_by": strconv.FormatInt(r.CreatedBy, 10)}})
+			TargetType: "user", TargetID: int64(u.ID), IP: m.IP, UserAgent: m.UserAgent,
+			Detail: map[string]string{"sessions_ended": strconv.Itoa(ended), "issued_by": strconv.FormatInt(int64(r.CreatedBy), 10)}})
 		return nil
 	})
 	if err != nil {
@@ -264,7 +264,7 @@ func (s *Service) resetLink(ctx context.Context, code string) (*PasswordReset, e
 // setPassword hashes pw (before the transaction: argon2id is slow on purpose), then in one
 // change writes it, ends the user's sessions but keep, voids their reset links and lets audit
 // record the change.
-func (s *Service) setPassword(ctx context.Context, userID int64, pw string, keep int64, audit func(tx *txn, sessionsEnded int) error) error {
+func (s *Service) setPassword(ctx context.Context, userID UserID, pw string, keep SessionID, audit func(tx *txn, sessionsEnded int) error) error {
 	hash, err := password.Hash(s.rand, pw, s.opts.PasswordParams)
 	if err != nil {
 		return err
@@ -292,7 +292,7 @@ func (s *Service) setPassword(ctx context.Context, userID int64, pw string, keep
 
 // auditInAccounts records an event in every active account of the user (each account's admins
 // see what happens to the people who can act in it), or outside any account when there is none.
-func (s *Service) auditInAccounts(ctx context.Context, tx *txn, userID int64, ev func(accountID int64) *AuditEvent) error {
+func (s *Service) auditInAccounts(ctx context.Context, tx *txn, userID UserID, ev func(accountID AccountID) *AuditEvent) error {
 	accts, err := tx.AccountsOfUser(ctx, userID)
 	if err != nil {
 		return err

@@ -16,7 +16,7 @@ type refusalRecorder struct {
 }
 
 type refusalKey struct {
-	tokenID      int64
+	tokenID      TokenID
 	method, path string
 }
 
@@ -39,12 +39,12 @@ func newRefusalRecorder() *refusalRecorder {
 func (r *refusalRecorder) record(e *AuditEvent, uid, method, path string) {
 	// Written in one batch: one row no store takes would hold back every other.
 	path, e.UserAgent = storable(path), storable(e.UserAgent)
-	k := refusalKey{e.TargetID, method, path}
+	k := refusalKey{TokenID(e.TargetID), method, path}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	f := r.pending[k]
 	if f == nil && len(r.pending) >= maxRefusalPlaces {
-		k = refusalKey{tokenID: e.TargetID, method: "*", path: "(other paths)"}
+		k = refusalKey{tokenID: TokenID(e.TargetID), method: "*", path: "(other paths)"}
 		method, path = k.method, k.path
 		f = r.pending[k]
 	}

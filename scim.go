@@ -15,7 +15,7 @@ import (
 
 // authorizeSCIMTokens checks what managing SCIM tokens needs: access a to users, groups and
 // licenses.
-func authorizeSCIMTokens(p *Principal, accountID int64, a perm.Access) error {
+func authorizeSCIMTokens(p *Principal, accountID AccountID, a perm.Access) error {
 	for _, r := range []perm.Resource{perm.Users, perm.Groups, perm.Licenses} {
 		if err := authorize(p, accountID, r, a, 0); err != nil {
 			return err
@@ -25,7 +25,7 @@ func authorizeSCIMTokens(p *Principal, accountID int64, a perm.Access) error {
 }
 
 // ListSCIMTokens lists the account's active SCIM tokens.
-func (s *Service) ListSCIMTokens(ctx context.Context, p *Principal, accountID int64, page Page) ([]*Token, int, error) {
+func (s *Service) ListSCIMTokens(ctx context.Context, p *Principal, accountID AccountID, page Page) ([]*Token, int, error) {
 	if err := authorizeSCIMTokens(p, accountID, perm.Read); err != nil {
 		return nil, 0, err
 	}
@@ -38,7 +38,7 @@ func (s *Service) ListSCIMTokens(ctx context.Context, p *Principal, accountID in
 }
 
 // SCIMToken returns one active SCIM token of the account; a deleted one is not found.
-func (s *Service) SCIMToken(ctx context.Context, p *Principal, accountID, id int64) (*Token, error) {
+func (s *Service) SCIMToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID) (*Token, error) {
 	if err := authorizeSCIMTokens(p, accountID, perm.Read); err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Service) SCIMToken(ctx context.Context, p *Principal, accountID, id int
 	return t, nil
 }
 
-func scimToken(ctx context.Context, st Store, accountID, id int64) (*Token, error) {
+func scimToken(ctx context.Context, st Store, accountID AccountID, id TokenID) (*Token, error) {
 	t, err := st.Token(ctx, accountID, id)
 	if err == nil && (t.Kind != KindSCIM || t.AccountID != accountID || t.State != StateActive) {
 		err = Errorf(ENotFound, "SCIM token %d not found.", id)
@@ -62,7 +62,7 @@ func scimToken(ctx context.Context, st Store, accountID, id int64) (*Token, erro
 }
 
 // CreateSCIMToken issues a SCIM token; the token string is returned this once.
-func (s *Service) CreateSCIMToken(ctx context.Context, p *Principal, accountID int64, name string) (*Token, string, error) {
+func (s *Service) CreateSCIMToken(ctx context.Context, p *Principal, accountID AccountID, name string) (*Token, string, error) {
 	if err := authorizeSCIMTokens(p, accountID, perm.Write); err != nil {
 		return nil, "", err
 	}
@@ -97,7 +97,7 @@ func (s *Service) CreateSCIMToken(ctx context.Context, p *Principal, accountID i
 }
 
 // DeleteSCIMToken revokes a SCIM token at once, on every node.
-func (s *Service) DeleteSCIMToken(ctx context.Context, p *Principal, accountID, id int64) error {
+func (s *Service) DeleteSCIMToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID) error {
 	if err := authorizeSCIMTokens(p, accountID, perm.Write); err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func (s *Service) DeleteSCIMToken(ctx context.Context, p *Principal, accountID, 
 }
 
 // authorizeSCIM admits a SCIM token of accountID, and nothing else.
-func authorizeSCIM(p *Principal, accountID int64) error {
+func authorizeSCIM(p *Principal, accountID AccountID) error {
 	if p == nil {
 		return ErrInvalidToken
 	}
@@ -132,7 +132,7 @@ func authorizeSCIM(p *Principal, accountID int64) error {
 
 // SCIMUsers lists the account's members as the identity provider sees them, optionally only
 // the one whose e-mail is userName (case-insensitive), as SCIM's userName eq filter asks.
-func (s *Service) SCIMUsers(ctx context.Context, p *Principal, accountID int64, userName string, page Page) ([]*Member, int, error) {
+func (s *Service) SCIMUsers(ctx context.Context, p *Principal, accountID AccountID, userName string, page Page) ([]*Member, int, error) {
 	if err := authorizeSCIM(p, accountID); err != nil {
 		return nil, 0, err
 	}
@@ -169,14 +169,14 @@ func (s *Service) SCIMUsers(ctx context.Context, p *Principal, accountID int64, 
 }
 
 // SCIMUser returns one member of the account as the identity provider sees them.
-func (s *Service) SCIMUser(ctx context.Context, p *Principal, accountID, userID int64) (*Member, error) {
+func (s *Service) SCIMUser(ctx context.Context, p *Principal, accountID AccountID, userID UserID) (*Member, error) {
 	if err := authorizeSCIM(p, accountID); err != nil {
 		return nil, err
 	}
 	return s.scimMember(ctx, accountID, userID)
 }
 
-func (s *Service) scimMember(ctx context.Context, accountID, userID int64) (*Member, error) {
+func (s *Service) scimMember(ctx context.Context, accountID AccountID, userID UserID) (*Member, error) {
 	m, err := s.store.Membership(ctx, accountID, userID)
 	if isNotFound(err) {
 		return nil, Errorf(ENotFound, "User %d is not a member of account %d.", userID, accountID)

@@ -26,7 +26,7 @@ type ServiceTokenUpdate struct {
 // authorizeServiceTokens checks the seeds' rule for managing service tokens: for writes, a
 // Developer (or Analyst) licensed user with account-admin rights, or a service token holding
 // them; for reads, read access to service tokens (Security Admin has it).
-func authorizeServiceTokens(p *Principal, accountID int64, a perm.Access) error {
+func authorizeServiceTokens(p *Principal, accountID AccountID, a perm.Access) error {
 	if err := authorize(p, accountID, perm.ServiceTokens, a, 0); err != nil {
 		return err
 	}
@@ -87,7 +87,7 @@ func normalizeServiceGrants(grants []perm.Grant) []perm.Grant {
 
 // ListServiceTokens lists the account's service tokens, narrowed and ordered by q (the zero
 // TokenQuery: all of them, by id).
-func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID int64, state State, q TokenQuery, page Page) ([]*Token, int, error) {
+func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID AccountID, state State, q TokenQuery, page Page) ([]*Token, int, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
 		return nil, 0, err
 	}
@@ -101,7 +101,7 @@ func (s *Service) ListServiceTokens(ctx context.Context, p *Principal, accountID
 }
 
 // ServiceToken returns one service token, deleted ones included (with state 2).
-func (s *Service) ServiceToken(ctx context.Context, p *Principal, accountID, id int64) (*Token, error) {
+func (s *Service) ServiceToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID) (*Token, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
 		return nil, err
 	}
@@ -113,7 +113,7 @@ func (s *Service) ServiceToken(ctx context.Context, p *Principal, accountID, id 
 	return t, nil
 }
 
-func (s *Service) serviceToken(ctx context.Context, st Store, accountID, id int64) (*Token, error) {
+func (s *Service) serviceToken(ctx context.Context, st Store, accountID AccountID, id TokenID) (*Token, error) {
 	t, err := st.Token(ctx, accountID, id)
 	if err != nil {
 		return nil, err
@@ -126,7 +126,7 @@ func (s *Service) serviceToken(ctx context.Context, st Store, accountID, id int6
 
 // CreateServiceToken creates a service token owned by the account and returns its string
 // this once. It outlives whoever created it.
-func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountID int64, in ServiceTokenInput) (*Token, string, error) {
+func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountID AccountID, in ServiceTokenInput) (*Token, string, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, "", err
 	}
@@ -172,7 +172,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 }
 
 // UpdateServiceToken renames a service token; state 2 deletes it.
-func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountID, id int64, u ServiceTokenUpdate) (*Token, error) {
+func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID, u ServiceTokenUpdate) (*Token, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -224,7 +224,7 @@ func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountI
 }
 
 // DeleteServiceToken revokes a service token at once.
-func (s *Service) DeleteServiceToken(ctx context.Context, p *Principal, accountID, id int64) error {
+func (s *Service) DeleteServiceToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID) error {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return err
 	}
@@ -234,13 +234,13 @@ func (s *Service) DeleteServiceToken(ctx context.Context, p *Principal, accountI
 }
 
 // ServiceTokenPermissions returns a service token's grants.
-func (s *Service) ServiceTokenPermissions(ctx context.Context, p *Principal, accountID, id int64) (*Token, error) {
+func (s *Service) ServiceTokenPermissions(ctx context.Context, p *Principal, accountID AccountID, id TokenID) (*Token, error) {
 	return s.ServiceToken(ctx, p, accountID, id)
 }
 
 // SetServiceTokenPermissions replaces a service token's grants with grants; the token's very
 // next request sees the new set.
-func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, accountID, id int64, grants []perm.Grant) (*Token, error) {
+func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, accountID AccountID, id TokenID, grants []perm.Grant) (*Token, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -293,7 +293,7 @@ func prefixField(err error, prefix string) error {
 // ImportedToken is a service token from an older system, kept in its old format: the string
 // is unknown to tokend, only its uid and salted slow hash are.
 type ImportedToken struct {
-	AccountID int64
+	AccountID AccountID
 	UID       string
 	SlowHash  string // "pbkdf2_sha256$<iterations>$<salt>$<base64 key>"
 	Name      string
@@ -335,7 +335,7 @@ func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) (
 					return Invalidf(fmt.Sprintf("%s.permissions[%d]", field, j), "Token %d: %v.", i, err)
 				}
 				if g.ProjectID != 0 {
-					if _, err := st.Project(ctx, it.AccountID, g.ProjectID); err != nil {
+					if _, err := st.Project(ctx, it.AccountID, ProjectID(g.ProjectID)); err != nil {
 						return Invalidf(fmt.Sprintf("%s.permissions[%d].project_id", field, j),
 							"Token %d: project %d does not exist in account %d.", i, g.ProjectID, it.AccountID)
 					}
@@ -377,7 +377,7 @@ func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) (
 // returns the new string once. The old token stops at once, or after overlap so that what uses
 // it can be switched over. The principal must be able to grant what the token holds, as if
 // creating it.
-func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountID, id int64, overlap time.Duration) (*Token, string, error) {
+func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountID AccountID, id TokenID, overlap time.Duration) (*Token, string, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, "", err
 	}

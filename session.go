@@ -28,12 +28,12 @@ const sessionTouchEvery = time.Minute
 
 // Session is a signed-in web-console user. The session id itself is never stored.
 type Session struct {
-	ID     int64
+	ID     SessionID
 	Hash   []byte // SHA-256 of the session id
-	UserID int64
+	UserID UserID
 	// AccountID is the account the console acts in, chosen with the account switcher; zero
 	// when the user had no account at sign-in.
-	AccountID int64
+	AccountID AccountID
 	// CSRFSecret keys the anti-forgery tokens of the session's forms.
 	CSRFSecret []byte
 	IP         string
@@ -130,8 +130,8 @@ func (s *Service) SignIn(ctx context.Context, email, pw, ip, userAgent string) (
 // signInEvents returns a sign-in event for every active account of the user (each account's
 // administrators see who signs in to a console that can act on it); an unknown e-mail is
 // recorded outside any account.
-func (s *Service) signInEvents(ctx context.Context, userID int64, action string, detail map[string]string, ip, ua string) []*AuditEvent {
-	var accountIDs []int64
+func (s *Service) signInEvents(ctx context.Context, userID UserID, action string, detail map[string]string, ip, ua string) []*AuditEvent {
+	var accountIDs []AccountID
 	if userID != 0 {
 		accts, err := s.store.AccountsOfUser(ctx, userID)
 		if err != nil {
@@ -142,12 +142,12 @@ func (s *Service) signInEvents(ctx context.Context, userID int64, action string,
 		}
 	}
 	if len(accountIDs) == 0 {
-		accountIDs = []int64{0}
+		accountIDs = []AccountID{0}
 	}
 	events := make([]*AuditEvent, len(accountIDs))
 	for i, id := range accountIDs {
 		events[i] = &AuditEvent{AccountID: id, ActorUserID: userID, Action: action, TargetType: "user",
-			TargetID: userID, Detail: detail, IP: ip, UserAgent: ua}
+			TargetID: int64(userID), Detail: detail, IP: ip, UserAgent: ua}
 	}
 	return events
 }
@@ -209,7 +209,7 @@ func (s *Service) SessionAccounts(ctx context.Context, sess *Session) ([]*Accoun
 }
 
 // SetSessionAccount switches the session to another account of its user.
-func (s *Service) SetSessionAccount(ctx context.Context, sess *Session, accountID int64) error {
+func (s *Service) SetSessionAccount(ctx context.Context, sess *Session, accountID AccountID) error {
 	if sess == nil {
 		return ErrNoSession
 	}
@@ -226,7 +226,7 @@ func (s *Service) SetSessionAccount(ctx context.Context, sess *Session, accountI
 	m := RequestMetaFrom(ctx)
 	err := s.change(ctx, func(st *txn) error {
 		st.audit(&AuditEvent{AccountID: accountID, ActorUserID: sess.UserID, Action: "console.switch_account",
-			TargetType: "account", TargetID: accountID, Detail: map[string]string{"from_account_id": strconv.FormatInt(from, 10)},
+			TargetType: "account", TargetID: int64(accountID), Detail: map[string]string{"from_account_id": strconv.FormatInt(int64(from), 10)},
 			IP: m.IP, UserAgent: m.UserAgent})
 		return st.SetSessionAccount(ctx, sess.ID, accountID)
 	})
@@ -254,7 +254,7 @@ func (s *Service) SignOut(ctx context.Context, raw string) error {
 	m := RequestMetaFrom(ctx)
 	return s.change(ctx, func(st *txn) error {
 		st.audit(&AuditEvent{AccountID: sess.AccountID, ActorUserID: sess.UserID, Action: "console.sign_out",
-			TargetType: "user", TargetID: sess.UserID, IP: m.IP, UserAgent: m.UserAgent})
+			TargetType: "user", TargetID: int64(sess.UserID), IP: m.IP, UserAgent: m.UserAgent})
 		return st.DeleteSession(ctx, sess.ID)
 	})
 }

@@ -18,50 +18,50 @@ type Store interface {
 	Close() error
 
 	CreateAccount(ctx context.Context, a *Account) error
-	Account(ctx context.Context, id int64) (*Account, error)
+	Account(ctx context.Context, id AccountID) (*Account, error)
 	UpdateAccount(ctx context.Context, a *Account) error
 	CountAccounts(ctx context.Context) (int, error)
 	// AccountsOfUser returns the active accounts where the user has an active membership.
-	AccountsOfUser(ctx context.Context, userID int64) ([]*Account, error)
+	AccountsOfUser(ctx context.Context, userID UserID) ([]*Account, error)
 
 	CreateUser(ctx context.Context, u *User) error
-	User(ctx context.Context, id int64) (*User, error)
+	User(ctx context.Context, id UserID) (*User, error)
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	UpdateUser(ctx context.Context, u *User) error
 
 	CreateMembership(ctx context.Context, m *Membership) error
-	Membership(ctx context.Context, accountID, userID int64) (*Membership, error)
-	MembershipByID(ctx context.Context, accountID, id int64) (*Membership, error)
+	Membership(ctx context.Context, accountID AccountID, userID UserID) (*Membership, error)
+	MembershipByID(ctx context.Context, accountID AccountID, id MembershipID) (*Membership, error)
 	UpdateMembership(ctx context.Context, m *Membership) error
 	ListMemberships(ctx context.Context, f MembershipFilter) ([]*Membership, int, error)
-	MembershipsOfUser(ctx context.Context, userID int64) ([]*Membership, error)
+	MembershipsOfUser(ctx context.Context, userID UserID) ([]*Membership, error)
 
 	CreateProject(ctx context.Context, p *Project) error
-	Project(ctx context.Context, accountID, id int64) (*Project, error)
+	Project(ctx context.Context, accountID AccountID, id ProjectID) (*Project, error)
 	UpdateProject(ctx context.Context, p *Project) error
 	ListProjects(ctx context.Context, f ProjectFilter) ([]*Project, int, error)
 
 	// Groups are returned with their active permissions.
 	CreateGroup(ctx context.Context, g *Group) error
-	Group(ctx context.Context, accountID, id int64) (*Group, error)
+	Group(ctx context.Context, accountID AccountID, id GroupID) (*Group, error)
 	UpdateGroup(ctx context.Context, g *Group) error
 	ListGroups(ctx context.Context, f GroupFilter) ([]*Group, int, error)
 	// SetGroupPermissions replaces the group's grants with grants.
-	SetGroupPermissions(ctx context.Context, accountID, groupID int64, grants []perm.Grant) error
+	SetGroupPermissions(ctx context.Context, accountID AccountID, groupID GroupID, grants []perm.Grant) error
 	// SetUserGroups makes groupIDs the user's exact set of groups in the account.
-	SetUserGroups(ctx context.Context, accountID, userID int64, groupIDs []int64) error
+	SetUserGroups(ctx context.Context, accountID AccountID, userID UserID, groupIDs []GroupID) error
 	// GroupsOfUser returns the user's active groups in the account.
-	GroupsOfUser(ctx context.Context, accountID, userID int64) ([]*Group, error)
+	GroupsOfUser(ctx context.Context, accountID AccountID, userID UserID) ([]*Group, error)
 
 	// Tokens are returned with their active permissions (service tokens).
 	CreateToken(ctx context.Context, t *Token) error
 	// Token reads a token of the account: another account's token is not found, so a caller
 	// cannot forget the account boundary.
-	Token(ctx context.Context, accountID, id int64) (*Token, error)
+	Token(ctx context.Context, accountID AccountID, id TokenID) (*Token, error)
 	// TokenUnscoped reads a token whatever its account, for the readers that act for no account
 	// (the change feed) or for tokens that have none (legacy keys). Anything serving an account
 	// reads through Token.
-	TokenUnscoped(ctx context.Context, id int64) (*Token, error)
+	TokenUnscoped(ctx context.Context, id TokenID) (*Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
 	TokenByUID(ctx context.Context, uid string) (*Token, error)
 	// TokenForVerify is TokenByHash with what verifying the token needs, read in one query:
@@ -74,10 +74,10 @@ type Store interface {
 	TokenHashes(ctx context.Context, fn func(hash []byte)) error
 	UpdateToken(ctx context.Context, t *Token) error
 	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
-	SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error
+	SetTokenPermissions(ctx context.Context, tokenID TokenID, grants []perm.Grant) error
 	// MarkTokenRotated sets RotatedAt of a token that has none; EConflict when it has one
 	// (another rotation got there first), so that a token is rotated at most once.
-	MarkTokenRotated(ctx context.Context, id int64, at time.Time) error
+	MarkTokenRotated(ctx context.Context, id TokenID, at time.Time) error
 	// InactiveTokens returns up to limit active, not disabled PATs and service tokens of active
 	// accounts with an inactivity setting whose latest activity (last use, creation or
 	// re-enabling) is at least the account's inactivity days before now, by id.
@@ -86,7 +86,7 @@ type Store interface {
 	// DisabledAt (and UpdatedAt) to at only if the token is still active, not disabled, and its
 	// latest activity (last use, creation or re-enabling) is at or before idleSince, and
 	// reports whether it did. Of two nodes sweeping at once, one claims each token.
-	DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error)
+	DisableIdleToken(ctx context.Context, accountID AccountID, id TokenID, idleSince, at time.Time) (bool, error)
 	// RecordTokenUses writes the latest use of each token; older uses than the stored one are
 	// ignored. A token's first recorded use is kept as its first use.
 	RecordTokenUses(ctx context.Context, uses []TokenUse) error
@@ -94,13 +94,13 @@ type Store interface {
 	// rotation chain through token id: its predecessors and successors by RotatedFrom, and id
 	// itself. It returns the tokens it changed; a token another caller revoked first is not
 	// among them.
-	RevokeRotationChain(ctx context.Context, accountID, id int64, at time.Time) ([]*Token, error)
+	RevokeRotationChain(ctx context.Context, accountID AccountID, id TokenID, at time.Time) ([]*Token, error)
 	// PendingOverlaps returns up to limit rotations whose overlap waits for the new token's
 	// first use (FirstUseOverlap set) and whose new token has been used, by id of the new token.
 	PendingOverlaps(ctx context.Context, limit int) ([]PendingOverlap, error)
 	// StartOverlap clears FirstUseOverlap of token id and reports whether it was set: of two
 	// nodes starting the same overlap, one does.
-	StartOverlap(ctx context.Context, id int64) (bool, error)
+	StartOverlap(ctx context.Context, id TokenID) (bool, error)
 
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
@@ -129,7 +129,7 @@ type Store interface {
 	// User credentials: a user's associations with development credentials. Lookups are scoped
 	// to the user, so that one user's id never reaches another's association.
 	CreateUserCredential(ctx context.Context, c *UserCredential) error
-	UserCredential(ctx context.Context, userID, id int64) (*UserCredential, error)
+	UserCredential(ctx context.Context, userID UserID, id CredentialID) (*UserCredential, error)
 	// UpdateUserCredential writes ProjectID, CredentialsID, State and UpdatedAt of c.UserID's
 	// association c.ID; its account, user and creation time never change.
 	UpdateUserCredential(ctx context.Context, c *UserCredential) error
@@ -148,42 +148,42 @@ type Store interface {
 	// AddDailyUses adds each Count to its (token, day) row, creating it when new.
 	AddDailyUses(ctx context.Context, uses []DailyUse) error
 	// DailyUses lists a token's days on or after since, oldest first.
-	DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]DailyUse, error)
+	DailyUses(ctx context.Context, tokenID TokenID, since time.Time) ([]DailyUse, error)
 
 	// Capability uses: which capability each token was allowed, per UTC day and project, for
 	// the least-privilege advice. AddCapabilityUses adds each Count to its (token, day,
 	// capability, project) row, creating it when new; CapabilityUses lists a token's rows of
 	// days on or after since, by day, then capability name, then project.
 	AddCapabilityUses(ctx context.Context, uses []CapabilityUse) error
-	CapabilityUses(ctx context.Context, tokenID int64, since time.Time) ([]CapabilityUse, error)
+	CapabilityUses(ctx context.Context, tokenID TokenID, since time.Time) ([]CapabilityUse, error)
 
 	// Invitations to join an account. ListInvitations selects by account or by e-mail (one
 	// of the two is set; e-mails compare as stored, normalised), orders by id, and counts every
 	// row the filter selects. UpdateInvitation writes License, GroupIDs, State, ExpiresAt,
 	// RedeemedBy, RedeemedAt and UpdatedAt of the account's invitation i.ID.
 	CreateInvitation(ctx context.Context, i *Invitation) error
-	Invitation(ctx context.Context, accountID, id int64) (*Invitation, error)
+	Invitation(ctx context.Context, accountID AccountID, id InvitationID) (*Invitation, error)
 	UpdateInvitation(ctx context.Context, i *Invitation) error
 	ListInvitations(ctx context.Context, f InvitationFilter) ([]*Invitation, int, error)
 
 	// License maps of an account (SSO groups → license).
 	CreateLicenseMap(ctx context.Context, m *LicenseMap) error
 	// LicenseMap returns a map of the account, deleted ones included.
-	LicenseMap(ctx context.Context, accountID, id int64) (*LicenseMap, error)
+	LicenseMap(ctx context.Context, accountID AccountID, id LicenseMapID) (*LicenseMap, error)
 	UpdateLicenseMap(ctx context.Context, m *LicenseMap) error
 	// ListLicenseMaps lists by the filter's order (id by default); the total counts every row
 	// the filter selects.
 	ListLicenseMaps(ctx context.Context, f LicenseMapFilter) ([]*LicenseMap, int, error)
 	// CountLicenses counts the account's active members by license.
-	CountLicenses(ctx context.Context, accountID int64) (map[perm.License]int, error)
+	CountLicenses(ctx context.Context, accountID AccountID) (map[perm.License]int, error)
 
 	// IP restriction rules of an account (the switch is Account.IPRestrictionsEnabled).
 	CreateIPRule(ctx context.Context, r *IPRule) error
 	// IPRule returns a rule of the account, deleted ones included.
-	IPRule(ctx context.Context, accountID, id int64) (*IPRule, error)
+	IPRule(ctx context.Context, accountID AccountID, id IPRuleID) (*IPRule, error)
 	UpdateIPRule(ctx context.Context, r *IPRule) error
 	// ListIPRules lists the account's active rules by id.
-	ListIPRules(ctx context.Context, accountID int64) ([]*IPRule, error)
+	ListIPRules(ctx context.Context, accountID AccountID) ([]*IPRule, error)
 
 	// Console sessions, stored by the SHA-256 of their id (the id itself lives only in the
 	// browser's cookie). An AccountID of zero is stored as no account.
@@ -193,26 +193,26 @@ type Store interface {
 	// TouchSession writes a session's LastSeenAt, SetSessionAccount its AccountID (zero: none);
 	// each writes that one column, so that a touch never undoes a concurrent account switch.
 	// Both are ENotFound when the session is gone.
-	TouchSession(ctx context.Context, id int64, lastSeen time.Time) error
-	SetSessionAccount(ctx context.Context, id, accountID int64) error
+	TouchSession(ctx context.Context, id SessionID, lastSeen time.Time) error
+	SetSessionAccount(ctx context.Context, id SessionID, accountID AccountID) error
 	// PutSessionFlash stores a sealed one-time message of a session under key; TakeSessionFlash
 	// deletes and returns it, when it was put at or after since; ENotFound when there is none
 	// (taken already, too old, another session's, or its session ended: flashes go with it).
-	PutSessionFlash(ctx context.Context, sessionID int64, key string, sealed []byte, at time.Time) error
-	TakeSessionFlash(ctx context.Context, sessionID int64, key string, since time.Time) ([]byte, error)
+	PutSessionFlash(ctx context.Context, sessionID SessionID, key string, sealed []byte, at time.Time) error
+	TakeSessionFlash(ctx context.Context, sessionID SessionID, key string, since time.Time) ([]byte, error)
 	// DeleteSession deletes one session; deleting a missing session is not an error.
-	DeleteSession(ctx context.Context, id int64) error
+	DeleteSession(ctx context.Context, id SessionID) error
 	// Trust policies of an account (token exchange).
 	CreateTrustPolicy(ctx context.Context, p *TrustPolicy) error
 	// TrustPolicy returns a policy of the account, deleted ones included.
-	TrustPolicy(ctx context.Context, accountID, id int64) (*TrustPolicy, error)
+	TrustPolicy(ctx context.Context, accountID AccountID, id TrustPolicyID) (*TrustPolicy, error)
 	// UpdateTrustPolicy writes every field but the account, creator and creation time.
 	UpdateTrustPolicy(ctx context.Context, p *TrustPolicy) error
 	// ListTrustPolicies lists by id; the total counts every row the filter selects.
 	ListTrustPolicies(ctx context.Context, f TrustPolicyFilter) ([]*TrustPolicy, int, error)
 	// RevokeTrustPolicyTokens deletes (state 2, updated at at) the active tokens of the account
 	// minted under the policy, and returns their ids.
-	RevokeTrustPolicyTokens(ctx context.Context, accountID, policyID int64, at time.Time) ([]int64, error)
+	RevokeTrustPolicyTokens(ctx context.Context, accountID AccountID, policyID TrustPolicyID, at time.Time) ([]TokenID, error)
 	// UseSubjectToken records that the exchanged token whose key (a hash of issuer and jti) is
 	// key may not be exchanged again before expiresAt. A record still live at now is EConflict;
 	// an expired one is replaced.
@@ -237,16 +237,16 @@ type Store interface {
 	DeleteExpiredSessions(ctx context.Context, now, idleSince time.Time) (int, error)
 	// DeleteUserSessions deletes the user's sessions except the one whose id is except (zero:
 	// all of them) and returns how many it deleted.
-	DeleteUserSessions(ctx context.Context, userID, except int64) (int, error)
+	DeleteUserSessions(ctx context.Context, userID UserID, except SessionID) (int, error)
 
 	// Webhook endpoints of an account (webhook.go). ListWebhookEndpoints lists by id;
 	// UpdateWebhookEndpoint writes every field but the account, creator and creation time;
 	// DeleteWebhookEndpoint deletes the endpoint with its messages and their attempts.
 	CreateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) error
-	WebhookEndpoint(ctx context.Context, accountID, id int64) (*WebhookEndpoint, error)
-	ListWebhookEndpoints(ctx context.Context, accountID int64) ([]*WebhookEndpoint, error)
+	WebhookEndpoint(ctx context.Context, accountID AccountID, id WebhookID) (*WebhookEndpoint, error)
+	ListWebhookEndpoints(ctx context.Context, accountID AccountID) ([]*WebhookEndpoint, error)
 	UpdateWebhookEndpoint(ctx context.Context, w *WebhookEndpoint) error
-	DeleteWebhookEndpoint(ctx context.Context, accountID, id int64) error
+	DeleteWebhookEndpoint(ctx context.Context, accountID AccountID, id WebhookID) error
 
 	// The webhook outbox (outbox.go, delivery.go). CreateWebhookMessages writes messages and
 	// sets their ids.
@@ -263,11 +263,11 @@ type Store interface {
 	// the attempt) when it is not: the claim lapsed and another worker has the message.
 	RecordWebhookAttempt(ctx context.Context, m *WebhookMessage, a *WebhookAttempt) error
 	// WebhookMessage returns a message of the account's endpoint.
-	WebhookMessage(ctx context.Context, accountID, endpointID, id int64) (*WebhookMessage, error)
+	WebhookMessage(ctx context.Context, accountID AccountID, endpointID WebhookID, id int64) (*WebhookMessage, error)
 	// ListWebhookMessages lists newest first (by id); the total counts every row selected.
 	ListWebhookMessages(ctx context.Context, f WebhookMessageFilter) ([]*WebhookMessage, int, error)
 	// WebhookAttempts lists a message's attempts, oldest first.
-	WebhookAttempts(ctx context.Context, accountID, messageID int64) ([]*WebhookAttempt, error)
+	WebhookAttempts(ctx context.Context, accountID AccountID, messageID int64) ([]*WebhookAttempt, error)
 	// RequeueWebhookMessage writes m's State, NextAttemptAt, RetryUntil and UpdatedAt, when m
 	// is not claimed at now (EConflict when it is).
 	RequeueWebhookMessage(ctx context.Context, m *WebhookMessage, now time.Time) error
@@ -279,7 +279,7 @@ type Store interface {
 	// AddTokenNotice records that the notice (tokenID, event, threshold) was sent at at, and
 	// reports false when it had been already.
 	TokensForNotice(ctx context.Context, f NoticeFilter) ([]*Token, error)
-	AddTokenNotice(ctx context.Context, tokenID int64, event string, threshold int, at time.Time) (bool, error)
+	AddTokenNotice(ctx context.Context, tokenID TokenID, event string, threshold int, at time.Time) (bool, error)
 	// AddTokenAddresses records addresses tokens were used from and returns those that were
 	// new for their token; an address of a token that does not exist is dropped.
 	AddTokenAddresses(ctx context.Context, as []TokenAddress) ([]TokenAddress, error)
@@ -292,12 +292,12 @@ type Store interface {
 	// that of two redemptions at once only one succeeds.
 	UsePasswordReset(ctx context.Context, id int64, at time.Time) error
 	// DeletePasswordResets deletes the user's unused links and returns how many.
-	DeletePasswordResets(ctx context.Context, userID int64) (int, error)
+	DeletePasswordResets(ctx context.Context, userID UserID) (int, error)
 }
 
 // MembershipFilter selects the memberships (users) of one account.
 type MembershipFilter struct {
-	AccountID int64
+	AccountID AccountID
 	State     State // zero: any
 	// Order is by the user's fields: id (the user's), email, first_name, last_name.
 	Order Order

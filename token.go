@@ -26,11 +26,11 @@ const (
 // Token is a stored credential. The token string itself is never stored: Hash is the SHA-256 of
 // it, and SlowHash (old-format tokens and legacy keys) a salted PBKDF2 hash.
 type Token struct {
-	ID        int64
+	ID        TokenID
 	Kind      TokenKind
-	AccountID int64 // zero for legacy keys
-	UserID    int64 // the PAT's or legacy key's user; zero for service tokens
-	CreatedBy int64 // the user who created it; kept for the record only
+	AccountID AccountID // zero for legacy keys
+	UserID    UserID    // the PAT's or legacy key's user; zero for service tokens
+	CreatedBy UserID    // the user who created it; kept for the record only
 	UID       string
 	Name      string
 	Hash      []byte
@@ -47,7 +47,7 @@ type Token struct {
 	RotatedAt time.Time
 	// RotatedFrom is the token this one replaced in a rotation (zero: it was not made by one):
 	// the link by which a rotation chain is walked both ways.
-	RotatedFrom int64
+	RotatedFrom TokenID
 	// FirstUseOverlap, on the newest token of a rotation, is the overlap granted to the one it
 	// replaced that waits for this token's first use to start (zero: none waits). Set when the
 	// token is created, cleared when the overlap starts (StartOverlap).
@@ -59,7 +59,7 @@ type Token struct {
 	EnabledAt  time.Time
 	// TrustPolicyID marks a federated service token: minted by a token exchange under this
 	// trust policy (zero: any other token). Deleting the policy revokes it.
-	TrustPolicyID int64
+	TrustPolicyID TrustPolicyID
 	// Permissions are a service token's own grants.
 	Permissions []TokenPermission
 	CreatedAt   time.Time
@@ -89,8 +89,8 @@ func (t *Token) Expired(now time.Time) bool {
 // TokenFilter selects tokens for lists and the admin inventory.
 type TokenFilter struct {
 	Kind      TokenKind // required
-	AccountID int64     // zero: any (legacy keys)
-	UserID    int64     // zero: any
+	AccountID AccountID // zero: any (legacy keys)
+	UserID    UserID    // zero: any
 	State     State     // zero: any
 	// LastUsedBefore / LastUsedAfter / ExpiresBefore: zero means no filter.
 	LastUsedBefore time.Time
@@ -116,16 +116,16 @@ type TokenFilter struct {
 // PendingOverlap is a rotation whose overlap waits for the new token's first use, which has
 // come: the replaced token may work until FirstUsedAt plus Overlap.
 type PendingOverlap struct {
-	AccountID   int64
-	TokenID     int64 // the new token
-	RotatedFrom int64 // the token it replaced
+	AccountID   AccountID
+	TokenID     TokenID // the new token
+	RotatedFrom TokenID // the token it replaced
 	Overlap     time.Duration
 	FirstUsedAt time.Time
 }
 
 // TokenUse is one observed use of a token, folded in memory and written in batches.
 type TokenUse struct {
-	TokenID int64
+	TokenID TokenID
 	At      time.Time
 	IP      string
 }
@@ -189,7 +189,7 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 			return err
 		}
 		st.audit(&AuditEvent{AccountID: t.AccountID, ActorToken: t.UID,
-			Action: "token.revoke_leaked", TargetType: string(t.Kind), TargetID: t.ID,
+			Action: "token.revoke_leaked", TargetType: string(t.Kind), TargetID: int64(t.ID),
 			Detail: map[string]string{"uid": t.UID}, IP: ip, UserAgent: userAgent})
 		st.invalidate(Invalidation{TokenID: t.ID})
 		return nil
@@ -202,7 +202,7 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 
 // revoke marks the token load returns deleted, audits it and drops it from every cache.
 // Revoking a deleted token again is not an error.
-func (s *Service) revoke(ctx context.Context, p *Principal, accountID int64, load func(Store) (*Token, error)) error {
+func (s *Service) revoke(ctx context.Context, p *Principal, accountID AccountID, load func(Store) (*Token, error)) error {
 	var t *Token
 	err := s.change(ctx, func(st *txn) error {
 		var err error
@@ -250,7 +250,7 @@ func (s *Service) TokenInventory(ctx context.Context, p *Principal, f TokenFilte
 // RevokeTokens revokes tokens of the account in bulk (any user's PATs, service tokens); it
 // needs write access to API tokens. Unknown ids or ids of other accounts fail the whole call
 // before anything is revoked.
-func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID int64, ids []int64) ([]*Token, error) {
+func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID AccountID, ids []TokenID) ([]*Token, error) {
 	if err := authorize(p, accountID, perm.ServiceTokens, perm.Write, 0); err != nil {
 		return nil, err
 	}

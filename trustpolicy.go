@@ -18,8 +18,8 @@ import (
 // match. It is a service-token factory: it holds the grants the minted tokens get, under the
 // same rules as a service token's grants.
 type TrustPolicy struct {
-	ID        int64
-	AccountID int64
+	ID        TrustPolicyID
+	AccountID AccountID
 	Name      string
 	// Issuer is the OIDC issuer URL, e.g. https://token.actions.githubusercontent.com.
 	Issuer string
@@ -36,7 +36,7 @@ type TrustPolicy struct {
 	// discovery document is then not fetched.
 	JWKS      string
 	State     State
-	CreatedBy int64
+	CreatedBy UserID
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -56,7 +56,7 @@ const (
 
 // TrustPolicyFilter selects an account's trust policies.
 type TrustPolicyFilter struct {
-	AccountID int64
+	AccountID AccountID
 	State     State  // zero: any
 	Issuer    string // empty: any
 	Page
@@ -86,7 +86,7 @@ type TrustPolicyUpdate struct {
 
 // ListTrustPolicies lists the account's trust policies; reading them needs read access to
 // service tokens.
-func (s *Service) ListTrustPolicies(ctx context.Context, p *Principal, accountID int64, state State, page Page) ([]*TrustPolicy, int, error) {
+func (s *Service) ListTrustPolicies(ctx context.Context, p *Principal, accountID AccountID, state State, page Page) ([]*TrustPolicy, int, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
 		return nil, 0, err
 	}
@@ -94,7 +94,7 @@ func (s *Service) ListTrustPolicies(ctx context.Context, p *Principal, accountID
 }
 
 // TrustPolicy returns one trust policy of the account, deleted ones included.
-func (s *Service) TrustPolicy(ctx context.Context, p *Principal, accountID, id int64) (*TrustPolicy, error) {
+func (s *Service) TrustPolicy(ctx context.Context, p *Principal, accountID AccountID, id TrustPolicyID) (*TrustPolicy, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Read); err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func (s *Service) TrustPolicy(ctx context.Context, p *Principal, accountID, id i
 
 // CreateTrustPolicy adds a trust policy. Its grants follow the service-token rules: within the
 // account's plan, and never more than the creator holds.
-func (s *Service) CreateTrustPolicy(ctx context.Context, p *Principal, accountID int64, in TrustPolicyInput) (*TrustPolicy, error) {
+func (s *Service) CreateTrustPolicy(ctx context.Context, p *Principal, accountID AccountID, in TrustPolicyInput) (*TrustPolicy, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -142,13 +142,13 @@ func (s *Service) CreateTrustPolicy(ctx context.Context, p *Principal, accountID
 
 // UpdateTrustPolicy changes a trust policy. A change of what it trusts (issuer, audience,
 // claims, keys) or of what it grants ends the tokens it minted under the old terms.
-func (s *Service) UpdateTrustPolicy(ctx context.Context, p *Principal, accountID, id int64, u TrustPolicyUpdate) (*TrustPolicy, error) {
+func (s *Service) UpdateTrustPolicy(ctx context.Context, p *Principal, accountID AccountID, id TrustPolicyID, u TrustPolicyUpdate) (*TrustPolicy, error) {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
 	var (
 		tp      *TrustPolicy
-		revoked []int64
+		revoked []TokenID
 	)
 	err := s.change(ctx, func(st *txn) error {
 		var err error
@@ -213,7 +213,7 @@ func (s *Service) UpdateTrustPolicy(ctx context.Context, p *Principal, accountID
 
 // revokeAll records the revocation of the tokens a policy minted, and drops them from every
 // node's cache once the change commits.
-func revokeAll(ctx context.Context, st *txn, p *Principal, tp *TrustPolicy, ids []int64) {
+func revokeAll(ctx context.Context, st *txn, p *Principal, tp *TrustPolicy, ids []TokenID) {
 	for _, id := range ids {
 		e := event(ctx, p, tp.AccountID, revokedAction(KindService), "service", id)
 		e.Detail = map[string]string{"via": "trust policy change", "trust_policy_id": fmt.Sprint(tp.ID)}
@@ -229,7 +229,7 @@ func termsChanged(a, b *TrustPolicy) bool {
 }
 
 // DeleteTrustPolicy deletes a trust policy and revokes every token it minted, at once.
-func (s *Service) DeleteTrustPolicy(ctx context.Context, p *Principal, accountID, id int64) error {
+func (s *Service) DeleteTrustPolicy(ctx context.Context, p *Principal, accountID AccountID, id TrustPolicyID) error {
 	if err := authorizeServiceTokens(p, accountID, perm.Write); err != nil {
 		return err
 	}

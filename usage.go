@@ -10,13 +10,13 @@ import (
 
 // DailyUse is how many requests one token made on one UTC day.
 type DailyUse struct {
-	TokenID int64
+	TokenID TokenID
 	Day     time.Time // midnight UTC
 	Count   int64
 }
 
 type dayKey struct {
-	tokenID int64
+	tokenID TokenID
 	day     int64 // days since the Unix epoch
 }
 
@@ -26,7 +26,7 @@ type dayKey struct {
 // Service.flushAddresses takes the addresses.
 type usageRecorder struct {
 	mu      sync.Mutex
-	pending map[int64]TokenUse
+	pending map[TokenID]TokenUse
 	daily   map[dayKey]int64
 	// addrs are the (token, address) pairs seen since the last flush and not known to be
 	// stored; known are pairs this node stored or found stored, so that a token used from the
@@ -37,7 +37,7 @@ type usageRecorder struct {
 
 // addrKey is a token and an address it was used from.
 type addrKey struct {
-	tokenID int64
+	tokenID TokenID
 	ip      string
 }
 
@@ -49,7 +49,7 @@ const (
 )
 
 func newUsageRecorder() *usageRecorder {
-	return &usageRecorder{pending: make(map[int64]TokenUse), daily: make(map[dayKey]int64),
+	return &usageRecorder{pending: make(map[TokenID]TokenUse), daily: make(map[dayKey]int64),
 		addrs: make(map[addrKey]TokenAddress), known: make(map[addrKey]struct{})}
 }
 
@@ -68,7 +68,7 @@ func emptied[K comparable, V any](m map[K]V) map[K]V {
 
 // record notes a use of a token at at from ip; accountID is the token's account for a PAT or a
 // service token (whose new addresses are webhook events), zero for the others.
-func (u *usageRecorder) record(tokenID, accountID int64, at time.Time, ip string) {
+func (u *usageRecorder) record(tokenID TokenID, accountID AccountID, at time.Time, ip string) {
 	k := dayKey{tokenID, at.Unix() / secondsPerDay}
 	u.mu.Lock()
 	u.pending[tokenID] = TokenUse{TokenID: tokenID, At: at, IP: ip}
@@ -117,7 +117,7 @@ func (u *usageRecorder) settleAddrs(as []TokenAddress, ok bool) {
 }
 
 // peek returns the pending use of a token not yet flushed.
-func (u *usageRecorder) peek(tokenID int64) (TokenUse, bool) {
+func (u *usageRecorder) peek(tokenID TokenID) (TokenUse, bool) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	use, ok := u.pending[tokenID]
@@ -125,7 +125,7 @@ func (u *usageRecorder) peek(tokenID int64) (TokenUse, bool) {
 }
 
 // peekDaily returns the counts of a token not yet flushed, by day.
-func (u *usageRecorder) peekDaily(tokenID int64) map[int64]int64 {
+func (u *usageRecorder) peekDaily(tokenID TokenID) map[int64]int64 {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	out := map[int64]int64{}
@@ -198,7 +198,7 @@ const MaxActivityDays = 366
 // TokenActivity returns a token's requests per UTC day for the last days days (today
 // included), oldest first, with zero days filled in. A user sees their own tokens; service
 // tokens and other users' tokens need read access to API tokens.
-func (s *Service) TokenActivity(ctx context.Context, p *Principal, tokenID int64, days int) ([]DailyUse, error) {
+func (s *Service) TokenActivity(ctx context.Context, p *Principal, tokenID TokenID, days int) ([]DailyUse, error) {
 	if p == nil {
 		return nil, ErrInvalidToken
 	}

@@ -15,7 +15,7 @@ import (
 
 // User is a person, global across accounts, identified by e-mail (case-insensitive).
 type User struct {
-	ID        int64
+	ID        UserID
 	Email     string
 	FirstName string
 	LastName  string
@@ -31,9 +31,9 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // Membership is a user in an account with a license: a "permission" / "user license" in the dbt API.
 type Membership struct {
-	ID        int64
-	AccountID int64
-	UserID    int64
+	ID        MembershipID
+	AccountID AccountID
+	UserID    UserID
 	License   perm.License
 	State     State
 	CreatedAt time.Time
@@ -53,7 +53,7 @@ type Member struct {
 
 // ListUsers lists the members of an account with their groups there; it needs read access to
 // users.
-func (s *Service) ListUsers(ctx context.Context, p *Principal, accountID int64, f MembershipFilter) ([]*Member, int, error) {
+func (s *Service) ListUsers(ctx context.Context, p *Principal, accountID AccountID, f MembershipFilter) ([]*Member, int, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Read, 0); err != nil {
 		return nil, 0, err
 	}
@@ -82,7 +82,7 @@ func (s *Service) ListUsers(ctx context.Context, p *Principal, accountID int64, 
 
 // AccountUser returns one member of an account. It needs read access to users, except that a
 // user may always read themselves. A user who is not a member of the account is not found.
-func (s *Service) AccountUser(ctx context.Context, p *Principal, accountID, userID int64) (*Member, error) {
+func (s *Service) AccountUser(ctx context.Context, p *Principal, accountID AccountID, userID UserID) (*Member, error) {
 	if err := checkAccount(p, accountID); err != nil {
 		return nil, err
 	}
@@ -143,7 +143,7 @@ func nonNilGroups(gs []*Group) []*Group {
 // State 2 removes the user from the account: their groups there are cleared and their personal
 // access tokens for the account are revoked, so that adding them back later does not silently
 // restore old access. Either way their tokens follow the change on the next request.
-func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID, membershipID int64, license *perm.License, state *State) (*Member, error) {
+func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID AccountID, membershipID MembershipID, license *perm.License, state *State) (*Member, error) {
 	if err := authorize(p, accountID, perm.Licenses, perm.Write, 0); err != nil {
 		return nil, err
 	}
@@ -188,7 +188,7 @@ func (s *Service) UpdateLicense(ctx context.Context, p *Principal, accountID, me
 				return err
 			}
 		}
-		changed := map[string]string{"user_id": strconv.FormatInt(m.UserID, 10)}
+		changed := map[string]string{"user_id": strconv.FormatInt(int64(m.UserID), 10)}
 		if licenseChange {
 			changed["license_type"] = string(m.License) + " → " + string(*license)
 			m.License = *license
@@ -272,7 +272,7 @@ func (s *Service) mayChangeLicense(ctx context.Context, st Store, p *Principal, 
 
 // removeFromAccount clears the user's groups in the account and revokes their personal access
 // tokens there; it returns how many tokens it revoked.
-func (s *Service) removeFromAccount(ctx context.Context, st Store, accountID, userID int64) (int, error) {
+func (s *Service) removeFromAccount(ctx context.Context, st Store, accountID AccountID, userID UserID) (int, error) {
 	if err := st.SetUserGroups(ctx, accountID, userID, nil); err != nil {
 		return 0, err
 	}
@@ -300,12 +300,12 @@ func (s *Service) removeFromAccount(ctx context.Context, st Store, accountID, us
 
 // joinDefaultGroups adds the user to the account's active groups that are assigned by default,
 // keeping the groups they already have.
-func (s *Service) joinDefaultGroups(ctx context.Context, st Store, accountID, userID int64) error {
+func (s *Service) joinDefaultGroups(ctx context.Context, st Store, accountID AccountID, userID UserID) error {
 	current, err := st.GroupsOfUser(ctx, accountID, userID)
 	if err != nil {
 		return err
 	}
-	ids := make([]int64, 0, len(current))
+	ids := make([]GroupID, 0, len(current))
 	for _, g := range current {
 		ids = append(ids, g.ID)
 	}
@@ -360,7 +360,7 @@ const maxPasswordLength = 1024
 // themselves, and nothing of their user is returned. The user
 // joins the account's groups that are assigned by default. It needs write access to users and
 // to licenses.
-func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in AddUserInput) (*Member, *Invitation, error) {
+func (s *Service) AddUser(ctx context.Context, p *Principal, accountID AccountID, in AddUserInput) (*Member, *Invitation, error) {
 	if err := authorize(p, accountID, perm.Users, perm.Write, 0); err != nil {
 		return nil, nil, err
 	}
@@ -466,7 +466,7 @@ func (s *Service) AddUser(ctx context.Context, p *Principal, accountID int64, in
 		}
 		e := event(ctx, p, accountID, "user.add", "user", u.ID)
 		e.Detail = map[string]string{"email": email, "license_type": string(license),
-			"membership_id": strconv.FormatInt(m.ID, 10), "user_created": strconv.FormatBool(created)}
+			"membership_id": strconv.FormatInt(int64(m.ID), 10), "user_created": strconv.FormatBool(created)}
 		st.audit(e)
 		st.invalidate(Invalidation{AccountID: accountID, UserID: u.ID})
 		return nil

@@ -59,7 +59,7 @@ func benchSizes(b *testing.B) []int {
 }
 
 // fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
-type fillFunc func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error
+type fillFunc func(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, known []benchfill.Known, filler int) error
 
 // benchStore opens an empty store and returns it with its bulk filler.
 type benchStore func(b *testing.B) (tokend.Store, fillFunc)
@@ -72,7 +72,7 @@ func openSQLiteBench(b *testing.B) (tokend.Store, fillFunc) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+	fill := func(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, known []benchfill.Known, filler int) error {
 		return benchfill.SQLite(ctx, path, accountID, userID, known, filler)
 	}
 	return st, fill
@@ -86,7 +86,7 @@ func openPostgresBench(b *testing.B) (tokend.Store, fillFunc) {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { st.Close() })
-	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+	fill := func(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, known []benchfill.Known, filler int) error {
 		return benchfill.Postgres(ctx, url, accountID, userID, known, filler)
 	}
 	return st, fill
@@ -123,12 +123,12 @@ func seedBench(b *testing.B, st tokend.Store, fill fillFunc, n int) *benchData {
 	if err != nil {
 		b.Fatal(err)
 	}
-	d := &benchData{accountID: acct, projectID: proj.ID}
+	d := &benchData{accountID: int64(acct), projectID: int64(proj.ID)}
 	for i := range benchServiceTokens {
 		_, raw, err := svc.CreateServiceToken(ctx, owner, acct, tokend.ServiceTokenInput{
 			Name: fmt.Sprintf("bench %d", i),
 			Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true},
-				{Set: perm.Developer, ProjectID: proj.ID}},
+				{Set: perm.Developer, ProjectID: int64(proj.ID)}},
 		})
 		if err != nil {
 			b.Fatal(err)
@@ -208,10 +208,10 @@ func benchCases(b *testing.B, st tokend.Store, d *benchData) {
 		if err := svc.CheckIP(ctx, p, "127.0.0.1"); err != nil {
 			return err
 		}
-		if err := p.InAccount(d.accountID); err != nil {
+		if err := p.InAccount(tokend.AccountID(d.accountID)); err != nil {
 			return err
 		}
-		if !p.Can(perm.Projects, perm.Read, d.projectID) {
+		if !p.Can(perm.Projects, perm.Read, tokend.ProjectID(d.projectID)) {
 			return fmt.Errorf("%s cannot read project %d", p.Kind, d.projectID)
 		}
 		return nil

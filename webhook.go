@@ -17,8 +17,8 @@ import (
 // through an outbox in the database (outbox.go), written in the transaction of the event and
 // sent by a worker on any node (delivery.go).
 type WebhookEndpoint struct {
-	ID          int64
-	AccountID   int64
+	ID          WebhookID
+	AccountID   AccountID
 	URL         string
 	Description string
 	// Events are the event types sent to it (WebhookEvents), in that order.
@@ -31,7 +31,7 @@ type WebhookEndpoint struct {
 	PreviousUntil  time.Time
 	// Disabled stops new messages to the endpoint (those already queued are still sent).
 	Disabled  bool
-	CreatedBy int64
+	CreatedBy UserID
 	CreatedAt time.Time
 	UpdatedAt time.Time
 }
@@ -82,7 +82,7 @@ type WebhookUpdate struct {
 // authorizeWebhooks checks access to an account's webhooks. The events tell about the
 // account's tokens (names, owners, addresses), so reading or writing endpoints also needs read
 // access to service tokens, which shows the same.
-func authorizeWebhooks(p *Principal, accountID int64, a perm.Access) error {
+func authorizeWebhooks(p *Principal, accountID AccountID, a perm.Access) error {
 	if err := authorize(p, accountID, perm.Webhooks, a, 0); err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func authorizeWebhooks(p *Principal, accountID int64, a perm.Access) error {
 }
 
 // ListWebhooks lists the account's endpoints, by id.
-func (s *Service) ListWebhooks(ctx context.Context, p *Principal, accountID int64) ([]*WebhookEndpoint, error) {
+func (s *Service) ListWebhooks(ctx context.Context, p *Principal, accountID AccountID) ([]*WebhookEndpoint, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Read); err != nil {
 		return nil, err
 	}
@@ -98,7 +98,7 @@ func (s *Service) ListWebhooks(ctx context.Context, p *Principal, accountID int6
 }
 
 // Webhook returns one endpoint of the account.
-func (s *Service) Webhook(ctx context.Context, p *Principal, accountID, id int64) (*WebhookEndpoint, error) {
+func (s *Service) Webhook(ctx context.Context, p *Principal, accountID AccountID, id WebhookID) (*WebhookEndpoint, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Read); err != nil {
 		return nil, err
 	}
@@ -107,7 +107,7 @@ func (s *Service) Webhook(ctx context.Context, p *Principal, accountID, id int64
 
 // CreateWebhook adds an endpoint. The returned endpoint holds its secret: the only time it is
 // shown.
-func (s *Service) CreateWebhook(ctx context.Context, p *Principal, accountID int64, in WebhookInput) (*WebhookEndpoint, error) {
+func (s *Service) CreateWebhook(ctx context.Context, p *Principal, accountID AccountID, in WebhookInput) (*WebhookEndpoint, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -155,7 +155,7 @@ func (s *Service) CreateWebhook(ctx context.Context, p *Principal, accountID int
 }
 
 // UpdateWebhook changes an endpoint's URL, description, events or whether it is disabled.
-func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, accountID, id int64, u WebhookUpdate) (*WebhookEndpoint, error) {
+func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, accountID AccountID, id WebhookID, u WebhookUpdate) (*WebhookEndpoint, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -202,7 +202,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, p *Principal, accountID, id
 
 // RotateWebhookSecret gives an endpoint a new secret, returned once; the old one keeps
 // signing beside it for WebhookSecretOverlap.
-func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, accountID, id int64) (*WebhookEndpoint, error) {
+func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, accountID AccountID, id WebhookID) (*WebhookEndpoint, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Write); err != nil {
 		return nil, err
 	}
@@ -234,7 +234,7 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, p *Principal, account
 
 // DeleteWebhook deletes an endpoint with its queued messages and delivery log, and its secret
 // with them.
-func (s *Service) DeleteWebhook(ctx context.Context, p *Principal, accountID, id int64) error {
+func (s *Service) DeleteWebhook(ctx context.Context, p *Principal, accountID AccountID, id WebhookID) error {
 	if err := authorizeWebhooks(p, accountID, perm.Write); err != nil {
 		return err
 	}

@@ -101,16 +101,16 @@ func TestWhoami(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if w.User == nil || w.User.ID != a.User.ID || w.User.Email != "paul@example.com" {
+			if w.User == nil || w.User.ID != int64(a.User.ID) || w.User.Email != "paul@example.com" {
 				t.Errorf("got user %+v, want %d paul@example.com", w.User, a.User.ID)
 			}
-			if w.Token.Kind != "pat" || w.Token.UID != a.TokenUID || w.Token.AccountID != a.Account.ID {
+			if w.Token.Kind != "pat" || w.Token.UID != a.TokenUID || w.Token.AccountID != int64(a.Account.ID) {
 				t.Errorf("got token %+v, want a pat %s of account %d", w.Token, a.TokenUID, a.Account.ID)
 			}
-			if len(w.User.Permissions) != 1 || w.User.Permissions[0].AccountID != a.Account.ID {
+			if len(w.User.Permissions) != 1 || w.User.Permissions[0].AccountID != int64(a.Account.ID) {
 				t.Errorf("got permissions %+v, want account %d only", w.User.Permissions, a.Account.ID)
 			}
-			if w.Account == nil || w.Account.ID != a.Account.ID {
+			if w.Account == nil || w.Account.ID != int64(a.Account.ID) {
 				t.Errorf("got account %+v, want %d", w.Account, a.Account.ID)
 			}
 		})
@@ -128,7 +128,7 @@ func TestAccounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(as) != 1 || as[0].ID != a.Account.ID || as[0].Name != "Spice Harvesting" || as[0].State != client.StateActive {
+	if len(as) != 1 || as[0].ID != int64(a.Account.ID) || as[0].Name != "Spice Harvesting" || as[0].State != client.StateActive {
 		t.Errorf("got accounts %+v, want Spice Harvesting only", as)
 	}
 
@@ -139,8 +139,8 @@ func TestAccounts(t *testing.T) {
 		wantHTTP  int
 		forbidden bool
 	}{
-		{"own account", a.Account.ID, "Spice Harvesting", 200, false},
-		{"another account of the same user", b.Account.ID, "", 403, true},
+		{"own account", int64(a.Account.ID), "Spice Harvesting", 200, false},
+		{"another account of the same user", int64(b.Account.ID), "", 403, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -176,18 +176,18 @@ func TestCreatePATWithPassword(t *testing.T) {
 		req             client.PATRequest
 		wantHTTP        int
 	}{
-		{"right password", "paul@example.com", ownerPassword, a.User.ID, client.PATRequest{Name: "laptop"}, 201},
-		{"e-mail in another case, with expiry", "PAUL@example.com", ownerPassword, a.User.ID,
+		{"right password", "paul@example.com", ownerPassword, int64(a.User.ID), client.PATRequest{Name: "laptop"}, 201},
+		{"e-mail in another case, with expiry", "PAUL@example.com", ownerPassword, int64(a.User.ID),
 			client.PATRequest{Name: "ci", ExpiresAt: &soon}, 201},
-		{"wrong password", "paul@example.com", "not the password", a.User.ID, client.PATRequest{Name: "x"}, 401},
-		{"another user's id", "paul@example.com", ownerPassword, other.User.ID, client.PATRequest{Name: "x"}, 401},
-		{"unknown e-mail", "nobody@example.com", ownerPassword, a.User.ID, client.PATRequest{Name: "x"}, 401},
-		{"no name", "paul@example.com", ownerPassword, a.User.ID, client.PATRequest{}, 400},
+		{"wrong password", "paul@example.com", "not the password", int64(a.User.ID), client.PATRequest{Name: "x"}, 401},
+		{"another user's id", "paul@example.com", ownerPassword, int64(other.User.ID), client.PATRequest{Name: "x"}, 401},
+		{"unknown e-mail", "nobody@example.com", ownerPassword, int64(a.User.ID), client.PATRequest{Name: "x"}, 401},
+		{"no name", "paul@example.com", ownerPassword, int64(a.User.ID), client.PATRequest{}, 400},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := client.New(s.url, client.WithBasicAuth(tt.email, tt.password))
-			p, err := c.CreatePAT(ctx, a.Account.ID, tt.userID, tt.req)
+			p, err := c.CreatePAT(ctx, int64(a.Account.ID), tt.userID, tt.req)
 			if tt.wantHTTP != 201 {
 				e := apiError(t, err)
 				if e.StatusCode != tt.wantHTTP || e.UserMessage == "" {
@@ -202,7 +202,7 @@ func TestCreatePATWithPassword(t *testing.T) {
 				t.Fatal(err)
 			}
 			if !strings.HasPrefix(p.TokenString, "dbtu_") || p.Name != tt.req.Name || p.State != client.StateActive ||
-				p.AccountID != a.Account.ID || p.UserID != a.User.ID || p.UID == "" {
+				p.AccountID != int64(a.Account.ID) || p.UserID != int64(a.User.ID) || p.UID == "" {
 				t.Errorf("got %+v, want an active PAT %q with its token string", p, tt.req.Name)
 			}
 			if tt.req.ExpiresAt != nil && !p.ExpiresAt.Equal(*tt.req.ExpiresAt) {
@@ -222,7 +222,7 @@ func TestPasswordRateLimit(t *testing.T) {
 	c := client.New(s.url, client.WithBasicAuth("paul@example.com", "not the password"))
 	var err error
 	for i := 0; i < 20; i++ {
-		if _, err = c.CreatePAT(context.Background(), a.Account.ID, a.User.ID, client.PATRequest{Name: "x"}); !client.IsUnauthorized(err) {
+		if _, err = c.CreatePAT(context.Background(), int64(a.Account.ID), int64(a.User.ID), client.PATRequest{Name: "x"}); !client.IsUnauthorized(err) {
 			break
 		}
 	}
@@ -241,7 +241,7 @@ func TestPATLifecycle(t *testing.T) {
 
 	var created []*client.PAT
 	for _, name := range []string{"one", "two", "three"} {
-		p, err := owner.CreatePAT(ctx, acct, user, client.PATRequest{Name: name})
+		p, err := owner.CreatePAT(ctx, int64(acct), int64(user), client.PATRequest{Name: name})
 		if err != nil {
 			t.Fatalf("create %s: %v", name, err)
 		}
@@ -252,7 +252,7 @@ func TestPATLifecycle(t *testing.T) {
 	var all []client.PAT
 	o := client.ListOptions{Limit: 2}
 	for pages := 0; ; pages++ {
-		ps, page, err := owner.ListPATs(ctx, acct, user, o)
+		ps, page, err := owner.ListPATs(ctx, int64(acct), int64(user), o)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -277,16 +277,16 @@ func TestPATLifecycle(t *testing.T) {
 	one, two, three := created[0], created[1], created[2]
 	tokenOf := func(p *client.PAT) *client.Client { return client.New(s.url, client.WithToken(p.TokenString)) }
 
-	got, err := owner.GetPAT(ctx, acct, user, one.ID)
+	got, err := owner.GetPAT(ctx, int64(acct), int64(user), one.ID)
 	if err != nil || got.Name != "one" || got.UID != one.UID || got.TokenString != "" {
 		t.Errorf("get: got %+v, %v, want one without its token string", got, err)
 	}
-	if _, err := owner.GetPAT(ctx, acct, user, 999999); !client.IsNotFound(err) {
+	if _, err := owner.GetPAT(ctx, int64(acct), int64(user), 999999); !client.IsNotFound(err) {
 		t.Errorf("get of a missing PAT: got %v, want not found", err)
 	}
 
 	// Rotation without overlap: the old string stops at once.
-	fresh, err := owner.RotatePAT(ctx, acct, user, one.ID, 0)
+	fresh, err := owner.RotatePAT(ctx, int64(acct), int64(user), one.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -294,12 +294,12 @@ func TestPATLifecycle(t *testing.T) {
 		t.Errorf("rotate: got %+v, want a new PAT named one with its token string", fresh)
 	}
 	// Rotation with overlap: both work for a while.
-	fresh2, err := owner.RotatePAT(ctx, acct, user, two.ID, 90*time.Second)
+	fresh2, err := owner.RotatePAT(ctx, int64(acct), int64(user), two.ID, 90*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Deletion by the token itself.
-	if err := tokenOf(three).DeletePAT(ctx, acct, user, three.ID); err != nil {
+	if err := tokenOf(three).DeletePAT(ctx, int64(acct), int64(user), three.ID); err != nil {
 		t.Fatalf("delete: %v", err)
 	}
 
@@ -326,17 +326,17 @@ func TestPATLifecycle(t *testing.T) {
 		})
 	}
 
-	if got, err := owner.GetPAT(ctx, acct, user, three.ID); err != nil || got.State != client.StateDeleted {
+	if got, err := owner.GetPAT(ctx, int64(acct), int64(user), three.ID); err != nil || got.State != client.StateDeleted {
 		t.Errorf("get of a deleted PAT: got %+v, %v, want it with state deleted", got, err)
 	}
-	deleted, page, err := owner.ListPATs(ctx, acct, user, client.ListOptions{State: client.StateDeleted})
+	deleted, page, err := owner.ListPATs(ctx, int64(acct), int64(user), client.ListOptions{State: client.StateDeleted})
 	if err != nil || page.TotalCount != 2 || len(deleted) != 2 {
 		t.Errorf("deleted PATs: got %d (total %d), %v, want one and three", len(deleted), page.TotalCount, err)
 	}
-	if _, err := owner.RotatePAT(ctx, acct, user, two.ID, -time.Second); err == nil {
+	if _, err := owner.RotatePAT(ctx, int64(acct), int64(user), two.ID, -time.Second); err == nil {
 		t.Errorf("rotate with a negative overlap: got no error")
 	}
-	if _, err := owner.RotatePAT(ctx, acct, user, fresh2.ID, 8*24*time.Hour); apiError(t, err).StatusCode != 400 {
+	if _, err := owner.RotatePAT(ctx, int64(acct), int64(user), fresh2.ID, 8*24*time.Hour); apiError(t, err).StatusCode != 400 {
 		t.Errorf("rotate with an eight-day overlap: got %v, want 400", err)
 	}
 }

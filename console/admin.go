@@ -23,7 +23,7 @@ type usersData struct {
 	// CanReset says the principal may issue password reset links; Self is their user id,
 	// whom they do not reset (they change their password instead).
 	CanReset bool
-	Self     int64
+	Self     tokend.UserID
 }
 
 func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, in *signedIn) {
@@ -39,8 +39,8 @@ func (c *Console) listUsers(w http.ResponseWriter, r *http.Request, in *signedIn
 
 // people maps the account's user ids to e-mails, for naming owners and actors; empty when the
 // principal may not read users.
-func (c *Console) people(ctx context.Context, in *signedIn) (emails map[int64]string, members map[int64][]*tokend.Member) {
-	emails, members = map[int64]string{in.user.ID: in.user.Email}, map[int64][]*tokend.Member{}
+func (c *Console) people(ctx context.Context, in *signedIn) (emails map[tokend.UserID]string, members map[tokend.GroupID][]*tokend.Member) {
+	emails, members = map[tokend.UserID]string{in.user.ID: in.user.Email}, map[tokend.GroupID][]*tokend.Member{}
 	if !in.p.Can(perm.Users, perm.Read, 0) {
 		return emails, members
 	}
@@ -150,7 +150,7 @@ type auditActor struct {
 
 // auditQuery reads the audit log's filters from r: event_type, actor (a user id), token (a
 // token ID), and from and to (dates, both inclusive, in UTC).
-func auditQuery(r *http.Request, accountID int64) (auditFilters, tokend.AuditFilter, error) {
+func auditQuery(r *http.Request, accountID tokend.AccountID) (auditFilters, tokend.AuditFilter, error) {
 	q := r.URL.Query()
 	af := auditFilters{EventType: strings.TrimSpace(q.Get("event_type")), Token: strings.TrimSpace(q.Get("token")),
 		From: strings.TrimSpace(q.Get("from")), To: strings.TrimSpace(q.Get("to"))}
@@ -166,7 +166,7 @@ func auditQuery(r *http.Request, accountID int64) (auditFilters, tokend.AuditFil
 		if err != nil || id <= 0 {
 			return af, f, tokend.Invalidf("actor", "Choose the actor from the list.")
 		}
-		af.Actor, f.ActorUserID = id, id
+		af.Actor, f.ActorUserID = id, tokend.UserID(id)
 		exp.Set("actor", v)
 	}
 	if af.From != "" {
@@ -199,7 +199,7 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, in *signedIn)
 	emails, _ := c.people(r.Context(), in)
 	af, f, err := auditQuery(r, in.account.ID)
 	for id, email := range emails {
-		af.Actors = append(af.Actors, auditActor{id, email})
+		af.Actors = append(af.Actors, auditActor{int64(id), email})
 	}
 	sort.Slice(af.Actors, func(i, j int) bool { return af.Actors[i].Email < af.Actors[j].Email })
 	var (
@@ -226,7 +226,7 @@ func (c *Console) auditLog(w http.ResponseWriter, r *http.Request, in *signedIn)
 		case e.ActorUserID != 0 && emails[e.ActorUserID] != "":
 			row.Actor = emails[e.ActorUserID]
 		case e.ActorUserID != 0:
-			row.Actor = "user " + strconv.FormatInt(e.ActorUserID, 10)
+			row.Actor = "user " + strconv.FormatInt(int64(e.ActorUserID), 10)
 		case e.ActorToken != "":
 			row.Actor = "token " + e.ActorToken
 		default:
@@ -299,7 +299,7 @@ func (c *Console) inventory(w http.ResponseWriter, r *http.Request, in *signedIn
 		if t.Kind == tokend.KindPAT {
 			row.Owner = emails[t.UserID]
 			if row.Owner == "" {
-				row.Owner = "user " + strconv.FormatInt(t.UserID, 10)
+				row.Owner = "user " + strconv.FormatInt(int64(t.UserID), 10)
 			}
 		}
 		d.Tokens = append(d.Tokens, row)
@@ -309,14 +309,14 @@ func (c *Console) inventory(w http.ResponseWriter, r *http.Request, in *signedIn
 
 // revokeTokens revokes the checked tokens in one call: all of them or, if one is wrong, none.
 func (c *Console) revokeTokens(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	var ids []int64
+	var ids []tokend.TokenID
 	for _, v := range r.PostForm["token_id"] {
 		id, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || id <= 0 {
 			c.renderError(w, r, in, tokend.Invalidf("token_ids", "%q is not a token id.", v))
 			return
 		}
-		ids = append(ids, id)
+		ids = append(ids, tokend.TokenID(id))
 	}
 	if len(ids) == 0 {
 		c.renderError(w, r, in, tokend.Invalidf("token_ids", "Select at least one token to revoke."))
@@ -336,7 +336,7 @@ func (c *Console) revokeTokens(w http.ResponseWriter, r *http.Request, in *signe
 
 // enableToken enables a token disabled for inactivity, from the inventory.
 func (c *Console) enableToken(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err == nil {
 		_, err = c.svc.EnableToken(r.Context(), in.p, in.account.ID, id)
 	}

@@ -80,5 +80,5 @@ func (c *Console) applyAdvice(w http.ResponseWriter, r *http.Request, in *signed
 		c.renderError(w, r, in, err)
 		return
 	}
-	http.Redirect(w, r, "/settings/service-tokens/"+strconv.FormatInt(d.Token.ID, 10)+"?done=advice_applied", http.StatusSeeOther)
+	http.Redirect(w, r, "/settings/service-tokens/"+strconv.FormatInt(int64(d.Token.ID), 10)+"?done=advice_applied", http.StatusSeeOther)
 }

@@ -77,7 +77,7 @@ func TestAdviceApplyInConsole(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g := got.Grants(); len(g) != 1 || g[0].Set != perm.JobViewer || g[0].ProjectID != proj.ID {
+	if g := got.Grants(); len(g) != 1 || g[0].Set != perm.JobViewer || g[0].ProjectID != int64(proj.ID) {
 		t.Fatalf("grants after applying: got %+v, want job_viewer on project %d", g, proj.ID)
 	}
 	if err := useProject(); err != nil {

@@ -23,7 +23,7 @@ func TestAuditLogFiltersAndExport(t *testing.T) {
 	if r := b.postShown("/settings/tokens/personal/new", url.Values{"csrf": {csrf(t, form.body)}, "name": {"laptop"}, "expires_in": {"30"}}); r.status != 200 {
 		t.Fatalf("create PAT: got %d, want 200", r.status)
 	}
-	actor := "actor=" + url.QueryEscape(itoa(e.owner.ID))
+	actor := "actor=" + url.QueryEscape(itoa(int64(e.owner.ID)))
 
 	tests := []struct {
 		name, query  string
@@ -33,7 +33,7 @@ func TestAuditLogFiltersAndExport(t *testing.T) {
 		{"everything", "", 200, []string{"account_scoped_pat.created", "account.create"}, nil},
 		{"event type", "?event_type=account_scoped_pat.created", 200, []string{"account_scoped_pat.created"}, []string{"<span class=\"action\">account.create"}},
 		{"actor", "?" + actor + "&event_type=account_scoped_pat.created", 200, []string{"account_scoped_pat.created", `selected>paul@example.com`}, nil},
-		{"other actor", "?actor=" + itoa(chani.ID), 200, []string{"No events match these filters."}, []string{"<span class=\"action\">"}},
+		{"other actor", "?actor=" + itoa(int64(chani.ID)), 200, []string{"No events match these filters."}, []string{"<span class=\"action\">"}},
 		{"dates", "?from=2026-03-04&to=2026-03-04", 200, []string{"account_scoped_pat.created", `value="2026-03-04"`}, nil},
 		{"dates before", "?to=2026-03-03", 200, []string{"No events match these filters."}, nil},
 		{"bad date", "?from=yesterday", 400, []string{"The start date must be a date like"}, nil},

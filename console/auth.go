@@ -242,7 +242,7 @@ func (c *Console) switchAccount(w http.ResponseWriter, r *http.Request, in *sign
 		c.renderError(w, r, in, tokend.Invalidf("account_id", "Choose an account."))
 		return
 	}
-	if err := c.svc.SetSessionAccount(r.Context(), in.sess, id); err != nil {
+	if err := c.svc.SetSessionAccount(r.Context(), in.sess, tokend.AccountID(id)); err != nil {
 		c.renderError(w, r, in, err)
 		return
 	}

@@ -44,7 +44,7 @@ type Options struct {
 }
 
 // activityFunc returns a token's requests per day (Service.TokenActivity).
-type activityFunc func(ctx context.Context, p *tokend.Principal, tokenID int64, days int) ([]tokend.DailyUse, error)
+type activityFunc func(ctx context.Context, p *tokend.Principal, tokenID tokend.TokenID, days int) ([]tokend.DailyUse, error)
 
 // Console serves the web console.
 type Console struct {

@@ -78,7 +78,7 @@ func TestPagesRender(t *testing.T) {
 }
 
 // tokenID returns the id of the account's newest active token of kind.
-func tokenID(t *testing.T, e *env, kind tokend.TokenKind) int64 {
+func tokenID(t *testing.T, e *env, kind tokend.TokenKind) tokend.TokenID {
 	t.Helper()
 	ts, _, err := e.svc.Store().ListTokens(context.Background(), tokend.TokenFilter{Kind: kind, AccountID: e.account.ID, State: tokend.StateActive})
 	if err != nil || len(ts) == 0 {

@@ -37,7 +37,7 @@ func (c *Console) devicePage(w http.ResponseWriter, r *http.Request, in *signedI
 
 // lookUpDevice shows the confirmation for a user code, or the form again with the reason.
 func (c *Console) lookUpDevice(w http.ResponseWriter, r *http.Request, in *signedIn, code string) {
-	key := "user:" + strconv.FormatInt(in.user.ID, 10)
+	key := "user:" + strconv.FormatInt(int64(in.user.ID), 10)
 	now := c.now()
 	if wait := c.deviceFailures.Wait(key, now); wait > 0 {
 		secs := int64(math.Ceil(wait.Seconds()))
@@ -68,7 +68,8 @@ func (c *Console) enterDeviceCode(w http.ResponseWriter, r *http.Request, in *si
 func (c *Console) decideDevice(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	code := r.PostForm.Get("user_code")
 	approve := r.PostForm.Get("decision") == "approve"
-	accountID, _ := strconv.ParseInt(r.PostForm.Get("account_id"), 10, 64)
+	id, _ := strconv.ParseInt(r.PostForm.Get("account_id"), 10, 64)
+	accountID := tokend.AccountID(id)
 	var chosen *tokend.Account
 	for _, a := range in.accounts {
 		if a.ID == accountID {

@@ -11,7 +11,7 @@ import (
 // without an account yet comes here too, so the pages work without one.
 
 type invitationRow struct {
-	ID          int64
+	ID          tokend.InvitationID
 	AccountName string
 	License     string
 	ExpiresAt   string
@@ -37,7 +37,7 @@ func (c *Console) acceptInvitation(w http.ResponseWriter, r *http.Request, in *s
 		c.renderError(w, r, in, tokend.Errorf(tokend.ENotFound, "Invitation not found."))
 		return
 	}
-	inv, err := c.svc.AcceptInvitation(r.Context(), in.invitee(c.svc), in.user.ID, id)
+	inv, err := c.svc.AcceptInvitation(r.Context(), in.invitee(c.svc), in.user.ID, tokend.InvitationID(id))
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return

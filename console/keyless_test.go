@@ -71,7 +71,7 @@ func TestTrustPolicyPages(t *testing.T) {
 		t.Fatalf("policies: got %d (%v), want 1", len(ps), err)
 	}
 	// Edit: the form shows the terms; saving other ones replaces them.
-	edit := "/settings/trust-policies/" + itoa(ps[0].ID) + "/edit"
+	edit := "/settings/trust-policies/" + itoa(int64(ps[0].ID)) + "/edit"
 	page := b.get(edit)
 	if page.status != http.StatusOK || !strings.Contains(page.body, "repository = acme/widgets") || !strings.Contains(page.body, `value="job_admin" selected`) {
 		t.Fatalf("edit form: got %d, want the policy's conditions and set\n%s", page.status, page.body)
@@ -83,7 +83,7 @@ func TestTrustPolicyPages(t *testing.T) {
 	if err != nil || saved.Claims["ref"] != "refs/tags/*" || saved.TTL != 15*time.Minute || len(saved.Grants) != 1 {
 		t.Errorf("after saving: got %+v (%v), want ref refs/tags/*, 15 minutes and the one grant", saved, err)
 	}
-	path := "/settings/trust-policies/" + itoa(ps[0].ID) + "/delete"
+	path := "/settings/trust-policies/" + itoa(int64(ps[0].ID)) + "/delete"
 	confirm := b.get(path)
 	if confirm.status != http.StatusOK || !strings.Contains(confirm.body, "stops working at once") {
 		t.Fatalf("delete page: got %d\n%s", confirm.status, confirm.body)
@@ -135,7 +135,7 @@ func TestDevicePage(t *testing.T) {
 		"decision": {"approve"}}); r.status != http.StatusBadRequest {
 		t.Errorf("approve for an account of someone else: got %d, want 400", r.status)
 	}
-	r := b.post("/device/decide", url.Values{"csrf": {tok}, "user_code": {g.UserCode}, "account_id": {itoa(e.account.ID)},
+	r := b.post("/device/decide", url.Values{"csrf": {tok}, "user_code": {g.UserCode}, "account_id": {itoa(int64(e.account.ID))},
 		"decision": {"approve"}})
 	if r.status != http.StatusOK || !strings.Contains(r.body, "Device approved") {
 		t.Fatalf("approve: got %d\n%s", r.status, r.body)
@@ -189,7 +189,7 @@ func TestFederatedTokensAreMarked(t *testing.T) {
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
 	for _, path := range []string{"/settings/service-tokens", "/settings/tokens/inventory?kind=service",
-		"/settings/service-tokens/" + itoa(tok.ID)} {
+		"/settings/service-tokens/" + itoa(int64(tok.ID))} {
 		r := b.get(path)
 		if r.status != http.StatusOK || !strings.Contains(r.body, ">Federated</span>") {
 			t.Errorf("%s: got %d, want the token marked Federated\n%s", path, r.status, r.body)

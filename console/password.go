@@ -69,12 +69,12 @@ func (c *Console) createResetLink(w http.ResponseWriter, r *http.Request, in *si
 		c.renderError(w, r, in, tokend.Errorf(tokend.ENotFound, "There is no such user."))
 		return
 	}
-	pr, code, err := c.svc.CreatePasswordReset(r.Context(), in.p, in.account.ID, id, 0)
+	pr, code, err := c.svc.CreatePasswordReset(r.Context(), in.p, in.account.ID, tokend.UserID(id), 0)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
 	}
-	u, err := c.svc.AccountUser(r.Context(), in.p, in.account.ID, id)
+	u, err := c.svc.AccountUser(r.Context(), in.p, in.account.ID, tokend.UserID(id))
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return

@@ -148,17 +148,17 @@ func fieldOf(err error) string {
 }
 
 // pathID reads the {id} of a path; anything but a positive integer is not found.
-func pathID(r *http.Request) (int64, error) {
+func pathID[ID ~int64](r *http.Request) (ID, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, tokend.Errorf(tokend.ENotFound, "There is no page at this address.")
 	}
-	return id, nil
+	return ID(id), nil
 }
 
 // pat loads the user's PAT named by the path.
 func (c *Console) pat(r *http.Request, in *signedIn) (*tokend.Token, error) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +195,7 @@ func (c *Console) confirmDeletePAT(w http.ResponseWriter, r *http.Request, in *s
 }
 
 func (c *Console) deletePAT(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err == nil {
 		err = c.svc.DeletePAT(r.Context(), in.p, in.account.ID, in.user.ID, id)
 	}
@@ -230,7 +230,7 @@ func (c *Console) confirmRotatePAT(w http.ResponseWriter, r *http.Request, in *s
 }
 
 func (c *Console) rotatePAT(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return

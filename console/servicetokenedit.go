@@ -40,8 +40,8 @@ func (c *Console) refuseServiceTokenForm(w http.ResponseWriter, r *http.Request,
 	return true
 }
 
-func serviceTokenPath(id int64) string {
-	return "/settings/service-tokens/" + strconv.FormatInt(id, 10)
+func serviceTokenPath(id tokend.TokenID) string {
+	return "/settings/service-tokens/" + strconv.FormatInt(int64(id), 10)
 }
 
 type renameData struct {
@@ -198,7 +198,7 @@ func (c *Console) confirmRotateServiceToken(w http.ResponseWriter, r *http.Reque
 // keeps working for the overlap chosen, as the API's rotation does, and the new secret is
 // shown once.
 func (c *Console) rotateServiceToken(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return

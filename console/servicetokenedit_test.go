@@ -33,7 +33,7 @@ func TestServiceTokenRenamePermissionsRotate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := "/settings/service-tokens/" + itoa(tok.ID)
+	page := "/settings/service-tokens/" + itoa(int64(tok.ID))
 	b := e.browser(t)
 	b.mustSignIn("paul@example.com", ownerPassword)
 
@@ -132,7 +132,7 @@ func TestServiceTokenRenamePermissionsRotate(t *testing.T) {
 		if err != nil || len(ts) == 0 {
 			t.Fatalf("list: %v", err)
 		}
-		cur := "/settings/service-tokens/" + itoa(ts[len(ts)-1].ID)
+		cur := "/settings/service-tokens/" + itoa(int64(ts[len(ts)-1].ID))
 		r := it.get(cur)
 		for _, ctl := range []string{"/rename", "/rotate", "/permissions", "/delete"} {
 			if strings.Contains(r.body, cur+ctl) {

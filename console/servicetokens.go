@@ -125,7 +125,7 @@ func (c *Console) activeProjects(ctx context.Context, in *signedIn) []*tokend.Pr
 func (c *Console) projectNames(ctx context.Context, in *signedIn) map[int64]string {
 	names := map[int64]string{}
 	for _, p := range c.activeProjects(ctx, in) {
-		names[p.ID] = p.Name
+		names[int64(p.ID)] = p.Name
 	}
 	return names
 }
@@ -189,7 +189,7 @@ func (c *Console) createServiceToken(w http.ResponseWriter, r *http.Request, in 
 		if cerr == nil {
 			c.showSecretOnce(w, r, in, "service", secretData{
 				Kind: "service token", Name: t.Name, UID: t.UID, Secret: raw,
-				Back: "/settings/service-tokens/" + strconv.FormatInt(t.ID, 10)})
+				Back: "/settings/service-tokens/" + strconv.FormatInt(int64(t.ID), 10)})
 			return
 		}
 		err = cerr
@@ -206,7 +206,7 @@ func (c *Console) createServiceToken(w http.ResponseWriter, r *http.Request, in 
 
 // serviceToken loads the account's service token named by the path.
 func (c *Console) serviceToken(r *http.Request, in *signedIn) (*tokend.Token, error) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err != nil {
 		return nil, err
 	}
@@ -255,7 +255,7 @@ func (c *Console) confirmDeleteServiceToken(w http.ResponseWriter, r *http.Reque
 }
 
 func (c *Console) deleteServiceToken(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TokenID](r)
 	if err == nil {
 		err = c.svc.DeleteServiceToken(r.Context(), in.p, in.account.ID, id)
 	}

@@ -49,7 +49,7 @@ type trustPolicyForm struct {
 	TTLChoices []int
 	Error      string
 	// ID is the policy being edited (zero: a new one).
-	ID int64
+	ID tokend.TrustPolicyID
 }
 
 func (c *Console) newTrustPolicyForm(w http.ResponseWriter, r *http.Request, in *signedIn) {
@@ -119,7 +119,7 @@ func (c *Console) createTrustPolicy(w http.ResponseWriter, r *http.Request, in *
 }
 
 func (c *Console) updateTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TrustPolicyID](r)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
@@ -128,7 +128,7 @@ func (c *Console) updateTrustPolicy(w http.ResponseWriter, r *http.Request, in *
 }
 
 // saveTrustPolicy creates a policy (id zero) or replaces policy id's terms with the form's.
-func (c *Console) saveTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn, id int64) {
+func (c *Console) saveTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn, id tokend.TrustPolicyID) {
 	d, claims, grants, err := readTrustPolicyForm(r)
 	d.ID = id
 	if r.PostForm.Get("op") == "add_row" {
@@ -153,7 +153,7 @@ func (c *Console) saveTrustPolicy(w http.ResponseWriter, r *http.Request, in *si
 			if id != 0 {
 				done = "trust_updated"
 			}
-			http.Redirect(w, r, "/settings/trust-policies?done="+done+"#policy-"+strconv.FormatInt(tp.ID, 10), http.StatusSeeOther)
+			http.Redirect(w, r, "/settings/trust-policies?done="+done+"#policy-"+strconv.FormatInt(int64(tp.ID), 10), http.StatusSeeOther)
 			return
 		}
 	}
@@ -199,7 +199,7 @@ func (c *Console) editTrustPolicyForm(w http.ResponseWriter, r *http.Request, in
 
 // activeTrustPolicy loads the account's active policy named by the path.
 func (c *Console) activeTrustPolicy(r *http.Request, in *signedIn) (*tokend.TrustPolicy, error) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TrustPolicyID](r)
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (c *Console) confirmDeleteTrustPolicy(w http.ResponseWriter, r *http.Reques
 }
 
 func (c *Console) deleteTrustPolicy(w http.ResponseWriter, r *http.Request, in *signedIn) {
-	id, err := pathID(r)
+	id, err := pathID[tokend.TrustPolicyID](r)
 	if err == nil {
 		err = c.svc.DeleteTrustPolicy(r.Context(), in.p, in.account.ID, id)
 	}

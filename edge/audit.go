@@ -49,7 +49,7 @@ func recordOf(e *tokend.AuditEvent) auditRecord {
 	r := auditRecord{ID: e.ID, CreatedAt: e.CreatedAt.UTC().Format(time.RFC3339Nano), EventType: e.Action,
 		ActorTokenUID: e.ActorToken, TargetType: e.TargetType, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail}
 	if e.ActorUserID != 0 {
-		id := e.ActorUserID
+		id := int64(e.ActorUserID)
 		r.ActorUserID = &id
 	}
 	if e.TargetID != 0 {

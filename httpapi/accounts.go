@@ -61,9 +61,9 @@ type settings struct {
 
 func toAccountJSON(a *tokend.Account) accountJSON {
 	return accountJSON{
-		ID: a.ID, Name: a.Name, Plan: string(a.Plan), State: int(a.State),
+		ID: int64(a.ID), Name: a.Name, Plan: string(a.Plan), State: int(a.State),
 		RunSlots: 1, PodMemoryRequestMebibytes: 600, RunDurationLimitSeconds: 86400, QueueLimit: 50,
-		Identifier:             "act_" + itoa(a.ID),
+		Identifier:             "act_" + itoa(int64(a.ID)),
 		AccountMigrationEvents: []any{}, Groups: []any{},
 		CreatedAt: jsonTime(a.CreatedAt), UpdatedAt: jsonTime(a.UpdatedAt),
 		Settings: &settings{
@@ -93,7 +93,7 @@ func (s *Server) listAccounts(w http.ResponseWriter, r *http.Request, p *tokend.
 }
 
 func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	id, err := pathID(r, "account_id")
+	id, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ type accountRequest struct {
 }
 
 func (s *Server) updateAccount(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	id, err := pathID(r, "account_id")
+	id, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}

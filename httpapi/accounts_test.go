@@ -37,7 +37,7 @@ func TestAccountScopedTokens(t *testing.T) {
 			for _, tc := range []struct {
 				tok  string
 				want int64
-			}{{a.Token, a.Account.ID}, {b.Token, b.Account.ID}} {
+			}{{a.Token, int64(a.Account.ID)}, {b.Token, int64(b.Account.ID)}} {
 				r := e.do("GET", "/api/"+v+"/accounts/", bearer(tc.tok), "")
 				if r.Code != http.StatusOK {
 					t.Fatalf("got %d, want 200", r.Code)
@@ -69,7 +69,7 @@ func TestAccountScopedTokens(t *testing.T) {
 			r := e.do("GET", fmt.Sprintf("/api/%s/accounts/%d/", v, a.Account.ID), bearer(a.Token), "")
 			var got accountData
 			r.data(t, &got)
-			if r.Code != http.StatusOK || got.ID != a.Account.ID || got.Name != "Spice Harvesting" || got.Plan != "enterprise" || got.State != 1 {
+			if r.Code != http.StatusOK || got.ID != int64(a.Account.ID) || got.Name != "Spice Harvesting" || got.Plan != "enterprise" || got.State != 1 {
 				t.Fatalf("got %d %+v, want 200 and the account", r.Code, got)
 			}
 		})
@@ -93,14 +93,14 @@ func TestAccountScopedTokens(t *testing.T) {
 			} `json:"token"`
 		}
 		r.data(t, &got)
-		if got.User.ID != a.User.ID || got.User.Email != "paul.atreides@example.com" {
+		if got.User.ID != int64(a.User.ID) || got.User.Email != "paul.atreides@example.com" {
 			t.Errorf("got user %d %q, want %d paul.atreides@example.com", got.User.ID, got.User.Email, a.User.ID)
 		}
-		if len(got.User.Permissions) != 1 || got.User.Permissions[0].AccountID != b.Account.ID ||
+		if len(got.User.Permissions) != 1 || got.User.Permissions[0].AccountID != int64(b.Account.ID) ||
 			got.User.Permissions[0].LicenseType != "developer" {
 			t.Errorf("got permissions %+v, want only account %d's developer license", got.User.Permissions, b.Account.ID)
 		}
-		if got.Token.Kind != "pat" || got.Token.UID != b.TokenUID || got.Token.AccountID != b.Account.ID {
+		if got.Token.Kind != "pat" || got.Token.UID != b.TokenUID || got.Token.AccountID != int64(b.Account.ID) {
 			t.Errorf("got token %+v, want pat %s of account %d", got.Token, b.TokenUID, b.Account.ID)
 		}
 	})

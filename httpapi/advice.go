@@ -72,11 +72,11 @@ func toScopedJSON(in []perm.Scoped) []scopedJSON {
 
 // tokenAdvice answers GET …/tokens/{id}/advice/?days=N (30 by default).
 func (s *Server) tokenAdvice(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) tokenAdvice(w http.ResponseWriter, r *http.Request, p *tokend.P
 	if err != nil {
 		return err
 	}
-	out := adviceJSON{TokenID: a.TokenID, Kind: string(a.Kind), Days: a.Days, Since: a.Since.Format(time.DateOnly),
+	out := adviceJSON{TokenID: int64(a.TokenID), Kind: string(a.Kind), Days: a.Days, Since: a.Since.Format(time.DateOnly),
 		Grants: toGrantsOut(a.Grants), Used: make([]usedJSON, len(a.Used)), Proposed: toGrantsOut(a.Proposed),
 		Loses: toScopedJSON(a.Loses), Powers: toScopedJSON(a.Powers), Unused: toScopedJSON(a.Unused),
 		Automation: a.Automation, Uncovered: make([]capabilityJSON, len(a.Uncovered))}

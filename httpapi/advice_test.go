@@ -214,7 +214,7 @@ func TestAdviceOfAPAT(t *testing.T) {
 }
 
 // patIDOf finds the id of the user's PAT whose string is tok, through the store.
-func patIDOf(t testing.TB, e *env, accountID, userID int64, tok string) int64 {
+func patIDOf(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.UserID, tok string) int64 {
 	t.Helper()
 	ts, _, err := e.store.ListTokens(context.Background(), tokend.TokenFilter{Kind: tokend.KindPAT, AccountID: accountID, UserID: userID})
 	if err != nil {
@@ -225,7 +225,7 @@ func patIDOf(t testing.TB, e *env, accountID, userID int64, tok string) int64 {
 	}
 	for _, x := range ts {
 		if x.UID == tok[5:15] {
-			return x.ID
+			return int64(x.ID)
 		}
 	}
 	t.Fatalf("PAT of user %d not found", userID)

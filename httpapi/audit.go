@@ -37,7 +37,7 @@ type auditContextJSON struct {
 
 func toAuditJSON(e *tokend.AuditEvent) auditJSON {
 	out := auditJSON{
-		ID: strconv.FormatInt(e.ID, 10), AccountID: e.AccountID, Source: "api", Service: "tokend",
+		ID: strconv.FormatInt(e.ID, 10), AccountID: int64(e.AccountID), Source: "api", Service: "tokend",
 		Actor:     auditActorJSON{TokenUID: e.ActorToken},
 		EventType: e.Action, EventLabel: e.Action,
 		EventContext: auditContextJSON{TargetType: e.TargetType, IP: e.IP, UserAgent: e.UserAgent, Detail: e.Detail},
@@ -47,7 +47,7 @@ func toAuditJSON(e *tokend.AuditEvent) auditJSON {
 		out.EventContext.Detail = map[string]string{}
 	}
 	if e.ActorUserID != 0 {
-		id := e.ActorUserID
+		id := int64(e.ActorUserID)
 		out.Actor.UserID = &id
 	}
 	if e.TargetID != 0 {
@@ -94,7 +94,7 @@ func (s *Server) exportAuditLogs(w http.ResponseWriter, r *http.Request, p *toke
 	if err != nil {
 		return err
 	}
-	name := edge.AuditExportName("account-"+strconv.FormatInt(f.AccountID, 10), time.Now())
+	name := edge.AuditExportName("account-"+strconv.FormatInt(int64(f.AccountID), 10), time.Now())
 	return edge.ExportAudit(r.Context(), w, x, format, name)
 }
 
@@ -102,7 +102,7 @@ func (s *Server) exportAuditLogs(w http.ResponseWriter, r *http.Request, p *toke
 // route takes besides.
 func auditQuery(r *http.Request, more ...string) (tokend.AuditFilter, *listQuery, error) {
 	var f tokend.AuditFilter
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return f, nil, err
 	}
@@ -113,9 +113,11 @@ func auditQuery(r *http.Request, more ...string) (tokend.AuditFilter, *listQuery
 	}
 	f = tokend.AuditFilter{AccountID: accountID, Action: q.str("event_type"), TokenUID: q.str("token_uid"), Page: q.page}
 	if v := q.get("actor_user_id"); v != "" {
-		if f.ActorUserID, err = positiveID("actor_user_id", v); err != nil {
+		id, err := positiveID("actor_user_id", v)
+		if err != nil {
 			return f, nil, err
 		}
+		f.ActorUserID = tokend.UserID(id)
 		q.filters["actor_user_id"] = f.ActorUserID
 	}
 	start, err := q.time("logged_at_start", false)

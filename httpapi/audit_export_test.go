@@ -26,9 +26,9 @@ func TestAuditFiltersAndExport(t *testing.T) {
 		f := newGroupsFixture(t, e, "Arrakis Spice", "owner@example.com")
 		a := f.Account.ID
 		member, memberTok := addGroupsMember(t, e, a, "chani@example.com", perm.LicenseDeveloper)
-		setGroups(t, e, a, member, f.owner)
+		setGroups(t, e, a, tokend.UserID(member), tokend.GroupID(f.owner))
 		viewer, viewerTok := addGroupsMember(t, e, a, "viewer@example.com", perm.LicenseDeveloper)
-		setGroups(t, e, a, viewer, f.member)
+		setGroups(t, e, a, tokend.UserID(viewer), tokend.GroupID(f.member))
 
 		// The owner creates a service token, the member renames the account (with a user agent
 		// that a spreadsheet would run), the owner rotates the token.
@@ -166,7 +166,7 @@ func TestAuditFiltersAndExport(t *testing.T) {
 			ctx := context.Background()
 			now := time.Now().UTC().Truncate(time.Microsecond)
 			for i := range 250 {
-				if err := e.store.AppendAudit(ctx, &tokend.AuditEvent{AccountID: a, ActorUserID: viewer, Action: "bulk.test",
+				if err := e.store.AppendAudit(ctx, &tokend.AuditEvent{AccountID: a, ActorUserID: tokend.UserID(viewer), Action: "bulk.test",
 					CreatedAt: now.Add(time.Duration(i) * time.Millisecond)}); err != nil {
 					t.Fatal(err)
 				}

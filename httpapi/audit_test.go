@@ -53,7 +53,7 @@ func TestAuditLog(t *testing.T) {
 		if got[0].EventType != "account.update" || got[3].EventType != "account.create" {
 			t.Errorf("got order %s … %s, want account.update first and account.create last", got[0].EventType, got[3].EventType)
 		}
-		if got[0].Actor.TokenUID != a.TokenUID || got[0].Actor.UserID == nil || *got[0].Actor.UserID != a.User.ID {
+		if got[0].Actor.TokenUID != a.TokenUID || got[0].Actor.UserID == nil || *got[0].Actor.UserID != int64(a.User.ID) {
 			t.Errorf("got actor %+v, want user %d with token %s", got[0].Actor, a.User.ID, a.TokenUID)
 		}
 		if got[0].EventContext.IP != "127.0.0.1" {

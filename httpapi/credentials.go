@@ -47,12 +47,12 @@ type credentialProjectJSON struct {
 
 func toUserCredentialJSON(c *tokend.UserCredential) userCredentialJSON {
 	out := userCredentialJSON{
-		ID: c.ID, AccountID: c.AccountID, UserID: c.UserID, ProjectID: c.ProjectID, CredentialsID: c.CredentialsID,
+		ID: int64(c.ID), AccountID: int64(c.AccountID), UserID: int64(c.UserID), ProjectID: int64(c.ProjectID), CredentialsID: c.CredentialsID,
 		State: int(c.State), CreatedAt: jsonTime(c.CreatedAt), UpdatedAt: jsonTime(c.UpdatedAt),
-		Credentials: credentialsRefJSON{ID: c.CredentialsID, AccountID: c.AccountID, ProjectID: c.ProjectID, State: int(c.State)},
+		Credentials: credentialsRefJSON{ID: c.CredentialsID, AccountID: int64(c.AccountID), ProjectID: int64(c.ProjectID), State: int(c.State)},
 	}
 	if pr := c.Project; pr != nil {
-		out.Project = &credentialProjectJSON{ID: pr.ID, Name: pr.Name, AccountID: pr.AccountID, State: int(pr.State)}
+		out.Project = &credentialProjectJSON{ID: int64(pr.ID), Name: pr.Name, AccountID: int64(pr.AccountID), State: int(pr.State)}
 	}
 	return out
 }
@@ -68,7 +68,7 @@ type userCredentialRequest struct {
 }
 
 func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -94,7 +94,7 @@ func (s *Server) listUserCredentials(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) createUserCredential(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -102,9 +102,9 @@ func (s *Server) createUserCredential(w http.ResponseWriter, r *http.Request, p 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	in := tokend.UserCredentialInput{AccountID: req.AccountID, UserID: req.UserID}
+	in := tokend.UserCredentialInput{AccountID: typedID[tokend.AccountID](req.AccountID), UserID: typedID[tokend.UserID](req.UserID)}
 	if req.ProjectID != nil {
-		in.ProjectID = *req.ProjectID
+		in.ProjectID = tokend.ProjectID(*req.ProjectID)
 	}
 	if req.CredentialsID != nil {
 		in.CredentialsID = *req.CredentialsID
@@ -144,7 +144,7 @@ func (s *Server) updateUserCredential(w http.ResponseWriter, r *http.Request, p 
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	u := tokend.UserCredentialUpdate{AccountID: req.AccountID, UserID: req.UserID, ProjectID: req.ProjectID,
+	u := tokend.UserCredentialUpdate{AccountID: typedID[tokend.AccountID](req.AccountID), UserID: typedID[tokend.UserID](req.UserID), ProjectID: typedID[tokend.ProjectID](req.ProjectID),
 		CredentialsID: req.CredentialsID}
 	if req.State != nil {
 		st := tokend.State(*req.State)
@@ -171,10 +171,10 @@ func (s *Server) deleteUserCredential(w http.ResponseWriter, r *http.Request, p 
 }
 
 // userCredentialPath reads the user and association ids of a route.
-func userCredentialPath(r *http.Request) (userID, id int64, err error) {
-	if userID, err = pathID(r, "user_id"); err != nil {
+func userCredentialPath(r *http.Request) (userID tokend.UserID, id tokend.CredentialID, err error) {
+	if userID, err = pathID[tokend.UserID](r, "user_id"); err != nil {
 		return 0, 0, err
 	}
-	id, err = pathID(r, "id")
+	id, err = pathID[tokend.CredentialID](r, "id")
 	return userID, id, err
 }

@@ -94,7 +94,7 @@ func TestDeviceAuthorization(t *testing.T) {
 		clk.advance(20 * time.Second)
 		r := e.postForm(tokenPath, pollForm(d.DeviceCode))
 		if r.Code != http.StatusOK || !strings.HasPrefix(r.AccessToken, "dbtu_") || r.TokenType != "Bearer" ||
-			r.ExpiresIn != int64(tokend.DeviceTokenLifetime/time.Second) || r.AccountID != a.Account.ID || r.UserID != a.User.ID {
+			r.ExpiresIn != int64(tokend.DeviceTokenLifetime/time.Second) || r.AccountID != int64(a.Account.ID) || r.UserID != int64(a.User.ID) {
 			t.Fatalf("poll after approval: got %d %s, want a 90-day dbtu_ token of the owner in account A", r.Code, r.Raw)
 		}
 		w := e.do("GET", "/api/v3/whoami/", bearer(r.AccessToken), "")
@@ -104,7 +104,7 @@ func TestDeviceAuthorization(t *testing.T) {
 			} `json:"user"`
 		}
 		w.data(t, &who)
-		if w.Code != http.StatusOK || who.User.ID != a.User.ID {
+		if w.Code != http.StatusOK || who.User.ID != int64(a.User.ID) {
 			t.Errorf("whoami with the device token: got %d user %d, want 200 user %d", w.Code, who.User.ID, a.User.ID)
 		}
 		pats, _, err := e.store.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindPAT, AccountID: a.Account.ID, UserID: a.User.ID})
@@ -157,15 +157,15 @@ func TestDeviceAuthorization(t *testing.T) {
 		other := e.initAccount("B", "owner-b@example.com")
 		d2 := e.startDevice(t, "laptop")
 		for name, c := range map[string]struct{ user, account int64 }{
-			"not a member":      {a.User.ID, other.Account.ID},
-			"account of no one": {a.User.ID, 999999},
+			"not a member":      {int64(a.User.ID), int64(other.Account.ID)},
+			"account of no one": {int64(a.User.ID), 999999},
 		} {
-			if _, err := e.svc.DecideDevice(ctx, c.user, c.account, d2.UserCode, true); tokend.ErrorCode(err) != tokend.EForbidden {
+			if _, err := e.svc.DecideDevice(ctx, tokend.UserID(c.user), tokend.AccountID(c.account), d2.UserCode, true); tokend.ErrorCode(err) != tokend.EForbidden {
 				t.Errorf("%s: got %v, want forbidden", name, err)
 			}
 		}
 		roDevice := e.startDevice(t, "ro-laptop")
-		if _, err := e.svc.DecideDevice(ctx, ro.ID, a.Account.ID, roDevice.UserCode, true); err != nil {
+		if _, err := e.svc.DecideDevice(ctx, tokend.UserID(ro.ID), a.Account.ID, roDevice.UserCode, true); err != nil {
 			t.Fatalf("approve as a read-only member: %v", err)
 		}
 		clk.advance(10 * time.Second)

@@ -81,7 +81,7 @@ func (e *env) postForm(path string, form url.Values) *oauthAnswer {
 	return a
 }
 
-func exchangeForm(subject string, accountID int64) url.Values {
+func exchangeForm(subject string, accountID tokend.AccountID) url.Values {
 	return url.Values{
 		"grant_type":         {tokend.GrantTypeTokenExchange},
 		"subject_token":      {subject},
@@ -92,7 +92,7 @@ func exchangeForm(subject string, accountID int64) url.Values {
 
 const tokenPath = "/api/tokend/v1/oauth/token"
 
-func policyPath(accountID int64, rest string) string {
+func policyPath(accountID tokend.AccountID, rest string) string {
 	return fmt.Sprintf("/api/tokend/v1/accounts/%d/trust-policies/%s", accountID, rest)
 }
 
@@ -114,7 +114,7 @@ type trustPolicyBody struct {
 	JWKS json.RawMessage `json:"jwks"`
 }
 
-func createPolicy(t testing.TB, e *env, tok string, accountID int64, body string) trustPolicyBody {
+func createPolicy(t testing.TB, e *env, tok string, accountID tokend.AccountID, body string) trustPolicyBody {
 	t.Helper()
 	r := e.do("POST", policyPath(accountID, ""), bearer(tok), body)
 	if r.Code != http.StatusCreated {

@@ -33,10 +33,10 @@ func (s *Server) introspect(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	}
 	out := introspectionJSON{Active: in.Active}
 	if in.Active {
-		out.TokenType, out.ClientID, out.AccountID, out.UserID = string(in.Kind), in.UID, in.AccountID, in.UserID
+		out.TokenType, out.ClientID, out.AccountID, out.UserID = string(in.Kind), in.UID, int64(in.AccountID), int64(in.UserID)
 		out.Sub = "service:" + in.UID
 		if in.UserID != 0 {
-			out.Sub = "user:" + strconv.FormatInt(in.UserID, 10)
+			out.Sub = "user:" + strconv.FormatInt(int64(in.UserID), 10)
 		}
 		if !in.ExpiresAt.IsZero() {
 			out.Exp = in.ExpiresAt.Unix()
@@ -60,7 +60,7 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.P
 		if err != nil || id <= 0 {
 			return tokend.Invalidf("account_id", "\"account_id\" must be a positive integer.")
 		}
-		if err := p.InAccount(id); err != nil {
+		if err := p.InAccount(tokend.AccountID(id)); err != nil {
 			return err
 		}
 	}
@@ -76,8 +76,8 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.P
 				return tokend.Invalidf("project_id", "\"project_id\" must be a positive integer.")
 			}
 		}
-		if !p.Can(res, acc, project) {
-			e := tokend.MissingCapability(p, res, acc, project)
+		if !p.Can(res, acc, tokend.ProjectID(project)) {
+			e := tokend.MissingCapability(p, res, acc, tokend.ProjectID(project))
 			e.Message = "This token lacks " + v + "."
 			return e
 		}
@@ -85,12 +85,13 @@ func (s *Server) forwardAuth(w http.ResponseWriter, r *http.Request, p *tokend.P
 	h := w.Header()
 	h.Set("X-Tokend-Token-Kind", string(p.Kind))
 	h.Set("X-Tokend-Token-Uid", p.TokenUID)
-	h.Set("X-Tokend-Account-Id", strconv.FormatInt(p.AccountID, 10))
+	h.Set("X-Tokend-Account-Id", strconv.FormatInt(int64(p.AccountID), 10))
 	if p.UserID != 0 {
-		h.Set("X-Tokend-User-Id", strconv.FormatInt(p.UserID, 10))
+		h.Set("X-Tokend-User-Id", strconv.FormatInt(int64(p.UserID), 10))
 	}
+	accountID := int64(p.AccountID)
 	writeOK(w, map[string]any{"token": tokenInfoJSON{Kind: string(p.Kind), UID: p.TokenUID,
-		AccountID: &p.AccountID, ExpiresAt: jsonTime(p.ExpiresAt)}})
+		AccountID: &accountID, ExpiresAt: jsonTime(p.ExpiresAt)}})
 	return nil
 }
 

@@ -123,8 +123,8 @@ func TestIntrospectionChangesNothing(t *testing.T) {
 		if err := e.svc.FlushUsage(ctx); err != nil {
 			t.Fatal(err)
 		}
-		auditBefore := map[int64]int{}
-		for _, acct := range []int64{a.Account.ID, b.Account.ID} {
+		auditBefore := map[tokend.AccountID]int{}
+		for _, acct := range []tokend.AccountID{a.Account.ID, b.Account.ID} {
 			_, n, err := e.store.ListAudit(ctx, tokend.AuditFilter{AccountID: acct})
 			if err != nil {
 				t.Fatal(err)

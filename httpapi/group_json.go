@@ -40,7 +40,7 @@ type groupPermissionJSON struct {
 
 func toGroupJSON(g *tokend.Group) groupJSON {
 	out := groupJSON{
-		ID: g.ID, AccountID: g.AccountID, Name: g.Name, State: int(g.State),
+		ID: int64(g.ID), AccountID: int64(g.AccountID), Name: g.Name, State: int(g.State),
 		AssignByDefault: g.AssignByDefault, SSOMappingGroups: nonNil(g.SSOMappingGroups),
 		CreatedAt: jsonTime(g.CreatedAt), UpdatedAt: jsonTime(g.UpdatedAt),
 		GroupPermissions: make([]groupPermissionJSON, len(g.Permissions)),
@@ -52,9 +52,9 @@ func toGroupJSON(g *tokend.Group) groupJSON {
 	return out
 }
 
-func toGroupPermissionJSON(accountID, groupID, id int64, gr perm.Grant, at time.Time) groupPermissionJSON {
+func toGroupPermissionJSON(accountID tokend.AccountID, groupID tokend.GroupID, id int64, gr perm.Grant, at time.Time) groupPermissionJSON {
 	out := groupPermissionJSON{
-		ID: id, AccountID: accountID, GroupID: groupID, AllProjects: gr.AllProjects,
+		ID: id, AccountID: int64(accountID), GroupID: int64(groupID), AllProjects: gr.AllProjects,
 		PermissionSet: string(gr.Set), State: int(tokend.StateActive),
 		WritableEnvironmentCategories: nonNil(gr.WritableEnvironmentCategories),
 		CreatedAt:                     jsonTime(at), UpdatedAt: jsonTime(at),

@@ -45,7 +45,7 @@ func checkAccountField(body *int64, path int64) error {
 }
 
 func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -75,11 +75,11 @@ func (s *Server) listGroups(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 }
 
 func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.GroupID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -93,7 +93,7 @@ func (s *Server) getGroup(w http.ResponseWriter, r *http.Request, p *tokend.Prin
 
 // createGroup answers 200 with the new group, as dbt does (the Terraform provider expects it).
 func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -101,7 +101,7 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.P
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := checkAccountField(req.AccountID, accountID); err != nil {
+	if err := checkAccountField(req.AccountID, int64(accountID)); err != nil {
 		return err
 	}
 	if req.Name == nil {
@@ -124,11 +124,11 @@ func (s *Server) createGroup(w http.ResponseWriter, r *http.Request, p *tokend.P
 
 // updateGroup changes a group; "state": 2 deletes it.
 func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.GroupID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -136,10 +136,10 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.P
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := checkAccountField(req.AccountID, accountID); err != nil {
+	if err := checkAccountField(req.AccountID, int64(accountID)); err != nil {
 		return err
 	}
-	if req.ID != nil && *req.ID != id {
+	if req.ID != nil && tokend.GroupID(*req.ID) != id {
 		return tokend.Invalidf("id", "id %d in the body does not match group %d in the path.", *req.ID, id)
 	}
 	u := tokend.GroupUpdate{Name: req.Name, AssignByDefault: req.AssignByDefault}
@@ -161,11 +161,11 @@ func (s *Server) updateGroup(w http.ResponseWriter, r *http.Request, p *tokend.P
 // setGroupPermissions replaces a group's grants with the body, a bare JSON array of dbt's
 // GroupPermissionRequest, and answers the group's new grants.
 func (s *Server) setGroupPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	groupID, err := pathID(r, "group_id")
+	groupID, err := pathID[tokend.GroupID](r, "group_id")
 	if err != nil {
 		return err
 	}
@@ -202,7 +202,7 @@ type assignGroupsRequest struct {
 
 // assignGroups makes desired_group_ids the user's exact groups in the account and answers them.
 func (s *Server) assignGroups(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -216,7 +216,7 @@ func (s *Server) assignGroups(w http.ResponseWriter, r *http.Request, p *tokend.
 	if req.DesiredGroupIDs == nil {
 		return tokend.Invalidf("desired_group_ids", "desired_group_ids is required; an empty list removes every group.")
 	}
-	groups, err := s.svc.AssignGroups(r.Context(), p, accountID, *req.UserID, *req.DesiredGroupIDs)
+	groups, err := s.svc.AssignGroups(r.Context(), p, accountID, tokend.UserID(*req.UserID), typedIDs[tokend.GroupID](*req.DesiredGroupIDs))
 	if err != nil {
 		return err
 	}

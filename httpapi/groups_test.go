@@ -79,7 +79,7 @@ func (f groupsFixture) groupsPath(rest string) string {
 	return fmt.Sprintf("/api/v3/accounts/%d/groups/%s", f.Account.ID, rest)
 }
 
-func (f groupsFixture) permissionsPath(groupID int64) string {
+func (f groupsFixture) permissionsPath(groupID tokend.GroupID) string {
 	return fmt.Sprintf("/api/v3/accounts/%d/group-permissions/%d/", f.Account.ID, groupID)
 }
 
@@ -93,7 +93,7 @@ func (f groupsFixture) renamePath() string {
 
 // addGroupsMember adds a user to the account, straight through the store, with a license and no
 // groups, and returns the user's id and a PAT.
-func addGroupsMember(t testing.TB, e *env, accountID int64, email string, license perm.License) (int64, string) {
+func addGroupsMember(t testing.TB, e *env, accountID tokend.AccountID, email string, license perm.License) (int64, string) {
 	t.Helper()
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Microsecond)
@@ -117,17 +117,17 @@ func addGroupsMember(t testing.TB, e *env, accountID int64, email string, licens
 		CreatedAt: now, UpdatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	return u.ID, tok
+	return int64(u.ID), tok
 }
 
-func addGroupsProject(t testing.TB, e *env, accountID int64) int64 {
+func addGroupsProject(t testing.TB, e *env, accountID tokend.AccountID) int64 {
 	t.Helper()
 	now := time.Now().UTC().Truncate(time.Microsecond)
 	p := &tokend.Project{AccountID: accountID, Name: "Analytics", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
 	if err := e.store.CreateProject(context.Background(), p); err != nil {
 		t.Fatal(err)
 	}
-	return p.ID
+	return int64(p.ID)
 }
 
 // mustGroupCall sends a request that must answer 200 and decodes its data into v (when not nil).
@@ -188,7 +188,7 @@ func TestGroupCRUD(t *testing.T) {
 		if string(fields["group_permissions"]) != "[]" {
 			t.Errorf("got group_permissions %s, want []", fields["group_permissions"])
 		}
-		if created.ID <= 0 || created.AccountID != f.Account.ID || created.Name != "Analysts" || created.State != 1 ||
+		if created.ID <= 0 || created.AccountID != int64(f.Account.ID) || created.Name != "Analysts" || created.State != 1 ||
 			created.AssignByDefault || created.MemberCount != 0 || created.SCIMManaged {
 			t.Errorf("got %+v, want active group \"Analysts\" of account %d with no members", created, f.Account.ID)
 		}
@@ -292,7 +292,7 @@ func TestGroupCRUD(t *testing.T) {
 		}{
 			{"update", f.groupsPath(fmt.Sprint(created.ID)), `{"name": "Back"}`},
 			{"undelete", f.groupsPath(fmt.Sprint(created.ID)), `{"state": 1}`},
-			{"permissions", f.permissionsPath(created.ID), `[]`},
+			{"permissions", f.permissionsPath(tokend.GroupID(created.ID)), `[]`},
 		} {
 			t.Run(tc.name+" of a deleted group is 404", func(t *testing.T) {
 				wantField(t, e.do("POST", tc.path, bearer(f.Token), tc.body), http.StatusNotFound, "")
@@ -374,7 +374,7 @@ func TestGroupPermissions(t *testing.T) {
 	foreign := addGroupsProject(t, e, other.Account.ID)
 	var g groupOut
 	mustGroupCall(t, e, "POST", f.groupsPath(""), f.Token, `{"name": "Engineers"}`, &g)
-	path := f.permissionsPath(g.ID)
+	path := f.permissionsPath(tokend.GroupID(g.ID))
 
 	t.Run("set two", func(t *testing.T) {
 		body := fmt.Sprintf(`[
@@ -388,7 +388,7 @@ func TestGroupPermissions(t *testing.T) {
 			t.Fatalf("got %d permissions, want 2: %s", len(got), r.Raw)
 		}
 		if got[0].PermissionSet != "account_admin" || !got[0].AllProjects || got[0].ProjectID != nil ||
-			got[0].GroupID != g.ID || got[0].AccountID != f.Account.ID || got[0].State != 1 || got[0].ID <= 0 {
+			got[0].GroupID != g.ID || got[0].AccountID != int64(f.Account.ID) || got[0].State != 1 || got[0].ID <= 0 {
 			t.Errorf("got %+v, want account_admin on all projects of group %d", got[0], g.ID)
 		}
 		if got[1].PermissionSet != "developer" || got[1].AllProjects || got[1].ProjectID == nil || *got[1].ProjectID != project ||
@@ -463,7 +463,7 @@ func TestGroupPermissions(t *testing.T) {
 		{"null", path, `null`, 400, "body"},
 		{"project_id as a string", path, `[{"permission_set": "developer", "project_id": "one"}]`, 400, "project_id"},
 		{"a missing group", f.permissionsPath(999999), `[]`, 404, ""},
-		{"another account's group", f.permissionsPath(other.owner), `[]`, 404, ""},
+		{"another account's group", f.permissionsPath(tokend.GroupID(other.owner)), `[]`, 404, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -492,7 +492,7 @@ func TestGroupAccess(t *testing.T) {
 		{"POST", f.groupsPath(""), `{"name": "Sardaukar"}`},
 		{"POST", f.groupsPath(fmt.Sprint(f.everyone)), `{"name": "All"}`},
 		{"POST", f.groupsPath(fmt.Sprint(f.everyone)), `{"state": 2}`},
-		{"POST", f.permissionsPath(f.everyone), `[]`},
+		{"POST", f.permissionsPath(tokend.GroupID(f.everyone)), `[]`},
 		{"POST", f.assignPath(), fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d]}`, plain, f.everyone)},
 	}
 	tests := []struct {
@@ -602,7 +602,7 @@ func TestGroupChangesApplyAtOnce(t *testing.T) {
 	x, xTok := addGroupsMember(t, e, f.Account.ID, "jessica@example.com", perm.LicenseDeveloper)
 	var admins groupOut
 	mustGroupCall(t, e, "POST", f.groupsPath(""), f.Token, `{"name": "Admins"}`, &admins)
-	mustGroupCall(t, e, "POST", f.permissionsPath(admins.ID), f.Token, `[{"permission_set": "account_admin", "all_projects": true}]`, nil)
+	mustGroupCall(t, e, "POST", f.permissionsPath(tokend.GroupID(admins.ID)), f.Token, `[{"permission_set": "account_admin", "all_projects": true}]`, nil)
 
 	assign := func(t testing.TB, ids ...int64) {
 		t.Helper()
@@ -611,7 +611,7 @@ func TestGroupChangesApplyAtOnce(t *testing.T) {
 	}
 	setAdmins := func(t testing.TB, set string) {
 		t.Helper()
-		mustGroupCall(t, e, "POST", f.permissionsPath(admins.ID), f.Token, fmt.Sprintf(`[{"permission_set": %q, "all_projects": true}]`, set), nil)
+		mustGroupCall(t, e, "POST", f.permissionsPath(tokend.GroupID(admins.ID)), f.Token, fmt.Sprintf(`[{"permission_set": %q, "all_projects": true}]`, set), nil)
 	}
 	// Each step's first request is the rename, while the cache holds X's principal from the
 	// previous step's reads (a successful rename invalidates the account itself, so reads warm it).
@@ -656,12 +656,12 @@ func TestGroupEscalation(t *testing.T) {
 	x, _ := addGroupsMember(t, e, f.Account.ID, "gurney@example.com", perm.LicenseDeveloper)
 	var security groupOut
 	mustGroupCall(t, e, "POST", f.groupsPath(""), f.Token, `{"name": "Security"}`, &security)
-	mustGroupCall(t, e, "POST", f.permissionsPath(security.ID), f.Token, `[{"permission_set": "security_admin", "all_projects": true}]`, nil)
+	mustGroupCall(t, e, "POST", f.permissionsPath(tokend.GroupID(security.ID)), f.Token, `[{"permission_set": "security_admin", "all_projects": true}]`, nil)
 	mustGroupCall(t, e, "POST", f.assignPath(), f.Token, fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d]}`, sec, security.ID), nil)
 
 	var own groupOut
 	mustGroupCall(t, e, "POST", f.groupsPath(""), secTok, `{"name": "Auditors"}`, &own)
-	ownPerms := f.permissionsPath(own.ID)
+	ownPerms := f.permissionsPath(tokend.GroupID(own.ID))
 
 	tests := []struct {
 		name, method, path, body string
@@ -678,7 +678,7 @@ func TestGroupEscalation(t *testing.T) {
 		{"take the owner out of Owner", "POST", f.assignPath(), fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d]}`, f.User.ID, f.everyone), 403},
 		{"rename Owner", "POST", f.groupsPath(fmt.Sprint(f.owner)), `{"name": "Nobody"}`, 403},
 		{"delete Owner", "POST", f.groupsPath(fmt.Sprint(f.owner)), `{"state": 2}`, 403},
-		{"strip Owner", "POST", f.permissionsPath(f.owner), `[]`, 403},
+		{"strip Owner", "POST", f.permissionsPath(tokend.GroupID(f.owner)), `[]`, 403},
 		{"put someone in Security", "POST", f.assignPath(), fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d, %d]}`, x, security.ID, f.everyone), 200},
 		{"rename their own group", "POST", f.groupsPath(fmt.Sprint(own.ID)), `{"name": "Auditors 2"}`, 200},
 	}

@@ -16,13 +16,13 @@ import (
 
 // mintPAT stores a personal access token of userID for accountID straight in the store, as the
 // service issues them, and returns the token string.
-func mintPAT(t testing.TB, e *env, accountID, userID int64) string {
+func mintPAT(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.UserID) string {
 	t.Helper()
 	return mintPATAt(t, e, accountID, userID, time.Now())
 }
 
 // mintPATAt is mintPAT with the token created at now.
-func mintPATAt(t testing.TB, e *env, accountID, userID int64, now time.Time) string {
+func mintPATAt(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.UserID, now time.Time) string {
 	t.Helper()
 	tok, uid, err := secret.Generate(rand.Reader, secret.PAT)
 	if err != nil {
@@ -93,7 +93,7 @@ func (p permissionBody) groupNames() []string {
 }
 
 // addUser adds a user to accountID through the API and returns them.
-func addUser(t testing.TB, e *env, tok string, accountID int64, body string) userBody {
+func addUser(t testing.TB, e *env, tok string, accountID tokend.AccountID, body string) userBody {
 	t.Helper()
 	r := e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/users/", accountID), bearer(tok), body)
 	if r.Code != http.StatusCreated {
@@ -105,7 +105,7 @@ func addUser(t testing.TB, e *env, tok string, accountID int64, body string) use
 }
 
 // groupID returns the id of the account's active group called name.
-func groupID(t testing.TB, e *env, accountID int64, name string) int64 {
+func groupID(t testing.TB, e *env, accountID tokend.AccountID, name string) int64 {
 	t.Helper()
 	gs, _, err := e.store.ListGroups(context.Background(), tokend.GroupFilter{AccountID: accountID,
 		State: tokend.StateActive, Page: tokend.Page{Limit: tokend.MaxLimit}})
@@ -114,7 +114,7 @@ func groupID(t testing.TB, e *env, accountID int64, name string) int64 {
 	}
 	for _, g := range gs {
 		if g.Name == name {
-			return g.ID
+			return int64(g.ID)
 		}
 	}
 	t.Fatalf("account %d has no group %q", accountID, name)
@@ -122,7 +122,7 @@ func groupID(t testing.TB, e *env, accountID int64, name string) int64 {
 }
 
 // setGroups makes groupIDs the user's exact groups in the account.
-func setGroups(t testing.TB, e *env, accountID, userID int64, groupIDs ...int64) {
+func setGroups(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.UserID, groupIDs ...tokend.GroupID) {
 	t.Helper()
 	if err := e.store.SetUserGroups(context.Background(), accountID, userID, groupIDs); err != nil {
 		t.Fatal(err)
@@ -130,7 +130,7 @@ func setGroups(t testing.TB, e *env, accountID, userID int64, groupIDs ...int64)
 }
 
 // auditActions returns the actions of the account's audit events, newest first.
-func auditActions(t testing.TB, e *env, accountID int64) []string {
+func auditActions(t testing.TB, e *env, accountID tokend.AccountID) []string {
 	t.Helper()
 	evs, _, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: accountID,
 		Page: tokend.Page{Limit: tokend.MaxLimit}})
@@ -147,7 +147,7 @@ func auditActions(t testing.TB, e *env, accountID int64) []string {
 // joinElsewhere adds user userID, who has a user in another account, to accountID the only way
 // there is: an admin invites them (202, nothing of the user shown) and they accept with
 // userTok, a PAT of theirs. It returns the user as the account sees them.
-func joinElsewhere(t testing.TB, e *env, adminTok string, accountID int64, body string, userID int64, userTok string) userBody {
+func joinElsewhere(t testing.TB, e *env, adminTok string, accountID tokend.AccountID, body string, userID tokend.UserID, userTok string) userBody {
 	t.Helper()
 	r := e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/users/", accountID), bearer(adminTok), body)
 	if r.Code != http.StatusAccepted {

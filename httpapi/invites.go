@@ -26,12 +26,9 @@ type inviteJSON struct {
 }
 
 func toInviteJSON(i *tokend.Invitation, a *tokend.Account, now time.Time) inviteJSON {
-	ids := i.GroupIDs
-	if ids == nil {
-		ids = []int64{}
-	}
+	ids := plainIDs(i.GroupIDs)
 	return inviteJSON{
-		ID: i.ID, AccountID: i.AccountID, Account: toAccountJSON(a), EmailAddress: i.Email,
+		ID: int64(i.ID), AccountID: int64(i.AccountID), Account: toAccountJSON(a), EmailAddress: i.Email,
 		LicenseType: string(i.License), GroupIDs: ids, Groups: []any{}, Status: int(i.Status(now)),
 		Type: "standard", CreatedAt: jsonTime(i.CreatedAt), ExpiresAt: jsonTime(i.ExpiresAt),
 		RedeemedAt: jsonTime(i.RedeemedAt),
@@ -47,7 +44,7 @@ type inviteRequest struct {
 
 // sendInvites is dbt's "Send user invites": 200 with the e-mails invited.
 func (s *Server) sendInvites(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -59,7 +56,7 @@ func (s *Server) sendInvites(w http.ResponseWriter, r *http.Request, p *tokend.P
 		return tokend.Invalidf("license_type", "Field \"license_type\" is required.")
 	}
 	invs, err := s.svc.InviteUsers(r.Context(), p, accountID, tokend.InviteInput{Emails: req.EmailAddresses,
-		License: perm.License(req.LicenseType), GroupIDs: req.GroupIDs})
+		License: perm.License(req.LicenseType), GroupIDs: typedIDs[tokend.GroupID](req.GroupIDs)})
 	if err != nil {
 		return err
 	}
@@ -72,7 +69,7 @@ func (s *Server) sendInvites(w http.ResponseWriter, r *http.Request, p *tokend.P
 }
 
 func (s *Server) listInvites(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -98,7 +95,7 @@ func (s *Server) listInvites(w http.ResponseWriter, r *http.Request, p *tokend.P
 }
 
 func (s *Server) getInvite(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.InvitationID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -116,7 +113,7 @@ func (s *Server) getInvite(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 
 // myInvites lists the invitations waiting for the caller (a PAT of that user, of any account).
 func (s *Server) myInvites(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -138,11 +135,11 @@ func (s *Server) myInvites(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 
 // acceptInvite makes the caller a member of the invitation's account.
 func (s *Server) acceptInvite(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.InvitationID](r, "id")
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func TestCrossAccountEnrolment(t *testing.T) {
 			Status       int    `json:"status"`
 		}
 		r.data(t, &inv)
-		if inv.AccountID != bid || inv.EmailAddress != "paul@example.com" || inv.Status != 1 {
+		if inv.AccountID != int64(bid) || inv.EmailAddress != "paul@example.com" || inv.Status != 1 {
 			t.Errorf("got %+v, want a pending invitation of paul@example.com to account %d", inv, bid)
 		}
 		for _, leak := range []string{`"first_name"`, `"last_name"`, `"user_id"`, `"is_active"`, a.User.CreatedAt.UTC().Format("2006-01-02T15:04:05.000000")} {
@@ -133,7 +133,7 @@ func TestCrossAccountEnrolment(t *testing.T) {
 				ID int64 `json:"id"`
 			}
 			r.data(t, &ci)
-			stored, err := e.store.Invitation(ctx, c.Account.ID, ci.ID)
+			stored, err := e.store.Invitation(ctx, c.Account.ID, tokend.InvitationID(ci.ID))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -163,9 +163,9 @@ func TestInvites(t *testing.T) {
 
 		var security groupOut
 		mustGroupCall(t, e, "POST", f.groupsPath(""), f.Token, `{"name": "Security"}`, &security)
-		mustGroupCall(t, e, "POST", f.permissionsPath(security.ID), f.Token, `[{"permission_set": "security_admin", "all_projects": true}]`, nil)
+		mustGroupCall(t, e, "POST", f.permissionsPath(tokend.GroupID(security.ID)), f.Token, `[{"permission_set": "security_admin", "all_projects": true}]`, nil)
 		sec, secTok := addGroupsMember(t, e, a, "hawat@example.com", perm.LicenseDeveloper)
-		setGroups(t, e, a, sec, security.ID)
+		setGroups(t, e, a, tokend.UserID(sec), tokend.GroupID(security.ID))
 
 		r := e.do("POST", send, bearer(f.Token), fmt.Sprintf(`{"email_addresses": ["leto@example.com", "Jessica@example.com", "jessica@example.com"],
 			"license_type": "read_only", "group_ids": [%d]}`, security.ID))

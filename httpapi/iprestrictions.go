@@ -36,15 +36,15 @@ type ipCIDRJSON struct {
 }
 
 func toIPRuleJSON(r *tokend.IPRule, enabled bool) ipRuleJSON {
-	out := ipRuleJSON{ID: r.ID, AccountID: r.AccountID, Name: r.Name, Description: r.Description, Type: int(r.Type),
-		State: int(r.State), IPRestrictionRuleSetID: r.AccountID, RuleSetEnabled: enabled, EnabledForServiceTokens: true,
+	out := ipRuleJSON{ID: int64(r.ID), AccountID: int64(r.AccountID), Name: r.Name, Description: r.Description, Type: int(r.Type),
+		State: int(r.State), IPRestrictionRuleSetID: int64(r.AccountID), RuleSetEnabled: enabled, EnabledForServiceTokens: true,
 		CIDRs: make([]ipCIDRJSON, len(r.CIDRs)), CreatedAt: jsonTime(r.CreatedAt), UpdatedAt: jsonTime(r.UpdatedAt)}
 	if r.CreatedBy != 0 {
-		id := r.CreatedBy
+		id := int64(r.CreatedBy)
 		out.CreatedByID = &id
 	}
 	for i, c := range r.CIDRs {
-		cj := ipCIDRJSON{IPRestrictionRuleID: r.ID, CIDR: c, Enabled: true, State: int(r.State)}
+		cj := ipCIDRJSON{IPRestrictionRuleID: int64(r.ID), CIDR: c, Enabled: true, State: int(r.State)}
 		if isIPv6(c) {
 			cj.CIDRIPv6 = &c
 		}
@@ -92,7 +92,7 @@ func (req ipRuleRequest) input() tokend.IPRuleInput {
 }
 
 func (s *Server) listIPRules(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (s *Server) listIPRules(w http.ResponseWriter, r *http.Request, p *tokend.P
 }
 
 func (s *Server) getIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.IPRuleID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -127,13 +127,13 @@ func (s *Server) getIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 // saveIPRule creates (POST on the collection) or replaces (PUT on a rule) a rule. A
 // rule_set_enabled that differs from the account's switch flips it after the rule is saved.
 func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	var id int64
+	var id tokend.IPRuleID
 	if r.PathValue("id") != "" {
-		if id, err = pathID(r, "id"); err != nil {
+		if id, err = pathID[tokend.IPRuleID](r, "id"); err != nil {
 			return err
 		}
 	}
@@ -141,7 +141,7 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if req.AccountID != nil && *req.AccountID != accountID {
+	if req.AccountID != nil && tokend.AccountID(*req.AccountID) != accountID {
 		return tokend.Invalidf("account_id", "\"account_id\" %d does not match the path's account %d.", *req.AccountID, accountID)
 	}
 	in := req.input()
@@ -163,7 +163,7 @@ func (s *Server) saveIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 }
 
 func (s *Server) deleteIPRule(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.IPRuleID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -186,7 +186,7 @@ type ruleSetJSON struct {
 
 // setIPRestrictions switches the account's rule set on or off: {"enabled": bool}.
 func (s *Server) setIPRestrictions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Server) setIPRestrictions(w http.ResponseWriter, r *http.Request, p *to
 	if err != nil {
 		return err
 	}
-	writeOK(w, ruleSetJSON{ID: a.ID, AccountID: a.ID, State: int(tokend.StateActive), Enabled: a.IPRestrictionsEnabled,
+	writeOK(w, ruleSetJSON{ID: int64(a.ID), AccountID: int64(a.ID), State: int(tokend.StateActive), Enabled: a.IPRestrictionsEnabled,
 		EnabledForServiceTokens: true, CreatedAt: jsonTime(a.CreatedAt), UpdatedAt: jsonTime(a.UpdatedAt)})
 	return nil
 }

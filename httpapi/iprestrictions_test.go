@@ -111,7 +111,7 @@ func TestIPRestrictions(t *testing.T) {
 				}
 				json.Unmarshal(body, &env)
 				d := env.Data
-				if d.AccountID != acct || !d.AccountAccessDenied || d.IsServiceToken != tc.service || (!tc.service && d.UserID != a.User.ID) {
+				if d.AccountID != int64(acct) || !d.AccountAccessDenied || d.IsServiceToken != tc.service || (!tc.service && d.UserID != int64(a.User.ID)) {
 					t.Errorf("got data %+v, want account %d, user, is_service_token %v, account_access_denied", d, acct, tc.service)
 				}
 			})
@@ -286,7 +286,7 @@ func TestIPRulesAsTerraformUsesThem(t *testing.T) {
 			if err := e.svc.CheckIP(ctx, p, "127.0.0.1"); err != nil {
 				t.Fatalf("before the destroy, the caller is let in: %v", err)
 			}
-			if err := e.svc.DeleteIPRule(ctx, p, acct, ids[0]); err != nil {
+			if err := e.svc.DeleteIPRule(ctx, p, acct, tokend.IPRuleID(ids[0])); err != nil {
 				t.Errorf("delete %q while %q is left: got %v, want it deleted", "loopback", "office", err)
 			}
 			errs := make([]error, len(ids)-1)
@@ -295,7 +295,7 @@ func TestIPRulesAsTerraformUsesThem(t *testing.T) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					errs[i] = e.svc.DeleteIPRule(ctx, p, acct, id)
+					errs[i] = e.svc.DeleteIPRule(ctx, p, acct, tokend.IPRuleID(id))
 				}()
 			}
 			wg.Wait()

@@ -19,15 +19,16 @@ var deprecatedSince = time.Date(2024, 2, 7, 0, 0, 0, 0, time.UTC)
 // headers, and recorded — without a database write — for the usage report.
 func (s *Server) serveLegacy(w http.ResponseWriter, r *http.Request, p *tokend.Principal, h handler) {
 	ip := requestIP(r)
-	var accountID int64
+	var accountID tokend.AccountID
 	if v := r.PathValue("account_id"); v != "" {
-		accountID, _ = strconv.ParseInt(v, 10, 64)
+		id, _ := strconv.ParseInt(v, 10, 64)
+		accountID = tokend.AccountID(id)
 	}
 	defer func() {
 		status := edge.Status(w)
 		// A route bound to no account (the account list, whoami) reached every account whose
 		// window is open: each account's report shows it.
-		reached := []int64{accountID}
+		reached := []tokend.AccountID{accountID}
 		if accountID == 0 && len(p.LegacyAccounts()) > 0 {
 			reached = p.LegacyAccounts()
 		}
@@ -83,7 +84,7 @@ const legacyKeyNotice = "User API keys are deprecated: they work only in account
 	"Personal tokens) and use it in their place."
 
 func toLegacyKeyJSON(t *tokend.Token, raw string) legacyKeyJSON {
-	out := legacyKeyJSON{ID: t.ID, UserID: t.UserID, UID: t.UID, State: int(t.State), Deprecated: true,
+	out := legacyKeyJSON{ID: int64(t.ID), UserID: int64(t.UserID), UID: t.UID, State: int(t.State), Deprecated: true,
 		Message: legacyKeyNotice, LastUsed: jsonTime(t.LastUsedAt), CreatedAt: jsonTime(t.CreatedAt)}
 	if raw != "" {
 		out.Key = &raw
@@ -96,7 +97,7 @@ func toLegacyKeyJSON(t *tokend.Token, raw string) legacyKeyJSON {
 }
 
 func (s *Server) getLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -110,7 +111,7 @@ func (s *Server) getLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.
 
 // rotateLegacyKey is POST on the key: a new key, shown this once; the old one stops at once.
 func (s *Server) rotateLegacyKey(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -160,7 +161,7 @@ func toSuggestionJSON(sg tokend.Suggestion) suggestionJSON {
 // legacyUsage is tokend's report of every place each user's legacy key is still used in the
 // account, with the suggested replacement.
 func (s *Server) legacyUsage(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -181,7 +182,7 @@ func (s *Server) legacyUsage(w http.ResponseWriter, r *http.Request, p *tokend.P
 func LegacyReportJSON(rep *tokend.LegacyUsageReport) []legacyUserJSON {
 	out := make([]legacyUserJSON, 0, len(rep.Users))
 	for _, u := range rep.Users {
-		uj := legacyUserJSON{UserID: u.UserID, Email: u.Email, Suggestion: toSuggestionJSON(u.Suggestion),
+		uj := legacyUserJSON{UserID: int64(u.UserID), Email: u.Email, Suggestion: toSuggestionJSON(u.Suggestion),
 			Uses: make([]legacyUseJSON, len(u.Uses))}
 		for i, use := range u.Uses {
 			uj.Uses[i] = legacyUseJSON{Method: use.Method, Route: use.Route, IP: use.IP, UserAgent: use.UserAgent,

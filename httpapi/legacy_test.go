@@ -114,7 +114,7 @@ func TestLegacyKeyRetirement(t *testing.T) {
 			r := e.do("GET", "/api/v2/accounts/", "Token "+key, "")
 			var accts []accountData
 			r.data(t, &accts)
-			if r.Code != http.StatusOK || len(accts) != 1 || accts[0].ID != acct {
+			if r.Code != http.StatusOK || len(accts) != 1 || accts[0].ID != int64(acct) {
 				t.Fatalf("accounts: got %d %+v, want only account %d (B's window is closed)", r.Code, accts, acct)
 			}
 			if got := r.Header.Get("Deprecation"); !strings.HasPrefix(got, "@") {
@@ -154,7 +154,7 @@ func TestLegacyKeyRetirement(t *testing.T) {
 		}
 		t.Run("the report lists every place, with replacements", func(t *testing.T) {
 			rep := report(t)
-			if len(rep) != 1 || rep[0].UserID != user || rep[0].Email != "paul@example.com" {
+			if len(rep) != 1 || rep[0].UserID != int64(user) || rep[0].Email != "paul@example.com" {
 				t.Fatalf("got %+v, want one user, paul", rep)
 			}
 			byRoute := map[string]int64{}
@@ -193,8 +193,8 @@ func TestLegacyKeyRetirement(t *testing.T) {
 
 		t.Run("limited to the user's current permissions", func(t *testing.T) {
 			admin := addUser(t, e, a.Token, acct, `{"email": "admin@example.com", "license_type": "developer"}`)
-			setGroups(t, e, acct, admin.ID, groupID(t, e, acct, "Owner"))
-			adminTok := mintPAT(t, e, acct, admin.ID)
+			setGroups(t, e, acct, tokend.UserID(admin.ID), tokend.GroupID(groupID(t, e, acct, "Owner")))
+			adminTok := mintPAT(t, e, acct, tokend.UserID(admin.ID))
 			m := membershipID(t, e, acct, user)
 			license := func(l string) {
 				t.Helper()
@@ -231,7 +231,7 @@ func TestLegacyKeyRetirement(t *testing.T) {
 
 		t.Run("only the user manages their key", func(t *testing.T) {
 			other := addUser(t, e, a.Token, acct, `{"email": "other@example.com", "license_type": "developer"}`)
-			otherTok := mintPAT(t, e, acct, other.ID)
+			otherTok := mintPAT(t, e, acct, tokend.UserID(other.ID))
 			if r := e.do("POST", keyPath, bearer(otherTok), ""); r.Code != http.StatusForbidden {
 				t.Errorf("another user rotating paul's key: got %d, want 403", r.Code)
 			}
@@ -243,13 +243,13 @@ func TestLegacyKeyRetirement(t *testing.T) {
 	})
 }
 
-func membershipID(t testing.TB, e *env, accountID, userID int64) int64 {
+func membershipID(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.UserID) int64 {
 	t.Helper()
 	m, err := e.store.Membership(context.Background(), accountID, userID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return m.ID
+	return int64(m.ID)
 }
 
 // A legacy key's caller chooses the user agent: the places recorded for a key are bounded
@@ -266,7 +266,7 @@ func TestLegacyUsageIsBounded(t *testing.T) {
 			fmt.Sprintf(`{"tokend_settings": {"legacy_keys_until": %q}}`, until.Format(time.RFC3339))); r.Code != http.StatusOK {
 			t.Fatalf("open the window: got %d: %s", r.Code, r.Raw)
 		}
-		keyOf := func(userID int64, pat string) string {
+		keyOf := func(userID tokend.UserID, pat string) string {
 			t.Helper()
 			var k legacyKeyBody
 			e.do("POST", fmt.Sprintf("/api/v2/users/%d/apikey/", userID), bearer(pat), "").data(t, &k)
@@ -277,7 +277,7 @@ func TestLegacyUsageIsBounded(t *testing.T) {
 		}
 		paulKey := keyOf(a.User.ID, a.Token)
 		chani := addUser(t, e, a.Token, acct, `{"email": "chani@example.com"}`)
-		chaniKey := keyOf(chani.ID, mintPAT(t, e, acct, chani.ID))
+		chaniKey := keyOf(tokend.UserID(chani.ID), mintPAT(t, e, acct, tokend.UserID(chani.ID)))
 
 		use := func(key, agent string) {
 			t.Helper()
@@ -322,8 +322,8 @@ func TestLegacyUsageIsBounded(t *testing.T) {
 			if len(users) != 1 || total != 2 {
 				t.Fatalf("first page of one: got %d users (total %d), want 1 of 2", len(users), total)
 			}
-			paul, _ := report(fmt.Sprintf("?limit=1&offset=%d", map[bool]int{true: 0, false: 1}[users[0].UserID == a.User.ID]))
-			if len(paul) != 1 || paul[0].UserID != a.User.ID {
+			paul, _ := report(fmt.Sprintf("?limit=1&offset=%d", map[bool]int{true: 0, false: 1}[users[0].UserID == int64(a.User.ID)]))
+			if len(paul) != 1 || paul[0].UserID != int64(a.User.ID) {
 				t.Fatalf("got %+v, want Paul's uses", paul)
 			}
 			var other, sum int64

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"testing"
 
+	"tokend"
 	"tokend/perm"
 )
 
@@ -16,7 +17,7 @@ func TestLicenseEscalation(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		f := newGroupsFixture(t, e, "Arrakis", "owner@example.com")
 		a := f.Account.ID
-		license := func(userID int64) string {
+		license := func(userID tokend.UserID) string {
 			t.Helper()
 			m, err := e.store.Membership(context.Background(), a, userID)
 			if err != nil {
@@ -26,13 +27,13 @@ func TestLicenseEscalation(t *testing.T) {
 		}
 		var security groupOut
 		mustGroupCall(t, e, "POST", f.groupsPath(""), f.Token, `{"name": "Security"}`, &security)
-		mustGroupCall(t, e, "POST", f.permissionsPath(security.ID), f.Token, `[{"permission_set": "security_admin", "all_projects": true}]`, nil)
+		mustGroupCall(t, e, "POST", f.permissionsPath(tokend.GroupID(security.ID)), f.Token, `[{"permission_set": "security_admin", "all_projects": true}]`, nil)
 		sec, secTok := addGroupsMember(t, e, a, "hawat@example.com", perm.LicenseDeveloper)
-		setGroups(t, e, a, sec, security.ID)
+		setGroups(t, e, a, tokend.UserID(sec), tokend.GroupID(security.ID))
 		demoted, demotedTok := addGroupsMember(t, e, a, "leto@example.com", perm.LicenseIT)
-		setGroups(t, e, a, demoted, f.owner)
+		setGroups(t, e, a, tokend.UserID(demoted), tokend.GroupID(f.owner))
 		readOnly, _ := addGroupsMember(t, e, a, "alia@example.com", perm.LicenseReadOnly)
-		setGroups(t, e, a, readOnly, f.owner)
+		setGroups(t, e, a, tokend.UserID(readOnly), tokend.GroupID(f.owner))
 		plain, _ := addGroupsMember(t, e, a, "gurney@example.com", perm.LicenseDeveloper)
 
 		var st struct {
@@ -49,22 +50,22 @@ func TestLicenseEscalation(t *testing.T) {
 			name, tok, path, body string
 			want                  int
 		}{
-			{"admin demoted to IT restores their own license", demotedTok, license(demoted), `{"license_type": "developer", "state": 1}`, 403},
-			{"IT makes a read-only Owner a developer", demotedTok, license(readOnly), `{"license_type": "developer", "state": 1}`, 403},
-			{"security admin makes a read-only Owner a developer", secTok, license(readOnly), `{"license_type": "developer", "state": 1}`, 403},
+			{"admin demoted to IT restores their own license", demotedTok, license(tokend.UserID(demoted)), `{"license_type": "developer", "state": 1}`, 403},
+			{"IT makes a read-only Owner a developer", demotedTok, license(tokend.UserID(readOnly)), `{"license_type": "developer", "state": 1}`, 403},
+			{"security admin makes a read-only Owner a developer", secTok, license(tokend.UserID(readOnly)), `{"license_type": "developer", "state": 1}`, 403},
 			{"security admin demotes the owner", secTok, license(f.User.ID), `{"license_type": "read_only", "state": 1}`, 403},
 			{"security admin removes the owner", secTok, license(f.User.ID), `{"license_type": "developer", "state": 2}`, 403},
-			{"security admin gives IT without billing admin", secTok, license(plain), `{"license_type": "it", "state": 1}`, 403},
-			{"security admin changes their own license", secTok, license(sec), `{"license_type": "analyst", "state": 1}`, 403},
+			{"security admin gives IT without billing admin", secTok, license(tokend.UserID(plain)), `{"license_type": "it", "state": 1}`, 403},
+			{"security admin changes their own license", secTok, license(tokend.UserID(sec)), `{"license_type": "analyst", "state": 1}`, 403},
 			{"service token demotes the last admin", st.TokenString, license(f.User.ID), `{"license_type": "read_only", "state": 1}`, 400},
 			{"service token removes the last admin", st.TokenString, license(f.User.ID), `{"license_type": "developer", "state": 2}`, 400},
 			{"service token takes the last admin out of Owner", st.TokenString, f.assignPath(),
 				fmt.Sprintf(`{"user_id": %d, "desired_group_ids": [%d]}`, f.User.ID, f.everyone), 400},
 			{"service token deletes the last admin's group", st.TokenString, f.groupsPath(fmt.Sprint(f.owner)), `{"state": 2}`, 400},
-			{"service token strips the last admin's group", st.TokenString, f.permissionsPath(f.owner), `[{"permission_set": "job_admin", "all_projects": true}]`, 400},
-			{"security admin demotes a member with no groups", secTok, license(plain), `{"license_type": "read_only", "state": 1}`, 200},
-			{"unchanged own license is no change", secTok, license(sec), `{"license_type": "developer", "state": 1}`, 200},
-			{"owner makes the read-only Owner a developer", f.Token, license(readOnly), `{"license_type": "developer", "state": 1}`, 200},
+			{"service token strips the last admin's group", st.TokenString, f.permissionsPath(tokend.GroupID(f.owner)), `[{"permission_set": "job_admin", "all_projects": true}]`, 400},
+			{"security admin demotes a member with no groups", secTok, license(tokend.UserID(plain)), `{"license_type": "read_only", "state": 1}`, 200},
+			{"unchanged own license is no change", secTok, license(tokend.UserID(sec)), `{"license_type": "developer", "state": 1}`, 200},
+			{"owner makes the read-only Owner a developer", f.Token, license(tokend.UserID(readOnly)), `{"license_type": "developer", "state": 1}`, 200},
 			{"with a second admin, the owner can be demoted", st.TokenString, license(f.User.ID), `{"license_type": "read_only", "state": 1}`, 200},
 		}
 		for _, tt := range tests {
@@ -80,7 +81,7 @@ func TestLicenseEscalation(t *testing.T) {
 				user int64
 				want perm.License
 			}{{demoted, perm.LicenseIT}, {sec, perm.LicenseDeveloper}, {plain, perm.LicenseReadOnly}, {readOnly, perm.LicenseDeveloper}} {
-				m, err := e.store.Membership(context.Background(), a, c.user)
+				m, err := e.store.Membership(context.Background(), a, tokend.UserID(c.user))
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -31,7 +31,7 @@ type licenseAllocationJSON struct {
 
 // listLicenses answers dbt's license allocation of the account: one element.
 func (s *Server) listLicenses(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -71,7 +71,7 @@ func toLicenseMapJSON(m *tokend.LicenseMap) licenseMapJSON {
 	if groups == nil {
 		groups = []string{}
 	}
-	return licenseMapJSON{ID: m.ID, AccountID: m.AccountID, LicenseType: string(m.License), State: int(m.State),
+	return licenseMapJSON{ID: int64(m.ID), AccountID: int64(m.AccountID), LicenseType: string(m.License), State: int(m.State),
 		SSOLicenseMappingGroups: groups, CreatedAt: jsonTime(m.CreatedAt), UpdatedAt: jsonTime(m.UpdatedAt)}
 }
 
@@ -83,9 +83,9 @@ type licenseMapRequest struct {
 	SSOLicenseMappingGroups *[]string `json:"sso_license_mapping_groups"`
 }
 
-func (req licenseMapRequest) input(accountID int64) (tokend.LicenseMapInput, error) {
+func (req licenseMapRequest) input(accountID tokend.AccountID) (tokend.LicenseMapInput, error) {
 	var in tokend.LicenseMapInput
-	if err := checkAccountField(req.AccountID, accountID); err != nil {
+	if err := checkAccountField(req.AccountID, int64(accountID)); err != nil {
 		return in, err
 	}
 	if req.LicenseType != nil {
@@ -101,7 +101,7 @@ func (req licenseMapRequest) input(accountID int64) (tokend.LicenseMapInput, err
 }
 
 func (s *Server) listLicenseMaps(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func (s *Server) listLicenseMaps(w http.ResponseWriter, r *http.Request, p *toke
 }
 
 func (s *Server) getLicenseMap(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.LicenseMapID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -145,7 +145,7 @@ func (s *Server) getLicenseMap(w http.ResponseWriter, r *http.Request, p *tokend
 
 // createLicenseMap answers 201 with the new map (dbt's documents say 200; clients take any 2xx).
 func (s *Server) createLicenseMap(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -167,7 +167,7 @@ func (s *Server) createLicenseMap(w http.ResponseWriter, r *http.Request, p *tok
 
 // updateLicenseMap changes what the body names; state 2 deletes the map.
 func (s *Server) updateLicenseMap(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.LicenseMapID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -189,7 +189,7 @@ func (s *Server) updateLicenseMap(w http.ResponseWriter, r *http.Request, p *tok
 
 // deleteLicenseMap answers 204, as dbt documents; a later GET is a 404.
 func (s *Server) deleteLicenseMap(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.LicenseMapID](r, "id")
 	if err != nil {
 		return err
 	}

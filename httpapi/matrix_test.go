@@ -31,8 +31,8 @@ type mPrincipal struct {
 	other   bool // a token of another account
 }
 
-func (p *mPrincipal) can(r perm.Resource, a perm.Access, projectID int64) bool {
-	return p.perms.Allows(r, a, projectID)
+func (p *mPrincipal) can(r perm.Resource, a perm.Access, projectID tokend.ProjectID) bool {
+	return p.perms.Allows(r, a, int64(projectID))
 }
 
 // fixtures are the objects of account A that paths point at.
@@ -65,7 +65,7 @@ func allowed(n tokend.RouteNeed, p *mPrincipal, f fixtures, ids map[string]int64
 		}
 	}
 	for _, c := range n.Caps {
-		ok := p.can(c.Resource, c.Access, project)
+		ok := p.can(c.Resource, c.Access, tokend.ProjectID(project))
 		if n.AnyProject {
 			ok = p.perms.AllowsAnyProject(c.Resource, c.Access)
 		}
@@ -277,24 +277,24 @@ func TestAuthorizationMatrix(t *testing.T) {
 		if err := e.store.CreateProject(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		return p.ID
+		return int64(p.ID)
 	}
-	f := fixtures{account: acct, project: mkProject("P"), deletable: mkProject("D")}
+	f := fixtures{account: int64(acct), project: mkProject("P"), deletable: mkProject("D")}
 	lm := &tokend.LicenseMap{AccountID: acct, License: perm.LicenseReadOnly, SSOGroups: []string{"readers"}, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
 	if err := e.store.CreateLicenseMap(ctx, lm); err != nil {
 		t.Fatal(err)
 	}
-	f.licenseMap = lm.ID
+	f.licenseMap = int64(lm.ID)
 	otherProject := mkProject("Q")
 	f.group = groupID(t, e, acct, tokend.GroupEveryone)
 	victim := addUser(t, e, owner.Token, acct, `{"email": "victim@example.com", "license_type": "developer"}`)
 	f.victim = victim.ID
-	m, err := e.store.Membership(ctx, acct, victim.ID)
+	m, err := e.store.Membership(ctx, acct, tokend.UserID(victim.ID))
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.victimMembership = m.ID
-	f.victimPAT = tokenID(t, e, uidOf(t, mintPAT(t, e, acct, victim.ID)))
+	f.victimMembership = int64(m.ID)
+	f.victimPAT = tokenID(t, e, uidOf(t, mintPAT(t, e, acct, tokend.UserID(victim.ID))))
 	f.serviceToken = tokenID(t, e, uidOf(t, mintService(t, e, acct, perm.JobViewer)))
 	f.spareToken = tokenID(t, e, uidOf(t, mintService(t, e, acct, perm.JobViewer)))
 
@@ -321,7 +321,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 		setGroups(t, e, acct, u.ID, g.ID)
 		callers = append(callers, &mPrincipal{name: "PAT " + name, token: mintPAT(t, e, acct, u.ID), kind: tokend.KindPAT,
-			license: license, perms: perm.Evaluate(grants).Apply(license), userID: u.ID})
+			license: license, perms: perm.Evaluate(grants).Apply(license), userID: int64(u.ID)})
 	}
 	for _, l := range perm.LicenseTypes() {
 		pat(string(l)+" license, account_admin", l, perm.Grant{Set: perm.AccountAdmin, AllProjects: true})
@@ -336,7 +336,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	pat("admin on project Q only", perm.LicenseDeveloper, perm.Grant{Set: perm.Admin, ProjectID: otherProject})
 	pat("no groups", perm.LicenseDeveloper)
 	callers = append(callers, &mPrincipal{name: "another account's owner", token: other.Token, kind: tokend.KindPAT,
-		license: perm.LicenseDeveloper, other: true, userID: other.User.ID,
+		license: perm.LicenseDeveloper, other: true, userID: int64(other.User.ID),
 		// The owner of their own account: what they may do there, on routes bound to no account.
 		perms: perm.Evaluate([]perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}})},
 		&mPrincipal{name: "no token"})

@@ -207,7 +207,7 @@ func (s *Server) exchange(w http.ResponseWriter, r *http.Request, form url.Value
 		invalid("account_id (or audience) is required: the account the service token is for.")
 		return
 	}
-	t, raw, _, err := s.svc.ExchangeToken(r.Context(), tokend.ExchangeRequest{SubjectToken: subject, AccountID: accountID})
+	t, raw, _, err := s.svc.ExchangeToken(r.Context(), tokend.ExchangeRequest{SubjectToken: subject, AccountID: tokend.AccountID(accountID)})
 	if err != nil {
 		s.answerOAuthErr(w, r, err)
 		return

@@ -18,7 +18,7 @@ type changePasswordRequest struct {
 // count against the user as failed sign-ins do, so that a stolen token cannot be used to guess
 // the password. (Keyed by the user alone: callers refused for other reasons never wait.)
 func (s *Server) changePassword(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	userID, err := pathID(r, "user_id")
+	userID, err := pathID[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -49,7 +49,7 @@ type passwordResetLinkJSON struct {
 // holds the link's code, shown this once: the console page Path (plus the server's address)
 // with the code in the fragment, so the code never reaches a server log.
 func (s *Server) createPasswordReset(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -66,7 +66,7 @@ func (s *Server) createPasswordReset(w http.ResponseWriter, r *http.Request, p *
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusCreated, passwordResetLinkJSON{UserID: userID, Code: code,
+	writeJSON(w, http.StatusCreated, passwordResetLinkJSON{UserID: int64(userID), Code: code,
 		Path: tokend.PasswordResetPath + "#" + code, ExpiresAt: pr.ExpiresAt.UTC()}, nil)
 	return nil
 }

@@ -18,7 +18,7 @@ func TestPasswordRefusalsStoreNothingTyped(t *testing.T) {
 	eachStore(t, func(t *testing.T, e *env) {
 		owner := e.initAccount("Arrakis", "paul@example.com")
 		other := e.initAccount("Giedi Prime", "feyd@example.com")
-		path := func(accountID, userID int64) string {
+		path := func(accountID tokend.AccountID, userID tokend.UserID) string {
 			return fmt.Sprintf("/api/v3/accounts/%d/users/%d/account-apikeys/", accountID, userID)
 		}
 		const typed = "hunter2-typed-as-email"
@@ -30,15 +30,15 @@ func TestPasswordRefusalsStoreNothingTyped(t *testing.T) {
 			wantRefusals  int
 			wantInAccount int64
 		}{
-			{"a password typed as the e-mail", owner.Account.ID, owner.User.ID, typed, 0, owner.Account.ID},
-			{"an unknown e-mail", owner.Account.ID, owner.User.ID, "nobody@example.com", 0, owner.Account.ID},
-			{"a member's e-mail in an account they are not in", other.Account.ID, owner.User.ID, "paul@example.com", 0, other.Account.ID},
-			{"the member's own e-mail, wrong password", owner.Account.ID, owner.User.ID, "paul@example.com", 1, owner.Account.ID},
+			{"a password typed as the e-mail", int64(owner.Account.ID), int64(owner.User.ID), typed, 0, int64(owner.Account.ID)},
+			{"an unknown e-mail", int64(owner.Account.ID), int64(owner.User.ID), "nobody@example.com", 0, int64(owner.Account.ID)},
+			{"a member's e-mail in an account they are not in", int64(other.Account.ID), int64(owner.User.ID), "paul@example.com", 0, int64(other.Account.ID)},
+			{"the member's own e-mail, wrong password", int64(owner.Account.ID), int64(owner.User.ID), "paul@example.com", 1, int64(owner.Account.ID)},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				before := refusals(t, e, tt.wantInAccount)
-				req, err := http.NewRequest("POST", e.srv.URL+path(tt.accountID, tt.userID), strings.NewReader(`{"name": "x"}`))
+				before := refusals(t, e, tokend.AccountID(tt.wantInAccount))
+				req, err := http.NewRequest("POST", e.srv.URL+path(tokend.AccountID(tt.accountID), tokend.UserID(tt.userID)), strings.NewReader(`{"name": "x"}`))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -53,12 +53,12 @@ func TestPasswordRefusalsStoreNothingTyped(t *testing.T) {
 				if resp.StatusCode != http.StatusUnauthorized {
 					t.Fatalf("got %d, want 401", resp.StatusCode)
 				}
-				if got := refusals(t, e, tt.wantInAccount) - before; got != tt.wantRefusals {
+				if got := refusals(t, e, tokend.AccountID(tt.wantInAccount)) - before; got != tt.wantRefusals {
 					t.Errorf("got %d new refusal events, want %d", got, tt.wantRefusals)
 				}
 			})
 		}
-		for _, acct := range []int64{owner.Account.ID, other.Account.ID, 0} {
+		for _, acct := range []tokend.AccountID{owner.Account.ID, other.Account.ID, 0} {
 			evs, _, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: acct, Page: tokend.Page{Limit: tokend.MaxLimit}})
 			if err != nil {
 				t.Fatal(err)
@@ -72,7 +72,7 @@ func TestPasswordRefusalsStoreNothingTyped(t *testing.T) {
 	})
 }
 
-func refusals(t testing.TB, e *env, accountID int64) int {
+func refusals(t testing.TB, e *env, accountID tokend.AccountID) int {
 	t.Helper()
 	_, n, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: accountID, Action: "auth.password_refused"})
 	if err != nil {

@@ -99,7 +99,7 @@ func TestPasswordResetLink(t *testing.T) {
 		victim := addUser(t, e, owner.Token, owner.Account.ID,
 			`{"email": "chani@example.com", "license_type": "developer", "password": "chani's first password"}`)
 		session := signIn(t, e, "chani@example.com", "chani's first password")
-		issue := func(userID int64, body string) *response {
+		issue := func(userID tokend.UserID, body string) *response {
 			return e.do("POST", fmt.Sprintf("/api/tokend/v1/accounts/%d/users/%d/password-reset/", owner.Account.ID, userID),
 				bearer(owner.Token), body)
 		}
@@ -109,7 +109,7 @@ func TestPasswordResetLink(t *testing.T) {
 			Path      string    `json:"path"`
 			ExpiresAt time.Time `json:"expires_at"`
 		}
-		r := issue(victim.ID, "")
+		r := issue(tokend.UserID(victim.ID), "")
 		if r.Code != 201 {
 			t.Fatalf("issue a reset link: got %d %s, want 201", r.Code, r.Raw)
 		}
@@ -128,7 +128,7 @@ func TestPasswordResetLink(t *testing.T) {
 
 		// A second link voids the first.
 		first := link.Code
-		issue(victim.ID, `{"expires_in": 3600}`).data(t, &link)
+		issue(tokend.UserID(victim.ID), `{"expires_in": 3600}`).data(t, &link)
 		if time.Until(link.ExpiresAt) > time.Hour+time.Minute {
 			t.Errorf("expires_in 3600: got expiry %v, want within the hour", link.ExpiresAt)
 		}
@@ -197,14 +197,14 @@ func TestPasswordResetLink(t *testing.T) {
 			code   int
 			msg    string
 		}{
-			{"yourself", owner.User.ID, "", 400, "change password"},
-			{"a member of another account too", both.ID, "", 403, "only an operator"},
-			{"not a member", elsewhere.User.ID + 1000, "", 404, "not a member"},
+			{"yourself", int64(owner.User.ID), "", 400, "change password"},
+			{"a member of another account too", int64(both.ID), "", 403, "only an operator"},
+			{"not a member", int64(elsewhere.User.ID + 1000), "", 404, "not a member"},
 			{"a lifetime past a week", victim.ID, `{"expires_in": 700000}`, 400, "1 minute to 168 hours"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if r := issue(tt.userID, tt.body); r.Code != tt.code || !strings.Contains(r.Body.Status.UserMessage, tt.msg) {
+				if r := issue(tokend.UserID(tt.userID), tt.body); r.Code != tt.code || !strings.Contains(r.Body.Status.UserMessage, tt.msg) {
 					t.Errorf("got %d %q, want %d saying %q", r.Code, r.Body.Status.UserMessage, tt.code, tt.msg)
 				}
 			})
@@ -238,7 +238,7 @@ func TestInitPasswordOnExistingUser(t *testing.T) {
 	})
 }
 
-func auditCount(t *testing.T, e *env, accountID int64, action string) int {
+func auditCount(t *testing.T, e *env, accountID tokend.AccountID, action string) int {
 	t.Helper()
 	evs, _, err := e.store.ListAudit(context.Background(), tokend.AuditFilter{AccountID: accountID, Page: tokend.Page{Limit: tokend.MaxLimit}})
 	if err != nil {

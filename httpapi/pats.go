@@ -38,7 +38,7 @@ const patTypeGeneral = 2
 
 func toPATJSON(t *tokend.Token, raw string) patJSON {
 	out := patJSON{
-		ID: t.ID, AccountID: t.AccountID, UserID: t.UserID, UID: t.UID, Name: t.Name, State: int(t.State),
+		ID: int64(t.ID), AccountID: int64(t.AccountID), UserID: int64(t.UserID), UID: t.UID, Name: t.Name, State: int(t.State),
 		Type: patTypeGeneral, LastUsed: jsonTime(t.LastUsedAt), ExpiresAt: jsonTime(t.ExpiresAt),
 		ServiceTokenPermissions: []any{}, CreatedAt: jsonTime(t.CreatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
 		DisabledAt: jsonTime(t.DisabledAt),
@@ -63,7 +63,7 @@ type rotateRequest struct {
 }
 
 func (s *Server) listPATs(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -105,7 +105,7 @@ func (s *Server) createPAT(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		writeError(w, r, err)
 		return
@@ -139,7 +139,7 @@ func decodePATRequest(r *http.Request) (tokend.PATInput, error) {
 }
 
 func (s *Server) createPATWithToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
@@ -156,11 +156,11 @@ func (s *Server) createPATWithToken(w http.ResponseWriter, r *http.Request, p *t
 }
 
 func (s *Server) getPAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -175,11 +175,11 @@ func (s *Server) getPAT(w http.ResponseWriter, r *http.Request, p *tokend.Princi
 // rotatePAT is POST on a PAT's path: a new token_string with the same name and lifetime. An
 // optional body {"overlap_seconds": N} keeps the old token working for N more seconds.
 func (s *Server) rotatePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -202,11 +202,11 @@ func (s *Server) rotatePAT(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 }
 
 func (s *Server) deletePAT(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *Server) deletePAT(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 // kind (pat, service), user_id, state, last_used_before, last_used_after, expires_before, and
 // federated (true: only tokens minted by a token exchange).
 func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -237,9 +237,11 @@ func (s *Server) tokenInventory(w http.ResponseWriter, r *http.Request, p *token
 		f.Kind = tokend.KindPAT
 	}
 	if v := q.Get("user_id"); v != "" {
-		if f.UserID, err = strconv.ParseInt(v, 10, 64); err != nil || f.UserID <= 0 {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || id <= 0 {
 			return tokend.Invalidf("user_id", "\"user_id\" must be a positive integer, got %q.", v)
 		}
+		f.UserID = tokend.UserID(id)
 	}
 	if f.State, err = parseState(r); err != nil {
 		return err
@@ -292,7 +294,7 @@ type bulkRevokeRequest struct {
 
 // revokeTokens is tokend's bulk revoke for administrators.
 func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -300,7 +302,7 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	revoked, err := s.svc.RevokeTokens(r.Context(), p, accountID, req.TokenIDs)
+	revoked, err := s.svc.RevokeTokens(r.Context(), p, accountID, typedIDs[tokend.TokenID](req.TokenIDs))
 	if err != nil {
 		return err
 	}
@@ -314,11 +316,11 @@ func (s *Server) revokeTokens(w http.ResponseWriter, r *http.Request, p *tokend.
 
 // enableToken enables a token disabled for inactivity; its inactivity clock restarts.
 func (s *Server) enableToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -345,11 +347,11 @@ type activityJSON struct {
 // tokenActivity is tokend's per-day request count of one token: a user's own, or any token
 // of the account for those who may read API tokens.
 func (s *Server) tokenActivity(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ type patBody struct {
 }
 
 // mintService stores a service token of accountID holding sets on all projects.
-func mintService(t testing.TB, e *env, accountID int64, sets ...perm.Set) string {
+func mintService(t testing.TB, e *env, accountID tokend.AccountID, sets ...perm.Set) string {
 	t.Helper()
 	tok, uid, err := secret.Generate(rand.Reader, secret.Service)
 	if err != nil {
@@ -52,11 +52,11 @@ func mintService(t testing.TB, e *env, accountID int64, sets ...perm.Set) string
 	return tok
 }
 
-func patsPath(accountID, userID int64) string {
+func patsPath(accountID tokend.AccountID, userID tokend.UserID) string {
 	return fmt.Sprintf("/api/v3/accounts/%d/users/%d/account-apikeys/", accountID, userID)
 }
 
-func createPAT(t testing.TB, e *env, tok string, accountID, userID int64, body string) patBody {
+func createPAT(t testing.TB, e *env, tok string, accountID tokend.AccountID, userID tokend.UserID, body string) patBody {
 	t.Helper()
 	r := e.do("POST", patsPath(accountID, userID), bearer(tok), body)
 	if r.Code != http.StatusCreated {
@@ -78,7 +78,7 @@ func TestPATLifecycle(t *testing.T) {
 
 		p := createPAT(t, e, a.Token, acct, user, `{"name": "laptop"}`)
 		tok := *p.TokenString
-		if p.Name != "laptop" || p.AccountID != acct || p.UserID != user || p.State != 1 || p.ExpiresAt != nil {
+		if p.Name != "laptop" || p.AccountID != int64(acct) || p.UserID != int64(user) || p.State != 1 || p.ExpiresAt != nil {
 			t.Errorf("got %+v, want an active token named laptop of user %d in account %d, no expiry", p, user, acct)
 		}
 		if r := e.do("GET", "/api/v3/whoami/", bearer(tok), ""); r.Code != http.StatusOK {
@@ -202,7 +202,7 @@ func TestPATUserContext(t *testing.T) {
 		b := e.initAccount("B", "other@example.com")
 		acct := a.Account.ID
 		dev := addUser(t, e, a.Token, acct, `{"email": "dev@example.com", "license_type": "developer", "password": "a long enough password"}`)
-		devTok := mintPAT(t, e, acct, dev.ID)
+		devTok := mintPAT(t, e, acct, tokend.UserID(dev.ID))
 		svc := mintService(t, e, acct, perm.AccountAdmin)
 
 		tests := []struct {
@@ -212,10 +212,10 @@ func TestPATUserContext(t *testing.T) {
 		}{
 			{"service token, even account_admin", "GET", patsPath(acct, a.User.ID), svc, http.StatusForbidden, "personal access token"},
 			{"service token creating", "POST", patsPath(acct, a.User.ID), svc, http.StatusForbidden, "personal access token"},
-			{"account admin on another user's tokens", "GET", patsPath(acct, dev.ID), a.Token, http.StatusForbidden, "own user"},
+			{"account admin on another user's tokens", "GET", patsPath(acct, tokend.UserID(dev.ID)), a.Token, http.StatusForbidden, "own user"},
 			{"developer on the owner's tokens", "GET", patsPath(acct, a.User.ID), devTok, http.StatusForbidden, "own user"},
 			{"another account's token", "GET", patsPath(acct, a.User.ID), b.Token, http.StatusForbidden, "belongs to another account"},
-			{"own tokens", "GET", patsPath(acct, dev.ID), devTok, http.StatusOK, ""},
+			{"own tokens", "GET", patsPath(acct, tokend.UserID(dev.ID)), devTok, http.StatusOK, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -234,7 +234,7 @@ func TestPATUserContext(t *testing.T) {
 		}
 
 		t.Run("an id of another user's token is not found", func(t *testing.T) {
-			p := createPAT(t, e, devTok, acct, dev.ID, `{"name": "dev's"}`)
+			p := createPAT(t, e, devTok, acct, tokend.UserID(dev.ID), `{"name": "dev's"}`)
 			r := e.do("DELETE", fmt.Sprintf("%s%d/", patsPath(acct, a.User.ID), p.ID), bearer(a.Token), "")
 			if r.Code != http.StatusNotFound {
 				t.Errorf("owner deleting dev's token through their own path: got %d, want 404", r.Code)
@@ -265,9 +265,9 @@ func TestPATLicenses(t *testing.T) {
 		} {
 			t.Run(tc.license, func(t *testing.T) {
 				u := addUser(t, e, a.Token, acct, fmt.Sprintf(`{"email": "%s@example.com", "license_type": %q}`, tc.license, tc.license))
-				setGroups(t, e, acct, u.ID, admins)
-				first := mintPAT(t, e, acct, u.ID)
-				r := e.do("POST", patsPath(acct, u.ID), bearer(first), `{"name": "mine"}`)
+				setGroups(t, e, acct, tokend.UserID(u.ID), tokend.GroupID(admins))
+				first := mintPAT(t, e, acct, tokend.UserID(u.ID))
+				r := e.do("POST", patsPath(acct, tokend.UserID(u.ID)), bearer(first), `{"name": "mine"}`)
 				if r.Code != http.StatusCreated {
 					t.Fatalf("create a PAT: got %d, want 201: %s", r.Code, r.Raw)
 				}
@@ -407,7 +407,7 @@ func TestTokenInventory(t *testing.T) {
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
 		dev := addUser(t, e, a.Token, acct, `{"email": "dev@example.com", "license_type": "developer"}`)
-		devTok := mintPAT(t, e, acct, dev.ID)
+		devTok := mintPAT(t, e, acct, tokend.UserID(dev.ID))
 		e.do("GET", "/api/v3/whoami/", bearer(devTok), "")
 		inv := fmt.Sprintf("/api/tokend/v1/accounts/%d/tokens/", acct)
 
@@ -450,7 +450,7 @@ func tokenID(t testing.TB, e *env, uid string) int64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tok.ID
+	return int64(tok.ID)
 }
 
 func TestTokenActivity(t *testing.T) {
@@ -558,7 +558,7 @@ func TestOnlyTheNewestTokenRotates(t *testing.T) {
 		var laptops []int64
 		for _, tok := range ts {
 			if tok.Name == "laptop" && tok.RotatedAt.IsZero() {
-				laptops = append(laptops, tok.ID)
+				laptops = append(laptops, int64(tok.ID))
 			}
 		}
 		if len(laptops) != 1 {

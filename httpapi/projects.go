@@ -36,7 +36,7 @@ type projectJSON struct {
 
 func toProjectJSON(p *tokend.Project) projectJSON {
 	out := projectJSON{
-		ID: p.ID, Name: p.Name, AccountID: p.AccountID, Description: p.Description, State: int(p.State),
+		ID: int64(p.ID), Name: p.Name, AccountID: int64(p.AccountID), Description: p.Description, State: int(p.State),
 		Type: int(p.Type), ConnectionID: optID(p.Refs.ConnectionID), RepositoryID: optID(p.Refs.RepositoryID),
 		SemanticLayerConfigID: optID(p.Refs.SemanticLayerConfigID), DocsJobID: optID(p.Refs.DocsJobID),
 		FreshnessJobID: optID(p.Refs.FreshnessJobID),
@@ -74,8 +74,8 @@ type projectRequest struct {
 }
 
 // checkAccountID refuses a body whose account_id is not the path's.
-func (req projectRequest) checkAccountID(accountID int64) error {
-	if req.AccountID != nil && *req.AccountID != accountID {
+func (req projectRequest) checkAccountID(accountID tokend.AccountID) error {
+	if req.AccountID != nil && tokend.AccountID(*req.AccountID) != accountID {
 		return tokend.Invalidf("account_id", "account_id %d does not match the account in the path (%d).", *req.AccountID, accountID)
 	}
 	return nil
@@ -84,7 +84,7 @@ func (req projectRequest) checkAccountID(accountID int64) error {
 // listProjects lists the projects the token may read (active ones unless ?state= says
 // otherwise).
 func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.
 }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.ProjectID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -127,7 +127,7 @@ func (s *Server) getProject(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 }
 
 func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -161,7 +161,7 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request, p *tokend
 
 // updateProject changes the fields the body names; state 2 deletes the project.
 func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.ProjectID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -197,7 +197,7 @@ func (s *Server) updateProject(w http.ResponseWriter, r *http.Request, p *tokend
 // its documents say 204, but dbtc and dbt-cloud-cli parse the body and crash on an empty one.
 // A later GET is a 404.
 func (s *Server) deleteProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.ProjectID](r, "id")
 	if err != nil {
 		return err
 	}

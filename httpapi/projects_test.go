@@ -24,7 +24,7 @@ type projectBody struct {
 	Repository   any    `json:"repository"`
 }
 
-func createProject(t testing.TB, e *env, tok string, accountID int64, name string) projectBody {
+func createProject(t testing.TB, e *env, tok string, accountID tokend.AccountID, name string) projectBody {
 	t.Helper()
 	r := e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", accountID), bearer(tok), fmt.Sprintf(`{"name": %q}`, name))
 	if r.Code != http.StatusCreated || r.Body.Status.Code != http.StatusCreated {
@@ -61,7 +61,7 @@ func TestProjectLifecycle(t *testing.T) {
 	a, tok := res.Account.ID, res.Token
 	p := createProject(t, e, tok, a, "  Spice Harvest  ")
 	path := fmt.Sprintf("/api/v3/accounts/%d/projects/%d/", a, p.ID)
-	if p.Name != "Spice Harvest" || p.AccountID != a || p.State != 1 || p.ConnectionID != nil || p.Repository != nil {
+	if p.Name != "Spice Harvest" || p.AccountID != int64(a) || p.State != 1 || p.ConnectionID != nil || p.Repository != nil {
 		t.Fatalf("got %+v, want an active project named \"Spice Harvest\" with null connection and repository", p)
 	}
 
@@ -177,8 +177,8 @@ func TestProjectScopedAccess(t *testing.T) {
 		t.Fatal(err)
 	}
 	stilgar := addUser(t, e, res.Token, a, `{"email": "stilgar@example.com"}`)
-	setGroups(t, e, a, stilgar.ID, g.ID)
-	tok := mintPAT(t, e, a, stilgar.ID)
+	setGroups(t, e, a, tokend.UserID(stilgar.ID), g.ID)
+	tok := mintPAT(t, e, a, tokend.UserID(stilgar.ID))
 
 	ids, extra := listProjectIDs(t, e, tok, fmt.Sprintf("/api/v3/accounts/%d/projects/", a))
 	if !slices.Equal(ids, []int64{p.ID}) || extra.Pagination.TotalCount != 1 {
@@ -212,8 +212,8 @@ func TestProjectScopedAccess(t *testing.T) {
 
 	t.Run("no project read anywhere", func(t *testing.T) {
 		// The store is changed behind the service's back, so a fresh token sees it.
-		setGroups(t, e, a, stilgar.ID)
-		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), bearer(mintPAT(t, e, a, stilgar.ID)), "")
+		setGroups(t, e, a, tokend.UserID(stilgar.ID))
+		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), bearer(mintPAT(t, e, a, tokend.UserID(stilgar.ID))), "")
 		if r.Code != http.StatusForbidden {
 			t.Errorf("got %d, want 403: %s", r.Code, r.Raw)
 		}
@@ -230,7 +230,7 @@ func TestUsersAndProjectsOtherAccountForbidden(t *testing.T) {
 	p := createProject(t, e, a.Token, aid, "Sietch Tabr")
 	// Paul is in B too, as an owner there: his B token still gets nothing of A.
 	paulInB := joinElsewhere(t, e, b.Token, b.Account.ID, `{"email": "paul@example.com"}`, a.User.ID, a.Token)
-	setGroups(t, e, b.Account.ID, paulInB.ID, groupID(t, e, b.Account.ID, "Owner"))
+	setGroups(t, e, b.Account.ID, tokend.UserID(paulInB.ID), tokend.GroupID(groupID(t, e, b.Account.ID, "Owner")))
 	routes := []struct{ method, path, body string }{
 		{"GET", fmt.Sprintf("/api/v3/accounts/%d/users/", aid), ""},
 		{"GET", fmt.Sprintf("/api/v2/accounts/%d/users/", aid), ""},
@@ -275,7 +275,7 @@ func TestProjectPaging(t *testing.T) {
 		if err := e.store.CreateProject(ctx, p); err != nil {
 			t.Fatal(err)
 		}
-		all = append(all, p.ID)
+		all = append(all, int64(p.ID))
 	}
 	list := fmt.Sprintf("/api/v3/accounts/%d/projects/", a)
 	tests := []struct {

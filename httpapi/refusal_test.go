@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"tokend"
 	"tokend/perm"
 )
 
@@ -38,8 +39,8 @@ func TestRefusalNamesWhatIsMissing(t *testing.T) {
 		}
 		viewer := newST(fmt.Sprintf(`{"permission_set": "job_viewer", "project_id": %d}`, proj.ID))
 		readOnly, _ := addGroupsMember(t, e, a, "alia@example.com", perm.LicenseReadOnly)
-		setGroups(t, e, a, readOnly, f.owner)
-		roTok := mintPAT(t, e, a, readOnly)
+		setGroups(t, e, a, tokend.UserID(readOnly), tokend.GroupID(f.owner))
+		roTok := mintPAT(t, e, a, tokend.UserID(readOnly))
 
 		granted := func(r perm.Resource, acc perm.Access) string {
 			var names []string
@@ -101,8 +102,8 @@ func TestRefusalsNameNoInternalIDs(t *testing.T) {
 		team := e.initAccountOn(perm.PlanTeam, "Ix", "ix@example.com")
 
 		readOnly, _ := addGroupsMember(t, e, a, "alia@example.com", perm.LicenseReadOnly)
-		setGroups(t, e, a, readOnly, f.owner)
-		roTok := mintPAT(t, e, a, readOnly)
+		setGroups(t, e, a, tokend.UserID(readOnly), tokend.GroupID(f.owner))
+		roTok := mintPAT(t, e, a, tokend.UserID(readOnly))
 		// A member of the other account who joins this one: only an operator sets their password.
 		joinElsewhere(t, e, f.Token, a, `{"email": "baron@example.com", "license_type": "developer"}`, other.User.ID, other.Token)
 
@@ -113,15 +114,15 @@ func TestRefusalsNameNoInternalIDs(t *testing.T) {
 			internal                      []int64 // ids that must not appear
 		}{
 			{"token of another account", other.Token, "GET", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), "",
-				http.StatusForbidden, "another account", []int64{other.Account.ID, other.User.ID}},
+				http.StatusForbidden, "another account", []int64{int64(other.Account.ID), int64(other.User.ID)}},
 			{"read-only license writes", roTok, "POST", fmt.Sprintf("/api/v3/accounts/%d/projects/", a), `{"name": "x"}`,
-				http.StatusForbidden, "Read-only", []int64{readOnly, a}},
+				http.StatusForbidden, "Read-only", []int64{readOnly, int64(a)}},
 			{"IP restrictions below Enterprise+", team.Token, "POST", fmt.Sprintf("/api/v3/accounts/%d/ip-restrictions/", team.Account.ID),
 				`{"name": "x", "type": 1, "cidrs": [{"cidr": "127.0.0.1"}]}`,
-				http.StatusForbidden, "Enterprise+", []int64{team.Account.ID, team.User.ID}},
+				http.StatusForbidden, "Enterprise+", []int64{int64(team.Account.ID), int64(team.User.ID)}},
 			{"reset link for a member of other accounts", f.Token, "POST",
 				fmt.Sprintf("/api/tokend/v1/accounts/%d/users/%d/password-reset/", a, other.User.ID), "",
-				http.StatusForbidden, "tokend user set-password", []int64{other.User.ID, a, f.User.ID}},
+				http.StatusForbidden, "tokend user set-password", []int64{int64(other.User.ID), int64(a), int64(f.User.ID)}},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {

@@ -41,5 +41,5 @@ func (s *Server) revokeLeaked(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, err)
 		return
 	}
-	writeOK(w, revokeResponse{Revoked: true, Kind: string(t.Kind), UID: t.UID, AccountID: t.AccountID})
+	writeOK(w, revokeResponse{Revoked: true, Kind: string(t.Kind), UID: t.UID, AccountID: int64(t.AccountID)})
 }

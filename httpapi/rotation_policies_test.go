@@ -17,9 +17,9 @@ type rotated struct {
 }
 
 // rotatePAT rotates the PAT id of user u with tok and an overlap in seconds.
-func rotatePAT(t testing.TB, e *env, tok string, a, u, id int64, overlap int) rotated {
+func rotatePAT(t testing.TB, e *env, tok string, a int64, u int64, id tokend.TokenID, overlap int) rotated {
 	t.Helper()
-	r := e.do("POST", fmt.Sprintf("%s%d/", patsPath(a, u), id), bearer(tok), fmt.Sprintf(`{"overlap_seconds": %d}`, overlap))
+	r := e.do("POST", fmt.Sprintf("%s%d/", patsPath(tokend.AccountID(a), tokend.UserID(u)), id), bearer(tok), fmt.Sprintf(`{"overlap_seconds": %d}`, overlap))
 	if r.Code != http.StatusOK {
 		t.Fatalf("rotate PAT %d: got %d, want 200: %s", id, r.Code, r.Raw)
 	}
@@ -79,7 +79,7 @@ func TestReuseRevokesTheChain(t *testing.T) {
 
 		t.Run("off: only the reused token is refused", func(t *testing.T) {
 			first := mintPATAt(t, e, a, u, clk.now())
-			second := rotatePAT(t, e, f.Token, a, u, patIDOf(t, e, a, u, first), 0)
+			second := rotatePAT(t, e, f.Token, int64(a), int64(u), tokend.TokenID(patIDOf(t, e, a, u, first)), 0)
 			if !works(second.TokenString) || works(first) {
 				t.Fatal("after rotation: want the new PAT to work and the old one refused")
 			}
@@ -88,7 +88,7 @@ func TestReuseRevokesTheChain(t *testing.T) {
 			}
 		})
 
-		setPolicy(t, e, f.Token, a, "reuse_revokes_chain", true)
+		setPolicy(t, e, f.Token, int64(a), "reuse_revokes_chain", true)
 		// Each chain returns its first token (the one reused), the ids the reuse revokes (those
 		// a rotation without an overlap has not deleted already, the reused one included) and
 		// the strings of the later tokens.
@@ -99,13 +99,13 @@ func TestReuseRevokesTheChain(t *testing.T) {
 			{"personal access tokens", func(t *testing.T) (string, []int64, []string) {
 				first := mintPATAt(t, e, a, u, clk.now())
 				id := patIDOf(t, e, a, u, first)
-				second := rotatePAT(t, e, f.Token, a, u, id, 0)
-				third := rotatePAT(t, e, f.Token, a, u, second.ID, 600)
+				second := rotatePAT(t, e, f.Token, int64(a), int64(u), tokend.TokenID(id), 0)
+				third := rotatePAT(t, e, f.Token, int64(a), int64(u), tokend.TokenID(second.ID), 600)
 				return first, []int64{second.ID, third.ID}, []string{second.TokenString, third.TokenString}
 			}},
 			{"service tokens", func(t *testing.T) (string, []int64, []string) {
-				second := rotateST(t, e, f.Token, a, *st.ID, 60)
-				third := rotateST(t, e, f.Token, a, second.ID, 0)
+				second := rotateST(t, e, f.Token, int64(a), *st.ID, 60)
+				third := rotateST(t, e, f.Token, int64(a), second.ID, 0)
 				return *st.TokenString, []int64{*st.ID, third.ID}, []string{second.TokenString, third.TokenString}
 			}},
 		}
@@ -179,7 +179,7 @@ func TestOverlapStartsAtFirstUse(t *testing.T) {
 			if !works(old) { // cached
 				t.Fatal("before rotation: refused")
 			}
-			return old, rotatePAT(t, e, f.Token, a, u, patIDOf(t, e, a, u, old), int(overlap/time.Second)), clk.now()
+			return old, rotatePAT(t, e, f.Token, int64(a), int64(u), tokend.TokenID(patIDOf(t, e, a, u, old)), int(overlap/time.Second)), clk.now()
 		}
 		flush := func() {
 			t.Helper()
@@ -196,7 +196,7 @@ func TestOverlapStartsAtFirstUse(t *testing.T) {
 			}
 		})
 
-		setPolicy(t, e, f.Token, a, "overlap_from_first_use", true)
+		setPolicy(t, e, f.Token, int64(a), "overlap_from_first_use", true)
 		t.Run("on: from the first use", func(t *testing.T) {
 			old, fresh, at := rotation()
 			clk.set(at.Add(2 * time.Hour))

@@ -19,7 +19,7 @@ type scimTokenJSON struct {
 }
 
 func toSCIMTokenJSON(t *tokend.Token, raw string) scimTokenJSON {
-	out := scimTokenJSON{ID: t.ID, Name: t.Name, CreatedAt: jsonTime(t.CreatedAt), LastUsed: jsonTime(t.LastUsedAt)}
+	out := scimTokenJSON{ID: int64(t.ID), Name: t.Name, CreatedAt: jsonTime(t.CreatedAt), LastUsed: jsonTime(t.LastUsedAt)}
 	if raw != "" {
 		out.TokenString = &raw
 	}
@@ -27,7 +27,7 @@ func toSCIMTokenJSON(t *tokend.Token, raw string) scimTokenJSON {
 }
 
 func (s *Server) listSCIMTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (s *Server) listSCIMTokens(w http.ResponseWriter, r *http.Request, p *token
 }
 
 func (s *Server) getSCIMToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -62,7 +62,7 @@ func (s *Server) getSCIMToken(w http.ResponseWriter, r *http.Request, p *tokend.
 
 // createSCIMToken answers 201 with the token string, shown this once.
 func (s *Server) createSCIMToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (s *Server) createSCIMToken(w http.ResponseWriter, r *http.Request, p *toke
 
 // deleteSCIMToken revokes the token at once; 204, as dbt documents.
 func (s *Server) deleteSCIMToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -148,7 +148,7 @@ func toSCIMUserJSON(m *tokend.Member) scimUserJSON {
 	u := m.User
 	out := scimUserJSON{
 		Schemas: []string{scimUserSchema, scimDBTUserSchema},
-		ID:      strconv.FormatInt(u.ID, 10), User: u.Email,
+		ID:      strconv.FormatInt(int64(u.ID), 10), User: u.Email,
 		Name:   scimNameJSON{GivenName: u.FirstName, FamilyName: u.LastName},
 		Active: u.State == tokend.StateActive && m.Membership.State == tokend.StateActive,
 		Emails: []scimEmailJSON{{Value: u.Email, Primary: true, Type: "work"}},
@@ -158,7 +158,7 @@ func toSCIMUserJSON(m *tokend.Member) scimUserJSON {
 		DBT: map[string]string{"licenseType": string(m.Membership.License)},
 	}
 	for _, g := range m.Groups {
-		id := strconv.FormatInt(g.ID, 10)
+		id := strconv.FormatInt(int64(g.ID), 10)
 		out.Groups = append(out.Groups, scimGroupJSON{ID: id, Value: id, Display: g.Name, DisplayName: g.Name,
 			Meta: scimMetaJSON{ResourceType: "Group", Location: fmt.Sprintf("/api/v3/accounts/%d/groups/%d/", g.AccountID, g.ID),
 				Created: jsonTime(g.CreatedAt), LastModified: jsonTime(g.UpdatedAt)}})
@@ -170,7 +170,7 @@ func toSCIMUserJSON(m *tokend.Member) scimUserJSON {
 // documents it. SCIM's paging (startIndex from 1, count) and the userName eq filter that
 // identity providers send before creating a user are understood.
 func (s *Server) scimUsers(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -226,7 +226,7 @@ func scimUserNameFilter(f string) (string, error) {
 }
 
 func (s *Server) scimUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, userID, err := accountAnd(r, "user_id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "user_id")
 	if err != nil {
 		return err
 	}

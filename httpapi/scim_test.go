@@ -50,7 +50,7 @@ func TestSCIMTokens(t *testing.T) {
 					t.Errorf("GET %s: got %d %s, want the token without its string", path, r.Code, r.Raw)
 				}
 			}
-			st, err := e.store.Token(ctx, acct, id)
+			st, err := e.store.Token(ctx, acct, tokend.TokenID(id))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -157,7 +157,7 @@ func TestSCIMTokens(t *testing.T) {
 
 		t.Run("managing them takes users, groups and licenses", func(t *testing.T) {
 			reader := addUser(t, e, a.Token, acct, `{"email": "reader@example.com", "license_type": "developer"}`)
-			readerTok := mintPAT(t, e, acct, reader.ID)
+			readerTok := mintPAT(t, e, acct, tokend.UserID(reader.ID))
 			if r := e.do("POST", base, bearer(readerTok), `{"name": "mine"}`); r.Code != http.StatusForbidden {
 				t.Errorf("a member without users write: got %d, want 403", r.Code)
 			}

@@ -98,24 +98,54 @@ func (s *Server) handle(pattern string, h http.Handler) {
 	s.mux.Handle(method+" "+trimmed, h)
 }
 
-// pathID parses a positive integer path parameter; anything else is a 404, as for a path that
-// does not exist.
-func pathID(r *http.Request, name string) (int64, error) {
+// pathID parses a positive integer path parameter as an id of kind ID; anything else is a 404,
+// as for a path that does not exist. This is where the wire's plain integers become typed ids.
+func pathID[ID ~int64](r *http.Request, name string) (ID, error) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, tokend.Errorf(tokend.ENotFound, "Not found: %s must be a positive integer.", name)
 	}
-	return id, nil
+	return ID(id), nil
 }
 
 // requestIP is the client address of the request, as the edge worked it out.
 func requestIP(r *http.Request) string { return tokend.RequestMetaFrom(r.Context()).IP }
 
 // accountAnd reads a route's account id and one more id parameter, name.
-func accountAnd(r *http.Request, name string) (accountID, id int64, err error) {
-	if accountID, err = pathID(r, "account_id"); err != nil {
+func accountAnd[ID ~int64](r *http.Request, name string) (accountID tokend.AccountID, id ID, err error) {
+	if accountID, err = pathID[tokend.AccountID](r, "account_id"); err != nil {
 		return 0, 0, err
 	}
-	id, err = pathID(r, name)
+	id, err = pathID[ID](r, name)
 	return accountID, id, err
+}
+
+// typedIDs, plainIDs and typedID convert between the wire's plain integers and typed ids, at
+// the edge where a request body or a response is mapped.
+func typedIDs[ID ~int64](in []int64) []ID {
+	if in == nil {
+		return nil
+	}
+	out := make([]ID, len(in))
+	for i, id := range in {
+		out[i] = ID(id)
+	}
+	return out
+}
+
+func plainIDs[ID ~int64](in []ID) []int64 {
+	out := make([]int64, len(in))
+	for i, id := range in {
+		out[i] = int64(id)
+	}
+	return out
+}
+
+// typedID converts an optional id; nil stays nil.
+func typedID[ID ~int64](p *int64) *ID {
+	if p == nil {
+		return nil
+	}
+	id := ID(*p)
+	return &id
 }

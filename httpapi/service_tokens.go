@@ -61,7 +61,7 @@ type serviceTokenPermissionJSON struct {
 
 func toServiceTokenJSON(t *tokend.Token, raw string) serviceTokenJSON {
 	out := serviceTokenJSON{
-		ID: t.ID, AccountID: t.AccountID, UID: t.UID, Name: t.Name, State: int(t.State),
+		ID: int64(t.ID), AccountID: int64(t.AccountID), UID: t.UID, Name: t.Name, State: int(t.State),
 		LastUsed: jsonTime(t.LastUsedAt), LegacyFormat: t.LegacyFormat, RotateRecommended: t.LegacyFormat,
 		PermissionGrants:         make([]permissionGrantJSON, len(t.Permissions)),
 		ServiceTokenPermissions:  make([]serviceTokenPermissionJSON, len(t.Permissions)),
@@ -70,7 +70,7 @@ func toServiceTokenJSON(t *tokend.Token, raw string) serviceTokenJSON {
 		ExpiresAt: jsonTime(t.ExpiresAt), DisabledAt: jsonTime(t.DisabledAt),
 	}
 	if t.TrustPolicyID != 0 {
-		id := t.TrustPolicyID
+		id := int64(t.TrustPolicyID)
 		out.Federated, out.TrustPolicyID = true, &id
 	}
 	if t.LastUsedIP != "" {
@@ -94,7 +94,7 @@ func toServiceTokenJSON(t *tokend.Token, raw string) serviceTokenJSON {
 
 func toServiceTokenPermissionJSON(t *tokend.Token, p tokend.TokenPermission) serviceTokenPermissionJSON {
 	out := serviceTokenPermissionJSON{
-		ID: p.ID, AccountID: t.AccountID, ServiceTokenID: t.ID, AllProjects: p.AllProjects,
+		ID: p.ID, AccountID: int64(t.AccountID), ServiceTokenID: int64(t.ID), AllProjects: p.AllProjects,
 		PermissionSet: string(p.Set), State: int(tokend.StateActive),
 		WritableEnvironmentCategories: nonNil(p.WritableEnvironmentCategories),
 		CreatedAt:                     jsonTime(t.UpdatedAt), UpdatedAt: jsonTime(t.UpdatedAt),
@@ -116,7 +116,7 @@ type serviceTokenRequest struct {
 }
 
 func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -141,7 +141,7 @@ func (s *Server) listServiceTokens(w http.ResponseWriter, r *http.Request, p *to
 }
 
 func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -149,7 +149,7 @@ func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *t
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := checkAccountField(req.AccountID, accountID); err != nil {
+	if err := checkAccountField(req.AccountID, int64(accountID)); err != nil {
 		return err
 	}
 	if req.Name == nil {
@@ -168,7 +168,7 @@ func (s *Server) createServiceToken(w http.ResponseWriter, r *http.Request, p *t
 }
 
 func (s *Server) getServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -182,7 +182,7 @@ func (s *Server) getServiceToken(w http.ResponseWriter, r *http.Request, p *toke
 
 // updateServiceToken answers PUT and POST on a token: a new name, or state 2 to delete.
 func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -190,7 +190,7 @@ func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *t
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if err := checkAccountField(req.AccountID, accountID); err != nil {
+	if err := checkAccountField(req.AccountID, int64(accountID)); err != nil {
 		return err
 	}
 	u := tokend.ServiceTokenUpdate{Name: req.Name}
@@ -207,7 +207,7 @@ func (s *Server) updateServiceToken(w http.ResponseWriter, r *http.Request, p *t
 }
 
 func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -221,7 +221,7 @@ func (s *Server) deleteServiceToken(w http.ResponseWriter, r *http.Request, p *t
 // rotateServiceToken is tokend's rotation of a service token: a new one with the same name and
 // grants, shown once; the old one stops at once or after overlap_seconds.
 func (s *Server) rotateServiceToken(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -262,7 +262,7 @@ func (s *Server) writePermissions(w http.ResponseWriter, r *http.Request, t *tok
 }
 
 func (s *Server) getServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "service_token_id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "service_token_id")
 	if err != nil {
 		return err
 	}
@@ -275,7 +275,7 @@ func (s *Server) getServiceTokenPermissions(w http.ResponseWriter, r *http.Reque
 
 // setServiceTokenPermissions takes a bare JSON array of grants that replaces the whole set.
 func (s *Server) setServiceTokenPermissions(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "service_token_id")
+	accountID, id, err := accountAnd[tokend.TokenID](r, "service_token_id")
 	if err != nil {
 		return err
 	}

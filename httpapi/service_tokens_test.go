@@ -36,7 +36,7 @@ type stPermissionBody struct {
 	WritableEnvironmentCategories []string `json:"writable_environment_categories"`
 }
 
-func stPath(accountID int64, rest string) string {
+func stPath(accountID tokend.AccountID, rest string) string {
 	return fmt.Sprintf("/api/v3/accounts/%d/service-tokens/%s", accountID, rest)
 }
 
@@ -131,7 +131,7 @@ func TestServiceTokenTerraformSequence(t *testing.T) {
 			t.Fatalf("paged read: got %d rows, want 120", len(all))
 		}
 		for _, p := range all {
-			if p.ServiceTokenID != id || p.AccountID != acct || p.AllProjects || p.ProjectID == nil {
+			if p.ServiceTokenID != id || p.AccountID != int64(acct) || p.AllProjects || p.ProjectID == nil {
 				t.Fatalf("got row %+v, want a project-scoped grant of token %d", p, id)
 			}
 		}
@@ -237,8 +237,8 @@ func TestServiceTokenWhoMayManage(t *testing.T) {
 		r.data(t, &g)
 		e.do("POST", fmt.Sprintf("/api/v3/accounts/%d/group-permissions/%d/", acct, g.ID), bearer(a.Token),
 			`[{"permission_set": "security_admin", "all_projects": true}]`)
-		setGroups(t, e, acct, sec.ID, g.ID)
-		setGroups(t, e, acct, ro.ID, groupID(t, e, acct, tokend.GroupOwner))
+		setGroups(t, e, acct, tokend.UserID(sec.ID), tokend.GroupID(g.ID))
+		setGroups(t, e, acct, tokend.UserID(ro.ID), tokend.GroupID(groupID(t, e, acct, tokend.GroupOwner)))
 		adminSvc := mintService(t, e, acct, perm.AccountAdmin)
 		jobSvc := mintService(t, e, acct, perm.JobAdmin)
 
@@ -251,9 +251,9 @@ func TestServiceTokenWhoMayManage(t *testing.T) {
 		}{
 			{"owner (developer, account_admin)", a.Token, http.StatusOK, http.StatusCreated},
 			{"account_admin service token", adminSvc, http.StatusOK, http.StatusCreated},
-			{"security admin reads only", mintPAT(t, e, acct, sec.ID), http.StatusOK, http.StatusForbidden},
-			{"developer without admin", mintPAT(t, e, acct, dev.ID), http.StatusForbidden, http.StatusForbidden},
-			{"read-only license in the Owner group", mintPAT(t, e, acct, ro.ID), http.StatusOK, http.StatusForbidden},
+			{"security admin reads only", mintPAT(t, e, acct, tokend.UserID(sec.ID)), http.StatusOK, http.StatusForbidden},
+			{"developer without admin", mintPAT(t, e, acct, tokend.UserID(dev.ID)), http.StatusForbidden, http.StatusForbidden},
+			{"read-only license in the Owner group", mintPAT(t, e, acct, tokend.UserID(ro.ID)), http.StatusOK, http.StatusForbidden},
 			{"job_admin service token", jobSvc, http.StatusForbidden, http.StatusForbidden},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
@@ -274,8 +274,8 @@ func TestServiceTokenOutlivesCreator(t *testing.T) {
 		a := e.initAccount("A", "owner@example.com")
 		acct := a.Account.ID
 		admin := addUser(t, e, a.Token, acct, `{"email": "admin@example.com", "license_type": "developer"}`)
-		setGroups(t, e, acct, admin.ID, groupID(t, e, acct, tokend.GroupOwner))
-		adminTok := mintPAT(t, e, acct, admin.ID)
+		setGroups(t, e, acct, tokend.UserID(admin.ID), tokend.GroupID(groupID(t, e, acct, tokend.GroupOwner)))
+		adminTok := mintPAT(t, e, acct, tokend.UserID(admin.ID))
 		r := e.do("POST", stPath(acct, ""), bearer(adminTok), `{"name": "ci", "permission_grants": [{"permission_set": "account_admin"}]}`)
 		var st serviceTokenBody
 		r.data(t, &st)
@@ -283,7 +283,7 @@ func TestServiceTokenOutlivesCreator(t *testing.T) {
 			t.Fatalf("create: got %d: %s", r.Code, r.Raw)
 		}
 		// The creator leaves the account.
-		m, err := e.store.Membership(context.Background(), acct, admin.ID)
+		m, err := e.store.Membership(context.Background(), acct, tokend.UserID(admin.ID))
 		if err != nil {
 			t.Fatal(err)
 		}

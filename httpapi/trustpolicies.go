@@ -50,7 +50,7 @@ func toGrantsOut(gs []perm.Grant) []grantOutJSON {
 }
 
 func toTrustPolicyJSON(p *tokend.TrustPolicy) trustPolicyJSON {
-	out := trustPolicyJSON{ID: p.ID, AccountID: p.AccountID, Name: p.Name, Issuer: p.Issuer, Audience: p.Audience,
+	out := trustPolicyJSON{ID: int64(p.ID), AccountID: int64(p.AccountID), Name: p.Name, Issuer: p.Issuer, Audience: p.Audience,
 		Claims: p.Claims, Permissions: toGrantsOut(p.Grants), TTLSeconds: int(p.TTL / time.Second),
 		JWKS: json.RawMessage("null"), State: int(p.State), CreatedAt: jsonTime(p.CreatedAt), UpdatedAt: jsonTime(p.UpdatedAt)}
 	if out.Claims == nil {
@@ -60,7 +60,7 @@ func toTrustPolicyJSON(p *tokend.TrustPolicy) trustPolicyJSON {
 		out.JWKS = json.RawMessage(p.JWKS)
 	}
 	if p.CreatedBy != 0 {
-		id := p.CreatedBy
+		id := int64(p.CreatedBy)
 		out.CreatedBy = &id
 	}
 	return out
@@ -110,7 +110,7 @@ func jwksText(raw *json.RawMessage) (*string, error) {
 }
 
 func (s *Server) listTrustPolicies(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func (s *Server) listTrustPolicies(w http.ResponseWriter, r *http.Request, p *to
 }
 
 func (s *Server) createTrustPolicy(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -178,7 +178,7 @@ func (s *Server) createTrustPolicy(w http.ResponseWriter, r *http.Request, p *to
 }
 
 func (s *Server) getTrustPolicy(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TrustPolicyID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -192,7 +192,7 @@ func (s *Server) getTrustPolicy(w http.ResponseWriter, r *http.Request, p *token
 
 // updateTrustPolicy answers PUT and POST on a policy: the fields sent change, the others stay.
 func (s *Server) updateTrustPolicy(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TrustPolicyID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -220,7 +220,7 @@ func (s *Server) updateTrustPolicy(w http.ResponseWriter, r *http.Request, p *to
 }
 
 func (s *Server) deleteTrustPolicy(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.TrustPolicyID](r, "id")
 	if err != nil {
 		return err
 	}

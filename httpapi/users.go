@@ -45,9 +45,9 @@ type accountUserLicenseJSON struct {
 func toAccountUserJSON(m *tokend.Member) accountUserJSON {
 	u := m.User
 	return accountUserJSON{
-		ID: u.ID, CreatedAt: jsonTime(u.CreatedAt), UpdatedAt: jsonTime(u.UpdatedAt),
+		ID: int64(u.ID), CreatedAt: jsonTime(u.CreatedAt), UpdatedAt: jsonTime(u.UpdatedAt),
 		Email: u.Email, FirstName: u.FirstName, LastName: u.LastName, Fullname: fullname(u),
-		License:     accountUserLicenseJSON{ID: m.Membership.ID, LicenseType: string(m.Membership.License)},
+		License:     accountUserLicenseJSON{ID: int64(m.Membership.ID), LicenseType: string(m.Membership.License)},
 		IsActive:    u.State == tokend.StateActive && m.Membership.State == tokend.StateActive,
 		Permissions: []membershipJSON{toMembershipGroupsJSON(m.Membership, m.Groups)},
 	}
@@ -55,7 +55,7 @@ func toAccountUserJSON(m *tokend.Member) accountUserJSON {
 
 // listUsers lists an account's members (active ones unless ?state= says otherwise).
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (s *Server) getUserV2(w http.ResponseWriter, r *http.Request, p *tokend.Pri
 }
 
 func (s *Server) accountUser(r *http.Request, p *tokend.Principal) (*tokend.Member, error) {
-	accountID, userID, err := accountAnd(r, "id")
+	accountID, userID, err := accountAnd[tokend.UserID](r, "id")
 	if err != nil {
 		return nil, err
 	}
@@ -118,11 +118,11 @@ type licenseRequest struct {
 // updateLicense changes a user license (the path's id is the membership's): its type, or
 // state 2 to remove the user from the account.
 func (s *Server) updateLicense(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
-	id, err := pathID(r, "id")
+	id, err := pathID[tokend.MembershipID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -162,7 +162,7 @@ type addUserRequest struct {
 // addUser adds a new user (or a removed member back) to the account: 201 with the user. An
 // e-mail with a user elsewhere is invited instead: 202 with the invitation.
 func (s *Server) addUser(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}

@@ -32,11 +32,11 @@ func TestListAndGetUsers(t *testing.T) {
 			}
 			var users []userBody
 			r.data(t, &users)
-			if len(users) != 2 || users[0].ID != paul || users[1].ID != gurney.ID {
+			if len(users) != 2 || users[0].ID != int64(paul) || users[1].ID != gurney.ID {
 				t.Fatalf("%s: got %+v, want Paul then Gurney", v, users)
 			}
 			for _, u := range users {
-				if len(u.Permissions) != 1 || u.Permissions[0].AccountID != a {
+				if len(u.Permissions) != 1 || u.Permissions[0].AccountID != int64(a) {
 					t.Errorf("%s: user %d: got permissions %+v, want exactly account %d's", v, u.ID, u.Permissions, a)
 				}
 			}
@@ -61,20 +61,20 @@ func TestListAndGetUsers(t *testing.T) {
 			tok     string
 			account int64
 			license string
-		}{{arrakis.Token, a, "developer"}, {mintPAT(t, e, c, paul), c, "read_only"}} {
+		}{{arrakis.Token, int64(a), "developer"}, {mintPAT(t, e, c, paul), int64(c), "read_only"}} {
 			r := e.do("GET", fmt.Sprintf("/api/v2/accounts/%d/users/%d/", tc.account, paul), bearer(tc.tok), "")
 			if r.Code != http.StatusOK {
 				t.Fatalf("got %d, want 200: %s", r.Code, r.Raw)
 			}
 			var u userBody
 			r.data(t, &u)
-			if u.ID != paul || u.Email != "paul@example.com" {
+			if u.ID != int64(paul) || u.Email != "paul@example.com" {
 				t.Errorf("got user %d %q, want %d paul@example.com", u.ID, u.Email, paul)
 			}
 			if len(u.Permissions) != 1 {
 				t.Fatalf("got %d permissions, want 1 (an account-scoped token sees one account)", len(u.Permissions))
 			}
-			if p := u.Permissions[0]; p.AccountID != tc.account || p.LicenseType != tc.license || p.UserID != paul {
+			if p := u.Permissions[0]; p.AccountID != tc.account || p.LicenseType != tc.license || p.UserID != int64(paul) {
 				t.Errorf("got permissions[0] %+v, want account %d, %s", p, tc.account, tc.license)
 			}
 		}
@@ -103,8 +103,8 @@ func TestListAndGetUsers(t *testing.T) {
 	})
 
 	t.Run("a user reads themselves without users read", func(t *testing.T) {
-		setGroups(t, e, a, gurney.ID) // no groups: no capability at all
-		tok := mintPAT(t, e, a, gurney.ID)
+		setGroups(t, e, a, tokend.UserID(gurney.ID)) // no groups: no capability at all
+		tok := mintPAT(t, e, a, tokend.UserID(gurney.ID))
 		for _, tc := range []struct {
 			name string
 			path string
@@ -134,8 +134,8 @@ func TestListAndGetUsers(t *testing.T) {
 			t.Fatal(err)
 		}
 		irulan := addUser(t, e, arrakis.Token, a, `{"email": "irulan@example.com"}`)
-		setGroups(t, e, a, irulan.ID, g.ID)
-		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/users/%d/", a, paul), bearer(mintPAT(t, e, a, irulan.ID)), "")
+		setGroups(t, e, a, tokend.UserID(irulan.ID), g.ID)
+		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/users/%d/", a, paul), bearer(mintPAT(t, e, a, tokend.UserID(irulan.ID))), "")
 		if r.Code != http.StatusOK {
 			t.Fatalf("got %d, want 200: %s", r.Code, r.Raw)
 		}
@@ -162,8 +162,8 @@ func TestLicenseChangeAppliesAtOnce(t *testing.T) {
 	owner := e.initAccount("Arrakis", "paul@example.com")
 	a := owner.Account.ID
 	stilgar := addUser(t, e, owner.Token, a, `{"email": "stilgar@example.com"}`)
-	setGroups(t, e, a, stilgar.ID, groupID(t, e, a, "Owner"))
-	tok := mintPAT(t, e, a, stilgar.ID)
+	setGroups(t, e, a, tokend.UserID(stilgar.ID), tokend.GroupID(groupID(t, e, a, "Owner")))
+	tok := mintPAT(t, e, a, tokend.UserID(stilgar.ID))
 	projects := fmt.Sprintf("/api/v3/accounts/%d/projects/", a)
 
 	if r := e.do("POST", projects, bearer(tok), `{"name": "Sietch Tabr"}`); r.Code != http.StatusCreated {
@@ -180,7 +180,7 @@ func TestLicenseChangeAppliesAtOnce(t *testing.T) {
 	}
 	var lic permissionBody
 	r.data(t, &lic)
-	if lic.LicenseType != "read_only" || lic.State != 1 || lic.UserID != stilgar.ID || lic.AccountID != a {
+	if lic.LicenseType != "read_only" || lic.State != 1 || lic.UserID != stilgar.ID || lic.AccountID != int64(a) {
 		t.Errorf("got %+v, want Stilgar's active read_only license in account %d", lic, a)
 	}
 	if got := lic.groupNames(); !slices.Equal(got, []string{"Owner"}) {
@@ -216,8 +216,8 @@ func TestRemoveUserFromAccount(t *testing.T) {
 	owner := e.initAccount("Arrakis", "paul@example.com")
 	a := owner.Account.ID
 	jessica := addUser(t, e, owner.Token, a, `{"email": "jessica@example.com"}`)
-	setGroups(t, e, a, jessica.ID, groupID(t, e, a, "Owner"))
-	tok := mintPAT(t, e, a, jessica.ID)
+	setGroups(t, e, a, tokend.UserID(jessica.ID), tokend.GroupID(groupID(t, e, a, "Owner")))
+	tok := mintPAT(t, e, a, tokend.UserID(jessica.ID))
 	for range 3 {
 		if r := e.do("GET", "/api/v3/whoami/", bearer(tok), ""); r.Code != http.StatusOK {
 			t.Fatalf("before removal: got %d, want 200", r.Code)
@@ -247,7 +247,7 @@ func TestRemoveUserFromAccount(t *testing.T) {
 		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/users/", a), bearer(owner.Token), "")
 		var users []userBody
 		r.data(t, &users)
-		if len(users) != 1 || users[0].ID != owner.User.ID {
+		if len(users) != 1 || users[0].ID != int64(owner.User.ID) {
 			t.Errorf("got %d users, want only the owner", len(users))
 		}
 		r = e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/users/?state=2", a), bearer(owner.Token), "")
@@ -279,7 +279,7 @@ func TestRemoveUserFromAccount(t *testing.T) {
 		e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/users/%d/", a, owner.User.ID), bearer(owner.Token), "").data(t, &me)
 		ownerLicense := me.License.ID
 		readOnly := addUser(t, e, owner.Token, a, `{"email": "alia@example.com", "license_type": "read_only"}`)
-		setGroups(t, e, a, readOnly.ID, groupID(t, e, a, "Owner"))
+		setGroups(t, e, a, tokend.UserID(readOnly.ID), tokend.GroupID(groupID(t, e, a, "Owner")))
 		tests := []struct {
 			name  string
 			tok   string
@@ -296,7 +296,7 @@ func TestRemoveUserFromAccount(t *testing.T) {
 			{"empty", owner.Token, license, `{}`, http.StatusBadRequest, "license_type"},
 			{"unknown license row", owner.Token, fmt.Sprintf("/api/v2/accounts/%d/permissions/999/", a),
 				`{"license_type": "developer", "state": 1}`, http.StatusNotFound, ""},
-			{"read-only in Owner", mintPAT(t, e, a, readOnly.ID), license, `{"license_type": "developer", "state": 1}`, http.StatusForbidden, ""},
+			{"read-only in Owner", mintPAT(t, e, a, tokend.UserID(readOnly.ID)), license, `{"license_type": "developer", "state": 1}`, http.StatusForbidden, ""},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -326,7 +326,7 @@ func TestAddUser(t *testing.T) {
 		if u.Email != "duncan@example.com" || u.FirstName != "Duncan" || len(u.Permissions) != 1 {
 			t.Fatalf("got %+v, want duncan@example.com with one license", u)
 		}
-		if p := u.Permissions[0]; p.AccountID != a || p.LicenseType != "developer" || !slices.Equal(p.groupNames(), []string{"Everyone"}) {
+		if p := u.Permissions[0]; p.AccountID != int64(a) || p.LicenseType != "developer" || !slices.Equal(p.groupNames(), []string{"Everyone"}) {
 			t.Errorf("got %+v, want a developer license in account %d, in Everyone", p, a)
 		}
 	})
@@ -336,17 +336,17 @@ func TestAddUser(t *testing.T) {
 		// joins only by accepting the invitation.
 		u := joinElsewhere(t, e, arrakis.Token, a, `{"email": "LETO@example.com", "first_name": "Impostor", "password": "ignored entirely"}`,
 			caladan.User.ID, caladan.Token)
-		if u.ID != caladan.User.ID || u.FirstName == "Impostor" {
+		if u.ID != int64(caladan.User.ID) || u.FirstName == "Impostor" {
 			t.Errorf("got user %d named %q, want Leto's user %d unchanged", u.ID, u.FirstName, caladan.User.ID)
 		}
-		if len(u.Permissions) != 1 || u.Permissions[0].AccountID != a {
+		if len(u.Permissions) != 1 || u.Permissions[0].AccountID != int64(a) {
 			t.Errorf("got permissions %+v, want only account %d's", u.Permissions, a)
 		}
 		// Leto's own PAT of Caladan still sees Caladan only.
 		r := e.do("GET", fmt.Sprintf("/api/v2/accounts/%d/users/%d/", c, u.ID), bearer(caladan.Token), "")
 		var got userBody
 		r.data(t, &got)
-		if len(got.Permissions) != 1 || got.Permissions[0].AccountID != c {
+		if len(got.Permissions) != 1 || got.Permissions[0].AccountID != int64(c) {
 			t.Errorf("from Caladan: got %+v, want only account %d's license", got.Permissions, c)
 		}
 	})
@@ -380,8 +380,8 @@ func TestAddUser(t *testing.T) {
 
 	t.Run("needs users and licenses write", func(t *testing.T) {
 		member := addUser(t, e, arrakis.Token, a, `{"email": "chani@example.com"}`)
-		setGroups(t, e, a, member.ID, groupID(t, e, a, "Member"))
-		r := e.do("POST", users, bearer(mintPAT(t, e, a, member.ID)), `{"email": "thufir@example.com"}`)
+		setGroups(t, e, a, tokend.UserID(member.ID), tokend.GroupID(groupID(t, e, a, "Member")))
+		r := e.do("POST", users, bearer(mintPAT(t, e, a, tokend.UserID(member.ID))), `{"email": "thufir@example.com"}`)
 		if r.Code != http.StatusForbidden {
 			t.Errorf("got %d, want 403: %s", r.Code, r.Raw)
 		}

@@ -25,13 +25,13 @@ type webhookJSON struct {
 }
 
 func toWebhookJSON(w *tokend.WebhookEndpoint, withSecret bool) webhookJSON {
-	out := webhookJSON{ID: w.ID, AccountID: w.AccountID, URL: w.URL, Description: w.Description, Events: nonNil(w.Events),
+	out := webhookJSON{ID: int64(w.ID), AccountID: int64(w.AccountID), URL: w.URL, Description: w.Description, Events: nonNil(w.Events),
 		Active: !w.Disabled, CreatedAt: jsonTime(w.CreatedAt), UpdatedAt: jsonTime(w.UpdatedAt)}
 	if w.PreviousSecret != "" {
 		out.PreviousSecretExpiresAt = jsonTime(w.PreviousUntil)
 	}
 	if w.CreatedBy != 0 {
-		id := w.CreatedBy
+		id := int64(w.CreatedBy)
 		out.CreatedBy = &id
 	}
 	if withSecret {
@@ -77,7 +77,7 @@ type attemptJSON struct {
 }
 
 func toDeliveryJSON(m *tokend.WebhookMessage) deliveryJSON {
-	out := deliveryJSON{ID: m.ID, MessageID: m.UID, WebhookID: m.EndpointID, Event: m.Event, State: string(m.State),
+	out := deliveryJSON{ID: m.ID, MessageID: m.UID, WebhookID: int64(m.EndpointID), Event: m.Event, State: string(m.State),
 		Attempts: m.Attempts, LastError: m.LastError, CreatedAt: jsonTime(m.CreatedAt), UpdatedAt: jsonTime(m.UpdatedAt)}
 	if m.State == tokend.WebhookPending {
 		out.NextAttemptAt, out.RetryUntil = jsonTime(m.NextAttemptAt), jsonTime(m.RetryUntil)
@@ -90,7 +90,7 @@ func toDeliveryJSON(m *tokend.WebhookMessage) deliveryJSON {
 }
 
 func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (s *Server) listWebhooks(w http.ResponseWriter, r *http.Request, p *tokend.
 }
 
 func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, err := pathID(r, "account_id")
+	accountID, err := pathID[tokend.AccountID](r, "account_id")
 	if err != nil {
 		return err
 	}
@@ -144,7 +144,7 @@ func (s *Server) createWebhook(w http.ResponseWriter, r *http.Request, p *tokend
 }
 
 func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -159,7 +159,7 @@ func (s *Server) getWebhook(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 // updateWebhook answers PUT and POST on an endpoint: the fields sent change, the others stay.
 // The secret changes only through rotate-secret.
 func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -184,7 +184,7 @@ func (s *Server) updateWebhook(w http.ResponseWriter, r *http.Request, p *tokend
 }
 
 func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func (s *Server) deleteWebhook(w http.ResponseWriter, r *http.Request, p *tokend
 }
 
 func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -209,7 +209,7 @@ func (s *Server) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, p *
 }
 
 func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
@@ -236,11 +236,11 @@ func (s *Server) listWebhookDeliveries(w http.ResponseWriter, r *http.Request, p
 }
 
 func (s *Server) getWebhookDelivery(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
-	did, err := pathID(r, "delivery_id")
+	did, err := pathID[int64](r, "delivery_id")
 	if err != nil {
 		return err
 	}
@@ -264,11 +264,11 @@ func (s *Server) getWebhookDelivery(w http.ResponseWriter, r *http.Request, p *t
 }
 
 func (s *Server) redeliverWebhook(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
-	accountID, id, err := accountAnd(r, "id")
+	accountID, id, err := accountAnd[tokend.WebhookID](r, "id")
 	if err != nil {
 		return err
 	}
-	did, err := pathID(r, "delivery_id")
+	did, err := pathID[int64](r, "delivery_id")
 	if err != nil {
 		return err
 	}

@@ -55,7 +55,7 @@ type membershipJSON struct {
 }
 
 func toMembershipJSON(m *tokend.Membership) membershipJSON {
-	return membershipJSON{ID: m.ID, AccountID: m.AccountID, UserID: m.UserID, LicenseType: string(m.License),
+	return membershipJSON{ID: int64(m.ID), AccountID: int64(m.AccountID), UserID: int64(m.UserID), LicenseType: string(m.License),
 		State: int(m.State), CreatedAt: jsonTime(m.CreatedAt), UpdatedAt: jsonTime(m.UpdatedAt)}
 }
 
@@ -75,14 +75,14 @@ func toMembershipGroupsJSON(m *tokend.Membership, groups []*tokend.Group) member
 
 func toUserJSON(u *tokend.User, ms []*tokend.Membership) userJSON {
 	out := userJSON{
-		ID: u.ID, FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
+		ID: int64(u.ID), FirstName: u.FirstName, LastName: u.LastName, Email: u.Email,
 		Fullname: fullname(u), IsActive: u.State == tokend.StateActive, EmailConnected: true,
 		CreatedAt: jsonTime(u.CreatedAt), AuthProviderInfos: map[string]any{},
 		Licenses: map[string]any{}, Permissions: make([]membershipJSON, 0, len(ms)),
 	}
 	for _, m := range ms {
 		out.Permissions = append(out.Permissions, toMembershipJSON(m))
-		out.Licenses[strconv.FormatInt(m.AccountID, 10)] = string(m.License)
+		out.Licenses[strconv.FormatInt(int64(m.AccountID), 10)] = string(m.License)
 	}
 	return out
 }
@@ -118,7 +118,8 @@ func (s *Server) whoami(w http.ResponseWriter, r *http.Request, p *tokend.Princi
 	}
 	out := whoamiJSON{Token: tokenInfoJSON{Kind: string(p.Kind), UID: p.TokenUID, ExpiresAt: jsonTime(p.ExpiresAt)}}
 	if p.AccountID != 0 {
-		out.Token.AccountID = &p.AccountID
+		accountID := int64(p.AccountID)
+		out.Token.AccountID = &accountID
 	}
 	if id.User != nil {
 		u := toUserJSON(id.User, id.Memberships)

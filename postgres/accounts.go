@@ -42,7 +42,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *tokend.Account) error {
 	return translate(err)
 }
 
-func (s *Store) Account(ctx context.Context, id int64) (*tokend.Account, error) {
+func (s *Store) Account(ctx context.Context, id tokend.AccountID) (*tokend.Account, error) {
 	a, err := scanAccount(s.q().QueryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = $1`, id))
 	if err != nil {
 		return nil, translateNotFound(err, "Account")
@@ -68,7 +68,7 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-func (s *Store) AccountsOfUser(ctx context.Context, userID int64) ([]*tokend.Account, error) {
+func (s *Store) AccountsOfUser(ctx context.Context, userID tokend.UserID) ([]*tokend.Account, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT a.id, a.name, a.plan, a.state, a.pat_max_lifetime_s, a.legacy_keys_until, a.ip_restrictions_enabled, a.created_at, a.updated_at,
 			a.inactivity_days, a.reuse_revokes_chain, a.overlap_from_first_use

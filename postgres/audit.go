@@ -22,7 +22,7 @@ func scanAudit(row scanner) (*tokend.AuditEvent, error) {
 		&e.IP, &e.UserAgent, &created); err != nil {
 		return nil, err
 	}
-	e.AccountID, e.ActorUserID, e.TargetID = account.Int64, actor.Int64, target.Int64
+	e.AccountID, e.ActorUserID, e.TargetID = tokend.AccountID(account.Int64), tokend.UserID(actor.Int64), target.Int64
 	if len(e.Detail) == 0 {
 		e.Detail = nil
 	}

@@ -18,10 +18,10 @@ func (s *Store) AddCapabilityUses(ctx context.Context, uses []tokend.CapabilityU
 	projects := make([]int64, 0, len(uses))
 	counts := make([]int64, 0, len(uses))
 	for _, u := range uses {
-		ids = append(ids, u.TokenID)
+		ids = append(ids, int64(u.TokenID))
 		days = append(days, u.Day.UTC())
 		caps = append(caps, perm.Name(u.Resource, u.Access))
-		projects = append(projects, u.ProjectID)
+		projects = append(projects, int64(u.ProjectID))
 		counts = append(counts, u.Count)
 	}
 	// One statement for the batch, summed per key first (ON CONFLICT touches a row once) and
@@ -37,7 +37,7 @@ func (s *Store) AddCapabilityUses(ctx context.Context, uses []tokend.CapabilityU
 	return translate(err)
 }
 
-func (s *Store) CapabilityUses(ctx context.Context, tokenID int64, since time.Time) ([]tokend.CapabilityUse, error) {
+func (s *Store) CapabilityUses(ctx context.Context, tokenID tokend.TokenID, since time.Time) ([]tokend.CapabilityUse, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT day, capability, project_id, count FROM token_capability_uses
 		WHERE token_id = $1 AND day >= $2::date ORDER BY day, capability, project_id`,
@@ -62,7 +62,7 @@ func (s *Store) CapabilityUses(ctx context.Context, tokenID int64, since time.Ti
 		}
 		out = append(out, tokend.CapabilityUse{TokenID: tokenID,
 			Day:      time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, time.UTC),
-			Resource: r, Access: a, ProjectID: project, Count: n})
+			Resource: r, Access: a, ProjectID: tokend.ProjectID(project), Count: n})
 	}
 	return out, translate(rows.Err())
 }

@@ -12,7 +12,7 @@ func (s *Store) AddDailyUses(ctx context.Context, uses []tokend.DailyUse) error 
 	days := make([]time.Time, 0, len(uses))
 	counts := make([]int64, 0, len(uses))
 	for _, u := range uses {
-		ids = append(ids, u.TokenID)
+		ids = append(ids, int64(u.TokenID))
 		days = append(days, u.Day.UTC())
 		counts = append(counts, u.Count)
 	}
@@ -31,7 +31,7 @@ func (s *Store) AddDailyUses(ctx context.Context, uses []tokend.DailyUse) error 
 	return translate(err)
 }
 
-func (s *Store) DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]tokend.DailyUse, error) {
+func (s *Store) DailyUses(ctx context.Context, tokenID tokend.TokenID, since time.Time) ([]tokend.DailyUse, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT day, count FROM token_daily_uses WHERE token_id = $1 AND day >= $2::date ORDER BY day`,
 		tokenID, since.UTC())

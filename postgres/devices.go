@@ -25,7 +25,7 @@ func scanDevice(row scanner) (*tokend.DeviceAuthorization, error) {
 		return nil, err
 	}
 	d.State = tokend.DeviceState(state)
-	d.UserID, d.AccountID, d.TokenID = user.Int64, account.Int64, token.Int64
+	d.UserID, d.AccountID, d.TokenID = tokend.UserID(user.Int64), tokend.AccountID(account.Int64), tokend.TokenID(token.Int64)
 	d.Interval = time.Duration(interval) * time.Second
 	d.LastPolledAt, d.CreatedAt, d.ExpiresAt = fromTS(polled), fromTS(created), fromTS(expires)
 	return &d, nil

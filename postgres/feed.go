@@ -43,7 +43,7 @@ func (s *Store) AppendChanges(ctx context.Context, at time.Time, invs []tokend.I
 	users := make([]int64, len(invs))
 	accounts := make([]int64, len(invs))
 	for i, inv := range invs {
-		all[i], tokens[i], users[i], accounts[i] = inv.All, inv.TokenID, inv.UserID, inv.AccountID
+		all[i], tokens[i], users[i], accounts[i] = inv.All, int64(inv.TokenID), int64(inv.UserID), int64(inv.AccountID)
 	}
 	if _, err := s.tx.Exec(ctx, `
 		INSERT INTO change_feed (seq, created_at, all_tokens, token_id, user_id, account_id)

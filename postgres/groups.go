@@ -38,7 +38,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *tokend.Group) error {
 	return translate(err)
 }
 
-func (s *Store) Group(ctx context.Context, accountID, id int64) (*tokend.Group, error) {
+func (s *Store) Group(ctx context.Context, accountID tokend.AccountID, id tokend.GroupID) (*tokend.Group, error) {
 	g, err := scanGroup(s.q().QueryRow(ctx,
 		`SELECT `+groupCols+` FROM account_groups g WHERE g.account_id = $1 AND g.id = $2`, accountID, id))
 	if err != nil {
@@ -92,11 +92,11 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 	if len(gs) == 0 {
 		return nil
 	}
-	byID := make(map[int64]*tokend.Group, len(gs))
+	byID := make(map[tokend.GroupID]*tokend.Group, len(gs))
 	ids := make([]int64, len(gs))
 	for i, g := range gs {
 		byID[g.ID] = g
-		ids[i] = g.ID
+		ids[i] = int64(g.ID)
 	}
 	rows, err := s.q().Query(ctx, `
 		SELECT id, group_id, permission_set, all_projects, project_id, writable_environment_categories
@@ -109,13 +109,13 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 		return err
 	}
 	for _, r := range grants {
-		g := byID[r.owner]
+		g := byID[tokend.GroupID(r.owner)]
 		g.Permissions = append(g.Permissions, tokend.GroupPermission{ID: r.id, Grant: r.grant})
 	}
 	return nil
 }
 
-func (s *Store) SetGroupPermissions(ctx context.Context, accountID, groupID int64, grants []perm.Grant) error {
+func (s *Store) SetGroupPermissions(ctx context.Context, accountID tokend.AccountID, groupID tokend.GroupID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
 		// The row lock makes concurrent replacements of one group's grants take turns; without
@@ -138,7 +138,7 @@ func (s *Store) SetGroupPermissions(ctx context.Context, accountID, groupID int6
 	})
 }
 
-func (s *Store) SetUserGroups(ctx context.Context, accountID, userID int64, groupIDs []int64) error {
+func (s *Store) SetUserGroups(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, groupIDs []tokend.GroupID) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
 		// Concurrent replacements of one user's groups take turns on the user's row, for the
@@ -150,7 +150,7 @@ func (s *Store) SetUserGroups(ctx context.Context, accountID, userID int64, grou
 		if err := q.QueryRow(ctx, `
 			SELECT count(*) FROM unnest($2::bigint[]) AS x(id)
 			WHERE NOT EXISTS (SELECT 1 FROM account_groups g WHERE g.account_id = $1 AND g.id = x.id)`,
-			accountID, groupIDs).Scan(&missing); err != nil {
+			accountID, idsArg(groupIDs)).Scan(&missing); err != nil {
 			return translate(err)
 		}
 		if missing > 0 {
@@ -163,12 +163,12 @@ func (s *Store) SetUserGroups(ctx context.Context, accountID, userID int64, grou
 		_, err := q.Exec(ctx, `
 			INSERT INTO group_members (group_id, user_id, account_id)
 			SELECT x.id, $2, $3 FROM unnest($1::bigint[]) AS x(id)
-			ON CONFLICT DO NOTHING`, groupIDs, userID, accountID)
+			ON CONFLICT DO NOTHING`, idsArg(groupIDs), userID, accountID)
 		return translate(err)
 	})
 }
 
-func (s *Store) GroupsOfUser(ctx context.Context, accountID, userID int64) ([]*tokend.Group, error) {
+func (s *Store) GroupsOfUser(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID) ([]*tokend.Group, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT `+groupCols+` FROM account_groups g
 		JOIN group_members m ON m.group_id = g.id

@@ -21,7 +21,7 @@ func (s *Store) InactiveTokens(ctx context.Context, now time.Time, limit int) ([
 	return collect(rows, scanToken)
 }
 
-func (s *Store) DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error) {
+func (s *Store) DisableIdleToken(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID, idleSince, at time.Time) (bool, error) {
 	// Under READ COMMITTED a concurrent claim waits for the row lock, then finds the row
 	// disabled and changes nothing.
 	tag, err := s.q().Exec(ctx, `

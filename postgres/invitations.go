@@ -28,16 +28,19 @@ func scanInvitation(row scanner) (*tokend.Invitation, error) {
 		i.GroupIDs = nil
 	}
 	i.License, i.State = perm.License(license), tokend.InviteState(state)
-	i.InvitedBy, i.RedeemedBy = invitedBy.Int64, redeemedBy.Int64
+	i.InvitedBy, i.RedeemedBy = tokend.UserID(invitedBy.Int64), tokend.UserID(redeemedBy.Int64)
 	i.CreatedAt, i.UpdatedAt, i.ExpiresAt, i.RedeemedAt = fromTS(created), fromTS(updated), fromTS(expires), fromTS(redeemd)
 	return &i, nil
 }
 
-func idsArg(ids []int64) []int64 {
-	if ids == nil {
-		return []int64{}
+// idsArg passes typed ids as a bigint[] (pgx encodes slices of built-in types only), never
+// NULL.
+func idsArg[ID ~int64](ids []ID) []int64 {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		out[i] = int64(id)
 	}
-	return ids
+	return out
 }
 
 func (s *Store) CreateInvitation(ctx context.Context, i *tokend.Invitation) error {
@@ -50,7 +53,7 @@ func (s *Store) CreateInvitation(ctx context.Context, i *tokend.Invitation) erro
 	return translate(err)
 }
 
-func (s *Store) Invitation(ctx context.Context, accountID, id int64) (*tokend.Invitation, error) {
+func (s *Store) Invitation(ctx context.Context, accountID tokend.AccountID, id tokend.InvitationID) (*tokend.Invitation, error) {
 	i, err := scanInvitation(s.q().QueryRow(ctx,
 		`SELECT `+invitationCols+` FROM invitations WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {

@@ -22,7 +22,7 @@ func scanIPRule(row scanner) (*tokend.IPRule, error) {
 		return nil, err
 	}
 	r.Type, r.State = tokend.IPRuleType(typ), tokend.State(state)
-	r.CreatedBy = createdBy.Int64
+	r.CreatedBy = tokend.UserID(createdBy.Int64)
 	r.CreatedAt, r.UpdatedAt = fromTS(created), fromTS(updated)
 	return &r, nil
 }
@@ -43,7 +43,7 @@ func (s *Store) CreateIPRule(ctx context.Context, r *tokend.IPRule) error {
 	return translate(err)
 }
 
-func (s *Store) IPRule(ctx context.Context, accountID, id int64) (*tokend.IPRule, error) {
+func (s *Store) IPRule(ctx context.Context, accountID tokend.AccountID, id tokend.IPRuleID) (*tokend.IPRule, error) {
 	r, err := scanIPRule(s.q().QueryRow(ctx,
 		`SELECT `+ipRuleCols+` FROM ip_restriction_rules WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Store) UpdateIPRule(ctx context.Context, r *tokend.IPRule) error {
 	return affected(tag, err, "IP restriction rule")
 }
 
-func (s *Store) ListIPRules(ctx context.Context, accountID int64) ([]*tokend.IPRule, error) {
+func (s *Store) ListIPRules(ctx context.Context, accountID tokend.AccountID) ([]*tokend.IPRule, error) {
 	rows, err := s.q().Query(ctx,
 		`SELECT `+ipRuleCols+` FROM ip_restriction_rules WHERE account_id = $1 AND state = 1 ORDER BY id`, accountID)
 	if err != nil {

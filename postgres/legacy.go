@@ -21,7 +21,7 @@ func scanLegacyUse(row scanner) (*tokend.LegacyUse, error) {
 		&first, &last, &u.LastStatus); err != nil {
 		return nil, err
 	}
-	u.AccountID = account.Int64
+	u.AccountID = tokend.AccountID(account.Int64)
 	u.FirstSeen, u.LastSeen = fromTS(first), fromTS(last)
 	return &u, nil
 }
@@ -46,8 +46,8 @@ func (s *Store) RecordLegacyUses(ctx context.Context, uses []tokend.LegacyUse) e
 		if first.IsZero() {
 			first = u.LastSeen
 		}
-		tokens, users, accounts, counts = append(tokens, u.TokenID), append(users, u.UserID),
-			append(accounts, u.AccountID), append(counts, u.Count)
+		tokens, users, accounts, counts = append(tokens, int64(u.TokenID)), append(users, int64(u.UserID)),
+			append(accounts, int64(u.AccountID)), append(counts, u.Count)
 		methods, routes, ips, agents = append(methods, u.Method), append(routes, u.Route),
 			append(ips, u.IP), append(agents, u.UserAgent)
 		firsts, lasts = append(firsts, first.Truncate(time.Microsecond)), append(lasts, u.LastSeen.Truncate(time.Microsecond))

@@ -37,7 +37,7 @@ func (s *Store) CreateLicenseMap(ctx context.Context, m *tokend.LicenseMap) erro
 	return translate(err)
 }
 
-func (s *Store) LicenseMap(ctx context.Context, accountID, id int64) (*tokend.LicenseMap, error) {
+func (s *Store) LicenseMap(ctx context.Context, accountID tokend.AccountID, id tokend.LicenseMapID) (*tokend.LicenseMap, error) {
 	m, err := scanLicenseMap(s.q().QueryRow(ctx,
 		`SELECT `+licenseMapCols+` FROM license_maps WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {
@@ -82,7 +82,7 @@ func licenseMapOrderColumn(field string) string {
 	return ""
 }
 
-func (s *Store) CountLicenses(ctx context.Context, accountID int64) (map[perm.License]int, error) {
+func (s *Store) CountLicenses(ctx context.Context, accountID tokend.AccountID) (map[perm.License]int, error) {
 	rows, err := s.q().Query(ctx,
 		`SELECT license_type, count(*) FROM memberships WHERE account_id = $1 AND state = 1 GROUP BY license_type`, accountID)
 	if err != nil {

@@ -260,11 +260,12 @@ func fromTS(v pgtype.Timestamptz) time.Time {
 	return v.Time.UTC()
 }
 
-func nullID(id int64) any {
+// nullID stores a zero id as NULL.
+func nullID[ID ~int64](id ID) any {
 	if id == 0 {
 		return nil
 	}
-	return id
+	return int64(id)
 }
 
 // texts keeps a nil list out of NOT NULL array columns.

@@ -192,7 +192,7 @@ func TestFeedOrderedCommits(t *testing.T) {
 				t.Fatalf("Changes after both: got %v, want tokens %v", cs, want)
 			}
 			for i, c := range cs {
-				if c.Seq != before+1+int64(i) || c.TokenID != want[i] {
+				if c.Seq != before+1+int64(i) || c.TokenID != tokend.TokenID(want[i]) {
 					t.Errorf("entry %d: got seq %d token %d, want seq %d token %d", i, c.Seq, c.TokenID, before+1+int64(i), want[i])
 				}
 			}
@@ -397,7 +397,7 @@ func TestIDsDifferAcrossKinds(t *testing.T) {
 	must(t, st.CreateAccount(ctx, a))
 	u := &tokend.User{Email: "a@example.com", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
 	must(t, st.CreateUser(ctx, u))
-	if a.ID != pgtest.Offsets["accounts"]+1 || u.ID != pgtest.Offsets["users"]+1 {
+	if int64(a.ID) != pgtest.Offsets["accounts"]+1 || int64(u.ID) != pgtest.Offsets["users"]+1 {
 		t.Errorf("first ids: got account %d and user %d, want %d and %d", a.ID, u.ID,
 			pgtest.Offsets["accounts"]+1, pgtest.Offsets["users"]+1)
 	}

@@ -50,7 +50,7 @@ func (s *Store) CreateProject(ctx context.Context, p *tokend.Project) error {
 	return translate(err)
 }
 
-func (s *Store) Project(ctx context.Context, accountID, id int64) (*tokend.Project, error) {
+func (s *Store) Project(ctx context.Context, accountID tokend.AccountID, id tokend.ProjectID) (*tokend.Project, error) {
 	p, err := scanProject(s.q().QueryRow(ctx,
 		`SELECT `+projectCols+` FROM projects WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {
@@ -80,7 +80,7 @@ func (s *Store) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*to
 	}
 	if f.IDs != nil {
 		// A non-nil empty IDs is "none of them": ANY of an empty array matches nothing.
-		w.add(`id = ANY($%d)`, f.IDs)
+		w.add(`id = ANY($%d)`, idsArg(f.IDs))
 	}
 	w.ids("id", f.Select)
 	// The page and the total in one statement (a window count over the filtered rows): one

@@ -17,7 +17,7 @@ func nullSeconds(d time.Duration) any {
 	return int64(d / time.Second)
 }
 
-func (s *Store) RevokeRotationChain(ctx context.Context, accountID, id int64, at time.Time) ([]*tokend.Token, error) {
+func (s *Store) RevokeRotationChain(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID, at time.Time) ([]*tokend.Token, error) {
 	// The chain runs up the RotatedFrom links and down them (a chain is a line: only its newest
 	// token rotates). Under READ COMMITTED a concurrent revocation waits for the row locks,
 	// then finds the rows deleted and returns none of them.
@@ -58,7 +58,7 @@ func (s *Store) PendingOverlaps(ctx context.Context, limit int) ([]tokend.Pendin
 	})
 }
 
-func (s *Store) StartOverlap(ctx context.Context, id int64) (bool, error) {
+func (s *Store) StartOverlap(ctx context.Context, id tokend.TokenID) (bool, error) {
 	tag, err := s.q().Exec(ctx, `UPDATE tokens SET first_use_overlap = NULL WHERE id = $1 AND first_use_overlap IS NOT NULL`, id)
 	if err != nil {
 		return false, translate(err)

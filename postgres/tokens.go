@@ -34,11 +34,11 @@ func scanToken(row scanner) (*tokend.Token, error) {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
-	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
+	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = tokend.AccountID(account.Int64), tokend.UserID(user.Int64), tokend.UserID(createdBy.Int64), tokend.TrustPolicyID(tp.Int64)
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
 	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
-	t.RotatedFrom, t.FirstUseOverlap = from.Int64, time.Duration(overlap.Int64)*time.Second
+	t.RotatedFrom, t.FirstUseOverlap = tokend.TokenID(from.Int64), time.Duration(overlap.Int64)*time.Second
 	return &t, nil
 }
 
@@ -74,11 +74,11 @@ func (s *Store) tokenWhere(ctx context.Context, where string, args ...any) (*tok
 	return t, nil
 }
 
-func (s *Store) Token(ctx context.Context, accountID, id int64) (*tokend.Token, error) {
+func (s *Store) Token(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `account_id = $1 AND id = $2`, accountID, id)
 }
 
-func (s *Store) TokenUnscoped(ctx context.Context, id int64) (*tokend.Token, error) {
+func (s *Store) TokenUnscoped(ctx context.Context, id tokend.TokenID) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `id = $1`, id)
 }
 
@@ -269,12 +269,12 @@ func tokenOrderColumn(field string) string {
 
 // loadTokenPermissions fills in the grants of the service tokens in ts in one query.
 func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) error {
-	byID := make(map[int64]*tokend.Token, len(ts))
+	byID := make(map[tokend.TokenID]*tokend.Token, len(ts))
 	var ids []int64
 	for _, t := range ts {
 		if t.Kind == tokend.KindService {
 			byID[t.ID] = t
-			ids = append(ids, t.ID)
+			ids = append(ids, int64(t.ID))
 		}
 	}
 	if len(ids) == 0 {
@@ -291,13 +291,13 @@ func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) er
 		return err
 	}
 	for _, r := range grants {
-		t := byID[r.owner]
+		t := byID[tokend.TokenID(r.owner)]
 		t.Permissions = append(t.Permissions, tokend.TokenPermission{ID: r.id, Grant: r.grant})
 	}
 	return nil
 }
 
-func (s *Store) SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error {
+func (s *Store) SetTokenPermissions(ctx context.Context, tokenID tokend.TokenID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
 		// The row lock makes concurrent replacements of one token's grants take turns.
@@ -326,7 +326,7 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 		if u.At.IsZero() {
 			continue // not a use
 		}
-		ids = append(ids, u.TokenID)
+		ids = append(ids, int64(u.TokenID))
 		ats = append(ats, u.At.Truncate(time.Microsecond))
 		ips = append(ips, u.IP)
 	}
@@ -346,7 +346,7 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 	return translate(err)
 }
 
-func (s *Store) MarkTokenRotated(ctx context.Context, id int64, at time.Time) error {
+func (s *Store) MarkTokenRotated(ctx context.Context, id tokend.TokenID, at time.Time) error {
 	// The row lock makes a concurrent second rotation wait, then find rotated_at set.
 	tag, err := s.q().Exec(ctx, `UPDATE tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL`, ts(at), id)
 	if err != nil {

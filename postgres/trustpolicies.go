@@ -71,7 +71,7 @@ func scanTrustPolicy(row scanner) (*tokend.TrustPolicy, error) {
 		return nil, err
 	}
 	p.TTL = time.Duration(ttl) * time.Second
-	p.CreatedBy = createdBy.Int64
+	p.CreatedBy = tokend.UserID(createdBy.Int64)
 	p.CreatedAt, p.UpdatedAt = fromTS(created), fromTS(upd)
 	return &p, nil
 }
@@ -85,7 +85,7 @@ func (s *Store) CreateTrustPolicy(ctx context.Context, p *tokend.TrustPolicy) er
 	return translate(err)
 }
 
-func (s *Store) TrustPolicy(ctx context.Context, accountID, id int64) (*tokend.TrustPolicy, error) {
+func (s *Store) TrustPolicy(ctx context.Context, accountID tokend.AccountID, id tokend.TrustPolicyID) (*tokend.TrustPolicy, error) {
 	p, err := scanTrustPolicy(s.q().QueryRow(ctx,
 		`SELECT `+trustPolicyCols+` FROM trust_policies WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {
@@ -129,7 +129,7 @@ func (s *Store) ListTrustPolicies(ctx context.Context, f tokend.TrustPolicyFilte
 	return ps, total, nil
 }
 
-func (s *Store) RevokeTrustPolicyTokens(ctx context.Context, accountID, policyID int64, at time.Time) ([]int64, error) {
+func (s *Store) RevokeTrustPolicyTokens(ctx context.Context, accountID tokend.AccountID, policyID tokend.TrustPolicyID, at time.Time) ([]tokend.TokenID, error) {
 	rows, err := s.q().Query(ctx, `
 		UPDATE tokens SET state = $1, updated_at = $2
 		WHERE account_id = $3 AND trust_policy_id = $4 AND state = $5 RETURNING id`,
@@ -137,8 +137,8 @@ func (s *Store) RevokeTrustPolicyTokens(ctx context.Context, accountID, policyID
 	if err != nil {
 		return nil, translate(err)
 	}
-	return collect(rows, func(r scanner) (int64, error) {
-		var id int64
+	return collect(rows, func(r scanner) (tokend.TokenID, error) {
+		var id tokend.TokenID
 		return id, r.Scan(&id)
 	})
 }

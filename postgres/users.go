@@ -31,7 +31,7 @@ func (s *Store) CreateUser(ctx context.Context, u *tokend.User) error {
 	return translate(err)
 }
 
-func (s *Store) User(ctx context.Context, id int64) (*tokend.User, error) {
+func (s *Store) User(ctx context.Context, id tokend.UserID) (*tokend.User, error) {
 	u, err := scanUser(s.q().QueryRow(ctx, `SELECT `+userCols+` FROM users WHERE id = $1`, id))
 	if err != nil {
 		return nil, translateNotFound(err, "User")
@@ -80,7 +80,7 @@ func (s *Store) CreateMembership(ctx context.Context, m *tokend.Membership) erro
 	return translate(err)
 }
 
-func (s *Store) Membership(ctx context.Context, accountID, userID int64) (*tokend.Membership, error) {
+func (s *Store) Membership(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID) (*tokend.Membership, error) {
 	m, err := scanMembership(s.q().QueryRow(ctx,
 		`SELECT `+membershipCols+` FROM memberships WHERE account_id = $1 AND user_id = $2`, accountID, userID))
 	if err != nil {
@@ -89,7 +89,7 @@ func (s *Store) Membership(ctx context.Context, accountID, userID int64) (*token
 	return m, nil
 }
 
-func (s *Store) MembershipByID(ctx context.Context, accountID, id int64) (*tokend.Membership, error) {
+func (s *Store) MembershipByID(ctx context.Context, accountID tokend.AccountID, id tokend.MembershipID) (*tokend.Membership, error) {
 	m, err := scanMembership(s.q().QueryRow(ctx,
 		`SELECT `+membershipCols+` FROM memberships WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {
@@ -124,7 +124,7 @@ func (s *Store) ListMemberships(ctx context.Context, f tokend.MembershipFilter) 
 	return ms, total, err
 }
 
-func (s *Store) MembershipsOfUser(ctx context.Context, userID int64) ([]*tokend.Membership, error) {
+func (s *Store) MembershipsOfUser(ctx context.Context, userID tokend.UserID) ([]*tokend.Membership, error) {
 	rows, err := s.q().Query(ctx, `SELECT `+membershipCols+` FROM memberships WHERE user_id = $1 ORDER BY id`, userID)
 	if err != nil {
 		return nil, translate(err)

@@ -26,7 +26,7 @@ func scanWebhookEndpoint(row scanner) (*tokend.WebhookEndpoint, error) {
 	}
 	w.Events = nilIfEmpty(w.Events)
 	w.PreviousUntil, w.CreatedAt, w.UpdatedAt = fromTS(prev), fromTS(created), fromTS(upd)
-	w.CreatedBy = createdBy.Int64
+	w.CreatedBy = tokend.UserID(createdBy.Int64)
 	return &w, nil
 }
 
@@ -40,7 +40,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, w *tokend.WebhookEndp
 	return translate(err)
 }
 
-func (s *Store) WebhookEndpoint(ctx context.Context, accountID, id int64) (*tokend.WebhookEndpoint, error) {
+func (s *Store) WebhookEndpoint(ctx context.Context, accountID tokend.AccountID, id tokend.WebhookID) (*tokend.WebhookEndpoint, error) {
 	w, err := scanWebhookEndpoint(s.q().QueryRow(ctx,
 		`SELECT `+webhookEndpointCols+` FROM webhook_endpoints WHERE account_id = $1 AND id = $2`, accountID, id))
 	if err != nil {
@@ -49,7 +49,7 @@ func (s *Store) WebhookEndpoint(ctx context.Context, accountID, id int64) (*toke
 	return w, nil
 }
 
-func (s *Store) ListWebhookEndpoints(ctx context.Context, accountID int64) ([]*tokend.WebhookEndpoint, error) {
+func (s *Store) ListWebhookEndpoints(ctx context.Context, accountID tokend.AccountID) ([]*tokend.WebhookEndpoint, error) {
 	rows, err := s.q().Query(ctx,
 		`SELECT `+webhookEndpointCols+` FROM webhook_endpoints WHERE account_id = $1 ORDER BY id`, accountID)
 	if err != nil {
@@ -68,7 +68,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, w *tokend.WebhookEndp
 	return affected(tag, err, "Webhook")
 }
 
-func (s *Store) DeleteWebhookEndpoint(ctx context.Context, accountID, id int64) error {
+func (s *Store) DeleteWebhookEndpoint(ctx context.Context, accountID tokend.AccountID, id tokend.WebhookID) error {
 	tag, err := s.q().Exec(ctx, `DELETE FROM webhook_endpoints WHERE account_id = $1 AND id = $2`, accountID, id)
 	return affected(tag, err, "Webhook")
 }
@@ -162,7 +162,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, m *tokend.WebhookMessa
 	return err
 }
 
-func (s *Store) WebhookMessage(ctx context.Context, accountID, endpointID, id int64) (*tokend.WebhookMessage, error) {
+func (s *Store) WebhookMessage(ctx context.Context, accountID tokend.AccountID, endpointID tokend.WebhookID, id int64) (*tokend.WebhookMessage, error) {
 	m, err := scanWebhookMessage(s.q().QueryRow(ctx, `SELECT `+webhookMessageCols+` FROM webhook_messages
 		WHERE account_id = $1 AND endpoint_id = $2 AND id = $3`, accountID, endpointID, id))
 	if err != nil {
@@ -194,7 +194,7 @@ func (s *Store) ListWebhookMessages(ctx context.Context, f tokend.WebhookMessage
 	return ms, total, nil
 }
 
-func (s *Store) WebhookAttempts(ctx context.Context, accountID, messageID int64) ([]*tokend.WebhookAttempt, error) {
+func (s *Store) WebhookAttempts(ctx context.Context, accountID tokend.AccountID, messageID int64) ([]*tokend.WebhookAttempt, error) {
 	rows, err := s.q().Query(ctx, `
 		SELECT id, message_id, endpoint_id, account_id, attempt, at, status_code, duration_us, error
 		FROM webhook_attempts WHERE account_id = $1 AND message_id = $2 ORDER BY id`, accountID, messageID)
@@ -251,7 +251,7 @@ func (s *Store) TokensForNotice(ctx context.Context, f tokend.NoticeFilter) ([]*
 	return collect(rows, scanToken)
 }
 
-func (s *Store) AddTokenNotice(ctx context.Context, tokenID int64, event string, threshold int, at time.Time) (bool, error) {
+func (s *Store) AddTokenNotice(ctx context.Context, tokenID tokend.TokenID, event string, threshold int, at time.Time) (bool, error) {
 	tag, err := s.q().Exec(ctx, `
 		INSERT INTO token_notices (token_id, event, threshold, sent_at) VALUES ($1, $2, $3, $4)
 		ON CONFLICT (token_id, event, threshold) DO NOTHING`, tokenID, event, threshold, ts(at))
@@ -275,12 +275,12 @@ func (s *Store) AddTokenAddresses(ctx context.Context, as []tokend.TokenAddress)
 		ip string
 	}]tokend.TokenAddress, len(as))
 	for i, a := range as {
-		ids[i], ips[i] = a.TokenID, a.IP
+		ids[i], ips[i] = int64(a.TokenID), a.IP
 		seen[i] = pgtype.Timestamptz{Time: a.FirstSeen.Truncate(time.Microsecond), Valid: true}
 		byKey[struct {
 			id int64
 			ip string
-		}{a.TokenID, a.IP}] = a
+		}{int64(a.TokenID), a.IP}] = a
 	}
 	rows, err := s.q().Query(ctx, `
 		INSERT INTO token_addresses (token_id, ip, first_seen)

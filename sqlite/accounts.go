@@ -41,7 +41,7 @@ func (s *Store) CreateAccount(ctx context.Context, a *tokend.Account) error {
 	return translate(err)
 }
 
-func (s *Store) Account(ctx context.Context, id int64) (*tokend.Account, error) {
+func (s *Store) Account(ctx context.Context, id tokend.AccountID) (*tokend.Account, error) {
 	a, err := scanAccount(s.reader().QueryRowContext(ctx, `SELECT `+accountCols+` FROM accounts WHERE id = ?`, id))
 	if err != nil {
 		return nil, translateNotFound(err, "Account")
@@ -67,7 +67,7 @@ func (s *Store) CountAccounts(ctx context.Context) (int, error) {
 	return n, translate(err)
 }
 
-func (s *Store) AccountsOfUser(ctx context.Context, userID int64) ([]*tokend.Account, error) {
+func (s *Store) AccountsOfUser(ctx context.Context, userID tokend.UserID) ([]*tokend.Account, error) {
 	rows, err := s.reader().QueryContext(ctx, `
 		SELECT `+prefixed("a", accountCols)+` FROM accounts a
 		JOIN memberships m ON m.account_id = a.id

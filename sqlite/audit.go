@@ -22,7 +22,7 @@ func scanAudit(row interface{ Scan(...any) error }) (*tokend.AuditEvent, error) 
 		&e.IP, &e.UserAgent, &created); err != nil {
 		return nil, err
 	}
-	e.AccountID, e.ActorUserID, e.TargetID = account.Int64, actor.Int64, target.Int64
+	e.AccountID, e.ActorUserID, e.TargetID = tokend.AccountID(account.Int64), tokend.UserID(actor.Int64), target.Int64
 	if detail != "" && detail != "{}" {
 		if err := json.Unmarshal([]byte(detail), &e.Detail); err != nil {
 			return nil, err

@@ -26,7 +26,7 @@ func (s *Store) AddCapabilityUses(ctx context.Context, uses []tokend.CapabilityU
 	})
 }
 
-func (s *Store) CapabilityUses(ctx context.Context, tokenID int64, since time.Time) ([]tokend.CapabilityUse, error) {
+func (s *Store) CapabilityUses(ctx context.Context, tokenID tokend.TokenID, since time.Time) ([]tokend.CapabilityUse, error) {
 	rows, err := s.reader().QueryContext(ctx, `
 		SELECT day, capability, project_id, count FROM token_capability_uses
 		WHERE token_id = ? AND day >= ? ORDER BY day, capability, project_id`,
@@ -49,7 +49,7 @@ func (s *Store) CapabilityUses(ctx context.Context, tokenID int64, since time.Ti
 			continue // a capability this version no longer knows
 		}
 		out = append(out, tokend.CapabilityUse{TokenID: tokenID, Day: time.Unix(day*secondsPerDay, 0).UTC(),
-			Resource: r, Access: a, ProjectID: project, Count: n})
+			Resource: r, Access: a, ProjectID: tokend.ProjectID(project), Count: n})
 	}
 	return out, translate(rows.Err())
 }

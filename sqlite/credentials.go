@@ -29,7 +29,7 @@ func (s *Store) CreateUserCredential(ctx context.Context, c *tokend.UserCredenti
 	return translate(err)
 }
 
-func (s *Store) UserCredential(ctx context.Context, userID, id int64) (*tokend.UserCredential, error) {
+func (s *Store) UserCredential(ctx context.Context, userID tokend.UserID, id tokend.CredentialID) (*tokend.UserCredential, error) {
 	c, err := scanUserCredential(s.reader().QueryRowContext(ctx,
 		`SELECT `+userCredentialCols+` FROM user_credentials WHERE user_id = ? AND id = ?`, userID, id))
 	if err != nil {

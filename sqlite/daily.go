@@ -27,7 +27,7 @@ func (s *Store) AddDailyUses(ctx context.Context, uses []tokend.DailyUse) error 
 	})
 }
 
-func (s *Store) DailyUses(ctx context.Context, tokenID int64, since time.Time) ([]tokend.DailyUse, error) {
+func (s *Store) DailyUses(ctx context.Context, tokenID tokend.TokenID, since time.Time) ([]tokend.DailyUse, error) {
 	rows, err := s.reader().QueryContext(ctx, `
 		SELECT day, count FROM token_daily_uses WHERE token_id = ? AND day >= ? ORDER BY day`,
 		tokenID, since.Unix()/secondsPerDay)

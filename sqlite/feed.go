@@ -54,7 +54,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]tokend.C
 			return nil, translate(err)
 		}
 		c.At = fromTS(at)
-		c.TokenID, c.UserID, c.AccountID = token.Int64, user.Int64, accountID.Int64
+		c.TokenID, c.UserID, c.AccountID = tokend.TokenID(token.Int64), tokend.UserID(user.Int64), tokend.AccountID(accountID.Int64)
 		out = append(out, c)
 	}
 	return out, translate(rows.Err())

@@ -39,7 +39,7 @@ func (s *Store) CreateGroup(ctx context.Context, g *tokend.Group) error {
 	return translate(err)
 }
 
-func (s *Store) Group(ctx context.Context, accountID, id int64) (*tokend.Group, error) {
+func (s *Store) Group(ctx context.Context, accountID tokend.AccountID, id tokend.GroupID) (*tokend.Group, error) {
 	g, err := scanGroup(s.reader().QueryRowContext(ctx,
 		`SELECT `+groupCols+` FROM account_groups WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {
@@ -99,7 +99,7 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 	if len(gs) == 0 {
 		return nil
 	}
-	byID := make(map[int64]*tokend.Group, len(gs))
+	byID := make(map[tokend.GroupID]*tokend.Group, len(gs))
 	args := make([]any, len(gs))
 	for i, g := range gs {
 		byID[g.ID] = g
@@ -126,7 +126,7 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 		if err != nil {
 			return err
 		}
-		byID[groupID].Permissions = append(byID[groupID].Permissions, tokend.GroupPermission{ID: id, Grant: g})
+		byID[tokend.GroupID(groupID)].Permissions = append(byID[tokend.GroupID(groupID)].Permissions, tokend.GroupPermission{ID: id, Grant: g})
 	}
 	if err := rows.Err(); err != nil {
 		return translate(err)
@@ -144,12 +144,12 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 		if err := counts.Scan(&groupID, &n); err != nil {
 			return translate(err)
 		}
-		byID[groupID].MemberCount = n
+		byID[tokend.GroupID(groupID)].MemberCount = n
 	}
 	return translate(counts.Err())
 }
 
-func (s *Store) SetGroupPermissions(ctx context.Context, accountID, groupID int64, grants []perm.Grant) error {
+func (s *Store) SetGroupPermissions(ctx context.Context, accountID tokend.AccountID, groupID tokend.GroupID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		st := tx.(*Store)
 		var one int
@@ -173,7 +173,7 @@ func (s *Store) SetGroupPermissions(ctx context.Context, accountID, groupID int6
 	})
 }
 
-func (s *Store) SetUserGroups(ctx context.Context, accountID, userID int64, groupIDs []int64) error {
+func (s *Store) SetUserGroups(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, groupIDs []tokend.GroupID) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		st := tx.(*Store)
 		for _, id := range groupIDs {
@@ -198,7 +198,7 @@ func (s *Store) SetUserGroups(ctx context.Context, accountID, userID int64, grou
 	})
 }
 
-func (s *Store) GroupsOfUser(ctx context.Context, accountID, userID int64) ([]*tokend.Group, error) {
+func (s *Store) GroupsOfUser(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID) ([]*tokend.Group, error) {
 	rows, err := s.reader().QueryContext(ctx, `
 		SELECT `+prefixed("g", groupCols)+` FROM account_groups g
 		JOIN group_members gm ON gm.group_id = g.id

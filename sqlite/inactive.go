@@ -20,7 +20,7 @@ func (s *Store) InactiveTokens(ctx context.Context, now time.Time, limit int) ([
 	return collect(rows, scanToken)
 }
 
-func (s *Store) DisableIdleToken(ctx context.Context, accountID, id int64, idleSince, at time.Time) (bool, error) {
+func (s *Store) DisableIdleToken(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID, idleSince, at time.Time) (bool, error) {
 	res, err := s.writer().ExecContext(ctx, `
 		UPDATE tokens SET disabled_at = ?, updated_at = ?
 		WHERE id = ? AND account_id = ? AND state = 1 AND disabled_at IS NULL

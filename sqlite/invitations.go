@@ -27,16 +27,16 @@ func scanInvitation(row interface{ Scan(...any) error }) (*tokend.Invitation, er
 		return nil, err
 	}
 	i.License = perm.License(license)
-	i.InvitedBy, i.RedeemedBy = invitedBy.Int64, redeemedBy.Int64
+	i.InvitedBy, i.RedeemedBy = tokend.UserID(invitedBy.Int64), tokend.UserID(redeemedBy.Int64)
 	i.CreatedAt, i.UpdatedAt, i.ExpiresAt, i.RedeemedAt = fromTS(created), fromTS(updated), fromTS(expires), fromTS(redeemd)
 	return &i, nil
 }
 
-func encodeIDs(ids []int64) string {
+func encodeIDs[ID ~int64](ids []ID) string {
 	if len(ids) == 0 {
 		return "[]"
 	}
-	b, _ := json.Marshal(ids) // an []int64 always marshals
+	b, _ := json.Marshal(ids) // a slice of integers always marshals
 	return string(b)
 }
 
@@ -50,7 +50,7 @@ func (s *Store) CreateInvitation(ctx context.Context, i *tokend.Invitation) erro
 	return translate(err)
 }
 
-func (s *Store) Invitation(ctx context.Context, accountID, id int64) (*tokend.Invitation, error) {
+func (s *Store) Invitation(ctx context.Context, accountID tokend.AccountID, id tokend.InvitationID) (*tokend.Invitation, error) {
 	i, err := scanInvitation(s.reader().QueryRowContext(ctx,
 		`SELECT `+invitationCols+` FROM invitations WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {

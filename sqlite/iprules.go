@@ -24,7 +24,7 @@ func scanIPRule(row interface{ Scan(...any) error }) (*tokend.IPRule, error) {
 	if err := json.Unmarshal([]byte(cidrs), &r.CIDRs); err != nil {
 		return nil, err
 	}
-	r.CreatedBy = createdBy.Int64
+	r.CreatedBy = tokend.UserID(createdBy.Int64)
 	r.CreatedAt, r.UpdatedAt = fromTS(created), fromTS(updated)
 	return &r, nil
 }
@@ -38,7 +38,7 @@ func (s *Store) CreateIPRule(ctx context.Context, r *tokend.IPRule) error {
 	return translate(err)
 }
 
-func (s *Store) IPRule(ctx context.Context, accountID, id int64) (*tokend.IPRule, error) {
+func (s *Store) IPRule(ctx context.Context, accountID tokend.AccountID, id tokend.IPRuleID) (*tokend.IPRule, error) {
 	r, err := scanIPRule(s.reader().QueryRowContext(ctx,
 		`SELECT `+ipRuleCols+` FROM ip_restriction_rules WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {
@@ -55,7 +55,7 @@ func (s *Store) UpdateIPRule(ctx context.Context, r *tokend.IPRule) error {
 	return affected(res, err, "IP restriction rule")
 }
 
-func (s *Store) ListIPRules(ctx context.Context, accountID int64) ([]*tokend.IPRule, error) {
+func (s *Store) ListIPRules(ctx context.Context, accountID tokend.AccountID) ([]*tokend.IPRule, error) {
 	rows, err := s.reader().QueryContext(ctx,
 		`SELECT `+ipRuleCols+` FROM ip_restriction_rules WHERE account_id = ? AND state = 1 ORDER BY id`, accountID)
 	if err != nil {

@@ -19,7 +19,7 @@ func scanLegacyUse(row interface{ Scan(...any) error }) (*tokend.LegacyUse, erro
 		&first, &last, &u.LastStatus); err != nil {
 		return nil, err
 	}
-	u.AccountID = account.Int64
+	u.AccountID = tokend.AccountID(account.Int64)
 	u.FirstSeen, u.LastSeen = fromTS(first), fromTS(last)
 	return &u, nil
 }

@@ -46,7 +46,7 @@ func (s *Store) CreateLicenseMap(ctx context.Context, m *tokend.LicenseMap) erro
 	return translate(err)
 }
 
-func (s *Store) LicenseMap(ctx context.Context, accountID, id int64) (*tokend.LicenseMap, error) {
+func (s *Store) LicenseMap(ctx context.Context, accountID tokend.AccountID, id tokend.LicenseMapID) (*tokend.LicenseMap, error) {
 	m, err := scanLicenseMap(s.reader().QueryRowContext(ctx,
 		`SELECT `+licenseMapCols+` FROM license_maps WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {
@@ -94,7 +94,7 @@ func licenseMapOrderColumn(field string) string {
 	return ""
 }
 
-func (s *Store) CountLicenses(ctx context.Context, accountID int64) (map[perm.License]int, error) {
+func (s *Store) CountLicenses(ctx context.Context, accountID tokend.AccountID) (map[perm.License]int, error) {
 	rows, err := s.reader().QueryContext(ctx,
 		`SELECT license_type, count(*) FROM memberships WHERE account_id = ? AND state = 1 GROUP BY license_type`, accountID)
 	if err != nil {

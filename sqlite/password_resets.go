@@ -8,7 +8,7 @@ import (
 	"tokend"
 )
 
-func (s *Store) DeleteUserSessions(ctx context.Context, userID, except int64) (int, error) {
+func (s *Store) DeleteUserSessions(ctx context.Context, userID tokend.UserID, except tokend.SessionID) (int, error) {
 	res, err := s.writer().ExecContext(ctx, `DELETE FROM console_sessions WHERE user_id = ? AND id <> ?`, userID, except)
 	if err != nil {
 		return 0, translate(err)
@@ -38,7 +38,7 @@ func (s *Store) PasswordResetByHash(ctx context.Context, hash []byte) (*tokend.P
 	if err != nil {
 		return nil, translateNotFound(err, "Password reset link")
 	}
-	r.CreatedBy = by.Int64
+	r.CreatedBy = tokend.UserID(by.Int64)
 	r.CreatedAt, r.ExpiresAt, r.UsedAt = fromTS(created), fromTS(expires), fromTS(used)
 	return &r, nil
 }
@@ -48,7 +48,7 @@ func (s *Store) UsePasswordReset(ctx context.Context, id int64, at time.Time) er
 	return affected(res, err, "Password reset link")
 }
 
-func (s *Store) DeletePasswordResets(ctx context.Context, userID int64) (int, error) {
+func (s *Store) DeletePasswordResets(ctx context.Context, userID tokend.UserID) (int, error) {
 	res, err := s.writer().ExecContext(ctx, `DELETE FROM password_resets WHERE user_id = ? AND used_at IS NULL`, userID)
 	if err != nil {
 		return 0, translate(err)

@@ -49,7 +49,7 @@ func (s *Store) CreateProject(ctx context.Context, p *tokend.Project) error {
 	return translate(err)
 }
 
-func (s *Store) Project(ctx context.Context, accountID, id int64) (*tokend.Project, error) {
+func (s *Store) Project(ctx context.Context, accountID tokend.AccountID, id tokend.ProjectID) (*tokend.Project, error) {
 	p, err := scanProject(s.reader().QueryRowContext(ctx,
 		`SELECT `+projectCols+` FROM projects WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {

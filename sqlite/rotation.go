@@ -27,7 +27,7 @@ const chainOf = `
 		UNION SELECT t.id FROM tokens t JOIN down ON t.rotated_from = down.id
 	)`
 
-func (s *Store) RevokeRotationChain(ctx context.Context, accountID, id int64, at time.Time) ([]*tokend.Token, error) {
+func (s *Store) RevokeRotationChain(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID, at time.Time) ([]*tokend.Token, error) {
 	rows, err := s.writer().QueryContext(ctx, chainOf+`
 		UPDATE tokens SET state = 2, updated_at = ?3
 		WHERE account_id = ?2 AND state = 1 AND id IN (SELECT id FROM up UNION SELECT id FROM down)
@@ -58,7 +58,7 @@ func (s *Store) PendingOverlaps(ctx context.Context, limit int) ([]tokend.Pendin
 	})
 }
 
-func (s *Store) StartOverlap(ctx context.Context, id int64) (bool, error) {
+func (s *Store) StartOverlap(ctx context.Context, id tokend.TokenID) (bool, error) {
 	res, err := s.writer().ExecContext(ctx, `UPDATE tokens SET first_use_overlap = NULL WHERE id = ? AND first_use_overlap IS NOT NULL`, id)
 	if err != nil {
 		return false, translate(err)

@@ -20,7 +20,7 @@ func scanSession(row interface{ Scan(...any) error }) (*tokend.Session, error) {
 		&created, &seen, &expires); err != nil {
 		return nil, err
 	}
-	s.AccountID = account.Int64
+	s.AccountID = tokend.AccountID(account.Int64)
 	s.CreatedAt, s.LastSeenAt, s.ExpiresAt = fromTS(created), fromTS(seen), fromTS(expires)
 	return &s, nil
 }
@@ -43,17 +43,17 @@ func (s *Store) SessionByHash(ctx context.Context, hash []byte) (*tokend.Session
 	return sess, nil
 }
 
-func (s *Store) TouchSession(ctx context.Context, id int64, lastSeen time.Time) error {
+func (s *Store) TouchSession(ctx context.Context, id tokend.SessionID, lastSeen time.Time) error {
 	res, err := s.writer().ExecContext(ctx, `UPDATE console_sessions SET last_seen_at = ? WHERE id = ?`, ts(lastSeen), id)
 	return affected(res, err, "Session")
 }
 
-func (s *Store) SetSessionAccount(ctx context.Context, id, accountID int64) error {
+func (s *Store) SetSessionAccount(ctx context.Context, id tokend.SessionID, accountID tokend.AccountID) error {
 	res, err := s.writer().ExecContext(ctx, `UPDATE console_sessions SET account_id = ? WHERE id = ?`, nullID(accountID), id)
 	return affected(res, err, "Session")
 }
 
-func (s *Store) DeleteSession(ctx context.Context, id int64) error {
+func (s *Store) DeleteSession(ctx context.Context, id tokend.SessionID) error {
 	_, err := s.writer().ExecContext(ctx, `DELETE FROM console_sessions WHERE id = ?`, id)
 	return translate(err)
 }
@@ -68,13 +68,13 @@ func (s *Store) DeleteExpiredSessions(ctx context.Context, now, idleSince time.T
 	return int(n), translate(err)
 }
 
-func (s *Store) PutSessionFlash(ctx context.Context, sessionID int64, key string, sealed []byte, at time.Time) error {
+func (s *Store) PutSessionFlash(ctx context.Context, sessionID tokend.SessionID, key string, sealed []byte, at time.Time) error {
 	_, err := s.writer().ExecContext(ctx, `INSERT INTO session_flashes (session_id, key, sealed, created_at) VALUES (?, ?, ?, ?)`,
 		sessionID, key, sealed, ts(at))
 	return translate(err)
 }
 
-func (s *Store) TakeSessionFlash(ctx context.Context, sessionID int64, key string, since time.Time) ([]byte, error) {
+func (s *Store) TakeSessionFlash(ctx context.Context, sessionID tokend.SessionID, key string, since time.Time) ([]byte, error) {
 	// Taking an old message deletes it too.
 	var sealed []byte
 	var fresh bool

@@ -272,11 +272,12 @@ func fromTS(v sql.NullInt64) time.Time {
 	return time.UnixMicro(v.Int64).UTC()
 }
 
-func nullID(id int64) any {
+// nullID stores a zero id as NULL.
+func nullID[ID ~int64](id ID) any {
 	if id == 0 {
 		return nil
 	}
-	return id
+	return int64(id)
 }
 
 func page(p tokend.Page) (limit, offset int) {

@@ -63,7 +63,7 @@ func TestIDsDifferAcrossKinds(t *testing.T) {
 	if err := st.CreateUser(ctx, u); err != nil {
 		t.Fatal(err)
 	}
-	if a.ID != sqlitetest.Offsets["accounts"]+1 || u.ID != sqlitetest.Offsets["users"]+1 {
+	if int64(a.ID) != sqlitetest.Offsets["accounts"]+1 || int64(u.ID) != sqlitetest.Offsets["users"]+1 {
 		t.Errorf("first ids: got account %d and user %d, want %d and %d", a.ID, u.ID,
 			sqlitetest.Offsets["accounts"]+1, sqlitetest.Offsets["users"]+1)
 	}

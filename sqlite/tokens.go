@@ -30,11 +30,11 @@ func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
-	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = account.Int64, user.Int64, createdBy.Int64, tp.Int64
+	t.AccountID, t.UserID, t.CreatedBy, t.TrustPolicyID = tokend.AccountID(account.Int64), tokend.UserID(user.Int64), tokend.UserID(createdBy.Int64), tokend.TrustPolicyID(tp.Int64)
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
 	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
-	t.RotatedFrom, t.FirstUseOverlap = from.Int64, time.Duration(overlap.Int64)*time.Second
+	t.RotatedFrom, t.FirstUseOverlap = tokend.TokenID(from.Int64), time.Duration(overlap.Int64)*time.Second
 	return &t, nil
 }
 
@@ -70,11 +70,11 @@ func (s *Store) tokenWhere(ctx context.Context, where string, args ...any) (*tok
 	return t, nil
 }
 
-func (s *Store) Token(ctx context.Context, accountID, id int64) (*tokend.Token, error) {
+func (s *Store) Token(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `account_id = ? AND id = ?`, accountID, id)
 }
 
-func (s *Store) TokenUnscoped(ctx context.Context, id int64) (*tokend.Token, error) {
+func (s *Store) TokenUnscoped(ctx context.Context, id tokend.TokenID) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `id = ?`, id)
 }
 
@@ -272,7 +272,7 @@ func tokenOrderColumn(field string) string {
 
 // loadTokenPermissions fills in the grants of service tokens in ts in one query.
 func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) error {
-	byID := make(map[int64]*tokend.Token, len(ts))
+	byID := make(map[tokend.TokenID]*tokend.Token, len(ts))
 	var args []any
 	for _, t := range ts {
 		if t.Kind == tokend.KindService {
@@ -304,12 +304,12 @@ func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) er
 		if err != nil {
 			return err
 		}
-		byID[tokenID].Permissions = append(byID[tokenID].Permissions, tokend.TokenPermission{ID: id, Grant: g})
+		byID[tokend.TokenID(tokenID)].Permissions = append(byID[tokend.TokenID(tokenID)].Permissions, tokend.TokenPermission{ID: id, Grant: g})
 	}
 	return translate(rows.Err())
 }
 
-func (s *Store) SetTokenPermissions(ctx context.Context, tokenID int64, grants []perm.Grant) error {
+func (s *Store) SetTokenPermissions(ctx context.Context, tokenID tokend.TokenID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		st := tx.(*Store)
 		var one int
@@ -346,7 +346,7 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 	})
 }
 
-func (s *Store) MarkTokenRotated(ctx context.Context, id int64, at time.Time) error {
+func (s *Store) MarkTokenRotated(ctx context.Context, id tokend.TokenID, at time.Time) error {
 	res, err := s.writer().ExecContext(ctx, `UPDATE tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL`, ts(at), id)
 	if err != nil {
 		return translate(err)

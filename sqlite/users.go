@@ -30,7 +30,7 @@ func (s *Store) CreateUser(ctx context.Context, u *tokend.User) error {
 	return translate(err)
 }
 
-func (s *Store) User(ctx context.Context, id int64) (*tokend.User, error) {
+func (s *Store) User(ctx context.Context, id tokend.UserID) (*tokend.User, error) {
 	u, err := scanUser(s.reader().QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE id = ?`, id))
 	if err != nil {
 		return nil, translateNotFound(err, "User")
@@ -78,7 +78,7 @@ func (s *Store) CreateMembership(ctx context.Context, m *tokend.Membership) erro
 	return translate(err)
 }
 
-func (s *Store) Membership(ctx context.Context, accountID, userID int64) (*tokend.Membership, error) {
+func (s *Store) Membership(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID) (*tokend.Membership, error) {
 	m, err := scanMembership(s.reader().QueryRowContext(ctx,
 		`SELECT `+membershipCols+` FROM memberships WHERE account_id = ? AND user_id = ?`, accountID, userID))
 	if err != nil {
@@ -87,7 +87,7 @@ func (s *Store) Membership(ctx context.Context, accountID, userID int64) (*token
 	return m, nil
 }
 
-func (s *Store) MembershipByID(ctx context.Context, accountID, id int64) (*tokend.Membership, error) {
+func (s *Store) MembershipByID(ctx context.Context, accountID tokend.AccountID, id tokend.MembershipID) (*tokend.Membership, error) {
 	m, err := scanMembership(s.reader().QueryRowContext(ctx,
 		`SELECT `+membershipCols+` FROM memberships WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {
@@ -123,7 +123,7 @@ func (s *Store) ListMemberships(ctx context.Context, f tokend.MembershipFilter) 
 	return ms, total, err
 }
 
-func (s *Store) MembershipsOfUser(ctx context.Context, userID int64) ([]*tokend.Membership, error) {
+func (s *Store) MembershipsOfUser(ctx context.Context, userID tokend.UserID) ([]*tokend.Membership, error) {
 	rows, err := s.reader().QueryContext(ctx, `SELECT `+membershipCols+` FROM memberships WHERE user_id = ? ORDER BY id`, userID)
 	if err != nil {
 		return nil, translate(err)

@@ -29,7 +29,7 @@ func scanWebhookEndpoint(row interface{ Scan(...any) error }) (*tokend.WebhookEn
 		return nil, err
 	}
 	w.PreviousUntil, w.CreatedAt, w.UpdatedAt = fromTS(prev), fromTS(created), fromTS(upd)
-	w.CreatedBy = createdBy.Int64
+	w.CreatedBy = tokend.UserID(createdBy.Int64)
 	return &w, nil
 }
 
@@ -51,7 +51,7 @@ func (s *Store) CreateWebhookEndpoint(ctx context.Context, w *tokend.WebhookEndp
 	return translate(err)
 }
 
-func (s *Store) WebhookEndpoint(ctx context.Context, accountID, id int64) (*tokend.WebhookEndpoint, error) {
+func (s *Store) WebhookEndpoint(ctx context.Context, accountID tokend.AccountID, id tokend.WebhookID) (*tokend.WebhookEndpoint, error) {
 	w, err := scanWebhookEndpoint(s.reader().QueryRowContext(ctx,
 		`SELECT `+webhookEndpointCols+` FROM webhook_endpoints WHERE account_id = ? AND id = ?`, accountID, id))
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Store) WebhookEndpoint(ctx context.Context, accountID, id int64) (*toke
 	return w, nil
 }
 
-func (s *Store) ListWebhookEndpoints(ctx context.Context, accountID int64) ([]*tokend.WebhookEndpoint, error) {
+func (s *Store) ListWebhookEndpoints(ctx context.Context, accountID tokend.AccountID) ([]*tokend.WebhookEndpoint, error) {
 	rows, err := s.reader().QueryContext(ctx,
 		`SELECT `+webhookEndpointCols+` FROM webhook_endpoints WHERE account_id = ? ORDER BY id`, accountID)
 	if err != nil {
@@ -79,7 +79,7 @@ func (s *Store) UpdateWebhookEndpoint(ctx context.Context, w *tokend.WebhookEndp
 	return affected(res, err, "Webhook")
 }
 
-func (s *Store) DeleteWebhookEndpoint(ctx context.Context, accountID, id int64) error {
+func (s *Store) DeleteWebhookEndpoint(ctx context.Context, accountID tokend.AccountID, id tokend.WebhookID) error {
 	res, err := s.writer().ExecContext(ctx, `DELETE FROM webhook_endpoints WHERE account_id = ? AND id = ?`, accountID, id)
 	return affected(res, err, "Webhook")
 }
@@ -170,7 +170,7 @@ func (s *Store) RecordWebhookAttempt(ctx context.Context, m *tokend.WebhookMessa
 	return err
 }
 
-func (s *Store) WebhookMessage(ctx context.Context, accountID, endpointID, id int64) (*tokend.WebhookMessage, error) {
+func (s *Store) WebhookMessage(ctx context.Context, accountID tokend.AccountID, endpointID tokend.WebhookID, id int64) (*tokend.WebhookMessage, error) {
 	m, err := scanWebhookMessage(s.reader().QueryRowContext(ctx, `SELECT `+webhookMessageCols+` FROM webhook_messages
 		WHERE account_id = ? AND endpoint_id = ? AND id = ?`, accountID, endpointID, id))
 	if err != nil {
@@ -202,7 +202,7 @@ func (s *Store) ListWebhookMessages(ctx context.Context, f tokend.WebhookMessage
 	return ms, total, nil
 }
 
-func (s *Store) WebhookAttempts(ctx context.Context, accountID, messageID int64) ([]*tokend.WebhookAttempt, error) {
+func (s *Store) WebhookAttempts(ctx context.Context, accountID tokend.AccountID, messageID int64) ([]*tokend.WebhookAttempt, error) {
 	rows, err := s.reader().QueryContext(ctx, `
 		SELECT id, message_id, endpoint_id, account_id, attempt, at, status_code, duration_us, error
 		FROM webhook_attempts WHERE account_id = ? AND message_id = ? ORDER BY id`, accountID, messageID)
@@ -260,7 +260,7 @@ func (s *Store) TokensForNotice(ctx context.Context, f tokend.NoticeFilter) ([]*
 	return collect(rows, scanToken)
 }
 
-func (s *Store) AddTokenNotice(ctx context.Context, tokenID int64, event string, threshold int, at time.Time) (bool, error) {
+func (s *Store) AddTokenNotice(ctx context.Context, tokenID tokend.TokenID, event string, threshold int, at time.Time) (bool, error) {
 	res, err := s.writer().ExecContext(ctx, `
 		INSERT INTO token_notices (token_id, event, threshold, sent_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT (token_id, event, threshold) DO NOTHING`, tokenID, event, threshold, ts(at))

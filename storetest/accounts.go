@@ -131,7 +131,7 @@ func testAccounts(t *testing.T, open func(testing.TB) tokend.Store) {
 
 		got, err := st.AccountsOfUser(ctx, u.ID)
 		must(t, err, "AccountsOfUser")
-		wantIDs(t, "AccountsOfUser", ids(got, accountID), []int64{first.ID, last.ID})
+		wantIDs(t, "AccountsOfUser", ids(got, accountID), []tokend.AccountID{first.ID, last.ID})
 		if len(got) > 0 {
 			accountDiff(got[0], first).report(t, "AccountsOfUser[0]")
 		}
@@ -313,7 +313,7 @@ func testMemberships(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a := mustAccount(t, st)
 		b := mustAccount(t, st)
-		var active, deleted, all []int64
+		var active, deleted, all []tokend.MembershipID
 		for i := range 5 {
 			m := mustMembership(t, st, a.ID, mustUser(t, st).ID)
 			if i%2 == 1 {
@@ -330,7 +330,7 @@ func testMemberships(t *testing.T, open func(testing.TB) tokend.Store) {
 		tests := []struct {
 			name      string
 			f         tokend.MembershipFilter
-			want      []int64
+			want      []tokend.MembershipID
 			wantTotal int
 		}{
 			{"any state", tokend.MembershipFilter{AccountID: a.ID}, all, 5},
@@ -368,7 +368,7 @@ func testMemberships(t *testing.T, open func(testing.TB) tokend.Store) {
 		// service decides which ones to show.
 		got, err := st.MembershipsOfUser(ctx, u.ID)
 		must(t, err, "MembershipsOfUser")
-		wantIDs(t, "MembershipsOfUser", ids(got, membershipID), []int64{ma.ID, mc.ID})
+		wantIDs(t, "MembershipsOfUser", ids(got, membershipID), []tokend.MembershipID{ma.ID, mc.ID})
 		if len(got) == 2 {
 			membershipDiff(got[0], ma).report(t, "MembershipsOfUser[0]")
 			membershipDiff(got[1], mc).report(t, "MembershipsOfUser[1]")

@@ -14,7 +14,7 @@ func testAudit(t *testing.T, open func(testing.TB) tokend.Store) {
 	b := mustAccount(t, st)
 	u := mustUser(t, st)
 
-	event := func(accountID int64, action string, createdAt time.Time, detail map[string]string) *tokend.AuditEvent {
+	event := func(accountID tokend.AccountID, action string, createdAt time.Time, detail map[string]string) *tokend.AuditEvent {
 		t.Helper()
 		e := &tokend.AuditEvent{AccountID: accountID, ActorUserID: u.ID, ActorToken: unique(), Action: action,
 			TargetType: "token", TargetID: 42, Detail: detail, IP: "192.0.2.10", UserAgent: "curl/8.5.0",

@@ -23,9 +23,9 @@ func testAccountBoundary(t *testing.T, open func(testing.TB) tokend.Store) {
 	pb := mustProject(t, st, b.ID)
 	ga := mustGroup(t, st, a.ID)
 	gb := mustGroup(t, st, b.ID)
-	gbGrants := []perm.Grant{{Set: perm.Member, ProjectID: pb.ID}}
+	gbGrants := []perm.Grant{{Set: perm.Member, ProjectID: int64(pb.ID)}}
 	must(t, st.SetGroupPermissions(ctx, b.ID, gb.ID, gbGrants), "SetGroupPermissions")
-	must(t, st.SetUserGroups(ctx, b.ID, u.ID, []int64{gb.ID}), "SetUserGroups")
+	must(t, st.SetUserGroups(ctx, b.ID, u.ID, []tokend.GroupID{gb.ID}), "SetUserGroups")
 	sa := mustToken(t, st, newServiceToken(a.ID, u.ID))
 	sb := mustToken(t, st, newServiceToken(b.ID, u.ID))
 	pata := mustToken(t, st, newPAT(a.ID, u.ID))
@@ -59,7 +59,7 @@ func testAccountBoundary(t *testing.T, open func(testing.TB) tokend.Store) {
 		wantCode(t, err, tokend.ENotFound, "UpdateGroup(b's group through a)")
 		err = st.SetGroupPermissions(ctx, a.ID, gb.ID, []perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}})
 		wantCode(t, err, tokend.ENotFound, "SetGroupPermissions(b's group through a)")
-		err = st.SetUserGroups(ctx, a.ID, u.ID, []int64{ga.ID, gb.ID})
+		err = st.SetUserGroups(ctx, a.ID, u.ID, []tokend.GroupID{ga.ID, gb.ID})
 		wantCode(t, err, tokend.ENotFound, "SetUserGroups(a, with b's group)")
 
 		// b's rows are as they were.
@@ -78,43 +78,43 @@ func testAccountBoundary(t *testing.T, open func(testing.TB) tokend.Store) {
 		wantIDs(t, "GroupsOfUser(a)", ids(groups, groupID), nil)
 		groups, err = st.GroupsOfUser(ctx, b.ID, u.ID)
 		must(t, err, "GroupsOfUser")
-		wantIDs(t, "GroupsOfUser(b)", ids(groups, groupID), []int64{gb.ID})
+		wantIDs(t, "GroupsOfUser(b)", ids(groups, groupID), []tokend.GroupID{gb.ID})
 	})
 
 	t.Run("Lists", func(t *testing.T) {
 		ms, n, err := st.ListMemberships(ctx, tokend.MembershipFilter{AccountID: a.ID})
 		must(t, err, "ListMemberships")
-		wantIDs(t, "ListMemberships(a)", ids(ms, membershipID), []int64{ma.ID})
+		wantIDs(t, "ListMemberships(a)", ids(ms, membershipID), []tokend.MembershipID{ma.ID})
 		if n != 1 {
 			t.Errorf("ListMemberships(a) total: got %d, want 1", n)
 		}
-		ps, n, err := st.ListProjects(ctx, tokend.ProjectFilter{AccountID: a.ID, IDs: []int64{pa.ID, pb.ID}})
+		ps, n, err := st.ListProjects(ctx, tokend.ProjectFilter{AccountID: a.ID, IDs: []tokend.ProjectID{pa.ID, pb.ID}})
 		must(t, err, "ListProjects")
-		wantIDs(t, "ListProjects(a, ids of both)", ids(ps, projectID), []int64{pa.ID})
+		wantIDs(t, "ListProjects(a, ids of both)", ids(ps, projectID), []tokend.ProjectID{pa.ID})
 		if n != 1 {
 			t.Errorf("ListProjects(a) total: got %d, want 1", n)
 		}
 		gs, n, err := st.ListGroups(ctx, tokend.GroupFilter{AccountID: a.ID})
 		must(t, err, "ListGroups")
-		wantIDs(t, "ListGroups(a)", ids(gs, groupID), []int64{ga.ID})
+		wantIDs(t, "ListGroups(a)", ids(gs, groupID), []tokend.GroupID{ga.ID})
 		if n != 1 {
 			t.Errorf("ListGroups(a) total: got %d, want 1", n)
 		}
 		ts, n, err := st.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindService, AccountID: a.ID})
 		must(t, err, "ListTokens")
-		wantIDs(t, "ListTokens(service, a)", ids(ts, tokenID), []int64{sa.ID})
+		wantIDs(t, "ListTokens(service, a)", ids(ts, tokenID), []tokend.TokenID{sa.ID})
 		if n != 1 {
 			t.Errorf("ListTokens(service, a) total: got %d, want 1", n)
 		}
 		ts, _, err = st.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindService, AccountID: b.ID})
 		must(t, err, "ListTokens")
-		wantIDs(t, "ListTokens(service, b)", ids(ts, tokenID), []int64{sb.ID})
+		wantIDs(t, "ListTokens(service, b)", ids(ts, tokenID), []tokend.TokenID{sb.ID})
 		ts, _, err = st.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindPAT, AccountID: a.ID, UserID: u.ID})
 		must(t, err, "ListTokens")
-		wantIDs(t, "ListTokens(pat, a, u)", ids(ts, tokenID), []int64{pata.ID})
+		wantIDs(t, "ListTokens(pat, a, u)", ids(ts, tokenID), []tokend.TokenID{pata.ID})
 		ts, _, err = st.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindPAT, AccountID: b.ID, UserID: u.ID})
 		must(t, err, "ListTokens")
-		wantIDs(t, "ListTokens(pat, b, u)", ids(ts, tokenID), []int64{patb.ID})
+		wantIDs(t, "ListTokens(pat, b, u)", ids(ts, tokenID), []tokend.TokenID{patb.ID})
 		es, n, err := st.ListAudit(ctx, tokend.AuditFilter{AccountID: a.ID})
 		must(t, err, "ListAudit")
 		wantIDs(t, "ListAudit(a)", ids(es, auditID), []int64{ea.ID})

@@ -16,7 +16,7 @@ func testCapabilityUses(t *testing.T, open func(testing.TB) tokend.Store) {
 	tok := mustToken(t, st, newPAT(a.ID, u.ID))
 	other := mustToken(t, st, newPAT(a.ID, u.ID))
 	day := func(n int) time.Time { return time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, n) }
-	use := func(id int64, d int, r perm.Resource, acc perm.Access, project, n int64) tokend.CapabilityUse {
+	use := func(id tokend.TokenID, d int, r perm.Resource, acc perm.Access, project tokend.ProjectID, n int64) tokend.CapabilityUse {
 		return tokend.CapabilityUse{TokenID: id, Day: day(d), Resource: r, Access: acc, ProjectID: project, Count: n}
 	}
 
@@ -37,7 +37,7 @@ func testCapabilityUses(t *testing.T, open func(testing.TB) tokend.Store) {
 
 	tests := []struct {
 		name  string
-		token int64
+		token tokend.TokenID
 		since time.Time
 		want  []tokend.CapabilityUse
 	}{

@@ -151,7 +151,7 @@ func testUserCredentials(t *testing.T, open func(testing.TB) tokend.Store) {
 		pb := mustProject(t, st, b.ID)
 		// u's rows alternate between accounts a and b; every third is deleted. Another user's
 		// rows are interleaved so that ids have gaps.
-		var all, inA, inB, activeA, deletedA []int64
+		var all, inA, inB, activeA, deletedA []tokend.CredentialID
 		for i := range 9 {
 			acct, proj := a.ID, pa.ID
 			if i%2 == 1 {
@@ -179,7 +179,7 @@ func testUserCredentials(t *testing.T, open func(testing.TB) tokend.Store) {
 		tests := []struct {
 			name      string
 			f         tokend.UserCredentialFilter
-			want      []int64
+			want      []tokend.CredentialID
 			wantTotal int
 		}{
 			{"every account", tokend.UserCredentialFilter{UserID: u.ID}, all, 9},
@@ -226,7 +226,7 @@ func testUserCredentials(t *testing.T, open func(testing.TB) tokend.Store) {
 }
 
 // mustUserCredential stores an active association with credentials 1 and returns it.
-func mustUserCredential(tb testing.TB, st tokend.Store, accountID, userID, projectID int64) *tokend.UserCredential {
+func mustUserCredential(tb testing.TB, st tokend.Store, accountID tokend.AccountID, userID tokend.UserID, projectID tokend.ProjectID) *tokend.UserCredential {
 	tb.Helper()
 	c := &tokend.UserCredential{AccountID: accountID, UserID: userID, ProjectID: projectID, CredentialsID: 1,
 		State: tokend.StateActive, CreatedAt: base, UpdatedAt: base}
@@ -234,7 +234,7 @@ func mustUserCredential(tb testing.TB, st tokend.Store, accountID, userID, proje
 	return c
 }
 
-func userCredentialID(c *tokend.UserCredential) int64 { return c.ID }
+func userCredentialID(c *tokend.UserCredential) tokend.CredentialID { return c.ID }
 
 func userCredentialDiff(got, want *tokend.UserCredential) diffs {
 	var d diffs

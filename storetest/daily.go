@@ -30,7 +30,7 @@ func testDailyUses(t *testing.T, open func(testing.TB) tokend.Store) {
 
 	tests := []struct {
 		name  string
-		token int64
+		token tokend.TokenID
 		since time.Time
 		want  []tokend.DailyUse
 	}{

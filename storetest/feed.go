@@ -147,7 +147,7 @@ func testFeed(t *testing.T, open func(testing.TB) tokend.Store) {
 			wg.Go(func() {
 				for i := range each {
 					err := st.Tx(t.Context(), func(tx tokend.Store) error {
-						if err := tx.AppendChanges(t.Context(), base, []tokend.Invalidation{{TokenID: int64(w*1000 + i)}}); err != nil {
+						if err := tx.AppendChanges(t.Context(), base, []tokend.Invalidation{{TokenID: tokend.TokenID(w*1000 + i)}}); err != nil {
 							return err
 						}
 						// Work after the append keeps the transaction open a while, so that

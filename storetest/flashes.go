@@ -30,7 +30,7 @@ func testSessionFlashes(t *testing.T, open func(testing.TB) tokend.Store) {
 	since := at(time.Second)
 	tests := []struct {
 		name    string
-		session int64
+		session tokend.SessionID
 		key     string
 		want    []byte // nil: ENotFound
 	}{

@@ -86,7 +86,7 @@ func testGroups(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a := mustAccount(t, st)
 		b := mustAccount(t, st)
-		var all, active, deleted []int64
+		var all, active, deleted []tokend.GroupID
 		for i := range 5 {
 			g := mustGroup(t, st, a.ID)
 			if i == 1 || i == 4 {
@@ -103,7 +103,7 @@ func testGroups(t *testing.T, open func(testing.TB) tokend.Store) {
 		tests := []struct {
 			name      string
 			f         tokend.GroupFilter
-			want      []int64
+			want      []tokend.GroupID
 			wantTotal int
 		}{
 			{"any state", tokend.GroupFilter{AccountID: a.ID}, all, 5},
@@ -139,9 +139,9 @@ func testGroupPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 
 	first := []perm.Grant{
 		{Set: perm.AccountAdmin, AllProjects: true},
-		{Set: perm.JobAdmin, ProjectID: p1.ID, WritableEnvironmentCategories: []string{"production", "staging"}},
-		{Set: perm.Member, ProjectID: p2.ID},
-		{Set: perm.Member, ProjectID: p1.ID, WritableEnvironmentCategories: []string{}},
+		{Set: perm.JobAdmin, ProjectID: int64(p1.ID), WritableEnvironmentCategories: []string{"production", "staging"}},
+		{Set: perm.Member, ProjectID: int64(p2.ID)},
+		{Set: perm.Member, ProjectID: int64(p1.ID), WritableEnvironmentCategories: []string{}},
 		{Set: perm.JobAdmin, AllProjects: true, WritableEnvironmentCategories: []string{"development"}},
 	}
 	must(t, st.SetGroupPermissions(ctx, a.ID, g.ID, first), "SetGroupPermissions")
@@ -158,7 +158,7 @@ func testGroupPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 
 	t.Run("Replace", func(t *testing.T) {
 		second := []perm.Grant{
-			{Set: perm.Member, ProjectID: p2.ID, WritableEnvironmentCategories: []string{"other"}},
+			{Set: perm.Member, ProjectID: int64(p2.ID), WritableEnvironmentCategories: []string{"other"}},
 			{Set: perm.AccountAdmin, AllProjects: true},
 		}
 		must(t, st.SetGroupPermissions(ctx, a.ID, g.ID, second), "SetGroupPermissions")
@@ -225,7 +225,7 @@ func testUserGroups(t *testing.T, open func(testing.TB) tokend.Store) {
 	must(t, st.SetGroupPermissions(ctx, a.ID, g1.ID, g1Grants), "SetGroupPermissions")
 
 	// Contract: GroupsOfUser returns the groups ordered by id.
-	check := func(t *testing.T, accountID, userID int64, want ...int64) {
+	check := func(t *testing.T, accountID tokend.AccountID, userID tokend.UserID, want ...tokend.GroupID) {
 		t.Helper()
 		got, err := st.GroupsOfUser(ctx, accountID, userID)
 		must(t, err, "GroupsOfUser")
@@ -234,22 +234,22 @@ func testUserGroups(t *testing.T, open func(testing.TB) tokend.Store) {
 
 	steps := []struct {
 		name      string
-		accountID int64
-		userID    int64
-		set       []int64
+		accountID tokend.AccountID
+		userID    tokend.UserID
+		set       []tokend.GroupID
 		wantCode  tokend.Code // empty: the set succeeds
 		// What GroupsOfUser then returns for u in a and in b.
-		wantA, wantB []int64
+		wantA, wantB []tokend.GroupID
 	}{
-		{"set two", a.ID, u.ID, []int64{g2.ID, g1.ID}, "", []int64{g1.ID, g2.ID}, nil},
-		{"replace", a.ID, u.ID, []int64{g2.ID, g3.ID}, "", []int64{g2.ID, g3.ID}, nil},
-		{"other account is separate", b.ID, u.ID, []int64{gb.ID}, "", []int64{g2.ID, g3.ID}, []int64{gb.ID}},
-		{"another user is separate", a.ID, v.ID, []int64{g1.ID}, "", []int64{g2.ID, g3.ID}, []int64{gb.ID}},
-		{"group of another account", a.ID, u.ID, []int64{g1.ID, gb.ID}, tokend.ENotFound,
-			[]int64{g2.ID, g3.ID}, []int64{gb.ID}},
-		{"missing group", a.ID, u.ID, []int64{g1.ID, 999999}, tokend.ENotFound, []int64{g2.ID, g3.ID}, []int64{gb.ID}},
-		{"back to one", a.ID, u.ID, []int64{g1.ID}, "", []int64{g1.ID}, []int64{gb.ID}},
-		{"all three", a.ID, u.ID, []int64{g1.ID, g2.ID, g3.ID}, "", []int64{g1.ID, g2.ID, g3.ID}, []int64{gb.ID}},
+		{"set two", a.ID, u.ID, []tokend.GroupID{g2.ID, g1.ID}, "", []tokend.GroupID{g1.ID, g2.ID}, nil},
+		{"replace", a.ID, u.ID, []tokend.GroupID{g2.ID, g3.ID}, "", []tokend.GroupID{g2.ID, g3.ID}, nil},
+		{"other account is separate", b.ID, u.ID, []tokend.GroupID{gb.ID}, "", []tokend.GroupID{g2.ID, g3.ID}, []tokend.GroupID{gb.ID}},
+		{"another user is separate", a.ID, v.ID, []tokend.GroupID{g1.ID}, "", []tokend.GroupID{g2.ID, g3.ID}, []tokend.GroupID{gb.ID}},
+		{"group of another account", a.ID, u.ID, []tokend.GroupID{g1.ID, gb.ID}, tokend.ENotFound,
+			[]tokend.GroupID{g2.ID, g3.ID}, []tokend.GroupID{gb.ID}},
+		{"missing group", a.ID, u.ID, []tokend.GroupID{g1.ID, 999999}, tokend.ENotFound, []tokend.GroupID{g2.ID, g3.ID}, []tokend.GroupID{gb.ID}},
+		{"back to one", a.ID, u.ID, []tokend.GroupID{g1.ID}, "", []tokend.GroupID{g1.ID}, []tokend.GroupID{gb.ID}},
+		{"all three", a.ID, u.ID, []tokend.GroupID{g1.ID, g2.ID, g3.ID}, "", []tokend.GroupID{g1.ID, g2.ID, g3.ID}, []tokend.GroupID{gb.ID}},
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {

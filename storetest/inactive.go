@@ -48,18 +48,18 @@ func testInactiveTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 	tests := []struct {
 		name string
 		now  time.Time
-		want []int64
+		want []tokend.TokenID
 	}{
 		{"before anything is 30 days idle", day(29), nil},
-		{"the never-used token at 30 days", day(30), []int64{neverUsed.ID}},
-		{"re-enabling restarts the clock", day(45), []int64{neverUsed.ID, reenabled.ID}},
-		{"a use restarts it too", day(50), []int64{neverUsed.ID, usedLately.ID, reenabled.ID}},
+		{"the never-used token at 30 days", day(30), []tokend.TokenID{neverUsed.ID}},
+		{"re-enabling restarts the clock", day(45), []tokend.TokenID{neverUsed.ID, reenabled.ID}},
+		{"a use restarts it too", day(50), []tokend.TokenID{neverUsed.ID, usedLately.ID, reenabled.ID}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			ts, err := st.InactiveTokens(ctx, tt.now, 100)
 			must(t, err, "InactiveTokens")
-			var ids []int64
+			var ids []tokend.TokenID
 			for _, x := range ts {
 				ids = append(ids, x.ID)
 			}

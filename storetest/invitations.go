@@ -18,7 +18,7 @@ import (
 //   - ListInvitations selects by account, by e-mail (across accounts) or both, and by state,
 //     orders by id, pages, and counts every row the filter selects.
 func testInvitations(t *testing.T, open func(testing.TB) tokend.Store) {
-	newInvitation := func(accountID, invitedBy int64, email string, groups []int64) *tokend.Invitation {
+	newInvitation := func(accountID tokend.AccountID, invitedBy tokend.UserID, email string, groups []tokend.GroupID) *tokend.Invitation {
 		return &tokend.Invitation{AccountID: accountID, Email: email, License: perm.LicenseReadOnly, GroupIDs: groups,
 			State: tokend.InvitePending, InvitedBy: invitedBy, CreatedAt: base, UpdatedAt: base, ExpiresAt: at(7 * 24 * time.Hour)}
 	}
@@ -51,9 +51,9 @@ func testInvitations(t *testing.T, open func(testing.TB) tokend.Store) {
 			name string
 			inv  *tokend.Invitation
 		}{
-			{"with groups and inviter", newInvitation(a.ID, u.ID, "a-"+unique()+"@example.com", []int64{g.ID, 7})},
+			{"with groups and inviter", newInvitation(a.ID, u.ID, "a-"+unique()+"@example.com", []tokend.GroupID{g.ID, 7})},
 			{"no groups, by a service token", newInvitation(a.ID, 0, "b-"+unique()+"@example.com", nil)},
-			{"empty groups", newInvitation(a.ID, 0, "c-"+unique()+"@example.com", []int64{})},
+			{"empty groups", newInvitation(a.ID, 0, "c-"+unique()+"@example.com", []tokend.GroupID{})},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -79,13 +79,13 @@ func testInvitations(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a, other := mustAccount(t, st), mustAccount(t, st)
 		inviter, redeemer := mustUser(t, st), mustUser(t, st)
-		inv := newInvitation(a.ID, inviter.ID, "u-"+unique()+"@example.com", []int64{1})
+		inv := newInvitation(a.ID, inviter.ID, "u-"+unique()+"@example.com", []tokend.GroupID{1})
 		must(t, st.CreateInvitation(ctx, inv), "CreateInvitation")
 		want := *inv
 		changed := *inv
 		changed.AccountID, changed.Email, changed.InvitedBy, changed.CreatedAt = other.ID, "x@example.com", 0, at(time.Hour)
 		changed.AccountID = a.ID // the account selects the row; it is never rewritten
-		changed.License, changed.GroupIDs, changed.State = perm.LicenseDeveloper, []int64{2, 3}, tokend.InviteRedeemed
+		changed.License, changed.GroupIDs, changed.State = perm.LicenseDeveloper, []tokend.GroupID{2, 3}, tokend.InviteRedeemed
 		changed.ExpiresAt, changed.RedeemedBy, changed.RedeemedAt, changed.UpdatedAt = at(time.Hour), redeemer.ID, at(2*time.Hour), at(2*time.Hour)
 		must(t, st.UpdateInvitation(ctx, &changed), "UpdateInvitation")
 		want.License, want.GroupIDs, want.State = changed.License, changed.GroupIDs, changed.State
@@ -107,8 +107,8 @@ func testInvitations(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a, b := mustAccount(t, st), mustAccount(t, st)
 		email := "l-" + unique() + "@example.com"
-		var ids []int64
-		for i, acct := range []int64{a.ID, b.ID, a.ID, a.ID} {
+		var ids []tokend.InvitationID
+		for i, acct := range []tokend.AccountID{a.ID, b.ID, a.ID, a.ID} {
 			addr := email
 			if i == 3 {
 				addr = "other-" + unique() + "@example.com"
@@ -123,21 +123,21 @@ func testInvitations(t *testing.T, open func(testing.TB) tokend.Store) {
 		tests := []struct {
 			name  string
 			f     tokend.InvitationFilter
-			want  []int64
+			want  []tokend.InvitationID
 			total int
 		}{
-			{"account", tokend.InvitationFilter{AccountID: a.ID}, []int64{ids[0], ids[2], ids[3]}, 3},
-			{"e-mail across accounts", tokend.InvitationFilter{Email: email}, []int64{ids[0], ids[1], ids[2]}, 3},
-			{"e-mail and account", tokend.InvitationFilter{AccountID: b.ID, Email: email}, []int64{ids[1]}, 1},
-			{"pending of an e-mail", tokend.InvitationFilter{Email: email, State: tokend.InvitePending}, []int64{ids[0], ids[1]}, 2},
-			{"paged", tokend.InvitationFilter{AccountID: a.ID, Page: tokend.Page{Limit: 1, Offset: 1}}, []int64{ids[2]}, 3},
+			{"account", tokend.InvitationFilter{AccountID: a.ID}, []tokend.InvitationID{ids[0], ids[2], ids[3]}, 3},
+			{"e-mail across accounts", tokend.InvitationFilter{Email: email}, []tokend.InvitationID{ids[0], ids[1], ids[2]}, 3},
+			{"e-mail and account", tokend.InvitationFilter{AccountID: b.ID, Email: email}, []tokend.InvitationID{ids[1]}, 1},
+			{"pending of an e-mail", tokend.InvitationFilter{Email: email, State: tokend.InvitePending}, []tokend.InvitationID{ids[0], ids[1]}, 2},
+			{"paged", tokend.InvitationFilter{AccountID: a.ID, Page: tokend.Page{Limit: 1, Offset: 1}}, []tokend.InvitationID{ids[2]}, 3},
 			{"nobody's", tokend.InvitationFilter{Email: "nobody-" + unique() + "@example.com"}, nil, 0},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
 				got, total, err := st.ListInvitations(ctx, tt.f)
 				must(t, err, "ListInvitations")
-				var gotIDs []int64
+				var gotIDs []tokend.InvitationID
 				for _, inv := range got {
 					gotIDs = append(gotIDs, inv.ID)
 				}

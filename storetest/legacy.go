@@ -56,7 +56,7 @@ func testLegacyUses(t *testing.T, open func(testing.TB) tokend.Store) {
 		u := mustUser(t, st)
 		other := mustUser(t, st)
 		key := mustToken(t, st, newLegacyKey(u.ID))
-		for _, accountID := range []int64{a.ID, 0} {
+		for _, accountID := range []tokend.AccountID{a.ID, 0} {
 			t.Run(fmt.Sprintf("account %d", accountID), func(t *testing.T) {
 				// use is one batch entry for the place; want is the row after each step.
 				use := func(count int64, first, last time.Duration, status int) tokend.LegacyUse {
@@ -305,7 +305,7 @@ func testLegacyUses(t *testing.T, open func(testing.TB) tokend.Store) {
 }
 
 // newLegacyUse returns one use of key in accountID (0: none) by a fixed client, seen at last.
-func newLegacyUse(key *tokend.Token, accountID int64, last time.Time) tokend.LegacyUse {
+func newLegacyUse(key *tokend.Token, accountID tokend.AccountID, last time.Time) tokend.LegacyUse {
 	return tokend.LegacyUse{TokenID: key.ID, UserID: key.UserID, AccountID: accountID, Method: "GET",
 		Route: "GET /api/v2/accounts/{account_id}/", IP: "192.0.2.1", UserAgent: "dbt-cloud-cli/1.0",
 		Count: 1, FirstSeen: last, LastSeen: last, LastStatus: 200}
@@ -313,7 +313,8 @@ func newLegacyUse(key *tokend.Token, accountID int64, last time.Time) tokend.Leg
 
 // legacyPlace is what makes a legacy-key use a row of its own.
 type legacyPlace struct {
-	tokenID, accountID           int64
+	tokenID                      tokend.TokenID
+	accountID                    tokend.AccountID
 	method, route, ip, userAgent string
 }
 

@@ -37,7 +37,7 @@ func testLicenseMaps(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a := mustAccount(t, st)
 		b := mustAccount(t, st)
-		var ms []int64
+		var ms []tokend.LicenseMapID
 		for i, l := range []perm.License{perm.LicenseReadOnly, perm.LicenseDeveloper, perm.LicenseIT} {
 			m := &tokend.LicenseMap{AccountID: a.ID, License: l, SSOGroups: []string{string(l)}, State: tokend.StateActive,
 				CreatedAt: at(time.Duration(i) * time.Minute), UpdatedAt: base}
@@ -52,21 +52,21 @@ func testLicenseMaps(t *testing.T, open func(testing.TB) tokend.Store) {
 		for _, tt := range []struct {
 			name      string
 			f         tokend.LicenseMapFilter
-			want      []int64
+			want      []tokend.LicenseMapID
 			wantTotal int
 		}{
 			{"all", tokend.LicenseMapFilter{}, ms, 3},
 			{"active", tokend.LicenseMapFilter{State: tokend.StateActive}, ms[:2], 2},
-			{"pk", tokend.LicenseMapFilter{Select: tokend.IDSelect{Eq: ms[1]}}, ms[1:2], 1},
-			{"by license_type", tokend.LicenseMapFilter{Order: tokend.Order{Field: "license_type"}}, []int64{ms[1], ms[2], ms[0]}, 3},
-			{"by created_at descending", tokend.LicenseMapFilter{Order: tokend.Order{Field: "created_at", Desc: true}}, []int64{ms[2], ms[1], ms[0]}, 3},
+			{"pk", tokend.LicenseMapFilter{Select: tokend.IDSelect{Eq: int64(ms[1])}}, ms[1:2], 1},
+			{"by license_type", tokend.LicenseMapFilter{Order: tokend.Order{Field: "license_type"}}, []tokend.LicenseMapID{ms[1], ms[2], ms[0]}, 3},
+			{"by created_at descending", tokend.LicenseMapFilter{Order: tokend.Order{Field: "created_at", Desc: true}}, []tokend.LicenseMapID{ms[2], ms[1], ms[0]}, 3},
 			{"page", tokend.LicenseMapFilter{Page: tokend.Page{Limit: 1, Offset: 1}}, ms[1:2], 3},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				tt.f.AccountID = a.ID
 				got, total, err := st.ListLicenseMaps(ctx, tt.f)
 				must(t, err, "ListLicenseMaps")
-				wantIDs(t, "ListLicenseMaps", ids(got, func(m *tokend.LicenseMap) int64 { return m.ID }), tt.want)
+				wantIDs(t, "ListLicenseMaps", ids(got, func(m *tokend.LicenseMap) tokend.LicenseMapID { return m.ID }), tt.want)
 				if total != tt.wantTotal {
 					t.Errorf("ListLicenseMaps total: got %d, want %d", total, tt.wantTotal)
 				}
@@ -79,7 +79,7 @@ func testLicenseMaps(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a := mustAccount(t, st)
 		b := mustAccount(t, st)
-		add := func(acct int64, l perm.License, state tokend.State) {
+		add := func(acct tokend.AccountID, l perm.License, state tokend.State) {
 			u := mustUser(t, st)
 			m := &tokend.Membership{AccountID: acct, UserID: u.ID, License: l, State: state, CreatedAt: base, UpdatedAt: base}
 			must(t, st.CreateMembership(ctx, m), "CreateMembership")

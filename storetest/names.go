@@ -56,7 +56,7 @@ func testGroupNameUnique(t *testing.T, open func(testing.TB) tokend.Store) {
 	ctx := t.Context()
 	a := mustAccount(t, st)
 	b := mustAccount(t, st)
-	mk := func(accountID int64, name string, state tokend.State) error {
+	mk := func(accountID tokend.AccountID, name string, state tokend.State) error {
 		return st.CreateGroup(ctx, &tokend.Group{AccountID: accountID, Name: name, State: state, CreatedAt: base, UpdatedAt: base})
 	}
 	must(t, mk(a.ID, "Data Team", tokend.StateActive), "CreateGroup")

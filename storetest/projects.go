@@ -68,7 +68,7 @@ func testProjects(t *testing.T, open func(testing.TB) tokend.Store) {
 		ctx := t.Context()
 		a := mustAccount(t, st)
 		b := mustAccount(t, st)
-		var all, active, deleted []int64
+		var all, active, deleted []tokend.ProjectID
 		for i := range 6 {
 			p := mustProject(t, st, a.ID)
 			if i%3 == 2 {
@@ -85,19 +85,19 @@ func testProjects(t *testing.T, open func(testing.TB) tokend.Store) {
 		tests := []struct {
 			name      string
 			f         tokend.ProjectFilter
-			want      []int64
+			want      []tokend.ProjectID
 			wantTotal int
 		}{
 			{"any state", tokend.ProjectFilter{AccountID: a.ID}, all, 6},
 			{"active", tokend.ProjectFilter{AccountID: a.ID, State: tokend.StateActive}, active, 4},
 			{"deleted", tokend.ProjectFilter{AccountID: a.ID, State: tokend.StateDeleted}, deleted, 2},
-			{"ids", tokend.ProjectFilter{AccountID: a.ID, IDs: []int64{all[4], all[0], all[2]}},
-				[]int64{all[0], all[2], all[4]}, 3},
+			{"ids", tokend.ProjectFilter{AccountID: a.ID, IDs: []tokend.ProjectID{all[4], all[0], all[2]}},
+				[]tokend.ProjectID{all[0], all[2], all[4]}, 3},
 			{"ids and state", tokend.ProjectFilter{AccountID: a.ID, State: tokend.StateActive,
-				IDs: []int64{all[0], all[2]}}, []int64{all[0]}, 1},
+				IDs: []tokend.ProjectID{all[0], all[2]}}, []tokend.ProjectID{all[0]}, 1},
 			// A non-nil empty IDs is "none of them", not "no filter".
-			{"empty ids", tokend.ProjectFilter{AccountID: a.ID, IDs: []int64{}}, nil, 0},
-			{"ids of another account", tokend.ProjectFilter{AccountID: a.ID, IDs: []int64{foreign.ID}}, nil, 0},
+			{"empty ids", tokend.ProjectFilter{AccountID: a.ID, IDs: []tokend.ProjectID{}}, nil, 0},
+			{"ids of another account", tokend.ProjectFilter{AccountID: a.ID, IDs: []tokend.ProjectID{foreign.ID}}, nil, 0},
 			{"first page", tokend.ProjectFilter{AccountID: a.ID, Page: tokend.Page{Limit: 4}}, all[:4], 6},
 			{"second page", tokend.ProjectFilter{AccountID: a.ID, Page: tokend.Page{Limit: 4, Offset: 4}}, all[4:], 6},
 			{"page of ids", tokend.ProjectFilter{AccountID: a.ID, IDs: all[1:5], Page: tokend.Page{Limit: 2, Offset: 1}},
@@ -127,7 +127,7 @@ func testPagination(t *testing.T, open func(testing.TB) tokend.Store) {
 	st := open(t)
 	ctx := t.Context()
 	a := mustAccount(t, st)
-	var all []int64
+	var all []tokend.ProjectID
 	err := st.Tx(ctx, func(st tokend.Store) error {
 		for range 120 {
 			p := &tokend.Project{AccountID: a.ID, Name: "Project " + unique(), State: tokend.StateActive,
@@ -144,7 +144,7 @@ func testPagination(t *testing.T, open func(testing.TB) tokend.Store) {
 	tests := []struct {
 		name string
 		page tokend.Page
-		want []int64
+		want []tokend.ProjectID
 	}{
 		{"zero limit is the default 100", tokend.Page{}, all[:tokend.DefaultLimit]},
 		{"limit over the cap is capped", tokend.Page{Limit: 150}, all[:tokend.MaxLimit]},

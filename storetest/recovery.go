@@ -74,7 +74,7 @@ func testDeleteUserSessions(t *testing.T, open func(testing.TB) tokend.Store) {
 	}
 	tests := []struct {
 		name       string
-		except     int64
+		except     tokend.SessionID
 		want       int
 		keepExists bool
 	}{

@@ -71,7 +71,7 @@ func testRotationChains(t *testing.T, open func(testing.TB) tokend.Store) {
 		}
 		ts, err = st.RevokeRotationChain(ctx, a.ID, second.ID, at(3*time.Hour))
 		must(t, err, "RevokeRotationChain")
-		var ids []int64
+		var ids []tokend.TokenID
 		for _, x := range ts {
 			ids = append(ids, x.ID)
 			if x.State != tokend.StateDeleted || !x.UpdatedAt.Equal(at(3*time.Hour)) {
@@ -79,7 +79,7 @@ func testRotationChains(t *testing.T, open func(testing.TB) tokend.Store) {
 			}
 		}
 		slices.Sort(ids)
-		if want := []int64{first.ID, second.ID, third.ID}; !slices.Equal(ids, want) {
+		if want := []tokend.TokenID{first.ID, second.ID, third.ID}; !slices.Equal(ids, want) {
 			t.Errorf("revoked: got %v, want %v", ids, want)
 		}
 		for _, tok := range []*tokend.Token{first, second, third, apart} {

@@ -165,7 +165,7 @@ func testSessions(t *testing.T, open func(testing.TB) tokend.Store) {
 
 // newSession returns a session of user (in account, zero for none) with a random hash and
 // secret, not yet stored.
-func newSession(userID, accountID int64) *tokend.Session {
+func newSession(userID tokend.UserID, accountID tokend.AccountID) *tokend.Session {
 	return &tokend.Session{Hash: randomHash(), UserID: userID, AccountID: accountID, CSRFSecret: randomHash(),
 		IP: "192.0.2.7", UserAgent: "test agent", CreatedAt: base, LastSeenAt: at(time.Second),
 		ExpiresAt: at(7 * 24 * time.Hour)}

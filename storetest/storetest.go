@@ -128,7 +128,7 @@ func mustUser(tb testing.TB, st tokend.Store) *tokend.User {
 	return u
 }
 
-func mustMembership(tb testing.TB, st tokend.Store, accountID, userID int64) *tokend.Membership {
+func mustMembership(tb testing.TB, st tokend.Store, accountID tokend.AccountID, userID tokend.UserID) *tokend.Membership {
 	tb.Helper()
 	m := &tokend.Membership{AccountID: accountID, UserID: userID, License: perm.LicenseDeveloper,
 		State: tokend.StateActive, CreatedAt: base, UpdatedAt: base}
@@ -136,7 +136,7 @@ func mustMembership(tb testing.TB, st tokend.Store, accountID, userID int64) *to
 	return m
 }
 
-func mustProject(tb testing.TB, st tokend.Store, accountID int64) *tokend.Project {
+func mustProject(tb testing.TB, st tokend.Store, accountID tokend.AccountID) *tokend.Project {
 	tb.Helper()
 	p := &tokend.Project{AccountID: accountID, Name: "Project " + unique(), State: tokend.StateActive,
 		CreatedAt: base, UpdatedAt: base}
@@ -144,7 +144,7 @@ func mustProject(tb testing.TB, st tokend.Store, accountID int64) *tokend.Projec
 	return p
 }
 
-func mustGroup(tb testing.TB, st tokend.Store, accountID int64) *tokend.Group {
+func mustGroup(tb testing.TB, st tokend.Store, accountID tokend.AccountID) *tokend.Group {
 	tb.Helper()
 	g := &tokend.Group{AccountID: accountID, Name: "Group " + unique(), State: tokend.StateActive,
 		CreatedAt: base, UpdatedAt: base}
@@ -161,42 +161,51 @@ func mustToken(tb testing.TB, st tokend.Store, t *tokend.Token) *tokend.Token {
 
 // Token builders: an active token of each kind with a random uid and hash, not yet stored.
 
-func newPAT(accountID, userID int64) *tokend.Token {
+func newPAT(accountID tokend.AccountID, userID tokend.UserID) *tokend.Token {
 	return &tokend.Token{Kind: tokend.KindPAT, AccountID: accountID, UserID: userID, CreatedBy: userID,
 		UID: unique(), Name: "pat " + unique(), Hash: randomHash(), State: tokend.StateActive,
 		CreatedAt: base, UpdatedAt: base}
 }
 
-func newServiceToken(accountID, creatorID int64) *tokend.Token {
+func newServiceToken(accountID tokend.AccountID, creatorID tokend.UserID) *tokend.Token {
 	return &tokend.Token{Kind: tokend.KindService, AccountID: accountID, CreatedBy: creatorID,
 		UID: unique(), Name: "service " + unique(), Hash: randomHash(), State: tokend.StateActive,
 		CreatedAt: base, UpdatedAt: base}
 }
 
-func newLegacyKey(userID int64) *tokend.Token {
+func newLegacyKey(userID tokend.UserID) *tokend.Token {
 	return &tokend.Token{Kind: tokend.KindLegacyKey, UserID: userID, CreatedBy: userID,
 		UID: unique(), Name: "legacy key", SlowHash: "pbkdf2-sha256$600000$" + unique() + "$" + unique(),
 		State: tokend.StateActive, CreatedAt: base, UpdatedAt: base}
 }
 
 // ids returns the ids of rows, in order.
-func ids[T any](rows []T, id func(T) int64) []int64 {
-	out := make([]int64, len(rows))
+func ids[T any, ID ~int64](rows []T, id func(T) ID) []ID {
+	out := make([]ID, len(rows))
 	for i, r := range rows {
 		out[i] = id(r)
 	}
 	return out
 }
 
-func accountID(a *tokend.Account) int64       { return a.ID }
-func membershipID(m *tokend.Membership) int64 { return m.ID }
-func projectID(p *tokend.Project) int64       { return p.ID }
-func groupID(g *tokend.Group) int64           { return g.ID }
-func tokenID(t *tokend.Token) int64           { return t.ID }
-func auditID(e *tokend.AuditEvent) int64      { return e.ID }
+func accountID(a *tokend.Account) tokend.AccountID          { return a.ID }
+func membershipID(m *tokend.Membership) tokend.MembershipID { return m.ID }
+func projectID(p *tokend.Project) tokend.ProjectID          { return p.ID }
+func groupID(g *tokend.Group) tokend.GroupID                { return g.ID }
+func tokenID(t *tokend.Token) tokend.TokenID                { return t.ID }
+func auditID(e *tokend.AuditEvent) int64                    { return e.ID }
+
+// plain is ids as a pk filter takes them.
+func plain[ID ~int64](ids ...ID) []int64 {
+	out := make([]int64, len(ids))
+	for i, id := range ids {
+		out[i] = int64(id)
+	}
+	return out
+}
 
 // wantIDs checks that got lists exactly want, in order.
-func wantIDs(tb testing.TB, what string, got, want []int64) {
+func wantIDs[ID ~int64](tb testing.TB, what string, got, want []ID) {
 	tb.Helper()
 	if !equalSlices(got, want) {
 		tb.Errorf("%s: got ids %v, want %v", what, got, want)

@@ -23,7 +23,7 @@ func testListTokensQuery(t *testing.T, open func(testing.TB) tokend.Store) {
 	b := mustAccount(t, st)
 	u := mustUser(t, st)
 
-	mk := func(accountID int64, uid, name string, created, expires time.Time) *tokend.Token {
+	mk := func(accountID tokend.AccountID, uid, name string, created, expires time.Time) *tokend.Token {
 		t.Helper()
 		tok := newServiceToken(accountID, u.ID)
 		tok.UID, tok.Name, tok.CreatedAt, tok.UpdatedAt, tok.ExpiresAt = uid+unique()[:6], name, created, created, expires

@@ -88,7 +88,9 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 						tt.tok.CreatedAt, tt.tok.UpdatedAt, want.CreatedAt, want.UpdatedAt)
 				}
 
-				read := func(ctx context.Context, id int64) (*tokend.Token, error) { return st.Token(ctx, want.AccountID, id) }
+				read := func(ctx context.Context, id tokend.TokenID) (*tokend.Token, error) {
+					return st.Token(ctx, want.AccountID, id)
+				}
 				if want.AccountID == 0 { // a legacy key belongs to no account
 					read = st.TokenUnscoped
 				}
@@ -233,7 +235,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 		if i%4 == 0 {
 			g.AllProjects = true
 		} else {
-			g.ProjectID = projects[i%len(projects)].ID
+			g.ProjectID = int64(projects[i%len(projects)].ID)
 		}
 		if i%5 == 0 {
 			g.WritableEnvironmentCategories = []string{"production", fmt.Sprintf("env-%d", i)}
@@ -241,7 +243,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 		many[i] = g
 	}
 	must(t, st.SetTokenPermissions(ctx, svc.ID, many), "SetTokenPermissions(150)")
-	otherGrants := []perm.Grant{{Set: perm.Member, ProjectID: projects[0].ID}}
+	otherGrants := []perm.Grant{{Set: perm.Member, ProjectID: int64(projects[0].ID)}}
 	must(t, st.SetTokenPermissions(ctx, other.ID, otherGrants), "SetTokenPermissions(other)")
 
 	t.Run("RoundTrip", func(t *testing.T) {
@@ -259,7 +261,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 	t.Run("InList", func(t *testing.T) {
 		list, _, err := st.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindService, AccountID: a.ID})
 		must(t, err, "ListTokens")
-		wantIDs(t, "ListTokens", ids(list, tokenID), []int64{svc.ID, other.ID})
+		wantIDs(t, "ListTokens", ids(list, tokenID), []tokend.TokenID{svc.ID, other.ID})
 		for _, tok := range list {
 			switch tok.ID {
 			case svc.ID:
@@ -279,7 +281,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 		}
 		replaced := []perm.Grant{
 			{Set: perm.AccountAdmin, AllProjects: true},
-			{Set: perm.JobAdmin, ProjectID: projects[2].ID, WritableEnvironmentCategories: []string{"staging"}},
+			{Set: perm.JobAdmin, ProjectID: int64(projects[2].ID), WritableEnvironmentCategories: []string{"staging"}},
 		}
 		must(t, st.SetTokenPermissions(ctx, svc.ID, replaced), "SetTokenPermissions")
 		got, err := st.Token(ctx, svc.AccountID, svc.ID)
@@ -347,7 +349,7 @@ func testTokenUses(t *testing.T, open func(testing.TB) tokend.Store) {
 		}},
 		{"nothing", nil},
 	}
-	want := map[int64]tokend.TokenUse{}
+	want := map[tokend.TokenID]tokend.TokenUse{}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
 			must(t, st.RecordTokenUses(ctx, s.uses), "RecordTokenUses")

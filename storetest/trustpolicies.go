@@ -10,7 +10,7 @@ import (
 	"tokend/perm"
 )
 
-func newTrustPolicy(accountID, creatorID int64) *tokend.TrustPolicy {
+func newTrustPolicy(accountID tokend.AccountID, creatorID tokend.UserID) *tokend.TrustPolicy {
 	return &tokend.TrustPolicy{AccountID: accountID, Name: "policy " + unique(),
 		Issuer: "https://token.actions.githubusercontent.com", Audience: "tokend",
 		Claims: map[string]string{"repository": "acme/" + unique(), "ref": "refs/heads/*"},
@@ -66,7 +66,7 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 				p := newTrustPolicy(a.ID, 0)
 				p.Issuer, p.JWKS = "https://gitlab.example.com", `{"keys":[]}`
 				p.Claims = map[string]string{"project_path": "group/sub/*", "naïve": "✓"}
-				p.Grants = []perm.Grant{{Set: perm.Developer, ProjectID: pr.ID, WritableEnvironmentCategories: []string{"development", "staging"}},
+				p.Grants = []perm.Grant{{Set: perm.Developer, ProjectID: int64(pr.ID), WritableEnvironmentCategories: []string{"development", "staging"}},
 					{Set: perm.MetadataOnly, AllProjects: true}}
 				p.TTL = time.Hour
 				return p
@@ -132,19 +132,19 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 			all = append(all, p)
 		}
 		must(t, st.CreateTrustPolicy(ctx, newTrustPolicy(b.ID, 0)), "CreateTrustPolicy(b)")
-		id := func(p *tokend.TrustPolicy) int64 { return p.ID }
+		id := func(p *tokend.TrustPolicy) tokend.TrustPolicyID { return p.ID }
 		tests := []struct {
 			name      string
 			f         tokend.TrustPolicyFilter
-			want      []int64
+			want      []tokend.TrustPolicyID
 			wantTotal int
 		}{
 			{"all", tokend.TrustPolicyFilter{AccountID: a.ID}, ids(all, id), 5},
 			{"active", tokend.TrustPolicyFilter{AccountID: a.ID, State: tokend.StateActive}, ids(all[:4], id), 4},
-			{"issuer", tokend.TrustPolicyFilter{AccountID: a.ID, Issuer: "https://gitlab.com"}, []int64{all[1].ID, all[3].ID}, 2},
+			{"issuer", tokend.TrustPolicyFilter{AccountID: a.ID, Issuer: "https://gitlab.com"}, []tokend.TrustPolicyID{all[1].ID, all[3].ID}, 2},
 			{"issuer active", tokend.TrustPolicyFilter{AccountID: a.ID, State: tokend.StateActive,
-				Issuer: "https://token.actions.githubusercontent.com"}, []int64{all[0].ID, all[2].ID}, 2},
-			{"page", tokend.TrustPolicyFilter{AccountID: a.ID, Page: tokend.Page{Limit: 2, Offset: 1}}, []int64{all[1].ID, all[2].ID}, 5},
+				Issuer: "https://token.actions.githubusercontent.com"}, []tokend.TrustPolicyID{all[0].ID, all[2].ID}, 2},
+			{"page", tokend.TrustPolicyFilter{AccountID: a.ID, Page: tokend.Page{Limit: 2, Offset: 1}}, []tokend.TrustPolicyID{all[1].ID, all[2].ID}, 5},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -165,7 +165,7 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 		p, q := newTrustPolicy(a.ID, 0), newTrustPolicy(a.ID, 0)
 		must(t, st.CreateTrustPolicy(ctx, p), "CreateTrustPolicy")
 		must(t, st.CreateTrustPolicy(ctx, q), "CreateTrustPolicy")
-		minted := func(policyID int64, state tokend.State) *tokend.Token {
+		minted := func(policyID tokend.TrustPolicyID, state tokend.State) *tokend.Token {
 			tk := newServiceToken(a.ID, 0)
 			tk.TrustPolicyID, tk.State, tk.ExpiresAt = policyID, state, at(15*time.Minute)
 			return mustToken(t, st, tk)
@@ -181,7 +181,7 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 
 		fed, total, err := st.ListTokens(ctx, tokend.TokenFilter{Kind: tokend.KindService, AccountID: a.ID, Federated: true})
 		must(t, err, "ListTokens(federated)")
-		wantIDs(t, "ListTokens(federated)", ids(fed, tokenID), []int64{live1.ID, live2.ID, dead.ID, otherPolicy.ID})
+		wantIDs(t, "ListTokens(federated)", ids(fed, tokenID), []tokend.TokenID{live1.ID, live2.ID, dead.ID, otherPolicy.ID})
 		if total != 4 {
 			t.Errorf("ListTokens(federated) total: got %d, want 4", total)
 		}
@@ -193,7 +193,7 @@ func testTrustPolicies(t *testing.T, open func(testing.TB) tokend.Store) {
 		revoked, err := st.RevokeTrustPolicyTokens(ctx, a.ID, p.ID, at(time.Hour))
 		must(t, err, "RevokeTrustPolicyTokens")
 		slices.Sort(revoked)
-		wantIDs(t, "RevokeTrustPolicyTokens", revoked, []int64{live1.ID, live2.ID})
+		wantIDs(t, "RevokeTrustPolicyTokens", revoked, []tokend.TokenID{live1.ID, live2.ID})
 		for _, c := range []struct {
 			tok   *tokend.Token
 			state tokend.State

@@ -8,7 +8,7 @@ import (
 	"tokend"
 )
 
-func mustWebhook(tb testing.TB, st tokend.Store, accountID int64) *tokend.WebhookEndpoint {
+func mustWebhook(tb testing.TB, st tokend.Store, accountID tokend.AccountID) *tokend.WebhookEndpoint {
 	tb.Helper()
 	w := &tokend.WebhookEndpoint{AccountID: accountID, URL: "https://hooks.example.com/" + unique(),
 		Events: []string{tokend.EventTokenCreated, tokend.EventTokenRevoked}, Secret: "whsec_" + unique(),
@@ -60,7 +60,7 @@ func testWebhookEndpoints(t *testing.T, open func(testing.TB) tokend.Store) {
 	second := mustWebhook(t, st, a.ID)
 	list, err := st.ListWebhookEndpoints(ctx, a.ID)
 	must(t, err, "ListWebhookEndpoints")
-	if got, want := ids(list, func(w *tokend.WebhookEndpoint) int64 { return w.ID }), []int64{w.ID, second.ID}; !slices.Equal(got, want) {
+	if got, want := ids(list, func(w *tokend.WebhookEndpoint) tokend.WebhookID { return w.ID }), []tokend.WebhookID{w.ID, second.ID}; !slices.Equal(got, want) {
 		t.Errorf("list: got %v, want %v", got, want)
 	}
 
@@ -222,8 +222,8 @@ func testTokenNotices(t *testing.T, open func(testing.TB) tokend.Store) {
 	must(t, err, "TokensForNotice")
 	// short expired already (and lived less than 30 days), long expires past now+30d, deleted
 	// and never are out.
-	if want := []int64{soon.ID, pat.ID}; !slices.Equal(ids(got, func(t *tokend.Token) int64 { return t.ID }), want) {
-		t.Errorf("30-day notices: got %v, want %v", ids(got, func(t *tokend.Token) int64 { return t.ID }), want)
+	if want := []tokend.TokenID{soon.ID, pat.ID}; !slices.Equal(ids(got, tokenID), want) {
+		t.Errorf("30-day notices: got %v, want %v", ids(got, tokenID), want)
 	}
 	ok, err := st.AddTokenNotice(ctx, soon.ID, f.Event, 30, now)
 	must(t, err, "AddTokenNotice")
@@ -239,14 +239,14 @@ func testTokenNotices(t *testing.T, open func(testing.TB) tokend.Store) {
 	}
 	got, err = st.TokensForNotice(ctx, f)
 	must(t, err, "TokensForNotice")
-	if want := []int64{pat.ID}; !slices.Equal(ids(got, func(t *tokend.Token) int64 { return t.ID }), want) {
-		t.Errorf("after a notice: got %v, want %v", ids(got, func(t *tokend.Token) int64 { return t.ID }), want)
+	if want := []tokend.TokenID{pat.ID}; !slices.Equal(ids(got, tokenID), want) {
+		t.Errorf("after a notice: got %v, want %v", ids(got, tokenID), want)
 	}
 	expired := tokend.NoticeFilter{Event: tokend.EventTokenExpired, ExpiresAfter: now.Add(-20 * day), ExpiresBy: now, Limit: 10}
 	got, err = st.TokensForNotice(ctx, expired)
 	must(t, err, "TokensForNotice")
-	if want := []int64{short.ID}; !slices.Equal(ids(got, func(t *tokend.Token) int64 { return t.ID }), want) {
-		t.Errorf("expired: got %v, want %v", ids(got, func(t *tokend.Token) int64 { return t.ID }), want)
+	if want := []tokend.TokenID{short.ID}; !slices.Equal(ids(got, tokenID), want) {
+		t.Errorf("expired: got %v, want %v", ids(got, tokenID), want)
 	}
 }
 

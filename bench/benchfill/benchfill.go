@@ -12,6 +12,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+
+	"tokend"
 )
 
 // Known is a token whose string the benchmark knows, stored with its SHA-256.
@@ -22,7 +24,7 @@ type Known struct {
 
 // SQLite stores known as PATs of the user and filler more tokens in the database file at path
 // (already migrated), then refreshes the planner's statistics.
-func SQLite(ctx context.Context, path string, accountID, userID int64, known []Known, filler int) error {
+func SQLite(ctx context.Context, path string, accountID tokend.AccountID, userID tokend.UserID, known []Known, filler int) error {
 	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		return err
@@ -62,7 +64,7 @@ func SQLite(ctx context.Context, path string, accountID, userID int64, known []K
 }
 
 // Postgres does what SQLite does in the database at url (already migrated).
-func Postgres(ctx context.Context, url string, accountID, userID int64, known []Known, filler int) error {
+func Postgres(ctx context.Context, url string, accountID tokend.AccountID, userID tokend.UserID, known []Known, filler int) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err

@@ -90,7 +90,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 		if err != nil {
 			return err
 		}
-		projectIDs = append(projectIDs, p.ID)
+		projectIDs = append(projectIDs, int64(p.ID))
 	}
 	// Developers: a group with developer rights in five projects and job admin in all.
 	eng, err := svc.CreateGroup(ctx, owner, acct, tokend.GroupInput{Name: "Engineers"})
@@ -104,7 +104,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	if _, err := svc.SetGroupPermissions(ctx, owner, acct, eng.ID, grants); err != nil {
 		return err
 	}
-	var dev int64
+	var dev tokend.UserID
 	for i := range users {
 		m, _, err := svc.AddUser(ctx, owner, acct, tokend.AddUserInput{Email: fmt.Sprintf("dev%02d@bench.example", i),
 			FirstName: "Dev", LastName: strconv.Itoa(i)})
@@ -114,7 +114,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 		if m == nil {
 			return fmt.Errorf("dev%02d@bench.example has a user elsewhere; seed an empty database", i)
 		}
-		if _, err := svc.AssignGroups(ctx, owner, acct, m.User.ID, []int64{eng.ID}); err != nil {
+		if _, err := svc.AssignGroups(ctx, owner, acct, m.User.ID, []tokend.GroupID{eng.ID}); err != nil {
 			return err
 		}
 		if dev == 0 {
@@ -170,7 +170,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 		return err
 	}
 	for name, content := range map[string]string{
-		"account": strconv.FormatInt(acct, 10),
+		"account": strconv.FormatInt(int64(acct), 10),
 		"pat":     pats[0].Raw,
 		"service": service,
 		"pats":    strings.Join(lines, "\n"),
@@ -217,14 +217,14 @@ func badTokenLists() (bad, unknown []string, err error) {
 }
 
 // fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
-type fillFunc func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error
+type fillFunc func(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, known []benchfill.Known, filler int) error
 
 func openSQLite(ctx context.Context, path string) (tokend.Store, fillFunc, error) {
 	st, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return nil, nil, err
 	}
-	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+	fill := func(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, known []benchfill.Known, filler int) error {
 		return benchfill.SQLite(ctx, path, accountID, userID, known, filler)
 	}
 	return st, fill, nil
@@ -235,7 +235,7 @@ func openPostgres(ctx context.Context, url string) (tokend.Store, fillFunc, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	fill := func(ctx context.Context, accountID, userID int64, known []benchfill.Known, filler int) error {
+	fill := func(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, known []benchfill.Known, filler int) error {
 		return benchfill.Postgres(ctx, url, accountID, userID, known, filler)
 	}
 	return st, fill, nil

@@ -51,7 +51,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		"--email", "paul.atreides@example.com", "--password", browserPassword, "--json"}, st.flags...)...), &spice)
 	mustJSON(t, run(t, append([]string{"init", "--account-name", "Guild Navigator", "--plan", "team",
 		"--email", "paul.atreides@example.com", "--json"}, st.flags...)...), &guild)
-	importOldToken(t, st, spice.AccountID)
+	importOldToken(t, st, tokend.AccountID(spice.AccountID))
 	srv := startServer(t, st)
 	owner := "Token " + spice.Token
 	api := func(path string) string {
@@ -265,7 +265,7 @@ func TestConsoleInBrowser(t *testing.T) {
 		for range 4 {
 			call(t, "GET", api("users/"), "Bearer "+service, "")
 		}
-		seeded := seedActivity(t, dataDir, serviceID)
+		seeded := seedActivity(t, dataDir, tokend.TokenID(serviceID))
 		// 4 grant checks and 4 more calls today; uses reach the chart within a flush.
 		want := fmt.Sprintf("%d requests over the last 30 days", seeded+8)
 		var got string
@@ -755,7 +755,7 @@ func tokenIDOf(t *testing.T, base string, owner initResult, tok string) int64 {
 }
 
 // importOldToken imports an old-format service token, so that "rotate recommended" shows.
-func importOldToken(t *testing.T, st storage, accountID int64) {
+func importOldToken(t *testing.T, st storage, accountID tokend.AccountID) {
 	t.Helper()
 	tok := "dbtc_NightlyX1_" + strings.Repeat("0ld", 10)
 	hash, err := secret.SlowHash(rand.Reader, tok, 1000)
@@ -774,7 +774,7 @@ func importOldToken(t *testing.T, st storage, accountID int64) {
 // seedActivity writes 29 past days of use for a token straight into the database of the running
 // server (SQLite takes a second connection), so that the chart has a history; it returns how
 // many requests it added.
-func seedActivity(t *testing.T, dataDir string, tokenID int64) int64 {
+func seedActivity(t *testing.T, dataDir string, tokenID tokend.TokenID) int64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), stepTimeout)
 	defer cancel()

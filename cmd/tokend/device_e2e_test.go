@@ -22,6 +22,8 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"tokend"
 )
 
 // deviceLogin is `tokend login --url` running: the real binary, waiting for approval.
@@ -227,14 +229,14 @@ func TestCLIDeviceLogin(t *testing.T) {
 			if out := mustCLI(t, env, "trust-policy", "list"); !strings.Contains(out, "repository=acme/widgets") || !strings.Contains(out, "job_admin@all") {
 				t.Errorf("trust-policy list printed %q, want the policy's conditions and permissions", out)
 			}
-			exchanged := iss.exchange(t, srv.url, a.AccountID, "acme/widgets")
+			exchanged := iss.exchange(t, srv.url, tokend.AccountID(a.AccountID), "acme/widgets")
 			if exchanged.code != http.StatusOK || !strings.HasPrefix(exchanged.token, "dbtc_") {
 				t.Fatalf("exchange with the server: got %d %s", exchanged.code, exchanged.body)
 			}
 			if r := call(t, "GET", fmt.Sprintf("%s/api/v3/accounts/%d/", srv.url, a.AccountID), "Bearer "+exchanged.token, ""); r.code != 200 {
 				t.Errorf("the exchanged token: got %d, want 200", r.code)
 			}
-			if other := iss.exchange(t, srv.url, a.AccountID, "acme/gadgets"); other.code != http.StatusBadRequest || !strings.Contains(other.body, "invalid_grant") {
+			if other := iss.exchange(t, srv.url, tokend.AccountID(a.AccountID), "acme/gadgets"); other.code != http.StatusBadRequest || !strings.Contains(other.body, "invalid_grant") {
 				t.Errorf("a job of another repository: got %d %s, want 400 invalid_grant", other.code, other.body)
 			}
 			if out := mustCLI(t, env, "trust-policy", "delete", fmt.Sprint(policy.ID), "--yes"); !strings.Contains(out, "Deleted trust policy") {
@@ -306,7 +308,7 @@ type exchangeResult struct {
 }
 
 // exchange signs a job token for repository and trades it at the server.
-func (i *testIssuer) exchange(t *testing.T, base string, accountID int64, repository string) exchangeResult {
+func (i *testIssuer) exchange(t *testing.T, base string, accountID tokend.AccountID, repository string) exchangeResult {
 	t.Helper()
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: i.key, KeyID: "k1"}},
 		(&jose.SignerOptions{}).WithType("JWT"))

@@ -58,7 +58,7 @@ wrong. See docs/operations.md for the format.`,
 			}
 			in := make([]tokend.ImportedToken, len(f.Tokens))
 			for i, t := range f.Tokens {
-				it := tokend.ImportedToken{AccountID: t.AccountID, UID: t.UID, SlowHash: t.Hash, Name: t.Name, CreatedAt: t.CreatedAt}
+				it := tokend.ImportedToken{AccountID: tokend.AccountID(t.AccountID), UID: t.UID, SlowHash: t.Hash, Name: t.Name, CreatedAt: t.CreatedAt}
 				for _, p := range t.Permissions {
 					g := perm.Grant{Set: perm.Set(p.PermissionSet), AllProjects: p.ProjectID == nil,
 						WritableEnvironmentCategories: p.WritableEnvironmentCategories}
@@ -88,7 +88,7 @@ wrong. See docs/operations.md for the format.`,
 				}
 				list := make([]imported, len(out))
 				for i, t := range out {
-					list[i] = imported{t.ID, t.UID, t.AccountID, len(in[i].Grants)}
+					list[i] = imported{int64(t.ID), t.UID, int64(t.AccountID), len(in[i].Grants)}
 				}
 				return writeJSONOut(cmd.OutOrStdout(), list)
 			}

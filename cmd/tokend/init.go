@@ -100,8 +100,8 @@ type initOutput struct {
 
 func initJSON(res *tokend.InitResult) initOutput {
 	return initOutput{
-		AccountID: res.Account.ID, AccountName: res.Account.Name, Plan: string(res.Account.Plan),
-		UserID: res.User.ID, Email: res.User.Email, UserCreated: res.UserCreated, PasswordSet: res.PasswordSet,
+		AccountID: int64(res.Account.ID), AccountName: res.Account.Name, Plan: string(res.Account.Plan),
+		UserID: int64(res.User.ID), Email: res.User.Email, UserCreated: res.UserCreated, PasswordSet: res.PasswordSet,
 		Password: res.GeneratedPassword, Token: res.Token, TokenUID: res.TokenUID,
 	}
 }

@@ -40,7 +40,7 @@ that covers everything the key was used for.`,
 			}
 			defer st.Close()
 			svc := tokend.NewService(st, tokend.Options{})
-			rep, err := svc.LegacyUsageReport(cmd.Context(), accountID, httpapi.RouteNeeds())
+			rep, err := svc.LegacyUsageReport(cmd.Context(), tokend.AccountID(accountID), httpapi.RouteNeeds())
 			if err != nil {
 				return operatorError(err)
 			}
