@@ -174,15 +174,8 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	switch {
-	case c.token != "":
-		if !headerSafe(c.token) {
-			// Checked here so that net/http's own error, whatever it says, never sees it.
-			return errors.New("tokend client: the token holds characters that cannot be sent in a header")
-		}
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	case c.basic:
-		req.SetBasicAuth(c.email, c.password)
+	if err := c.authorize(req); err != nil {
+		return err
 	}
 
 	resp, err := c.hc.Do(req)
@@ -223,6 +216,21 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 		if err := json.Unmarshal(env.Extra, extra); err != nil {
 			return fmt.Errorf("tokend client: %s %s: decode extra: %w", method, path, err)
 		}
+	}
+	return nil
+}
+
+// authorize sets req's credential: the token, or HTTP Basic.
+func (c *Client) authorize(req *http.Request) error {
+	switch {
+	case c.token != "":
+		if !headerSafe(c.token) {
+			// Checked here so that net/http's own error, whatever it says, never sees it.
+			return errors.New("tokend client: the token holds characters that cannot be sent in a header")
+		}
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	case c.basic:
+		req.SetBasicAuth(c.email, c.password)
 	}
 	return nil
 }

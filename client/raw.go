@@ -53,14 +53,8 @@ func (c *Client) Raw(ctx context.Context, method, path string, query url.Values,
 	if c.userAgent != "" {
 		req.Header.Set("User-Agent", c.userAgent)
 	}
-	switch {
-	case c.token != "":
-		if !headerSafe(c.token) {
-			return nil, errors.New("tokend client: the token holds characters that cannot be sent in a header")
-		}
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	case c.basic:
-		req.SetBasicAuth(c.email, c.password)
+	if err := c.authorize(req); err != nil {
+		return nil, err
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {

@@ -39,7 +39,7 @@ or token refused (docs/cli.md).`,
 		newBackupCmd(), newRestoreCmd())
 	root.AddCommand(newLoginCmd(), newLogoutCmd(), newWhoamiCmd(), newPATCmd(), newTrustPolicyCmd())
 	root.AddCommand(newImportTokensCmd(), newLegacyKeysCmd())
-	root.AddCommand(newUserCmd(), newPasswordCmd(), newServiceTokenCmd(), newTokenCmd(), newAPICmd(), newWebhookCmd())
+	root.AddCommand(newUserCmd(), newPasswordCmd(), newServiceTokenCmd(), newTokenCmd(), newAuditCmd(), newAPICmd(), newWebhookCmd())
 	root.InitDefaultCompletionCmd()
 	for _, c := range root.Commands() {
 		if c.Name() == "completion" {
