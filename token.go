@@ -46,11 +46,13 @@ type Token struct {
 	// overlap); zero while it is the newest of its chain. Only MarkTokenRotated sets it.
 	RotatedAt time.Time
 	// RotatedFrom is the token this one replaced in a rotation (zero: it was not made by one):
-	// the link by which a rotation chain is walked both ways.
-	RotatedFrom TokenID
+	// the link by which a rotation chain is walked both ways (Store.RevokeRotationChain).
 	// FirstUseOverlap, on the newest token of a rotation, is the overlap granted to the one it
-	// replaced that waits for this token's first use to start (zero: none waits). Set when the
-	// token is created, cleared when the overlap starts (StartOverlap).
+	// replaced that waits for this token's first use to start (zero: none waits); cleared when
+	// the overlap starts (Store.StartOverlap, seen through Store.PendingOverlaps). Both are
+	// written by CreateToken and not read back with the token: the reads of a token, the
+	// verification among them, scan no column they do not need.
+	RotatedFrom     TokenID
 	FirstUseOverlap time.Duration
 	// DisabledAt is when the token was disabled for inactivity (zero: it is not). A disabled
 	// token is refused until an admin enables it, which sets EnabledAt and restarts the

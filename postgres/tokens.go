@@ -15,7 +15,7 @@ import (
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
 	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at,
-	disabled_at, enabled_at, rotated_from, first_use_overlap`
+	disabled_at, enabled_at`
 
 func scanToken(row scanner) (*tokend.Token, error) {
 	// The nullable columns scan into two arrays: two allocations where eleven variables would each
@@ -23,14 +23,14 @@ func scanToken(row scanner) (*tokend.Token, error) {
 	var (
 		t     tokend.Token
 		kind  string
-		ids   [6]pgtype.Int8
+		ids   [4]pgtype.Int8
 		times [7]pgtype.Timestamptz
 	)
-	account, user, createdBy, tp, from, overlap := &ids[0], &ids[1], &ids[2], &ids[3], &ids[4], &ids[5]
+	account, user, createdBy, tp := &ids[0], &ids[1], &ids[2], &ids[3]
 	expires, lastUsed, created, upd, rotated, disabled, enabled :=
 		&times[0], &times[1], &times[2], &times[3], &times[4], &times[5], &times[6]
 	if err := row.Scan(&t.ID, &kind, account, user, createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled, from, overlap); err != nil {
+		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
@@ -38,7 +38,6 @@ func scanToken(row scanner) (*tokend.Token, error) {
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
 	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
-	t.RotatedFrom, t.FirstUseOverlap = tokend.TokenID(from.Int64), time.Duration(overlap.Int64)*time.Second
 	return &t, nil
 }
 

@@ -13,7 +13,7 @@ import (
 
 const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, slow_hash, legacy_format, state,
 	expires_at, last_used_at, last_used_ip, created_at, updated_at, trust_policy_id, rotated_at,
-	disabled_at, enabled_at, rotated_from, first_use_overlap`
+	disabled_at, enabled_at`
 
 func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	// The nullable columns scan into one array: one allocation where eleven variables would
@@ -21,12 +21,12 @@ func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	var (
 		t    tokend.Token
 		kind string
-		n    [13]sql.NullInt64
+		n    [11]sql.NullInt64
 	)
-	account, user, createdBy, expires, lastUsed, created, upd, tp, rotated, disabled, enabled, from, overlap :=
-		&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10], &n[11], &n[12]
+	account, user, createdBy, expires, lastUsed, created, upd, tp, rotated, disabled, enabled :=
+		&n[0], &n[1], &n[2], &n[3], &n[4], &n[5], &n[6], &n[7], &n[8], &n[9], &n[10]
 	if err := row.Scan(&t.ID, &kind, account, user, createdBy, &t.UID, &t.Name, &t.Hash, &t.SlowHash,
-		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled, from, overlap); err != nil {
+		&t.LegacyFormat, &t.State, expires, lastUsed, &t.LastUsedIP, created, upd, tp, rotated, disabled, enabled); err != nil {
 		return nil, err
 	}
 	t.Kind = tokend.TokenKind(kind)
@@ -34,7 +34,6 @@ func scanToken(row interface{ Scan(...any) error }) (*tokend.Token, error) {
 	t.ExpiresAt, t.LastUsedAt = fromTS(*expires), fromTS(*lastUsed)
 	t.CreatedAt, t.UpdatedAt, t.RotatedAt = fromTS(*created), fromTS(*upd), fromTS(*rotated)
 	t.DisabledAt, t.EnabledAt = fromTS(*disabled), fromTS(*enabled)
-	t.RotatedFrom, t.FirstUseOverlap = tokend.TokenID(from.Int64), time.Duration(overlap.Int64)*time.Second
 	return &t, nil
 }
 
