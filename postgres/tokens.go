@@ -115,28 +115,23 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 	}
 	defer rows.Close()
 	var (
-		t       *tokend.Token
-		access  *tokend.MemberAccess
-		row     int
-		license pgtype.Text
-		mstate  pgtype.Int8
-		pid     pgtype.Int8
-		set     pgtype.Text
-		all     pgtype.Bool
-		project pgtype.Int8
-		cats    []string
-		skip    any
+		t      *tokend.Token
+		access *tokend.MemberAccess
 	)
-	grantDest := make([]any, 0, tokenColCount+8)
-	grantDest = append(grantDest, &row)
+	// Every scan destination in one allocation: each variable whose address goes to Scan would
+	// escape to the heap on its own (this runs on every uncached verification).
+	d := new(verifyDest)
+	row, license, mstate, pid, set, all, project, cats := &d.row, &d.license, &d.mstate, &d.pid, &d.set, &d.all, &d.project, &d.cats
+	grantDest := append(d.grant[:0], row)
 	for range tokenColCount + 2 {
-		grantDest = append(grantDest, &skip)
+		grantDest = append(grantDest, &d.skip)
 	}
-	grantDest = append(grantDest, &pid, &set, &all, &project, &cats)
+	grantDest = append(grantDest, pid, set, all, project, cats)
 	for rows.Next() {
 		if t == nil {
 			t, err = scanToken(scanFunc(func(dest ...any) error {
-				return rows.Scan(append(append([]any{&row}, dest...), &license, &mstate, &pid, &set, &all, &project, &cats)...)
+				first := append(append(d.first[:0], row), dest...)
+				return rows.Scan(append(first, license, mstate, pid, set, all, project, cats)...)
 			}))
 			if err != nil {
 				return nil, nil, translate(err)
@@ -146,12 +141,12 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 			}
 			continue
 		}
-		cats = nil
+		*cats = nil
 		if err := rows.Scan(grantDest...); err != nil {
 			return nil, nil, translate(err)
 		}
 		g := perm.Grant{Set: perm.Set(set.String), AllProjects: all.Bool, ProjectID: project.Int64,
-			WritableEnvironmentCategories: nilIfEmpty(cats)}
+			WritableEnvironmentCategories: nilIfEmpty(*cats)}
 		if access != nil {
 			access.Grants = append(access.Grants, g)
 		} else {
@@ -165,6 +160,19 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 		return nil, nil, notFound("Token")
 	}
 	return t, access, nil
+}
+
+// verifyDest holds TokenForVerify's scan destinations; grant and first are room for the
+// destination lists (more columns than tokenCols has today, so that append does not grow them).
+type verifyDest struct {
+	row          int
+	license, set pgtype.Text
+	mstate, pid  pgtype.Int8
+	project      pgtype.Int8
+	all          pgtype.Bool
+	cats         []string
+	skip         any
+	grant, first [48]any
 }
 
 // scanFunc adapts a function to the Scan of a row.

@@ -111,28 +111,23 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 	}
 	defer rows.Close()
 	var (
-		t       *tokend.Token
-		access  *tokend.MemberAccess
-		row     int
-		license sql.NullString
-		mstate  sql.NullInt64
-		set     sql.NullString
-		all     sql.NullBool
-		pid     sql.NullInt64
-		project sql.NullInt64
-		cats    sql.NullString
-		skip    any
+		t      *tokend.Token
+		access *tokend.MemberAccess
 	)
-	grantDest := make([]any, 0, tokenColCount+8)
-	grantDest = append(grantDest, &row)
+	// Every scan destination in one allocation: each variable whose address goes to Scan would
+	// escape to the heap on its own (this runs on every uncached verification).
+	d := new(verifyDest)
+	row, license, mstate, set, all, pid, project, cats := &d.row, &d.license, &d.mstate, &d.set, &d.all, &d.pid, &d.project, &d.cats
+	grantDest := append(d.grant[:0], row)
 	for range tokenColCount + 2 {
-		grantDest = append(grantDest, &skip)
+		grantDest = append(grantDest, &d.skip)
 	}
-	grantDest = append(grantDest, &pid, &set, &all, &project, &cats)
+	grantDest = append(grantDest, pid, set, all, project, cats)
 	for rows.Next() {
 		if t == nil {
 			t, err = scanToken(scanFunc(func(dest ...any) error {
-				return rows.Scan(append(append([]any{&row}, dest...), &license, &mstate, &pid, &set, &all, &project, &cats)...)
+				first := append(append(d.first[:0], row), dest...)
+				return rows.Scan(append(first, license, mstate, pid, set, all, project, cats)...)
 			}))
 			if err != nil {
 				return nil, nil, translate(err)
@@ -145,7 +140,7 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 		if err := rows.Scan(grantDest...); err != nil {
 			return nil, nil, translate(err)
 		}
-		g, err := decodeGrant(set.String, all.Bool, project, cats.String)
+		g, err := decodeGrant(set.String, all.Bool, *project, cats.String)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -162,6 +157,19 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 		return nil, nil, notFound("Token")
 	}
 	return t, access, nil
+}
+
+// verifyDest holds TokenForVerify's scan destinations; grant and first are room for the
+// destination lists (more columns than tokenCols has today, so that append does not grow them).
+type verifyDest struct {
+	row          int
+	license, set sql.NullString
+	mstate, pid  sql.NullInt64
+	project      sql.NullInt64
+	all          sql.NullBool
+	cats         sql.NullString
+	skip         any
+	grant, first [48]any
 }
 
 // scanFunc adapts a function to the Scan of a row.
