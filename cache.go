@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 )
@@ -84,9 +85,9 @@ func (c *verifyCache) generation() uint64 {
 // put stores p, verified at now, with its account's IP policy pol (read at polAt), unless an
 // invalidation happened since gen was read.
 func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, now time.Time, gen uint64) {
-	deadline := now.Add(c.ttl).UnixNano() + 1 // the TTL is inclusive
+	deadline := liveUntil(now, c.ttl)
 	if pol != nil {
-		deadline = min(deadline, polAt.Add(c.ttl).UnixNano()+1)
+		deadline = min(deadline, liveUntil(polAt, c.ttl))
 	}
 	if p.until != 0 {
 		deadline = min(deadline, p.until)
@@ -112,6 +113,16 @@ func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, no
 	}
 	c.entries[*hash] = cachedPrincipal{p: p, pol: pol, deadline: deadline}
 	c.byToken[p.TokenID] = *hash
+}
+
+// liveUntil is the deadline of a value read at at: the TTL is inclusive, and a TTL past what
+// Unix nanoseconds hold is forever rather than an overflow.
+func liveUntil(at time.Time, ttl time.Duration) int64 {
+	n := unixNanos(at.Add(ttl))
+	if n < math.MaxInt64 {
+		n++
+	}
+	return n
 }
 
 // remove drops one entry; c.mu is held.

@@ -1,6 +1,7 @@
 package tokend
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -85,6 +86,14 @@ func TestVerifyCacheDeadline(t *testing.T) {
 		{"the policy read earlier", time.Time{}, now.Add(-20 * time.Second), now.Add(40 * time.Second)},
 		{"the token's end", now.Add(10 * time.Second), now, now.Add(10*time.Second - time.Nanosecond)},
 	}
+	t.Run("a TTL past 2262", func(t *testing.T) {
+		c := newVerifyCache(10, time.Duration(math.MaxInt64))
+		k := &[32]byte{1}
+		c.put(k, &Principal{TokenID: 1}, nil, time.Time{}, now, c.generation())
+		if _, ok := c.get(k, now.Add(time.Hour).UnixNano()); !ok {
+			t.Errorf("an hour later: got no entry, want one")
+		}
+	})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := newVerifyCache(10, ttl)
