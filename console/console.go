@@ -142,6 +142,18 @@ func (c *Console) routes(mux *http.ServeMux) {
 	mux.Handle("GET /settings/trust-policies/{id}/delete", c.authed(c.confirmDeleteTrustPolicy))
 	mux.Handle("POST /settings/trust-policies/{id}/delete", c.authed(c.deleteTrustPolicy))
 
+	// Account settings → Webhooks.
+	mux.Handle("GET /settings/webhooks", c.authed(c.listWebhooks))
+	mux.Handle("GET /settings/webhooks/new", c.authed(c.newWebhookForm))
+	mux.Handle("POST /settings/webhooks/new", c.authed(c.createWebhook))
+	mux.Handle("GET /settings/webhooks/{id}", c.authed(c.showWebhook))
+	mux.Handle("POST /settings/webhooks/{id}/active", c.authed(c.setWebhookActive))
+	mux.Handle("POST /settings/webhooks/{id}/rotate", c.authed(c.rotateWebhookSecret))
+	mux.Handle("GET /settings/webhooks/{id}/delete", c.authed(c.confirmDeleteWebhook))
+	mux.Handle("POST /settings/webhooks/{id}/delete", c.authed(c.deleteWebhook))
+	mux.Handle("GET /settings/webhooks/{id}/deliveries/{delivery}", c.authed(c.showDelivery))
+	mux.Handle("POST /settings/webhooks/{id}/deliveries/{delivery}/redeliver", c.authed(c.redeliverWebhook))
+
 	// Account settings → Token policies (admins only).
 	mux.Handle("GET /settings/token-policies", c.authed(c.tokenPolicies))
 	mux.Handle("POST /settings/token-policies", c.authed(c.saveTokenPolicies))

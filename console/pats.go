@@ -95,6 +95,8 @@ type secretData struct {
 	Rotated bool
 	Note    string
 	Gone    bool // shown already: the page says so instead
+	// Signing marks a webhook's signing secret: given to a receiver, never sent as a token.
+	Signing bool
 }
 
 func (c *Console) createPAT(w http.ResponseWriter, r *http.Request, in *signedIn) {

@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -61,6 +62,11 @@ var pageLayouts = map[string]string{
 	"password_reset.html":            "bare",
 	"reset_link.html":                "app",
 	"token_policies.html":            "app",
+	"webhooks.html":                  "app",
+	"webhook_new.html":               "app",
+	"webhook.html":                   "app",
+	"webhook_delete.html":            "app",
+	"webhook_delivery.html":          "app",
 }
 
 var sharedTemplates = []string{"templates/layout.html", "templates/partials.html", "templates/tokenlist.html"}
@@ -101,6 +107,7 @@ type nav struct {
 	Projects      bool
 	AuditLog      bool
 	Policies      bool
+	Webhooks      bool
 }
 
 func navFor(p *tokend.Principal) nav {
@@ -115,6 +122,7 @@ func navFor(p *tokend.Principal) nav {
 		Projects:      p.CanAnyProject(perm.Projects, perm.Read),
 		AuditLog:      p.Can(perm.AuditLog, perm.Read, 0),
 		Policies:      p.Can(perm.AccountSettings, perm.Write, 0),
+		Webhooks:      p.Can(perm.Webhooks, perm.Read, 0) && p.Can(perm.ServiceTokens, perm.Read, 0),
 	}
 }
 
@@ -230,6 +238,10 @@ var flashes = map[string]string{
 	"enabled":             "The token is enabled again; its inactivity clock starts over.",
 	"advice_applied":      "The token now holds the narrowest permissions that cover what it used.",
 	"policies_saved":      "The token policies are saved. They hold for existing tokens from now on.",
+	"webhook_deleted":     "The webhook was deleted, with its queued messages and delivery log.",
+	"webhook_redelivered": "The message is queued again; it goes out in a moment under the same message id.",
+	"webhook_paused":      "The webhook is paused: new events are not sent to it. Messages already queued still go.",
+	"webhook_resumed":     "The webhook is active again: new events are sent to it.",
 }
 
 func flashMessage(r *http.Request) string {
@@ -252,6 +264,8 @@ func (c *Console) funcs() template.FuncMap {
 		"datetime":  formatDateTime,
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"ago":       func(t time.Time) string { return ago(t, c.now()) },
+		"eventHelp": func(e string) string { return eventHelp[e] },
+		"picked":    func(list []string, s string) bool { return slices.Contains(list, s) },
 		"until":     func(t time.Time) string { return until(t, c.now()) },
 		"setLabel":  func(plan perm.Plan, s perm.Set) string { return plan.SetLabel(s) },
 		"setGrants": setGrants,
@@ -343,6 +357,8 @@ func sectionPath(section string) string {
 		return "/settings/trust-policies"
 	case "policies":
 		return "/settings/token-policies"
+	case "webhooks":
+		return "/settings/webhooks"
 	case "users", "groups", "projects":
 		return "/settings/" + section
 	case "audit":

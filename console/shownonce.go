@@ -66,8 +66,11 @@ func (c *Console) secretOnce(w http.ResponseWriter, r *http.Request, in *signedI
 		return
 	}
 	title := "Copy your new token"
-	if m.Secret.Kind == "API key" {
+	switch {
+	case m.Secret.Kind == "API key":
 		title = "Copy your new API key"
+	case m.Secret.Signing:
+		title = "Copy the webhook's signing secret"
 	}
 	c.show(w, r, in, http.StatusOK, "secret.html", title, m.Section, m.Secret)
 }
