@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"go.opentelemetry.io/otel/trace"
 
 	"tokend"
 )
@@ -30,6 +31,8 @@ type Options struct {
 	// PublicURL is the address people use to reach tokend (https://tokend.example.com), for the
 	// console's same-origin check behind a proxy; empty: the request's Host and scheme.
 	PublicURL string
+	// Tracer, when set, gives every request a span (see trace.go); nil traces nothing.
+	Tracer trace.Tracer
 }
 
 // Edge wraps a front door. One Edge serves both doors, so they agree on every request's
@@ -45,6 +48,7 @@ type Edge struct {
 	seq      atomic.Uint64
 
 	durations *durations
+	tracer    trace.Tracer
 }
 
 // Collector returns the edge's request metrics (durations by route pattern and status), for a
@@ -68,7 +72,7 @@ func New(opts Options) (*Edge, error) {
 	}
 	return &Edge{log: opts.Logger, proxies: opts.TrustedProxies, publicOrigin: origin, publicBase: base, publicSecure: secure,
 		idPrefix:  base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b),
-		durations: newDurations()}, nil
+		durations: newDurations(), tracer: opts.Tracer}, nil
 }
 
 // Default is an Edge that trusts no proxy, for tests and tools.
@@ -117,6 +121,10 @@ func (e *Edge) Wrap(door string, next http.Handler, answer Answer) http.Handler 
 		rq := &request{client: e.clientOf(r)}
 		ctx := context.WithValue(r.Context(), requestKey{}, rq)
 		ctx = tokend.WithRequestMeta(ctx, tokend.RequestMeta{IP: rq.client.IP, UserAgent: r.UserAgent()})
+		var span trace.Span
+		if e.tracer != nil {
+			ctx, span = e.startSpan(ctx, r)
+		}
 		r = r.WithContext(ctx)
 		w.Header().Set("X-Request-Id", rq.client.RequestID)
 		rec := &recorder{ResponseWriter: w, status: http.StatusOK}
@@ -126,6 +134,9 @@ func (e *Edge) Wrap(door string, next http.Handler, answer Answer) http.Handler 
 					// A response cut short on purpose (an export whose store failed midway)
 					// still gets its log line, with the error noted.
 					e.logRequest(r, door, rq, rec.status, time.Since(start))
+					if span != nil {
+						endSpan(span, r, door, rec.status)
+					}
 					panic(v)
 				}
 				// The stack, but no request headers or body: no credential can reach the log.
@@ -136,6 +147,9 @@ func (e *Edge) Wrap(door string, next http.Handler, answer Answer) http.Handler 
 				}
 			}
 			e.logRequest(r, door, rq, rec.status, time.Since(start))
+			if span != nil {
+				endSpan(span, r, door, rec.status)
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
@@ -164,6 +178,11 @@ func (e *Edge) logRequest(r *http.Request, door string, rq *request, status int,
 	}
 	if rq.tokenUID != "" {
 		attrs = append(attrs, slog.String("token_uid", rq.tokenUID))
+	}
+	if e.tracer != nil {
+		if sc := trace.SpanContextFromContext(r.Context()); sc.IsValid() {
+			attrs = append(attrs, slog.String("trace_id", sc.TraceID().String()))
+		}
 	}
 	level := slog.LevelInfo
 	if rq.err != nil {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/crypto/acme/autocert"
 	"golang.org/x/term"
 
@@ -49,6 +50,8 @@ type serveConfig struct {
 	webhookTimeout      time.Duration
 	webhookConcurrency  int
 	tls                 tlsFlags
+	// otelEndpoint names an OTLP/HTTP collector (docs/operations.md, "Tracing").
+	otelEndpoint string
 
 	log *slog.Logger
 	out io.Writer // where the bootstrap credentials are printed, once, when it is a terminal
@@ -111,6 +114,7 @@ account, its owner and an owner token, and prints them once.`,
 	// For docs/benchmarks.md: profiles of a running server, on loopback only.
 	f.StringVar(&cfg.pprofAddr, "pprof-addr", "", "serve net/http/pprof on this loopback address")
 	f.StringVar(&cfg.metricsAddr, "metrics-addr", "", "serve Prometheus metrics at /metrics on this address (keep it internal)")
+	f.StringVar(&cfg.otelEndpoint, "otel-endpoint", "", "send OpenTelemetry traces over OTLP/HTTP to this collector (e.g. http://127.0.0.1:4318); default: OTEL_EXPORTER_OTLP_ENDPOINT, else no tracing")
 	f.StringVar(&cfg.credentialsFile, "credentials-file", "", "where first-start credentials go when stdout is not a terminal (default: initial-credentials in --data-dir)")
 	_ = f.MarkHidden("pprof-addr")
 	f.StringVar(&cfg.tls.certFile, "tls-cert", "", "serve HTTPS with this PEM certificate (chain) file, re-read when it changes")
@@ -137,12 +141,24 @@ func serve(ctx context.Context, cfg serveConfig) error {
 	if out == nil {
 		out = io.Discard
 	}
-	// The flags of the front door are checked before anything is opened.
-	front, err := newEdge(cfg, log)
+	build := readBuildInfo()
+	tracer, stopTracing, err := newTracer(ctx, cfg.otelEndpoint, build)
 	if err != nil {
 		return err
 	}
-	build := readBuildInfo()
+	defer func() {
+		// What is still batched goes out before the process ends.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := stopTracing(ctx); err != nil {
+			log.Warn("OpenTelemetry: flush at shutdown", "err", err)
+		}
+	}()
+	// The flags of the front door are checked before anything is opened.
+	front, err := newEdge(cfg, log, tracer)
+	if err != nil {
+		return err
+	}
 	if err := cfg.tls.check(); err != nil {
 		return err
 	}
@@ -491,7 +507,7 @@ func printInit(w io.Writer, baseURL string, res *tokend.InitResult) {
 }
 
 // newEdge builds the front door both the API and the console stand behind.
-func newEdge(cfg serveConfig, log *slog.Logger) (*edge.Edge, error) {
+func newEdge(cfg serveConfig, log *slog.Logger, tracer trace.Tracer) (*edge.Edge, error) {
 	if cfg.oldTrustProxy {
 		return nil, errors.New("--trust-proxy-headers is gone: it believed the left-most X-Forwarded-For " +
 			"entry, which the client writes. Name the proxies in front of tokend instead: --trusted-proxies CIDR,... " +
@@ -501,7 +517,7 @@ func newEdge(cfg serveConfig, log *slog.Logger) (*edge.Edge, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--trusted-proxies: %w", err)
 	}
-	front, err := edge.New(edge.Options{Logger: log, TrustedProxies: proxies, PublicURL: cfg.publicURL})
+	front, err := edge.New(edge.Options{Logger: log, TrustedProxies: proxies, PublicURL: cfg.publicURL, Tracer: tracer})
 	if err != nil {
 		return nil, fmt.Errorf("--public-url: %w", err)
 	}
