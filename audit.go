@@ -139,7 +139,7 @@ func (s *Service) auditFilter(ctx context.Context, p *Principal, f AuditFilter) 
 		if err := checkText("token_uid", f.TokenUID); err != nil {
 			return f, err
 		}
-		t, err := s.store.TokenByUID(ctx, f.TokenUID)
+		t, err := s.store.TokenByUID(ctx, f.AccountID, f.TokenUID)
 		switch {
 		case err == nil && t.AccountID == f.AccountID:
 			f.TokenID = t.ID

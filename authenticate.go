@@ -256,7 +256,7 @@ func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed se
 	if parsed.Format != secret.OldFormat {
 		return nil, nil, ErrInvalidToken
 	}
-	t, err = s.store.TokenByUID(ctx, parsed.UID)
+	t, err = s.store.TokenByUIDUnscoped(ctx, parsed.UID)
 	if isNotFound(err) {
 		return nil, nil, ErrInvalidToken
 	}
@@ -282,7 +282,8 @@ func (s *Service) lookup(ctx context.Context, raw string, hash []byte, parsed se
 		t.Hash = hash
 		t.SlowHash = ""
 		t.UpdatedAt = s.now()
-		if err := s.change(ctx, func(st *txn) error { return st.UpdateToken(ctx, t) }); err != nil {
+		// The token proved itself by its secret: the write is in its own account.
+		if err := s.change(ctx, func(st *txn) error { return st.UpdateToken(ctx, t.AccountID, t) }); err != nil {
 			s.log.Error("upgrade old-format token hash", "token_uid", t.UID, "err", err)
 		}
 	}

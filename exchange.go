@@ -208,7 +208,7 @@ func (s *Service) mintFederated(ctx context.Context, acct *Account, tp *TrustPol
 		if raw, err = s.issue(ctx, st, t); err != nil {
 			return err
 		}
-		if err := st.SetTokenPermissions(ctx, t.ID, tp.Grants); err != nil {
+		if err := st.SetTokenPermissions(ctx, acct.ID, t.ID, tp.Grants); err != nil {
 			return err
 		}
 		e := event(ctx, nil, acct.ID, ActionServiceTokenCreated, "service", t.ID)

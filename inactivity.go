@@ -132,7 +132,7 @@ func (s *Service) EnableToken(ctx context.Context, p *Principal, accountID Accou
 		}
 		now := s.now()
 		t.DisabledAt, t.EnabledAt, t.UpdatedAt = time.Time{}, now, now
-		if err := st.UpdateToken(ctx, t); err != nil {
+		if err := st.UpdateToken(ctx, accountID, t); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, "token.enabled", string(t.Kind), t.ID)

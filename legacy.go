@@ -370,7 +370,7 @@ func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID User
 		now := s.now()
 		for _, o := range old {
 			o.State, o.UpdatedAt = StateDeleted, now
-			if err := st.UpdateToken(ctx, o); err != nil {
+			if err := st.UpdateToken(ctx, 0, o); err != nil {
 				return err
 			}
 			st.invalidate(Invalidation{TokenID: o.ID})

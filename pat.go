@@ -238,7 +238,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID Account
 		if !old.RotatedAt.IsZero() {
 			return rotated
 		}
-		if err := st.MarkTokenRotated(ctx, old.ID, now); err != nil {
+		if err := st.MarkTokenRotated(ctx, accountID, old.ID, now); err != nil {
 			if ErrorCode(err) == EConflict {
 				return rotated
 			}
@@ -268,7 +268,7 @@ func (s *Service) RotatePAT(ctx context.Context, p *Principal, accountID Account
 		if raw, err = s.issue(ctx, st, fresh); err != nil {
 			return err
 		}
-		if err := retireRotated(ctx, st, p, old, fresh, "pat", overlap, now); err != nil {
+		if err := retireRotated(ctx, st, p, accountID, old, fresh, "pat", overlap, now); err != nil {
 			return err
 		}
 		return nil

@@ -47,7 +47,7 @@ func (s *Service) startOverlaps(ctx context.Context) error {
 	}
 	for _, p := range ps {
 		err := s.change(ctx, func(st *txn) error {
-			started, err := st.StartOverlap(ctx, p.TokenID)
+			started, err := st.StartOverlap(ctx, p.AccountID, p.TokenID)
 			if err != nil || !started {
 				return err
 			}
@@ -61,7 +61,7 @@ func (s *Service) startOverlaps(ctx context.Context) error {
 			end := p.FirstUsedAt.Add(p.Overlap)
 			if old.State == StateActive && (old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt)) {
 				old.ExpiresAt, old.UpdatedAt = end, s.now()
-				if err := st.UpdateToken(ctx, old); err != nil {
+				if err := st.UpdateToken(ctx, p.AccountID, old); err != nil {
 					return err
 				}
 			}

@@ -107,7 +107,7 @@ func (s *Service) DeleteSCIMToken(ctx context.Context, p *Principal, accountID A
 			return err
 		}
 		t.State, t.UpdatedAt = StateDeleted, s.now()
-		if err := st.UpdateToken(ctx, t); err != nil {
+		if err := st.UpdateToken(ctx, accountID, t); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, "scim_token.delete", "scim", t.ID)

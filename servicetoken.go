@@ -156,7 +156,7 @@ func (s *Service) CreateServiceToken(ctx context.Context, p *Principal, accountI
 		if raw, err = s.issue(ctx, st, t); err != nil {
 			return err
 		}
-		if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
+		if err := st.SetTokenPermissions(ctx, accountID, t.ID, grants); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, ActionServiceTokenCreated, "service", t.ID)
@@ -208,7 +208,7 @@ func (s *Service) UpdateServiceToken(ctx context.Context, p *Principal, accountI
 			action = ActionServiceTokenRevoked
 		}
 		t.UpdatedAt = s.now()
-		if err := st.UpdateToken(ctx, t); err != nil {
+		if err := st.UpdateToken(ctx, accountID, t); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, action, "service", t.ID)
@@ -260,11 +260,11 @@ func (s *Service) SetServiceTokenPermissions(ctx context.Context, p *Principal, 
 		if grants, err = s.checkServiceGrants(ctx, st, p, acct, grants); err != nil {
 			return err
 		}
-		if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
+		if err := st.SetTokenPermissions(ctx, accountID, t.ID, grants); err != nil {
 			return err
 		}
 		t.UpdatedAt = s.now()
-		if err := st.UpdateToken(ctx, t); err != nil {
+		if err := st.UpdateToken(ctx, accountID, t); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, "token.permissions.set", "service", t.ID)
@@ -357,7 +357,7 @@ func (s *Service) ImportServiceTokens(ctx context.Context, in []ImportedToken) (
 				}
 				return err
 			}
-			if err := st.SetTokenPermissions(ctx, t.ID, grants); err != nil {
+			if err := st.SetTokenPermissions(ctx, it.AccountID, t.ID, grants); err != nil {
 				return err
 			}
 			e := event(ctx, nil, it.AccountID, "token.import", "service", t.ID)
@@ -402,7 +402,7 @@ func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountI
 		if !old.RotatedAt.IsZero() {
 			return rotated
 		}
-		if err := st.MarkTokenRotated(ctx, old.ID, now); err != nil {
+		if err := st.MarkTokenRotated(ctx, accountID, old.ID, now); err != nil {
 			if ErrorCode(err) == EConflict {
 				return rotated
 			}
@@ -422,10 +422,10 @@ func (s *Service) RotateServiceToken(ctx context.Context, p *Principal, accountI
 		if raw, err = s.issue(ctx, st, fresh); err != nil {
 			return err
 		}
-		if err := st.SetTokenPermissions(ctx, fresh.ID, grants); err != nil {
+		if err := st.SetTokenPermissions(ctx, accountID, fresh.ID, grants); err != nil {
 			return err
 		}
-		if err := retireRotated(ctx, st, p, old, fresh, "service", overlap, now); err != nil {
+		if err := retireRotated(ctx, st, p, accountID, old, fresh, "service", overlap, now); err != nil {
 			return err
 		}
 		fresh, err = st.Token(ctx, fresh.AccountID, fresh.ID)

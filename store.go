@@ -63,7 +63,11 @@ type Store interface {
 	// reads through Token.
 	TokenUnscoped(ctx context.Context, id TokenID) (*Token, error)
 	TokenByHash(ctx context.Context, hash []byte) (*Token, error)
-	TokenByUID(ctx context.Context, uid string) (*Token, error)
+	// TokenByUID reads the account's token with that uid; another account's is not found.
+	TokenByUID(ctx context.Context, accountID AccountID, uid string) (*Token, error)
+	// TokenByUIDUnscoped reads a token by uid whatever its account, for authentication, which
+	// learns the account from the token it finds (an old-format token names only its uid).
+	TokenByUIDUnscoped(ctx context.Context, uid string) (*Token, error)
 	// TokenForVerify is TokenByHash with what verifying the token needs, read in one query:
 	// a service token's grants (in Permissions, as TokenByHash) and, for a PAT, its user's
 	// membership in its account with the grants of the user's active groups there (nil for
@@ -72,12 +76,17 @@ type Store interface {
 	// TokenHashes calls fn with the fast hash of every stored token that has one, whatever its
 	// state; fn must not keep the slice.
 	TokenHashes(ctx context.Context, fn func(hash []byte)) error
-	UpdateToken(ctx context.Context, t *Token) error
+	// UpdateToken writes t, a token of accountID (zero for a legacy key, which has no
+	// account); ENotFound, changing nothing, when t is not a token of that account.
+	UpdateToken(ctx context.Context, accountID AccountID, t *Token) error
 	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
-	SetTokenPermissions(ctx context.Context, tokenID TokenID, grants []perm.Grant) error
-	// MarkTokenRotated sets RotatedAt of a token that has none; EConflict when it has one
-	// (another rotation got there first), so that a token is rotated at most once.
-	MarkTokenRotated(ctx context.Context, id TokenID, at time.Time) error
+	// SetTokenPermissions replaces the grants of the account's token; ENotFound, changing
+	// nothing, for another account's token.
+	SetTokenPermissions(ctx context.Context, accountID AccountID, tokenID TokenID, grants []perm.Grant) error
+	// MarkTokenRotated sets RotatedAt of the account's token that has none; EConflict when it
+	// has one (another rotation got there first), so that a token is rotated at most once;
+	// ENotFound for another account's token.
+	MarkTokenRotated(ctx context.Context, accountID AccountID, id TokenID, at time.Time) error
 	// InactiveTokens returns up to limit active, not disabled PATs and service tokens of active
 	// accounts with an inactivity setting whose latest activity (last use, creation or
 	// re-enabling) is at least the account's inactivity days before now, by id.
@@ -98,9 +107,10 @@ type Store interface {
 	// PendingOverlaps returns up to limit rotations whose overlap waits for the new token's
 	// first use (FirstUseOverlap set) and whose new token has been used, by id of the new token.
 	PendingOverlaps(ctx context.Context, limit int) ([]PendingOverlap, error)
-	// StartOverlap clears FirstUseOverlap of token id and reports whether it was set: of two
-	// nodes starting the same overlap, one does.
-	StartOverlap(ctx context.Context, id TokenID) (bool, error)
+	// StartOverlap clears FirstUseOverlap of the account's token id and reports whether it was
+	// set: of two nodes starting the same overlap, one does. Another account's token is left
+	// alone (false).
+	StartOverlap(ctx context.Context, accountID AccountID, id TokenID) (bool, error)
 
 	AppendAudit(ctx context.Context, e *AuditEvent) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)

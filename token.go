@@ -187,7 +187,8 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 	err = s.change(ctx, func(st *txn) error {
 		t.State = StateDeleted
 		t.UpdatedAt = s.now()
-		if err := st.UpdateToken(ctx, t); err != nil {
+		// Holding the token proves the right: the write is in its own account.
+		if err := st.UpdateToken(ctx, t.AccountID, t); err != nil {
 			return err
 		}
 		st.audit(&AuditEvent{AccountID: t.AccountID, ActorToken: t.UID,
@@ -216,7 +217,7 @@ func (s *Service) revoke(ctx context.Context, p *Principal, accountID AccountID,
 		}
 		t.State = StateDeleted
 		t.UpdatedAt = s.now()
-		if err := st.UpdateToken(ctx, t); err != nil {
+		if err := st.UpdateToken(ctx, accountID, t); err != nil {
 			return err
 		}
 		e := event(ctx, p, accountID, revokedAction(t.Kind), string(t.Kind), t.ID)
@@ -274,7 +275,7 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID Acco
 				continue
 			}
 			t.State, t.UpdatedAt = StateDeleted, now
-			if err := st.UpdateToken(ctx, t); err != nil {
+			if err := st.UpdateToken(ctx, accountID, t); err != nil {
 				return err
 			}
 			e := event(ctx, p, accountID, revokedAction(t.Kind), string(t.Kind), t.ID)
@@ -295,14 +296,14 @@ func (s *Service) RevokeTokens(ctx context.Context, p *Principal, accountID Acco
 // (never later than it would have expired anyway; see rotationEnd for an overlap that waits for
 // the new token's first use). The rotation is audited on the old token and its cached state
 // dropped on every node.
-func retireRotated(ctx context.Context, st *txn, p *Principal, old, fresh *Token, kind string, overlap time.Duration, now time.Time) error {
+func retireRotated(ctx context.Context, st *txn, p *Principal, accountID AccountID, old, fresh *Token, kind string, overlap time.Duration, now time.Time) error {
 	if overlap == 0 {
 		old.State = StateDeleted
 	} else if end := rotationEnd(fresh, overlap, now); old.ExpiresAt.IsZero() || end.Before(old.ExpiresAt) {
 		old.ExpiresAt = end
 	}
 	old.UpdatedAt = now
-	if err := st.UpdateToken(ctx, old); err != nil {
+	if err := st.UpdateToken(ctx, accountID, old); err != nil {
 		return err
 	}
 	e := event(ctx, p, old.AccountID, "token.rotate", kind, old.ID)

@@ -290,7 +290,7 @@ func (s *Service) removeFromAccount(ctx context.Context, st Store, accountID Acc
 		}
 		for _, t := range ts {
 			t.State, t.UpdatedAt = StateDeleted, now
-			if err := st.UpdateToken(ctx, t); err != nil {
+			if err := st.UpdateToken(ctx, accountID, t); err != nil {
 				return 0, err
 			}
 			n++

@@ -331,7 +331,7 @@ func BenchmarkVerifyOldFormat(b *testing.B) {
 			b.Fatal(err)
 		}
 		t.Hash, t.SlowHash = nil, slow
-		if err := st.UpdateToken(ctx, t); err != nil {
+		if err := st.UpdateToken(ctx, t.AccountID, t); err != nil {
 			b.Fatal(err)
 		}
 	}

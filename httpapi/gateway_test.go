@@ -158,7 +158,7 @@ func TestIntrospectionChangesNothing(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				tok, err := e.store.TokenByUID(ctx, parsed.UID)
+				tok, err := e.store.TokenByUIDUnscoped(ctx, parsed.UID)
 				if err != nil {
 					t.Fatal(err)
 				}

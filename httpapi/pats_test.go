@@ -46,7 +46,7 @@ func mintService(t testing.TB, e *env, accountID tokend.AccountID, sets ...perm.
 	for _, s := range sets {
 		grants = append(grants, perm.Grant{Set: s, AllProjects: true})
 	}
-	if err := e.store.SetTokenPermissions(ctx, st.ID, grants); err != nil {
+	if err := e.store.SetTokenPermissions(ctx, st.AccountID, st.ID, grants); err != nil {
 		t.Fatal(err)
 	}
 	return tok
@@ -446,7 +446,7 @@ func TestTokenInventory(t *testing.T) {
 
 func tokenID(t testing.TB, e *env, uid string) int64 {
 	t.Helper()
-	tok, err := e.store.TokenByUID(context.Background(), uid)
+	tok, err := e.store.TokenByUIDUnscoped(context.Background(), uid)
 	if err != nil {
 		t.Fatal(err)
 	}

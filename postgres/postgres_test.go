@@ -306,7 +306,7 @@ func TestBulkPermissions(t *testing.T) {
 		grants[i] = perm.Grant{Set: perm.Member, ProjectID: int64(i + 1), WritableEnvironmentCategories: []string{"development"}}
 	}
 	must(t, st.SetGroupPermissions(ctx, a.ID, g.ID, grants))
-	must(t, st.SetTokenPermissions(ctx, tok.ID, grants))
+	must(t, st.SetTokenPermissions(ctx, tok.AccountID, tok.ID, grants))
 	gotG, err := st.Group(ctx, a.ID, g.ID)
 	must(t, err)
 	gotT, err := st.Token(ctx, a.ID, tok.ID)

@@ -85,7 +85,11 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*tokend.Token, er
 	return s.tokenWhere(ctx, `hash = $1`, hash)
 }
 
-func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, error) {
+func (s *Store) TokenByUID(ctx context.Context, accountID tokend.AccountID, uid string) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `account_id = $1 AND uid = $2`, accountID, uid)
+}
+
+func (s *Store) TokenByUIDUnscoped(ctx context.Context, uid string) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `uid = $1`, uid)
 }
 
@@ -196,13 +200,13 @@ func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 	return translate(rows.Err())
 }
 
-func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
+func (s *Store) UpdateToken(ctx context.Context, accountID tokend.AccountID, t *tokend.Token) error {
 	tag, err := s.q().Exec(ctx, `
 		UPDATE tokens SET name = $1, hash = $2, slow_hash = $3, legacy_format = $4, state = $5, expires_at = $6,
 			last_used_at = $7, last_used_ip = $8, updated_at = $9, disabled_at = $10, enabled_at = $11
-		WHERE id = $12`,
+		WHERE id = $12 AND account_id IS NOT DISTINCT FROM $13`,
 		t.Name, hashArg(t.Hash), t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt),
-		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID)
+		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID, nullID(accountID))
 	return affected(tag, err, "Token")
 }
 
@@ -304,12 +308,12 @@ func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) er
 	return nil
 }
 
-func (s *Store) SetTokenPermissions(ctx context.Context, tokenID tokend.TokenID, grants []perm.Grant) error {
+func (s *Store) SetTokenPermissions(ctx context.Context, accountID tokend.AccountID, tokenID tokend.TokenID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
 		// The row lock makes concurrent replacements of one token's grants take turns.
 		var one int
-		if err := q.QueryRow(ctx, `SELECT 1 FROM tokens WHERE id = $1 FOR NO KEY UPDATE`, tokenID).Scan(&one); err != nil {
+		if err := q.QueryRow(ctx, `SELECT 1 FROM tokens WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE`, accountID, tokenID).Scan(&one); err != nil {
 			return translateNotFound(err, "Token")
 		}
 		if _, err := q.Exec(ctx, `DELETE FROM token_permissions WHERE token_id = $1`, tokenID); err != nil {
@@ -353,13 +357,17 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 	return translate(err)
 }
 
-func (s *Store) MarkTokenRotated(ctx context.Context, id tokend.TokenID, at time.Time) error {
+func (s *Store) MarkTokenRotated(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID, at time.Time) error {
 	// The row lock makes a concurrent second rotation wait, then find rotated_at set.
-	tag, err := s.q().Exec(ctx, `UPDATE tokens SET rotated_at = $1 WHERE id = $2 AND rotated_at IS NULL`, ts(at), id)
+	tag, err := s.q().Exec(ctx, `UPDATE tokens SET rotated_at = $1 WHERE account_id = $2 AND id = $3 AND rotated_at IS NULL`,
+		ts(at), accountID, id)
 	if err != nil {
 		return translate(err)
 	}
 	if tag.RowsAffected() == 0 {
+		if _, err := s.Token(ctx, accountID, id); err != nil {
+			return err
+		}
 		return tokend.Errorf(tokend.EConflict, "Token %d has been rotated already.", id)
 	}
 	return nil

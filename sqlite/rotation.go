@@ -58,8 +58,9 @@ func (s *Store) PendingOverlaps(ctx context.Context, limit int) ([]tokend.Pendin
 	})
 }
 
-func (s *Store) StartOverlap(ctx context.Context, id tokend.TokenID) (bool, error) {
-	res, err := s.writer().ExecContext(ctx, `UPDATE tokens SET first_use_overlap = NULL WHERE id = ? AND first_use_overlap IS NOT NULL`, id)
+func (s *Store) StartOverlap(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID) (bool, error) {
+	res, err := s.writer().ExecContext(ctx, `
+		UPDATE tokens SET first_use_overlap = NULL WHERE account_id = ? AND id = ? AND first_use_overlap IS NOT NULL`, accountID, id)
 	if err != nil {
 		return false, translate(err)
 	}

@@ -81,7 +81,11 @@ func (s *Store) TokenByHash(ctx context.Context, hash []byte) (*tokend.Token, er
 	return s.tokenWhere(ctx, `hash = ?`, hash)
 }
 
-func (s *Store) TokenByUID(ctx context.Context, uid string) (*tokend.Token, error) {
+func (s *Store) TokenByUID(ctx context.Context, accountID tokend.AccountID, uid string) (*tokend.Token, error) {
+	return s.tokenWhere(ctx, `account_id = ? AND uid = ?`, accountID, uid)
+}
+
+func (s *Store) TokenByUIDUnscoped(ctx context.Context, uid string) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `uid = ?`, uid)
 }
 
@@ -193,13 +197,13 @@ func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 	return translate(rows.Err())
 }
 
-func (s *Store) UpdateToken(ctx context.Context, t *tokend.Token) error {
+func (s *Store) UpdateToken(ctx context.Context, accountID tokend.AccountID, t *tokend.Token) error {
 	res, err := s.writer().ExecContext(ctx, `
 		UPDATE tokens SET name = ?, hash = ?, slow_hash = ?, legacy_format = ?, state = ?, expires_at = ?,
 			last_used_at = ?, last_used_ip = ?, updated_at = ?, disabled_at = ?, enabled_at = ?
-		WHERE id = ?`,
+		WHERE id = ? AND account_id IS ?`,
 		t.Name, hashArg(t.Hash), t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt),
-		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID)
+		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID, nullID(accountID))
 	return affected(res, err, "Token")
 }
 
@@ -316,11 +320,11 @@ func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) er
 	return translate(rows.Err())
 }
 
-func (s *Store) SetTokenPermissions(ctx context.Context, tokenID tokend.TokenID, grants []perm.Grant) error {
+func (s *Store) SetTokenPermissions(ctx context.Context, accountID tokend.AccountID, tokenID tokend.TokenID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		st := tx.(*Store)
 		var one int
-		if err := st.tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE id = ?`, tokenID).Scan(&one); err != nil {
+		if err := st.tx.QueryRowContext(ctx, `SELECT 1 FROM tokens WHERE account_id = ? AND id = ?`, accountID, tokenID).Scan(&one); err != nil {
 			return translateNotFound(err, "Token")
 		}
 		if _, err := st.tx.ExecContext(ctx, `DELETE FROM token_permissions WHERE token_id = ?`, tokenID); err != nil {
@@ -353,8 +357,9 @@ func (s *Store) RecordTokenUses(ctx context.Context, uses []tokend.TokenUse) err
 	})
 }
 
-func (s *Store) MarkTokenRotated(ctx context.Context, id tokend.TokenID, at time.Time) error {
-	res, err := s.writer().ExecContext(ctx, `UPDATE tokens SET rotated_at = ? WHERE id = ? AND rotated_at IS NULL`, ts(at), id)
+func (s *Store) MarkTokenRotated(ctx context.Context, accountID tokend.AccountID, id tokend.TokenID, at time.Time) error {
+	res, err := s.writer().ExecContext(ctx, `UPDATE tokens SET rotated_at = ? WHERE account_id = ? AND id = ? AND rotated_at IS NULL`,
+		ts(at), accountID, id)
 	if err != nil {
 		return translate(err)
 	}
@@ -363,6 +368,9 @@ func (s *Store) MarkTokenRotated(ctx context.Context, id tokend.TokenID, at time
 		return translate(err)
 	}
 	if n == 0 {
+		if _, err := s.Token(ctx, accountID, id); err != nil {
+			return err
+		}
 		return tokend.Errorf(tokend.EConflict, "Token %d has been rotated already.", id)
 	}
 	return nil

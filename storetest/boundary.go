@@ -81,6 +81,51 @@ func testAccountBoundary(t *testing.T, open func(testing.TB) tokend.Store) {
 		wantIDs(t, "GroupsOfUser(b)", ids(groups, groupID), []tokend.GroupID{gb.ID})
 	})
 
+	// Tokens: every read and write of a token takes the account, and through the wrong one
+	// finds nothing and changes nothing.
+	t.Run("Tokens", func(t *testing.T) {
+		sbGrants := []perm.Grant{{Set: perm.Member, AllProjects: true}}
+		must(t, st.SetTokenPermissions(ctx, b.ID, sb.ID, sbGrants), "SetTokenPermissions(b)")
+		before, err := st.Token(ctx, b.ID, sb.ID)
+		must(t, err, "Token(b)")
+
+		_, err = st.Token(ctx, a.ID, sb.ID)
+		wantCode(t, err, tokend.ENotFound, "Token(a, b's token)")
+		_, err = st.TokenByUID(ctx, a.ID, sb.UID)
+		wantCode(t, err, tokend.ENotFound, "TokenByUID(a, b's token)")
+		hijacked := *before
+		hijacked.Name, hijacked.State, hijacked.UpdatedAt = "hijacked", tokend.StateDeleted, at(time.Hour)
+		wantCode(t, st.UpdateToken(ctx, a.ID, &hijacked), tokend.ENotFound, "UpdateToken(b's token through a)")
+		wantCode(t, st.UpdateToken(ctx, 0, &hijacked), tokend.ENotFound, "UpdateToken(b's token as a legacy key)")
+		err = st.SetTokenPermissions(ctx, a.ID, sb.ID, []perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}})
+		wantCode(t, err, tokend.ENotFound, "SetTokenPermissions(b's token through a)")
+		wantCode(t, st.MarkTokenRotated(ctx, a.ID, sb.ID, at(time.Hour)), tokend.ENotFound, "MarkTokenRotated(b's token through a)")
+		started, err := st.StartOverlap(ctx, a.ID, sb.ID)
+		must(t, err, "StartOverlap")
+		if started {
+			t.Errorf("StartOverlap(b's token through a): got started, want nothing changed")
+		}
+
+		after, err := st.Token(ctx, b.ID, sb.ID)
+		must(t, err, "Token(b)")
+		tokenDiff(after, before).report(t, "b's token")
+		tokenGrantsDiff(after, sbGrants).report(t, "b's token")
+		if !after.RotatedAt.IsZero() {
+			t.Errorf("b's token: got RotatedAt %v, want zero", after.RotatedAt)
+		}
+
+		// Through its own account, the same calls reach it.
+		got, err := st.TokenByUID(ctx, b.ID, sb.UID)
+		must(t, err, "TokenByUID(b)")
+		if got.ID != sb.ID {
+			t.Errorf("TokenByUID(b): got token %d, want %d", got.ID, sb.ID)
+		}
+		renamed := *before
+		renamed.Name, renamed.UpdatedAt = "renamed", at(2*time.Hour)
+		must(t, st.UpdateToken(ctx, b.ID, &renamed), "UpdateToken(b)")
+		must(t, st.MarkTokenRotated(ctx, b.ID, sb.ID, at(2*time.Hour)), "MarkTokenRotated(b)")
+	})
+
 	t.Run("Lists", func(t *testing.T) {
 		ms, n, err := st.ListMemberships(ctx, tokend.MembershipFilter{AccountID: a.ID})
 		must(t, err, "ListMemberships")

@@ -26,16 +26,16 @@ func testInactiveTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 	neverUsed := mustToken(t, st, newPAT(strict.ID, u.ID))
 	usedLately := mustToken(t, st, newServiceToken(strict.ID, u.ID))
 	usedLately.LastUsedAt = day(20)
-	must(t, st.UpdateToken(ctx, usedLately), "UpdateToken")
+	must(t, st.UpdateToken(ctx, usedLately.AccountID, usedLately), "UpdateToken")
 	reenabled := mustToken(t, st, newPAT(strict.ID, u.ID))
 	reenabled.EnabledAt = day(15)
-	must(t, st.UpdateToken(ctx, reenabled), "UpdateToken")
+	must(t, st.UpdateToken(ctx, reenabled.AccountID, reenabled), "UpdateToken")
 	disabled := mustToken(t, st, newPAT(strict.ID, u.ID))
 	disabled.DisabledAt = day(31)
-	must(t, st.UpdateToken(ctx, disabled), "UpdateToken")
+	must(t, st.UpdateToken(ctx, disabled.AccountID, disabled), "UpdateToken")
 	deleted := mustToken(t, st, newPAT(strict.ID, u.ID))
 	deleted.State = tokend.StateDeleted
-	must(t, st.UpdateToken(ctx, deleted), "UpdateToken")
+	must(t, st.UpdateToken(ctx, deleted.AccountID, deleted), "UpdateToken")
 	mustToken(t, st, newPAT(lax.ID, u.ID)) // an account without the setting: never listed
 	mustToken(t, st, newLegacyKey(u.ID))
 

@@ -48,7 +48,7 @@ func testRotationChains(t *testing.T, open func(testing.TB) tokend.Store) {
 		}
 		// Contract: StartOverlap clears the wait once; the rotation is no longer pending.
 		for i, want := range []bool{true, false} {
-			started, err := st.StartOverlap(ctx, third.ID)
+			started, err := st.StartOverlap(ctx, third.AccountID, third.ID)
 			must(t, err, "StartOverlap")
 			if started != want {
 				t.Errorf("StartOverlap #%d: got %v, want %v", i+1, started, want)

@@ -42,7 +42,7 @@ func testListTokensQuery(t *testing.T, open func(testing.TB) tokend.Store) {
 	got, err := st.Token(ctx, a.ID, t3.ID)
 	must(t, err, "Token")
 	got.DisabledAt, got.UpdatedAt = at(20*time.Hour), at(20*time.Hour)
-	must(t, st.UpdateToken(ctx, got), "UpdateToken")
+	must(t, st.UpdateToken(ctx, got.AccountID, got), "UpdateToken")
 
 	f := func(mod func(*tokend.TokenFilter)) tokend.TokenFilter {
 		tf := tokend.TokenFilter{Kind: tokend.KindService, AccountID: a.ID}

@@ -24,15 +24,15 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		if !got.RotatedAt.IsZero() {
 			t.Fatalf("new token: got RotatedAt %v, want zero", got.RotatedAt)
 		}
-		must(t, st.MarkTokenRotated(ctx, tok.ID, at(time.Hour)), "MarkTokenRotated")
-		wantCode(t, st.MarkTokenRotated(ctx, tok.ID, at(2*time.Hour)), tokend.EConflict, "MarkTokenRotated again")
+		must(t, st.MarkTokenRotated(ctx, tok.AccountID, tok.ID, at(time.Hour)), "MarkTokenRotated")
+		wantCode(t, st.MarkTokenRotated(ctx, tok.AccountID, tok.ID, at(2*time.Hour)), tokend.EConflict, "MarkTokenRotated again")
 		got, err = st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		want := *got
 		want.RotatedAt = at(time.Hour)
 		tokenDiff(got, &want).report(t, "after MarkTokenRotated")
 		got.Name, got.UpdatedAt = "renamed", at(3*time.Hour)
-		must(t, st.UpdateToken(ctx, got), "UpdateToken")
+		must(t, st.UpdateToken(ctx, got.AccountID, got), "UpdateToken")
 		after, err := st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		if !after.RotatedAt.Equal(at(time.Hour)) {
@@ -97,7 +97,11 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 				got, err := read(ctx, want.ID)
 				must(t, err, "Token")
 				tokenDiff(got, &want).report(t, "Token")
-				got, err = st.TokenByUID(ctx, want.UID)
+				byUID := func() (*tokend.Token, error) { return st.TokenByUID(ctx, want.AccountID, want.UID) }
+				if want.AccountID == 0 {
+					byUID = func() (*tokend.Token, error) { return st.TokenByUIDUnscoped(ctx, want.UID) }
+				}
+				got, err = byUID()
 				must(t, err, "TokenByUID")
 				tokenDiff(got, &want).report(t, "TokenByUID")
 				if want.Hash != nil {
@@ -133,13 +137,13 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		if got, err := st.TokenUnscoped(ctx, theirs.ID); err != nil || got.AccountID != b.ID {
 			t.Errorf("TokenUnscoped(another account's token): got %v, %v; want the token of account %d", got, err, b.ID)
 		}
-		_, err = st.TokenByUID(ctx, "nosuchuid")
+		_, err = st.TokenByUID(ctx, a.ID, "nosuchuid")
 		wantCode(t, err, tokend.ENotFound, "TokenByUID(missing)")
 		_, err = st.TokenByHash(ctx, randomHash())
 		wantCode(t, err, tokend.ENotFound, "TokenByHash(missing)")
 		missing := newPAT(a.ID, u.ID)
 		missing.ID = 999999
-		wantCode(t, st.UpdateToken(ctx, missing), tokend.ENotFound, "UpdateToken(missing)")
+		wantCode(t, st.UpdateToken(ctx, missing.AccountID, missing), tokend.ENotFound, "UpdateToken(missing)")
 	})
 
 	t.Run("Duplicates", func(t *testing.T) {
@@ -162,7 +166,7 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		old.Hash, old.SlowHash, old.LegacyFormat = nil, "pbkdf2-sha256$1$x$y", true
 		mustToken(t, st, old)
 		old.Hash = first.Hash
-		wantCode(t, st.UpdateToken(ctx, old), tokend.EConflict, "UpdateToken(taken hash)")
+		wantCode(t, st.UpdateToken(ctx, old.AccountID, old), tokend.EConflict, "UpdateToken(taken hash)")
 	})
 
 	t.Run("Update", func(t *testing.T) {
@@ -182,7 +186,7 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		tok.LastUsedAt = at(30 * time.Minute)
 		tok.LastUsedIP = "192.0.2.7"
 		tok.UpdatedAt = at(time.Hour)
-		must(t, st.UpdateToken(ctx, tok), "UpdateToken")
+		must(t, st.UpdateToken(ctx, tok.AccountID, tok), "UpdateToken")
 		got, err := st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		tokenDiff(got, tok).report(t, "after update")
@@ -202,7 +206,7 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		old.SlowHash = ""
 		old.ExpiresAt = time.Time{}
 		old.UpdatedAt = at(2 * time.Hour)
-		must(t, st.UpdateToken(ctx, old), "UpdateToken(upgrade)")
+		must(t, st.UpdateToken(ctx, old.AccountID, old), "UpdateToken(upgrade)")
 		got, err = st.TokenByHash(ctx, old.Hash)
 		must(t, err, "TokenByHash(upgraded)")
 		tokenDiff(got, old).report(t, "after upgrade")
@@ -211,7 +215,7 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		tok.ExpiresAt = time.Time{}
 		tok.Hash = nil
 		tok.UpdatedAt = at(3 * time.Hour)
-		must(t, st.UpdateToken(ctx, tok), "UpdateToken(clear)")
+		must(t, st.UpdateToken(ctx, tok.AccountID, tok), "UpdateToken(clear)")
 		got, err = st.Token(ctx, tok.AccountID, tok.ID)
 		must(t, err, "Token")
 		tokenDiff(got, tok).report(t, "after clearing")
@@ -242,9 +246,9 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 		}
 		many[i] = g
 	}
-	must(t, st.SetTokenPermissions(ctx, svc.ID, many), "SetTokenPermissions(150)")
+	must(t, st.SetTokenPermissions(ctx, svc.AccountID, svc.ID, many), "SetTokenPermissions(150)")
 	otherGrants := []perm.Grant{{Set: perm.Member, ProjectID: int64(projects[0].ID)}}
-	must(t, st.SetTokenPermissions(ctx, other.ID, otherGrants), "SetTokenPermissions(other)")
+	must(t, st.SetTokenPermissions(ctx, other.AccountID, other.ID, otherGrants), "SetTokenPermissions(other)")
 
 	t.Run("RoundTrip", func(t *testing.T) {
 		got, err := st.Token(ctx, svc.AccountID, svc.ID)
@@ -253,7 +257,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 		got, err = st.TokenByHash(ctx, svc.Hash)
 		must(t, err, "TokenByHash")
 		tokenGrantsDiff(got, many).report(t, "TokenByHash")
-		got, err = st.TokenByUID(ctx, svc.UID)
+		got, err = st.TokenByUID(ctx, svc.AccountID, svc.UID)
 		must(t, err, "TokenByUID")
 		tokenGrantsDiff(got, many).report(t, "TokenByUID")
 	})
@@ -283,7 +287,7 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 			{Set: perm.AccountAdmin, AllProjects: true},
 			{Set: perm.JobAdmin, ProjectID: int64(projects[2].ID), WritableEnvironmentCategories: []string{"staging"}},
 		}
-		must(t, st.SetTokenPermissions(ctx, svc.ID, replaced), "SetTokenPermissions")
+		must(t, st.SetTokenPermissions(ctx, svc.AccountID, svc.ID, replaced), "SetTokenPermissions")
 		got, err := st.Token(ctx, svc.AccountID, svc.ID)
 		must(t, err, "Token")
 		tokenGrantsDiff(got, replaced).report(t, "after replace")
@@ -298,12 +302,12 @@ func testTokenPermissions(t *testing.T, open func(testing.TB) tokend.Store) {
 	})
 
 	t.Run("MissingToken", func(t *testing.T) {
-		err := st.SetTokenPermissions(ctx, 999999, []perm.Grant{{Set: perm.Member, AllProjects: true}})
+		err := st.SetTokenPermissions(ctx, a.ID, 999999, []perm.Grant{{Set: perm.Member, AllProjects: true}})
 		wantCode(t, err, tokend.ENotFound, "SetTokenPermissions(missing token)")
 	})
 
 	t.Run("Clear", func(t *testing.T) {
-		must(t, st.SetTokenPermissions(ctx, svc.ID, nil), "SetTokenPermissions(nil)")
+		must(t, st.SetTokenPermissions(ctx, svc.AccountID, svc.ID, nil), "SetTokenPermissions(nil)")
 		got, err := st.Token(ctx, svc.AccountID, svc.ID)
 		must(t, err, "Token")
 		if len(got.Permissions) != 0 {

@@ -213,7 +213,7 @@ func testTokenNotices(t *testing.T, open func(testing.TB) tokend.Store) {
 	mustToken(t, st, newServiceToken(a.ID, u.ID)) // never expires
 	deleted := expiring(45 * day)
 	deleted.State = tokend.StateDeleted
-	must(t, st.UpdateToken(ctx, deleted), "UpdateToken")
+	must(t, st.UpdateToken(ctx, deleted.AccountID, deleted), "UpdateToken")
 
 	now := base.Add(25 * day)
 	f := tokend.NoticeFilter{Event: tokend.EventTokenExpiring, Threshold: 30, ExpiresAfter: now, ExpiresBy: now.Add(30 * day),
