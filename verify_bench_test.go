@@ -360,12 +360,31 @@ func BenchmarkVerifyOldFormat(b *testing.B) {
 }
 
 // BenchmarkHTTP is one request through the API's handler and middleware, without a network:
-// what the server spends per request besides the socket. /healthz is the floor; the account
-// endpoint adds authentication (cached) and one read of the account row.
+// what the server spends per request besides the socket, on each store. /healthz is the floor;
+// the account endpoint adds authentication (cached) and one read of the account row; the
+// projects list (20 projects, as in bench/http.sh) adds the list's read and its encoding.
 func BenchmarkHTTP(b *testing.B) {
-	st, fill := openSQLiteBench(b)
+	b.Run("store=sqlite", func(b *testing.B) { benchHTTP(b, openSQLiteBench) })
+	b.Run("store=postgres", func(b *testing.B) { benchHTTP(b, openPostgresBench) })
+}
+
+// benchHTTPProjects is how many projects the benchmarked account holds.
+const benchHTTPProjects = 20
+
+func benchHTTP(b *testing.B, open benchStore) {
+	st, fill := open(b)
 	d := seedBench(b, st, fill, benchPATs+benchServiceTokens+1)
 	svc := tokend.NewService(st, tokend.Options{})
+	owner, err := svc.Authenticate(context.Background(), d.pats[0], "127.0.0.1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := 1; i < benchHTTPProjects; i++ { // seedBench made the first
+		if _, err := svc.CreateProject(context.Background(), owner, tokend.AccountID(d.accountID),
+			tokend.ProjectInput{Name: fmt.Sprintf("project %02d", i)}); err != nil {
+			b.Fatal(err)
+		}
+	}
 	h := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
 	account := fmt.Sprintf("/api/v3/accounts/%d/", d.accountID)
 	for _, tc := range []struct {
