@@ -2,6 +2,7 @@ package tokend
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,7 +87,68 @@ func (s *Service) ListProjects(ctx context.Context, p *Principal, accountID Acco
 		f.IDs = ids
 	}
 	f.Page = f.Page.Normalize()
+	if ps, total, ok, err := s.listProjectsFromMemory(ctx, f); ok || err != nil {
+		return ps, total, err
+	}
 	return s.store.ListProjects(ctx, f)
+}
+
+// accountProjects is every project of an account (every state), ordered by id, or only that
+// the account has more than one page of them (tooMany), which are left to the store.
+type accountProjects struct {
+	all     []*Project
+	tooMany bool
+}
+
+// listProjectsFromMemory answers a plain list (no name filter, no selection by id, ordered by
+// id ascending: what a client that pages through its projects asks) from the account's
+// projects held in memory, with the store's semantics: filtered by state and by the
+// principal's projects, the total counted over the filtered rows, the page cut from them.
+// ok is false for any other list, for an account with more than MaxLimit projects, and
+// while the node does not trust its caches; the store answers those.
+//
+// The projects are one cached value per account under the discipline of every cache (see
+// cache.go): every project write invalidates the account (CreateProject, UpdateProject), so
+// the change feed drops them on every node, and a read that raced an invalidation is not put.
+func (s *Service) listProjectsFromMemory(ctx context.Context, f ProjectFilter) ([]*Project, int, bool, error) {
+	if f.NameContains != "" || f.Select.Eq != 0 || f.Select.Gt != 0 || f.Select.In != nil ||
+		f.Order.Desc || (f.Order.Field != "" && f.Order.Field != "id") {
+		return nil, 0, false, nil
+	}
+	now := s.now()
+	if !s.trusted(now) {
+		return nil, 0, false, nil
+	}
+	set, ok := s.projects.get(f.AccountID, now)
+	if !ok {
+		gen := s.cache.generation()
+		ps, total, err := s.store.ListProjects(ctx, ProjectFilter{AccountID: f.AccountID, Page: Page{Limit: MaxLimit}})
+		if err != nil {
+			return nil, 0, false, err
+		}
+		set = accountProjects{all: ps, tooMany: total > len(ps)}
+		if s.cache.generation() == gen {
+			s.projects.put(f.AccountID, set, now)
+		}
+	}
+	if set.tooMany {
+		return nil, 0, false, nil
+	}
+	if f.IDs != nil && len(f.IDs) == 0 {
+		return nil, 0, true, nil
+	}
+	var page []*Project
+	total := 0
+	for _, p := range set.all {
+		if (f.State != 0 && p.State != f.State) || (f.IDs != nil && !slices.Contains(f.IDs, p.ID)) {
+			continue
+		}
+		if total >= f.Offset && len(page) < f.Limit {
+			page = append(page, p)
+		}
+		total++
+	}
+	return page, total, true, nil
 }
 
 // Project returns one project; it needs read access to projects in that project. A deleted
@@ -148,6 +210,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID Acc
 		if err := st.CreateProject(ctx, pr); err != nil {
 			return err
 		}
+		st.invalidate(Invalidation{AccountID: accountID}) // the account's projects (listProjectsFromMemory)
 		e := event(ctx, p, accountID, "project.create", "project", pr.ID)
 		e.Detail = map[string]string{"name": name}
 		st.audit(e)
@@ -254,9 +317,10 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID Acc
 		action := "project.update"
 		if deleted {
 			action = "project.delete"
-			// Grants scoped to the project stop with it.
-			st.invalidate(Invalidation{AccountID: accountID})
 		}
+		// The account's projects (listProjectsFromMemory) and, on a deletion, the grants
+		// scoped to the project, which stop with it.
+		st.invalidate(Invalidation{AccountID: accountID})
 		e := event(ctx, p, accountID, action, "project", id)
 		e.Detail = changed
 		st.audit(e)

@@ -88,6 +88,7 @@ type Service struct {
 	deliveries *deliveries
 	ip         *byAccount[*ipPolicy]
 	accounts   *byAccount[*Account]
+	projects   *byAccount[accountProjects]
 	limits     *limits
 	stats      stats
 	opts       Options
@@ -174,6 +175,7 @@ func NewService(store Store, opts Options) *Service {
 		deliveries: newDeliveries(opts),
 		ip:         &byAccount[*ipPolicy]{ttl: opts.CacheTTL},
 		accounts:   &byAccount[*Account]{ttl: opts.CacheTTL},
+		projects:   &byAccount[accountProjects]{ttl: opts.CacheTTL},
 		limits:     newLimits(opts.SlowHashWorkers),
 		opts:       opts,
 	}
@@ -261,6 +263,7 @@ func (s *Service) drop(inv Invalidation) {
 	s.cache.invalidate(inv)
 	s.ip.invalidate(inv)
 	s.accounts.invalidate(inv)
+	s.projects.invalidate(inv)
 }
 
 // Store returns the service's store, for the operator commands that bypass the API.
