@@ -54,7 +54,8 @@ func TestStoreOutage(t *testing.T) {
 	proxy.Close() // every connection is cut and no new one can be made
 
 	for _, tc := range []struct{ name, method, path, body string }{
-		{"list projects", "GET", projects, ""},
+		// A list by name is read from the store; a plain list is held in memory like the account.
+		{"list projects by name", "GET", projects + "?name__icontains=a", ""},
 		{"create project", "POST", projects, `{"name":"During the outage"}`},
 		{"list tokens", "GET", fmt.Sprintf("/api/v3/accounts/%d/service-tokens/", res.Account.ID), ""},
 	} {
@@ -84,6 +85,9 @@ func TestStoreOutage(t *testing.T) {
 		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/", res.Account.ID), auth, "")
 		if r.Code != 200 {
 			t.Fatalf("the account, cached, with a cached token: got %d, want 200: %s", r.Code, r.Raw)
+		}
+		if r := e.do("GET", projects, auth, ""); r.Code != 200 {
+			t.Fatalf("the projects list, cached, with a cached token: got %d, want 200: %s", r.Code, r.Raw)
 		}
 	})
 }
@@ -130,7 +134,8 @@ func TestSQLiteStoreOutage(t *testing.T) {
 	st.Close()
 
 	for _, tc := range []struct{ name, method, path, body string }{
-		{"list projects", "GET", projects, ""},
+		// A list by name is read from the store; a plain list is held in memory like the account.
+		{"list projects by name", "GET", projects + "?name__icontains=a", ""},
 		{"create project", "POST", projects, `{"name":"During the outage"}`},
 		{"list tokens", "GET", fmt.Sprintf("/api/v3/accounts/%d/service-tokens/", res.Account.ID), ""},
 	} {
@@ -151,6 +156,9 @@ func TestSQLiteStoreOutage(t *testing.T) {
 		r := e.do("GET", fmt.Sprintf("/api/v3/accounts/%d/", res.Account.ID), auth, "")
 		if r.Code != 200 {
 			t.Fatalf("the account, cached, with a cached token: got %d, want 200: %s", r.Code, r.Raw)
+		}
+		if r := e.do("GET", projects, auth, ""); r.Code != 200 {
+			t.Fatalf("the projects list, cached, with a cached token: got %d, want 200: %s", r.Code, r.Raw)
 		}
 	})
 }
