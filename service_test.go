@@ -64,3 +64,132 @@ func TestNoOneChangesTheirOwnLicense(t *testing.T) {
 		})
 	}
 }
+
+// twoAccounts makes accounts A and B on st, each with its owner (one user each), and returns
+// their Init results and the owners' principals.
+func twoAccounts(t *testing.T, st tokend.Store) (*tokend.Service, [2]*tokend.InitResult, [2]*tokend.Principal) {
+	t.Helper()
+	svc := tokend.NewService(st, tokend.Options{PasswordParams: password.Params{Memory: 64, Time: 1, Threads: 1},
+		SlowHashIterations: 1000})
+	var res [2]*tokend.InitResult
+	var ps [2]*tokend.Principal
+	for i, name := range []string{"A", "B"} {
+		r, err := svc.Init(t.Context(), tokend.InitParams{AccountName: name, Plan: perm.PlanEnterprise,
+			Email: "owner-" + name + "@example.com", Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := svc.Authenticate(t.Context(), r.Token, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res[i], ps[i] = r, p
+	}
+	return svc, res, ps
+}
+
+// TestAccountBoundaryOnReads states the boundary: a principal of account A asking for B's
+// objects gets a refusal through B's id (EForbidden) and nothing through its own (ENotFound).
+func TestAccountBoundaryOnReads(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		svc, res, ps := twoAccounts(t, st)
+		ctx := t.Context()
+		a, b := res[0].Account.ID, res[1].Account.ID
+		pa, pb := ps[0], ps[1]
+		svcB, _, err := svc.CreateServiceToken(ctx, pb, b, tokend.ServiceTokenInput{Name: "ci",
+			Grants: []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		patB, _, err := svc.CreatePAT(ctx, pb, b, pb.UserID, tokend.PATInput{Name: "laptop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		projB, err := svc.CreateProject(ctx, pb, b, tokend.ProjectInput{Name: "analytics"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		groupsB, _, err := svc.ListGroups(ctx, pb, b, tokend.GroupFilter{})
+		if err != nil || len(groupsB) == 0 {
+			t.Fatalf("B's groups: %v, %d", err, len(groupsB))
+		}
+		reads := []struct {
+			name string
+			read func(account tokend.AccountID) error
+		}{
+			{"service token", func(acct tokend.AccountID) error { _, err := svc.ServiceToken(ctx, pa, acct, svcB.ID); return err }},
+			{"PAT", func(acct tokend.AccountID) error { _, err := svc.PAT(ctx, pa, acct, pa.UserID, patB.ID); return err }},
+			{"project", func(acct tokend.AccountID) error { _, err := svc.Project(ctx, pa, acct, projB.ID); return err }},
+			{"group", func(acct tokend.AccountID) error { _, err := svc.Group(ctx, pa, acct, groupsB[0].ID); return err }},
+			{"account", func(acct tokend.AccountID) error {
+				if acct == a {
+					return tokend.Errorf(tokend.ENotFound, "A's own account is A's to read")
+				}
+				_, err := svc.Account(ctx, pa, acct)
+				return err
+			}},
+		}
+		for _, tt := range reads {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := tokend.ErrorCode(tt.read(b)); got != tokend.EForbidden {
+					t.Errorf("through B's id: got %q, want %q", got, tokend.EForbidden)
+				}
+				if got := tokend.ErrorCode(tt.read(a)); got != tokend.ENotFound {
+					t.Errorf("through A's own id: got %q, want %q", got, tokend.ENotFound)
+				}
+			})
+		}
+	})
+}
+
+// TestRotationChain states the rotation rule: a token is rotated once; rotating it again is
+// refused and issues nothing, and without an overlap the old token stops at once.
+func TestRotationChain(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		svc, _, ps := twoAccounts(t, st)
+		ctx := t.Context()
+		p := ps[0]
+		old, oldRaw, err := svc.CreatePAT(ctx, p, p.AccountID, p.UserID, tokend.PATInput{Name: "laptop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fresh, freshRaw, err := svc.RotatePAT(ctx, p, p.AccountID, p.UserID, old.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tests := []struct {
+			name string
+			do   func() error
+			want tokend.Code
+		}{
+			{"the rotated token again", func() error {
+				_, _, err := svc.RotatePAT(ctx, p, p.AccountID, p.UserID, old.ID, 0)
+				return err
+			}, tokend.EInvalid},
+			{"the old token", func() error { _, err := svc.Authenticate(ctx, oldRaw, "127.0.0.1"); return err }, tokend.EUnauthenticated},
+			{"the new token", func() error { _, err := svc.Authenticate(ctx, freshRaw, "127.0.0.1"); return err }, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := tokend.ErrorCode(tt.do()); got != tt.want {
+					t.Errorf("got %q, want %q", got, tt.want)
+				}
+			})
+		}
+		ts, _, err := svc.ListPATs(ctx, p, p.AccountID, p.UserID, tokend.StateActive, tokend.TokenQuery{}, tokend.Page{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var live []tokend.TokenID
+		for _, tok := range ts {
+			if tok.ID == old.ID || tok.ID == fresh.ID {
+				live = append(live, tok.ID)
+			}
+		}
+		if len(live) != 1 || live[0] != fresh.ID {
+			t.Errorf("active tokens of the chain: got %v, want only %d", live, fresh.ID)
+		}
+	})
+}

@@ -197,7 +197,8 @@ func (e *hookEnv) deliverAll(tb testing.TB) {
 	tb.Fatal("deliveries did not settle in 50 passes")
 }
 
-// stores runs f on an SQLite file and a PostgreSQL schema.
+// stores runs f on an SQLite file and a PostgreSQL schema, each with ids offset by kind, so
+// that a swapped account and user id fails instead of matching by coincidence.
 func stores(t *testing.T, f func(t *testing.T, st tokend.Store)) {
 	t.Run("sqlite", func(t *testing.T) {
 		t.Parallel()
@@ -205,10 +206,12 @@ func stores(t *testing.T, f func(t *testing.T, st tokend.Store)) {
 	})
 	t.Run("postgres", func(t *testing.T) {
 		t.Parallel()
-		st, err := postgres.Open(t.Context(), pgtest.SchemaURL(t))
+		u := pgtest.SchemaURL(t)
+		st, err := postgres.Open(t.Context(), u)
 		if err != nil {
 			t.Fatal(err)
 		}
+		pgtest.OffsetIDs(t, u)
 		t.Cleanup(func() { st.Close() })
 		f(t, st)
 	})
