@@ -193,3 +193,70 @@ func TestRotationChain(t *testing.T) {
 		}
 	})
 }
+
+// TestTheLastAdminStays states that no change leaves an account nobody can administer: the
+// owner's group, the only source of account_admin, can neither lose the set, nor be
+// deleted, nor lose its one member; each refusal changes nothing.
+func TestTheLastAdminStays(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		svc, _, ps := twoAccounts(t, st)
+		ctx := t.Context()
+		p := ps[0]
+		gs, _, err := svc.ListGroups(ctx, p, p.AccountID, tokend.GroupFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var admins *tokend.Group
+		for _, g := range gs {
+			for _, gr := range g.Grants() {
+				if gr.Set == perm.AccountAdmin {
+					admins = g
+				}
+			}
+		}
+		if admins == nil {
+			t.Fatal("the owner has no account_admin group")
+		}
+		deleted := tokend.StateDeleted
+		tests := []struct {
+			name   string
+			change func() error
+		}{
+			{"the set taken from the group", func() error {
+				_, err := svc.SetGroupPermissions(ctx, p, p.AccountID, admins.ID, []perm.Grant{{Set: perm.Member, AllProjects: true}})
+				return err
+			}},
+			{"the group deleted", func() error {
+				_, err := svc.UpdateGroup(ctx, p, p.AccountID, admins.ID, tokend.GroupUpdate{State: &deleted})
+				return err
+			}},
+			{"the owner taken out of the group", func() error {
+				_, err := svc.AssignGroups(ctx, p, p.AccountID, p.UserID, nil)
+				return err
+			}},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				if got := tokend.ErrorCode(tt.change()); got != tokend.EInvalid {
+					t.Errorf("got %q, want %q", got, tokend.EInvalid)
+				}
+				after, err := svc.Group(ctx, p, p.AccountID, admins.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if after.State != tokend.StateActive || len(after.Grants()) != len(admins.Grants()) {
+					t.Errorf("the group: got state %d with %d grants, want it unchanged (%d, %d)",
+						after.State, len(after.Grants()), admins.State, len(admins.Grants()))
+				}
+				again, err := svc.SessionPrincipal(ctx, p.UserID, p.AccountID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !again.Covers(perm.Grant{Set: perm.AccountAdmin, AllProjects: true}) {
+					t.Error("the owner is no longer an account admin")
+				}
+			})
+		}
+	})
+}
