@@ -771,7 +771,7 @@ func importOldToken(t *testing.T, st storage, accountID tokend.AccountID) {
 	run(t, append([]string{"import-tokens", file}, st.flags...)...)
 }
 
-// seedActivity writes 29 past days of use for a token straight into the database of the running
+// seedActivity writes 28 past days of use for a token straight into the database of the running
 // server (SQLite takes a second connection), so that the chart has a history; it returns how
 // many requests it added.
 func seedActivity(t *testing.T, dataDir string, tokenID tokend.TokenID) int64 {
@@ -783,10 +783,13 @@ func seedActivity(t *testing.T, dataDir string, tokenID tokend.TokenID) int64 {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	// The server counts the last 30 days by its own clock. Seeding the 28 days before today
+	// keeps every seeded day, and today's uses, inside that window even when UTC midnight
+	// passes between here and the chart's reading, so the count does not depend on the hour.
 	today := time.Now().UTC().Truncate(24 * time.Hour)
 	var uses []tokend.DailyUse
 	var total int64
-	for i := 1; i < 30; i++ {
+	for i := 1; i <= 28; i++ {
 		n := int64(40 + (i*37)%90)
 		if i%7 == 0 || i%7 == 6 {
 			n /= 4 // quieter weekends
