@@ -106,7 +106,8 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 		if e, ok := s.cache.get(&hash, nowNS); ok {
 			p := e.p
 			if record {
-				s.usage.record(p.TokenID, p.addressAccount(), now, ip)
+				s.usage.record(p.TokenID, now, ip)
+				s.noteAddress(p, ip, now)
 			}
 			if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
 				return nil, nil, false, p.legacyRefusal()
@@ -216,7 +217,8 @@ func (s *Service) verifyStored(ctx context.Context, raw, ip string, parsed secre
 	}
 	s.remember(hash, p, pol, polAt, gen, now)
 	if record {
-		s.usage.record(p.TokenID, p.addressAccount(), now, ip)
+		s.usage.record(p.TokenID, now, ip)
+		s.noteAddress(p, ip, now)
 	}
 	return p, pol, nil
 }
@@ -233,7 +235,7 @@ func (s *Service) authenticateLegacy(ctx context.Context, t *Token, hash *[32]by
 	}
 	s.remember(hash, p, nil, time.Time{}, gen, now)
 	if record {
-		s.usage.record(p.TokenID, 0, now, ip)
+		s.usage.record(p.TokenID, now, ip)
 	}
 	if !now.Before(p.LegacyWindowEnd()) {
 		return nil, p.legacyRefusal()
@@ -327,6 +329,7 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 		Plan:      acct.Plan,
 		ExpiresAt: t.ExpiresAt,
 		uses:      s.capUses,
+		addr:      &lastAddress{},
 	}
 	until := t.ExpiresAt
 	// An account's maximum PAT lifetime holds for existing PATs too, from their creation.

@@ -3,6 +3,7 @@ package tokend
 import (
 	"context"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -40,13 +41,23 @@ type TokenAddress struct {
 	FirstSeen time.Time
 }
 
-// addressAccount is the account whose webhooks hear of the principal's new addresses: a PAT's
-// or service token's; zero for the other kinds.
-func (p *Principal) addressAccount() AccountID {
-	if p.Kind == KindPAT || p.Kind == KindService {
-		return p.AccountID
+// lastAddress is the address a PAT's or service token's principal was last used from, so
+// that a cached token used from its usual address costs a string comparison and no lookup.
+type lastAddress struct{ ip atomic.Pointer[string] }
+
+// noteAddress folds p's use from ip for token.new_ip: nothing when ip is the address of the
+// principal's last use; else the recorder's lookup (and a 16-byte allocation for the new last
+// address).
+func (s *Service) noteAddress(p *Principal, ip string, at time.Time) {
+	if p.addr == nil || ip == "" || (p.Kind != KindPAT && p.Kind != KindService) {
+		return
 	}
-	return 0
+	if last := p.addr.ip.Load(); last != nil && *last == ip {
+		return
+	}
+	addr := ip
+	p.addr.ip.Store(&addr)
+	s.usage.recordAddress(p.TokenID, p.AccountID, ip, at)
 }
 
 // NotifyExpiry records a token.expiring for each token that has come within a threshold of

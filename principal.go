@@ -31,6 +31,9 @@ type Principal struct {
 	legacy *legacyKey
 	// uses records the capabilities the token is allowed (see Can); nil records nothing.
 	uses *capRecorder
+	// addr is the address of the last use (PATs and service tokens; nil for the others), see
+	// Service.noteAddress.
+	addr *lastAddress
 }
 
 // Can reports whether the principal holds capability (r, a) in project projectID (zero:

@@ -66,19 +66,23 @@ func emptied[K comparable, V any](m map[K]V) map[K]V {
 	return m
 }
 
-// record notes a use of a token at at from ip; accountID is the token's account for a PAT or a
-// service token (whose new addresses are webhook events), zero for the others.
-func (u *usageRecorder) record(tokenID TokenID, accountID AccountID, at time.Time, ip string) {
+// record notes a use of a token at at from ip.
+func (u *usageRecorder) record(tokenID TokenID, at time.Time, ip string) {
 	k := dayKey{tokenID, at.Unix() / secondsPerDay}
 	u.mu.Lock()
 	u.pending[tokenID] = TokenUse{TokenID: tokenID, At: at, IP: ip}
 	u.daily[k]++
-	if accountID != 0 && ip != "" {
-		a := addrKey{tokenID, ip}
-		if _, ok := u.known[a]; !ok {
-			if _, ok := u.addrs[a]; !ok && len(u.addrs) < maxPendingAddrs {
-				u.addrs[a] = TokenAddress{TokenID: tokenID, AccountID: accountID, IP: ip, FirstSeen: at}
-			}
+	u.mu.Unlock()
+}
+
+// recordAddress notes that a token of accountID was used from ip at at, for token.new_ip,
+// unless the pair is known to be stored or already waits for the flush.
+func (u *usageRecorder) recordAddress(tokenID TokenID, accountID AccountID, ip string, at time.Time) {
+	a := addrKey{tokenID, ip}
+	u.mu.Lock()
+	if _, ok := u.known[a]; !ok {
+		if _, ok := u.addrs[a]; !ok && len(u.addrs) < maxPendingAddrs {
+			u.addrs[a] = TokenAddress{TokenID: tokenID, AccountID: accountID, IP: ip, FirstSeen: at}
 		}
 	}
 	u.mu.Unlock()

@@ -552,3 +552,49 @@ func TestWebhookTwoWorkers(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookPolicyEvents: a rotated-out token used after its overlap is a token.reused, and a
+// token disabled for inactivity a token.disabled, each sent once.
+func TestWebhookPolicyEvents(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		e := newHookEnv(t, st, tokend.Options{WebhookAllowPrivate: true})
+		ctx := t.Context()
+		acct := e.res.Account.ID
+		r := newReceiver(t)
+		e.hook(t, r, tokend.EventTokenReused, tokend.EventTokenDisabled)
+		old, raw, err := e.svc.CreateServiceToken(ctx, e.owner, acct, tokend.ServiceTokenInput{Name: "ci",
+			Grants: []perm.Grant{{Set: perm.JobViewer, AllProjects: true}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := e.svc.RotateServiceToken(ctx, e.owner, acct, old.ID, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.svc.Authenticate(ctx, raw, "203.0.113.9"); err == nil {
+			t.Fatal("a rotated-out token still works")
+		}
+		days := 30
+		if _, err := e.svc.UpdateAccount(ctx, e.owner, acct, tokend.AccountUpdate{InactivityDays: &days}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Add(31 * 24 * time.Hour)
+		for range 2 {
+			if _, err := e.svc.DisableInactive(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		e.deliverAll(t)
+		got := r.events()
+		if len(got) < 2 || got[0] != "token.disabled" || got[len(got)-1] != "token.reused" {
+			t.Fatalf("got %v, want token.disabled for each idle token and one token.reused", got)
+		}
+		if n := strings.Count(strings.Join(got, " "), "token.reused"); n != 1 {
+			t.Errorf("got %d token.reused, want 1", n)
+		}
+		d, _ := r.find("token.reused")["data"].(map[string]any)
+		if tok, _ := d["token"].(map[string]any); tok["uid"] != old.UID {
+			t.Errorf("token.reused names %v, want the rotated-out token %s", tok, old.UID)
+		}
+	})
+}
