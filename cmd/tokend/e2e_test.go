@@ -100,9 +100,16 @@ func startServer(t *testing.T, st storage) *server {
 // startServerWith is startServer with more serve flags.
 func startServerWith(t *testing.T, st storage, extra ...string) *server {
 	t.Helper()
+	return startBinary(t, binary, st, extra...)
+}
+
+// startBinary is startServerWith for another build of tokend (bin), for a test that must not
+// swap the package's binary under the tests running beside it.
+func startBinary(t *testing.T, bin string, st storage, extra ...string) *server {
+	t.Helper()
 	args := append([]string{"serve", "--addr", "127.0.0.1:0", "--usage-flush-interval", "200ms"}, st.flags...)
 	args = append(args, extra...)
-	cmd := exec.Command(binary, args...)
+	cmd := exec.Command(bin, args...)
 	cmd.Env = cleanEnv()
 	s := &server{cmd: cmd, stdout: &syncBuffer{}, logs: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stdout = s.stdout

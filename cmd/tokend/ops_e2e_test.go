@@ -206,10 +206,7 @@ func TestVersion(t *testing.T) {
 		t.Errorf("version printed %q, want the commit %s", out, commit)
 	}
 
-	old := binary
-	binary = bin
-	defer func() { binary = old }()
-	srv := startServer(t, storage{"sqlite", []string{"--data-dir", t.TempDir()}})
+	srv := startBinary(t, bin, storage{"sqlite", []string{"--data-dir", t.TempDir()}})
 	r := call(t, "GET", srv.url+"/readyz", "", "")
 	var ready struct {
 		Status, Version, Commit string

@@ -29,9 +29,13 @@ func TestCLIWebhooks(t *testing.T) {
 			srv := startServerWith(t, st, "--webhook-allow-private")
 			env := []string{"TOKEND_CONFIG=" + filepath.Join(t.TempDir(), "none.json"), "TOKEND_URL=" + srv.url, "TOKEND_TOKEN=" + a.Token}
 			var hits atomic.Int64
+			// Only token.created counts: the CLI's own first use of the owner's token is a
+			// token.new_ip, which the endpoint takes while it is still subscribed to every event.
 			recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-				io.Copy(io.Discard, r.Body)
-				hits.Add(1)
+				body, _ := io.ReadAll(r.Body)
+				if strings.Contains(string(body), `"type":"token.created"`) {
+					hits.Add(1)
+				}
 				w.WriteHeader(http.StatusNoContent)
 			}))
 			defer recv.Close()
@@ -75,8 +79,15 @@ func TestCLIWebhooks(t *testing.T) {
 			}
 			var ds []delivery
 			for end := time.Now().Add(20 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
-				if err := json.Unmarshal([]byte(mustCLI(t, env, "webhook", "deliveries", fmt.Sprint(h.ID), "--json")), &ds); err != nil {
+				var all []delivery
+				if err := json.Unmarshal([]byte(mustCLI(t, env, "webhook", "deliveries", fmt.Sprint(h.ID), "--json")), &all); err != nil {
 					t.Fatal(err)
+				}
+				ds = ds[:0]
+				for _, d := range all {
+					if d.Event != "token.new_ip" { // see the receiver
+						ds = append(ds, d)
+					}
 				}
 				if len(ds) == 1 && ds[0].State == "delivered" {
 					break
