@@ -169,6 +169,29 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		wantCode(t, st.UpdateToken(ctx, old.AccountID, old), tokend.EConflict, "UpdateToken(taken hash)")
 	})
 
+	// Last use belongs to the usage flush: an update made from a copy read before a flush
+	// (a rename, a revocation, a rotation) keeps the newer last use the flush wrote.
+	t.Run("UpdateKeepsLastUse", func(t *testing.T) {
+		st := open(t)
+		ctx := t.Context()
+		a := mustAccount(t, st)
+		u := mustUser(t, st)
+		tok := newPAT(a.ID, u.ID)
+		mustToken(t, st, tok)
+		stale, err := st.Token(ctx, tok.AccountID, tok.ID)
+		must(t, err, "Token")
+		must(t, st.RecordTokenUses(ctx, []tokend.TokenUse{{TokenID: tok.ID, At: at(2 * time.Hour), IP: "192.0.2.9"}}), "RecordTokenUses")
+		stale.Name = "renamed after the flush"
+		stale.UpdatedAt = at(3 * time.Hour)
+		must(t, st.UpdateToken(ctx, stale.AccountID, stale), "UpdateToken")
+		got, err := st.Token(ctx, tok.AccountID, tok.ID)
+		must(t, err, "Token")
+		if !got.LastUsedAt.Equal(at(2*time.Hour)) || got.LastUsedIP != "192.0.2.9" || got.Name != stale.Name {
+			t.Errorf("after an update from a stale copy: got last use %v from %q, name %q; want %v from 192.0.2.9, name %q",
+				got.LastUsedAt, got.LastUsedIP, got.Name, at(2*time.Hour), stale.Name)
+		}
+	})
+
 	t.Run("Update", func(t *testing.T) {
 		st := open(t)
 		ctx := t.Context()
@@ -183,8 +206,6 @@ func testTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 		tok.ExpiresAt = at(time.Hour)
 		tok.Hash = randomHash()
 		tok.SlowHash = "pbkdf2-sha256$600000$bmV3$bmV3"
-		tok.LastUsedAt = at(30 * time.Minute)
-		tok.LastUsedIP = "192.0.2.7"
 		tok.UpdatedAt = at(time.Hour)
 		must(t, st.UpdateToken(ctx, tok.AccountID, tok), "UpdateToken")
 		got, err := st.Token(ctx, tok.AccountID, tok.ID)
