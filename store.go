@@ -77,7 +77,9 @@ type Store interface {
 	// state; fn must not keep the slice.
 	TokenHashes(ctx context.Context, fn func(hash []byte)) error
 	// UpdateToken writes t, a token of accountID (zero for a legacy key, which has no
-	// account); ENotFound, changing nothing, when t is not a token of that account.
+	// account); ENotFound, changing nothing, when t is not a token of that account. It leaves
+	// the last use alone: RecordTokenUses owns it, so an update from a copy read before a
+	// usage flush cannot set it back.
 	UpdateToken(ctx context.Context, accountID AccountID, t *Token) error
 	ListTokens(ctx context.Context, f TokenFilter) ([]*Token, int, error)
 	// SetTokenPermissions replaces the grants of the account's token; ENotFound, changing

@@ -203,10 +203,10 @@ func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 func (s *Store) UpdateToken(ctx context.Context, accountID tokend.AccountID, t *tokend.Token) error {
 	tag, err := s.q().Exec(ctx, `
 		UPDATE tokens SET name = $1, hash = $2, slow_hash = $3, legacy_format = $4, state = $5, expires_at = $6,
-			last_used_at = $7, last_used_ip = $8, updated_at = $9, disabled_at = $10, enabled_at = $11
-		WHERE id = $12 AND account_id IS NOT DISTINCT FROM $13`,
+			updated_at = $7, disabled_at = $8, enabled_at = $9
+		WHERE id = $10 AND account_id IS NOT DISTINCT FROM $11`,
 		t.Name, hashArg(t.Hash), t.SlowHash, t.LegacyFormat, int(t.State), ts(t.ExpiresAt),
-		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID, nullID(accountID))
+		ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID, nullID(accountID))
 	return affected(tag, err, "Token")
 }
 

@@ -200,10 +200,10 @@ func (s *Store) TokenHashes(ctx context.Context, fn func([]byte)) error {
 func (s *Store) UpdateToken(ctx context.Context, accountID tokend.AccountID, t *tokend.Token) error {
 	res, err := s.writer().ExecContext(ctx, `
 		UPDATE tokens SET name = ?, hash = ?, slow_hash = ?, legacy_format = ?, state = ?, expires_at = ?,
-			last_used_at = ?, last_used_ip = ?, updated_at = ?, disabled_at = ?, enabled_at = ?
+			updated_at = ?, disabled_at = ?, enabled_at = ?
 		WHERE id = ? AND account_id IS ?`,
 		t.Name, hashArg(t.Hash), t.SlowHash, boolInt(t.LegacyFormat), t.State, ts(t.ExpiresAt),
-		ts(t.LastUsedAt), t.LastUsedIP, ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID, nullID(accountID))
+		ts(t.UpdatedAt), ts(t.DisabledAt), ts(t.EnabledAt), t.ID, nullID(accountID))
 	return affected(res, err, "Token")
 }
 

@@ -26,7 +26,8 @@ func testInactiveTokens(t *testing.T, open func(testing.TB) tokend.Store) {
 	neverUsed := mustToken(t, st, newPAT(strict.ID, u.ID))
 	usedLately := mustToken(t, st, newServiceToken(strict.ID, u.ID))
 	usedLately.LastUsedAt = day(20)
-	must(t, st.UpdateToken(ctx, usedLately.AccountID, usedLately), "UpdateToken")
+	must(t, st.RecordTokenUses(ctx, []tokend.TokenUse{{TokenID: usedLately.ID, At: day(20), IP: "192.0.2.20"}}), "RecordTokenUses")
+	usedLately.LastUsedIP = "192.0.2.20"
 	reenabled := mustToken(t, st, newPAT(strict.ID, u.ID))
 	reenabled.EnabledAt = day(15)
 	must(t, st.UpdateToken(ctx, reenabled.AccountID, reenabled), "UpdateToken")
