@@ -52,17 +52,11 @@ func newPATListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all := []client.PAT{}
-			for {
-				ps, page, err := s.client.ListPATs(ctx, accountID, userID, o)
-				if err != nil {
-					return s.explain(err)
-				}
-				all = append(all, ps...)
-				var more bool
-				if o, more = page.Next(o); !more {
-					break
-				}
+			all, err := listAll(o, func(o client.ListOptions) ([]client.PAT, client.Page, error) {
+				return s.client.ListPATs(ctx, accountID, userID, o)
+			})
+			if err != nil {
+				return s.explain(err)
 			}
 			out := cmd.OutOrStdout()
 			if rf.asJSON {

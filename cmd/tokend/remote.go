@@ -164,6 +164,22 @@ func findPATByUID(ctx context.Context, c *client.Client, accountID, userID int64
 	}
 }
 
+// listAll reads a list page after page from o, for the commands that print all of it.
+func listAll[T any](o client.ListOptions, list func(client.ListOptions) ([]T, client.Page, error)) ([]T, error) {
+	all := []T{}
+	for {
+		items, page, err := list(o)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, items...)
+		var more bool
+		if o, more = page.Next(o); !more {
+			return all, nil
+		}
+	}
+}
+
 func parseID(arg string) (int64, error) {
 	id, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil || id <= 0 {

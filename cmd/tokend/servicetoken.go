@@ -110,17 +110,11 @@ func newSTListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all := []client.ServiceToken{}
-			for {
-				ts, page, err := s.client.ListServiceTokens(ctx, accountID, o)
-				if err != nil {
-					return s.explain(err)
-				}
-				all = append(all, ts...)
-				var more bool
-				if o, more = page.Next(o); !more {
-					break
-				}
+			all, err := listAll(o, func(o client.ListOptions) ([]client.ServiceToken, client.Page, error) {
+				return s.client.ListServiceTokens(ctx, accountID, o)
+			})
+			if err != nil {
+				return s.explain(err)
 			}
 			out := cmd.OutOrStdout()
 			if rf.asJSON {

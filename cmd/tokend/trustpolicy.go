@@ -45,18 +45,11 @@ func newTrustPolicyListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all := []client.TrustPolicy{}
-			o := client.ListOptions{}
-			for {
-				ps, page, err := s.client.ListTrustPolicies(ctx, accountID, o)
-				if err != nil {
-					return s.explain(err)
-				}
-				all = append(all, ps...)
-				var more bool
-				if o, more = page.Next(o); !more {
-					break
-				}
+			all, err := listAll(client.ListOptions{}, func(o client.ListOptions) ([]client.TrustPolicy, client.Page, error) {
+				return s.client.ListTrustPolicies(ctx, accountID, o)
+			})
+			if err != nil {
+				return s.explain(err)
 			}
 			out := cmd.OutOrStdout()
 			if rf.asJSON {

@@ -70,18 +70,11 @@ func newWebhookListCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			all := []client.Webhook{}
-			o := client.ListOptions{}
-			for {
-				ws, page, err := s.client.ListWebhooks(ctx, accountID, o)
-				if err != nil {
-					return s.explain(err)
-				}
-				all = append(all, ws...)
-				var more bool
-				if o, more = page.Next(o); !more {
-					break
-				}
+			all, err := listAll(client.ListOptions{}, func(o client.ListOptions) ([]client.Webhook, client.Page, error) {
+				return s.client.ListWebhooks(ctx, accountID, o)
+			})
+			if err != nil {
+				return s.explain(err)
 			}
 			out := cmd.OutOrStdout()
 			if rf.asJSON {
