@@ -260,3 +260,100 @@ func TestTheLastAdminStays(t *testing.T) {
 		}
 	})
 }
+
+// TestNobodyGrantsWhatTheyDoNotHold states the covers rule: a Security Admin, who may write
+// groups, may hand out what it holds and nothing more, whether by a group's permissions or by
+// joining a group that grants more; each refusal changes nothing.
+func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		svc, _, ps := twoAccounts(t, st)
+		ctx := t.Context()
+		owner := ps[0]
+		a := owner.AccountID
+		security, err := svc.CreateGroup(ctx, owner, a, tokend.GroupInput{Name: "Security"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetGroupPermissions(ctx, owner, a, security.ID, []perm.Grant{{Set: perm.SecurityAdmin, AllProjects: true}}); err != nil {
+			t.Fatal(err)
+		}
+		m, _, err := svc.AddUser(ctx, owner, a, tokend.AddUserInput{Email: "sec@example.com", Password: "a long enough password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.AssignGroups(ctx, owner, a, m.User.ID, []tokend.GroupID{security.ID}); err != nil {
+			t.Fatal(err)
+		}
+		sec, err := svc.SessionPrincipal(ctx, m.User.ID, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		team, err := svc.CreateGroup(ctx, sec, a, tokend.GroupInput{Name: "Team"})
+		if err != nil {
+			t.Fatalf("a Security Admin creating a group: %v", err)
+		}
+		gs, _, err := svc.ListGroups(ctx, owner, a, tokend.GroupFilter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var admins *tokend.Group
+		for _, g := range gs {
+			for _, gr := range g.Grants() {
+				if gr.Set == perm.AccountAdmin {
+					admins = g
+				}
+			}
+		}
+		if admins == nil {
+			t.Fatal("the owner has no account_admin group")
+		}
+		tests := []struct {
+			name string
+			do   func() error
+			want tokend.Code
+		}{
+			{"account_admin on a group", func() error {
+				_, err := svc.SetGroupPermissions(ctx, sec, a, team.ID, []perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}})
+				return err
+			}, tokend.EForbidden},
+			{"joining the admins' group", func() error {
+				_, err := svc.AssignGroups(ctx, sec, a, m.User.ID, []tokend.GroupID{security.ID, admins.ID})
+				return err
+			}, tokend.EForbidden},
+			{"what it holds, on a group", func() error {
+				_, err := svc.SetGroupPermissions(ctx, sec, a, team.ID, []perm.Grant{{Set: perm.SecurityAdmin, AllProjects: true}})
+				return err
+			}, ""},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				before, err := svc.Group(ctx, owner, a, team.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				err = tt.do()
+				if got := tokend.ErrorCode(err); got != tt.want {
+					t.Fatalf("got %q (%v), want %q", got, err, tt.want)
+				}
+				if tt.want == "" {
+					return
+				}
+				after, err := svc.Group(ctx, owner, a, team.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(after.Grants()) != len(before.Grants()) {
+					t.Errorf("the group's grants: got %v, want %v unchanged", after.Grants(), before.Grants())
+				}
+				again, err := svc.SessionPrincipal(ctx, m.User.ID, a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if again.Covers(perm.Grant{Set: perm.AccountAdmin, AllProjects: true}) {
+					t.Error("the Security Admin became an account admin")
+				}
+			})
+		}
+	})
+}
