@@ -230,6 +230,10 @@ func TestExitCodes(t *testing.T) {
 		{"unknown top-level command", []string{"lst"}, nil, exitUsage},
 		{"unknown flag", []string{"version", "--bogus"}, nil, exitUsage},
 		{"missing argument", []string{"pat", "delete"}, nil, exitUsage},
+		{"malformed ID", []string{"pat", "delete", "seven"}, env, exitUsage},
+		{"malformed service token ID", []string{"service-token", "permissions", "0", "--grant", "job_viewer"}, env, exitUsage},
+		{"malformed token ID", []string{"token", "revoke", "x1"}, env, exitUsage},
+		{"malformed webhook delivery ID", []string{"webhook", "redeliver", "3", "last"}, env, exitUsage},
 		{"command group alone: help", []string{"pat"}, nil, exitOK},
 		{"not logged in", []string{"pat", "list"}, append(env, "TOKEND_URL=http://127.0.0.1:1"), exitAuth},
 	}
