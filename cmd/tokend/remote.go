@@ -180,12 +180,22 @@ func listAll[T any](o client.ListOptions, list func(client.ListOptions) ([]T, cl
 	}
 }
 
-func parseID(arg string) (int64, error) {
+// parseID reads an object's ID argument; anything else is a usage error that points to the
+// command that lists such objects (for example "tokend webhook list").
+func parseID(arg, list string) (int64, error) {
 	id, err := strconv.ParseInt(arg, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, fmt.Errorf("ID must be a positive integer (see `tokend pat list`), got %q", arg)
+		return 0, usageErrorf("ID must be a positive integer (see `%s`), got %q", list, arg)
 	}
 	return id, nil
+}
+
+// listCommand names the list command beside cmd ("tokend pat delete" → "tokend pat list").
+func listCommand(cmd *cobra.Command) string {
+	if p := cmd.Parent(); p != nil {
+		return p.CommandPath() + " list"
+	}
+	return cmd.CommandPath()
 }
 
 func writeJSONOut(w io.Writer, v any) error {
@@ -211,7 +221,7 @@ func (f *remoteFlags) targetID(cmd *cobra.Command, arg string) (s *session, acco
 	if err = bindEnv(cmd); err != nil {
 		return nil, 0, 0, 0, err
 	}
-	if id, err = parseID(arg); err != nil {
+	if id, err = parseID(arg, listCommand(cmd)); err != nil {
 		return nil, 0, 0, 0, err
 	}
 	s, accountID, userID, err = f.target(cmd.Context())

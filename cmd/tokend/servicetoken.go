@@ -219,7 +219,7 @@ sets with those given (the token keeps its string); --clear removes them all.`,
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
-			id, err := parseID(args[0])
+			id, err := parseID(args[0], listCommand(cmd))
 			if err != nil {
 				return err
 			}

@@ -136,9 +136,9 @@ unless --yes. Ids come from ` + "`tokend token list`" + `.`,
 			}
 			var ids []int64
 			for _, a := range args {
-				id, err := parseID(a)
+				id, err := parseID(a, listCommand(cmd))
 				if err != nil {
-					return usageErrorf("%v", err)
+					return err
 				}
 				ids = append(ids, id)
 			}

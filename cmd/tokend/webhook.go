@@ -45,15 +45,6 @@ func completeWebhookIDs(rf *remoteFlags) completeFunc {
 	})
 }
 
-// webhookTarget is targetID for a webhook's ID: a malformed one is a usage error that names
-// where ids come from.
-func webhookTarget(rf *remoteFlags, cmd *cobra.Command, arg string) (*session, int64, int64, int64, error) {
-	if id, err := strconv.ParseInt(arg, 10, 64); err != nil || id <= 0 {
-		return nil, 0, 0, 0, usageErrorf("the webhook ID must be a positive integer (see `tokend webhook list`), got %q", arg)
-	}
-	return rf.targetID(cmd, arg)
-}
-
 func newWebhookListCmd() *cobra.Command {
 	var rf remoteFlags
 	cmd := &cobra.Command{
@@ -173,7 +164,7 @@ func newWebhookGetCmd() *cobra.Command {
 		ValidArgsFunction: completeWebhookIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, accountID, _, id, err := webhookTarget(&rf, cmd, args[0])
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -244,7 +235,7 @@ func newWebhookUpdateCmd() *cobra.Command {
 				return usageErrorf("nothing to change: give --endpoint, --event, --description, --activate or --deactivate")
 			}
 			ctx := cmd.Context()
-			s, accountID, _, id, err := webhookTarget(&rf, cmd, args[0])
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -285,7 +276,7 @@ func newWebhookDeleteCmd() *cobra.Command {
 		ValidArgsFunction: completeWebhookIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, accountID, _, id, err := webhookTarget(&rf, cmd, args[0])
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -327,7 +318,7 @@ without rejecting anything; then the old one stops.`,
 		ValidArgsFunction: completeWebhookIDs(&rf),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			s, accountID, _, id, err := webhookTarget(&rf, cmd, args[0])
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -371,12 +362,12 @@ func newWebhookDeliveriesCmd() *cobra.Command {
 			var did int64
 			if len(args) == 2 {
 				var err error
-				if did, err = parseID(args[1]); err != nil {
-					return usageErrorf("DELIVERY_ID must be a positive integer, got %q", args[1])
+				if did, err = parseID(args[1], "tokend webhook deliveries ID"); err != nil {
+					return err
 				}
 			}
 			ctx := cmd.Context()
-			s, accountID, _, id, err := webhookTarget(&rf, cmd, args[0])
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
@@ -448,12 +439,12 @@ id (the webhook-id header), so a receiver that took it already can tell.`,
 		Example: "  tokend webhook redeliver 3 41\n  tokend webhook redeliver 3 41 --json",
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			did, err := parseID(args[1])
+			did, err := parseID(args[1], "tokend webhook deliveries ID")
 			if err != nil {
-				return usageErrorf("DELIVERY_ID must be a positive integer, got %q", args[1])
+				return err
 			}
 			ctx := cmd.Context()
-			s, accountID, _, id, err := webhookTarget(&rf, cmd, args[0])
+			s, accountID, _, id, err := rf.targetID(cmd, args[0])
 			if err != nil {
 				return err
 			}
