@@ -133,3 +133,61 @@ func TestConcurrentInactivitySweepsDisableOnce(t *testing.T) {
 		}
 	}
 }
+
+// A node sweeps soon after it starts, not an hour later: nodes restarted more often than
+// hourly (deploys, rescheduling) would otherwise never disable an idle token nor send an
+// expiry notice.
+func TestSweepSoonAfterStart(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		start := time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC)
+		var mu sync.Mutex
+		now := start
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+		set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
+		svc := tokend.NewService(st, tokend.Options{Now: clock, PasswordParams: cheap,
+			SlowHashIterations: 1000, Logger: quietLog, UsageFlushInterval: 5 * time.Millisecond})
+		ctx := t.Context()
+		res, err := svc.Init(ctx, tokend.InitParams{AccountName: "Sweep", Plan: perm.PlanEnterprise,
+			Email: "owner@example.com", Password: "correct horse battery"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := svc.Authenticate(ctx, res.Token, "127.0.0.1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		acct := res.Account.ID
+		idle, _, err := svc.CreatePAT(ctx, p, acct, res.User.ID, tokend.PATInput{Name: "idle"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		days := 30
+		if _, err := svc.UpdateAccount(ctx, p, acct, tokend.AccountUpdate{InactivityDays: &days}); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.FlushUsage(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// The node starts 31 days later, with the token idle since its creation.
+		set(start.AddDate(0, 0, 31))
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.Run(runCtx) }()
+		defer func() { stop(); <-done }()
+		// The clock moves a minute per pass, up to half an hour: well before an hour has passed,
+		// whenever Run read it.
+		for i := range 500 { // at most 5 s
+			set(start.AddDate(0, 0, 31).Add(time.Duration(min(i, 30)) * time.Minute))
+			tok, err := st.Token(ctx, acct, idle.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !tok.DisabledAt.IsZero() {
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		t.Fatal("the idle token was not disabled in the node's first minutes")
+	})
+}
