@@ -185,6 +185,11 @@ func NewService(store Store, opts Options) *Service {
 	return s
 }
 
+// firstSweepAfter is how long after Run starts the first hourly sweep (idle tokens, expiry
+// notices, expired sessions and device codes, old webhook messages) runs. Each sweep claims
+// what it changes, so nodes that start together do each change once.
+const firstSweepAfter = time.Minute
+
 // Run does the background work until ctx ends: it reads the change feed (see watchFeed),
 // flushes token uses and prunes old feed entries and sessions. It flushes once more before
 // returning. Once it starts, caches answer only while the feed is readable.
@@ -201,7 +206,10 @@ func (s *Service) Run(ctx context.Context) error {
 	}()
 	tick := time.NewTicker(s.opts.UsageFlushInterval)
 	defer tick.Stop()
-	lastSweep, lastPrune := s.now(), time.Time{}
+	// The first sweep comes firstSweepAfter the start, then one an hour: a node restarted more
+	// often than hourly (deploys, rescheduling) still sweeps, and a node that just started has
+	// warmed its caches before it does.
+	lastSweep, lastPrune := s.now().Add(firstSweepAfter-time.Hour), time.Time{}
 	for {
 		select {
 		case <-ctx.Done():
