@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"UserGroups", testUserGroups},
 		{"Tokens", testTokens},
 		{"TokenPermissions", testTokenPermissions},
+		{"TokenForVerify", testTokenForVerify},
 		{"TokenUses", testTokenUses},
 		{"ListTokensFilters", testListTokensFilters},
 		{"ListTokensQuery", testListTokensQuery},
