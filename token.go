@@ -185,6 +185,12 @@ func (s *Service) RevokeLeaked(ctx context.Context, raw, ip, userAgent string) (
 		return nil, s.tokenFailed(ip, ErrInvalidToken)
 	}
 	err = s.change(ctx, func(st *txn) error {
+		// The lookup read what verifying needs, not the whole row that the write puts back.
+		full, err := st.Token(ctx, t.AccountID, t.ID)
+		if err != nil {
+			return err
+		}
+		t = full
 		t.State = StateDeleted
 		t.UpdatedAt = s.now()
 		// Holding the token proves the right: the write is in its own account.
