@@ -68,10 +68,12 @@ type Store interface {
 	// TokenByUIDUnscoped reads a token by uid whatever its account, for authentication, which
 	// learns the account from the token it finds (an old-format token names only its uid).
 	TokenByUIDUnscoped(ctx context.Context, uid string) (*Token, error)
-	// TokenForVerify is TokenByHash with what verifying the token needs, read in one query:
-	// a service token's grants (in Permissions, as TokenByHash) and, for a PAT, its user's
-	// membership in its account with the grants of the user's active groups there (nil for
-	// other kinds).
+	// TokenForVerify reads by hash, in one query, what verifying the token needs: its ID,
+	// Kind, AccountID, UserID, UID, State, ExpiresAt, LastUsedAt, CreatedAt, RotatedAt,
+	// DisabledAt and EnabledAt (its other fields may be left zero: write back only a token read
+	// whole), a service token's grants (in Permissions, as TokenByHash) and, for a PAT, its
+	// user's membership in its account with the grants of the user's active groups there (nil
+	// for other kinds).
 	TokenForVerify(ctx context.Context, hash []byte) (*Token, *MemberAccess, error)
 	// TokenHashes calls fn with the fast hash of every stored token that has one, whatever its
 	// state; fn must not keep the slice.
