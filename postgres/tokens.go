@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -91,92 +89,6 @@ func (s *Store) TokenByUID(ctx context.Context, accountID tokend.AccountID, uid 
 
 func (s *Store) TokenByUIDUnscoped(ctx context.Context, uid string) (*tokend.Token, error) {
 	return s.tokenWhere(ctx, `uid = $1`, uid)
-}
-
-// tokenColCount is how many columns tokenCols names.
-var tokenColCount = strings.Count(tokenCols, ",") + 1
-
-// verifyQuery reads a token by hash with, for a PAT, its user's membership, and the grants
-// that decide what it may do: the first row is the token (and membership), the others grants.
-var verifyQuery = `
-	WITH t AS (SELECT ` + tokenCols + ` FROM tokens WHERE hash = $1)
-	SELECT 0, t.*, m.license_type, m.state, NULL::bigint, NULL::text, NULL::boolean, NULL::bigint, NULL::text[]
-	FROM t LEFT JOIN memberships m ON t.kind = 'pat' AND m.account_id = t.account_id AND m.user_id = t.user_id
-	UNION ALL
-	SELECT 1, ` + strings.Repeat("NULL, ", tokenColCount+2) + `p.id, p.permission_set, p.all_projects, p.project_id, p.writable_environment_categories
-	FROM t JOIN token_permissions p ON t.kind = 'service' AND p.token_id = t.id
-	UNION ALL
-	SELECT 1, ` + strings.Repeat("NULL, ", tokenColCount+2) + `p.id, p.permission_set, p.all_projects, p.project_id, p.writable_environment_categories
-	FROM t JOIN group_members gm ON t.kind = 'pat' AND gm.account_id = t.account_id AND gm.user_id = t.user_id
-	JOIN account_groups g ON g.id = gm.group_id AND g.account_id = t.account_id AND g.state = 1
-	JOIN group_permissions p ON p.group_id = g.id
-	ORDER BY 1, ` + strconv.Itoa(tokenColCount+4)
-
-func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token, *tokend.MemberAccess, error) {
-	rows, err := s.q().Query(ctx, verifyQuery, hash)
-	if err != nil {
-		return nil, nil, translate(err)
-	}
-	defer rows.Close()
-	var (
-		t      *tokend.Token
-		access *tokend.MemberAccess
-	)
-	// Every scan destination in one allocation: each variable whose address goes to Scan would
-	// escape to the heap on its own (this runs on every uncached verification).
-	d := new(verifyDest)
-	row, license, mstate, pid, set, all, project, cats := &d.row, &d.license, &d.mstate, &d.pid, &d.set, &d.all, &d.project, &d.cats
-	grantDest := append(d.grant[:0], row)
-	for range tokenColCount + 2 {
-		grantDest = append(grantDest, &d.skip)
-	}
-	grantDest = append(grantDest, pid, set, all, project, cats)
-	for rows.Next() {
-		if t == nil {
-			t, err = scanToken(scanFunc(func(dest ...any) error {
-				first := append(append(d.first[:0], row), dest...)
-				return rows.Scan(append(first, license, mstate, pid, set, all, project, cats)...)
-			}))
-			if err != nil {
-				return nil, nil, translate(err)
-			}
-			if t.Kind == tokend.KindPAT {
-				access = &tokend.MemberAccess{Member: license.Valid, License: perm.License(license.String), State: tokend.State(mstate.Int64)}
-			}
-			continue
-		}
-		*cats = nil
-		if err := rows.Scan(grantDest...); err != nil {
-			return nil, nil, translate(err)
-		}
-		g := perm.Grant{Set: perm.Set(set.String), AllProjects: all.Bool, ProjectID: project.Int64,
-			WritableEnvironmentCategories: nilIfEmpty(*cats)}
-		if access != nil {
-			access.Grants = append(access.Grants, g)
-		} else {
-			t.Permissions = append(t.Permissions, tokend.TokenPermission{ID: pid.Int64, Grant: g})
-		}
-	}
-	if err := rows.Err(); err != nil {
-		return nil, nil, translate(err)
-	}
-	if t == nil {
-		return nil, nil, notFound("Token")
-	}
-	return t, access, nil
-}
-
-// verifyDest holds TokenForVerify's scan destinations; grant and first are room for the
-// destination lists (more columns than tokenCols has today, so that append does not grow them).
-type verifyDest struct {
-	row          int
-	license, set pgtype.Text
-	mstate, pid  pgtype.Int8
-	project      pgtype.Int8
-	all          pgtype.Bool
-	cats         []string
-	skip         any
-	grant, first [48]any
 }
 
 // scanFunc adapts a function to the Scan of a row.
