@@ -2,6 +2,7 @@ package perm
 
 import (
 	"cmp"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -232,4 +233,17 @@ func (e Evaluated) Covers(g Grant) bool {
 		have |= e.project(g.ProjectID)
 	}
 	return c&projectMask&^have == 0
+}
+
+// AppendKey appends to b an encoding of e: two evaluations encode the same exactly when they
+// hold the same capabilities in the same places, so that the key can stand for the evaluation
+// when equal ones are shared.
+func (e Evaluated) AppendKey(b []byte) []byte {
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.account))
+	b = binary.LittleEndian.AppendUint64(b, uint64(e.all))
+	for _, p := range e.projects { // ascending, one entry per project, none empty
+		b = binary.LittleEndian.AppendUint64(b, uint64(p.id))
+		b = binary.LittleEndian.AppendUint64(b, uint64(p.caps))
+	}
+	return b
 }

@@ -214,3 +214,36 @@ func TestCovers(t *testing.T) {
 		})
 	}
 }
+
+func TestEvaluatedAppendKey(t *testing.T) {
+	g := func(set Set, project int64) Grant {
+		return Grant{Set: set, AllProjects: project == 0, ProjectID: project}
+	}
+	evals := []struct {
+		name   string
+		grants []Grant
+	}{
+		{"nothing", nil},
+		{"developer everywhere", []Grant{g(Developer, 0)}},
+		{"developer in project 1", []Grant{g(Developer, 1)}},
+		{"developer in project 2", []Grant{g(Developer, 2)}},
+		{"analyst in project 1", []Grant{g(Analyst, 1)}},
+		{"developer in projects 1 and 2", []Grant{g(Developer, 1), g(Developer, 2)}},
+		{"account admin", []Grant{g(AccountAdmin, 0)}},
+	}
+	seen := map[string]string{}
+	for _, e := range evals {
+		key := string(Evaluate(e.grants).AppendKey(nil))
+		if other, ok := seen[key]; ok {
+			t.Errorf("%s: got the key of %s, want its own", e.name, other)
+		}
+		seen[key] = e.name
+	}
+	t.Run("the same grants in another order", func(t *testing.T) {
+		a := Evaluate([]Grant{g(Developer, 2), g(Analyst, 1), g(Developer, 0)}).AppendKey(nil)
+		b := Evaluate([]Grant{g(Developer, 0), g(Analyst, 1), g(Developer, 2)}).AppendKey(nil)
+		if string(a) != string(b) {
+			t.Errorf("got %x and %x, want equal keys", a, b)
+		}
+	})
+}
