@@ -103,8 +103,7 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 		// A cached token that has stopped (expired, past the account's maximum lifetime, rotated
 		// out) is past its entry's deadline, so the store's path refuses it and says why in
 		// the audit log: a rotated-out token used again is a reuse worth recording.
-		if e, ok := s.cache.get(&hash, nowNS); ok {
-			p := e.p
+		if p, pol, ok := s.cache.get(&hash, nowNS); ok {
 			if record {
 				s.usage.record(p.TokenID, now, ip)
 				s.noteAddress(p, ip, now)
@@ -112,7 +111,7 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 			if p.Kind == KindLegacyKey && !now.Before(p.LegacyWindowEnd()) {
 				return nil, nil, false, p.legacyRefusal()
 			}
-			return p, e.pol, true, nil
+			return p, pol, true, nil
 		}
 		if parsed.Format == secret.Current && s.neverIssued(ctx, &hash, now) {
 			s.stats.never.Add(1)
@@ -328,8 +327,6 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 		AccountID: t.AccountID,
 		Plan:      acct.Plan,
 		ExpiresAt: t.ExpiresAt,
-		uses:      s.capUses,
-		addr:      &lastAddress{},
 	}
 	until := t.ExpiresAt
 	// An account's maximum PAT lifetime holds for existing PATs too, from their creation.
@@ -351,12 +348,13 @@ func (s *Service) principalFor(ctx context.Context, t *Token, access *MemberAcce
 		if err != nil {
 			return nil, err
 		}
-		p.UserID, p.License, p.perms = t.UserID, license.Interned(), perms
+		p.UserID, p.License, p.rights = t.UserID, license.Interned(), s.rights.get(perms)
 	case KindService:
-		p.perms = perm.Evaluate(t.Grants())
+		p.rights = s.rights.get(perm.Evaluate(t.Grants()))
 	case KindSCIM:
 		// No capabilities: a SCIM token passes no authorize check. The SCIM endpoints check
 		// for it by kind and account (authorizeSCIM).
+		p.rights = s.rights.get(perm.Evaluated{})
 	default:
 		return nil, ErrInvalidToken
 	}
@@ -380,7 +378,7 @@ func (s *Service) SessionPrincipal(ctx context.Context, userID UserID, accountID
 		return nil, err
 	}
 	p := &Principal{Kind: KindSession, AccountID: accountID, UserID: userID, Plan: acct.Plan,
-		License: license, perms: perms}
+		License: license, rights: &rights{perms: perms}}
 	// The account's IP restrictions apply to the console as to its tokens.
 	if err := s.CheckIP(ctx, p, RequestMetaFrom(ctx).IP); err != nil {
 		return nil, err

@@ -2,9 +2,14 @@ package tokend
 
 import (
 	"context"
+	"encoding/binary"
 	"math"
+	"runtime"
 	"sync"
 	"time"
+	"weak"
+
+	"tokend/perm"
 )
 
 // Invalidation names what changed. Cached principals that depend on it are dropped at once on
@@ -33,12 +38,19 @@ func (e cacheEntry[V]) live(now time.Time, ttl time.Duration) bool {
 
 // verifyCache maps the SHA-256 of a token string to its verified principal. It never sees a
 // raw token.
+//
+// Its maps are keyed by the hash's first 8 bytes, with the other 24 in the entry and compared
+// on every lookup, so that a token never answers with another's principal: a 32-byte key would
+// cost as much in the entries and 24 bytes more in every slot of the index by token id. Two
+// cached tokens whose hashes start alike (about one chance in 2⁶⁴ per pair) take turns in one
+// slot: the second put replaces the first, which is verified against the store again when
+// it comes back.
 type verifyCache struct {
 	mu      sync.RWMutex
-	entries map[[32]byte]cachedPrincipal
+	entries map[uint64]cachedPrincipal
 	// byToken finds a token's entry by id, so that dropping one token (a revocation, or the
 	// feed entry of every issued token) costs a lookup, not a scan of every entry.
-	byToken map[TokenID][32]byte
+	byToken map[TokenID]uint64
 	max     int
 	ttl     time.Duration
 	// gen counts invalidations, so that a verification that started before one cannot put a
@@ -48,31 +60,35 @@ type verifyCache struct {
 }
 
 // cachedPrincipal is what a cached token answers with: its principal and its account's
-// compiled IP policy (nil when the principal has no account), and until when. The policy is
-// the one the principal was verified with; every change of it drops the account's principals
-// (Invalidation{AccountID}), so it is as current as the principal.
+// compiled IP policy (nil when the principal has no account), shared with the account's other
+// tokens. The policy is the one the principal was verified with; every change of it drops the
+// account's principals (Invalidation{AccountID}), so it is as current as the principal. Until
+// when the entry answers is the principal's deadline.
 type cachedPrincipal struct {
-	p   *Principal
-	pol *ipPolicy
-	// deadline is when the entry stops answering, in Unix nanoseconds: the earliest of the
-	// principal's and its policy's reads plus the TTL, and of the token's end (its expiry, or
-	// the account's maximum lifetime), so that the hot path makes one comparison for all three.
-	deadline int64
+	rest [24]byte // the hash's last 24 bytes; the first 8 are the key
+	p    *Principal
+	pol  *ipPolicy
+}
+
+// hashKey splits a token's hash into the cache's key and the rest of it.
+func hashKey(hash *[32]byte) (uint64, [24]byte) {
+	return binary.LittleEndian.Uint64(hash[:8]), [24]byte(hash[8:])
 }
 
 func newVerifyCache(max int, ttl time.Duration) *verifyCache {
-	return &verifyCache{entries: make(map[[32]byte]cachedPrincipal), byToken: make(map[TokenID][32]byte), max: max, ttl: ttl}
+	return &verifyCache{entries: make(map[uint64]cachedPrincipal), byToken: make(map[TokenID]uint64), max: max, ttl: ttl}
 }
 
-// get returns the entry for hash, if it answers at now (Unix nanoseconds).
-func (c *verifyCache) get(hash *[32]byte, now int64) (cachedPrincipal, bool) {
+// get returns the principal and IP policy cached for hash, if they answer at now (Unix
+// nanoseconds).
+func (c *verifyCache) get(hash *[32]byte, now int64) (*Principal, *ipPolicy, bool) {
 	c.mu.RLock()
-	e, ok := c.entries[*hash]
+	e, ok := c.entries[binary.LittleEndian.Uint64(hash[:8])]
 	c.mu.RUnlock()
-	if !ok || now >= e.deadline {
-		return cachedPrincipal{}, false
+	if !ok || e.rest != [24]byte(hash[8:]) || now >= e.p.deadline {
+		return nil, nil, false
 	}
-	return e, true
+	return e.p, e.pol, true
 }
 
 // generation returns the invalidation count to pass to put.
@@ -83,8 +99,11 @@ func (c *verifyCache) generation() uint64 {
 }
 
 // put stores p, verified at now, with its account's IP policy pol (read at polAt), unless an
-// invalidation happened since gen was read.
+// invalidation happened since gen was read. p is not shared yet: put sets its deadline.
 func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, now time.Time, gen uint64) {
+	// The earliest of the principal's and its policy's reads plus the TTL, and of the token's
+	// end (its expiry, or the account's maximum lifetime), so that the hot path makes one
+	// comparison for all three.
 	deadline := liveUntil(now, c.ttl)
 	if pol != nil {
 		deadline = min(deadline, liveUntil(polAt, c.ttl))
@@ -92,27 +111,30 @@ func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, no
 	if p.until != 0 {
 		deadline = min(deadline, p.until)
 	}
+	p.deadline = deadline
+	k, rest := hashKey(hash)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.max <= 0 {
 		return
 	}
-	if old, ok := c.entries[*hash]; ok {
-		delete(c.byToken, old.p.TokenID)
+	if old, ok := c.entries[k]; ok {
+		// The same token again, or one whose hash starts alike: either way it goes.
+		c.remove(k, old.p.TokenID)
 	} else if len(c.entries) >= c.max {
 		// Evict an arbitrary entry (map order is random): cheap, and good enough when the
 		// cache is sized above the working set.
-		for k, e := range c.entries {
-			c.remove(k, e.p.TokenID)
+		for ek, e := range c.entries {
+			c.remove(ek, e.p.TokenID)
 			break
 		}
 	}
-	if k, ok := c.byToken[p.TokenID]; ok && k != *hash {
+	if old, ok := c.byToken[p.TokenID]; ok {
 		// The token's id under another hash (its old-format hash upgraded): one entry per token.
-		delete(c.entries, k)
+		c.remove(old, p.TokenID)
 	}
-	c.entries[*hash] = cachedPrincipal{p: p, pol: pol, deadline: deadline}
-	c.byToken[p.TokenID] = *hash
+	c.entries[k] = cachedPrincipal{rest: rest, p: p, pol: pol}
+	c.byToken[p.TokenID] = k
 }
 
 // liveUntil is the deadline of a value read at at: the TTL is inclusive, and a TTL past what
@@ -126,10 +148,51 @@ func liveUntil(at time.Time, ttl time.Duration) int64 {
 }
 
 // remove drops one entry; c.mu is held.
-func (c *verifyCache) remove(k [32]byte, tokenID TokenID) {
+func (c *verifyCache) remove(k uint64, tokenID TokenID) {
 	delete(c.entries, k)
 	if c.byToken[tokenID] == k {
 		delete(c.byToken, tokenID)
+	}
+}
+
+// rightsPool hands out one rights per distinct permission set, so that the principals the
+// verification cache holds share them: one user's tokens in one account, and the members whose
+// license and groups grant the same, hold one copy between them. rights are immutable and
+// equal ones are interchangeable, so sharing needs no invalidation of its own: whatever drops
+// the principals, the next one built gets rights equal to the rows it was built from. A pool
+// entry lasts as long as some principal holds its rights (a weak pointer, forgotten after the
+// collector frees them).
+type rightsPool struct {
+	uses *capRecorder // every pooled rights records its uses here
+	mu   sync.Mutex
+	m    map[string]weak.Pointer[rights] // by perm.Evaluated.AppendKey
+}
+
+// get returns the pool's rights for perms.
+func (rp *rightsPool) get(perms perm.Evaluated) *rights {
+	var buf [256]byte
+	key := perms.AppendKey(buf[:0])
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if r := rp.m[string(key)].Value(); r != nil {
+		return r
+	}
+	if rp.m == nil {
+		rp.m = make(map[string]weak.Pointer[rights])
+	}
+	r := &rights{perms: perms, uses: rp.uses}
+	k := string(key)
+	rp.m[k] = weak.Make(r)
+	runtime.AddCleanup(r, rp.forget, k)
+	return r
+}
+
+// forget drops the entry under k once its rights are freed (and not replaced since).
+func (rp *rightsPool) forget(k string) {
+	rp.mu.Lock()
+	defer rp.mu.Unlock()
+	if w, ok := rp.m[k]; ok && w.Value() == nil {
+		delete(rp.m, k)
 	}
 }
 

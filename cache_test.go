@@ -2,8 +2,11 @@ package tokend
 
 import (
 	"math"
+	"runtime"
 	"testing"
 	"time"
+
+	"tokend/perm"
 )
 
 // TestVerifyCacheDropsByToken: dropping one token finds its entry through the index, leaves
@@ -38,7 +41,7 @@ func TestVerifyCacheDropsByToken(t *testing.T) {
 				t.Errorf("index entries: got %d, want %d", got, want)
 			}
 			for _, id := range tt.wantLeft {
-				if _, ok := c.get(key(byte(id)), now.UnixNano()); !ok {
+				if _, _, ok := c.get(key(byte(id)), now.UnixNano()); !ok {
 					t.Errorf("token %d: got no entry, want one", id)
 				}
 			}
@@ -90,7 +93,7 @@ func TestVerifyCacheDeadline(t *testing.T) {
 		c := newVerifyCache(10, time.Duration(math.MaxInt64))
 		k := &[32]byte{1}
 		c.put(k, &Principal{TokenID: 1}, nil, time.Time{}, now, c.generation())
-		if _, ok := c.get(k, now.Add(time.Hour).UnixNano()); !ok {
+		if _, _, ok := c.get(k, now.Add(time.Hour).UnixNano()); !ok {
 			t.Errorf("an hour later: got no entry, want one")
 		}
 	})
@@ -103,12 +106,84 @@ func TestVerifyCacheDeadline(t *testing.T) {
 				pol = &ipPolicy{}
 			}
 			c.put(k, &Principal{TokenID: 1, until: unixNanos(tt.until)}, pol, tt.polAt, now, c.generation())
-			if _, ok := c.get(k, tt.want.UnixNano()); !ok {
+			if _, _, ok := c.get(k, tt.want.UnixNano()); !ok {
 				t.Errorf("at %v: got no entry, want one", tt.want.Sub(now))
 			}
-			if _, ok := c.get(k, tt.want.UnixNano()+1); ok {
+			if _, _, ok := c.get(k, tt.want.UnixNano()+1); ok {
 				t.Errorf("at %v + 1ns: got an entry, want none", tt.want.Sub(now))
 			}
 		})
+	}
+}
+
+// TestVerifyCacheHashPrefix: the cache's maps are keyed by a hash's first 8 bytes. Two tokens
+// whose hashes share them never answer with each other's principal: the second put replaces
+// the first, and the first is then not cached.
+func TestVerifyCacheHashPrefix(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	a, b := &[32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, &[32]byte{1, 2, 3, 4, 5, 6, 7, 8, 10}
+	pa, pb := &Principal{Kind: KindPAT, TokenID: 1}, &Principal{Kind: KindPAT, TokenID: 2}
+	c := newVerifyCache(10, time.Minute)
+	c.put(a, pa, nil, time.Time{}, now, c.generation())
+	if p, _, ok := c.get(b, now.UnixNano()); ok {
+		t.Fatalf("b before its put: got token %d's entry, want none", p.TokenID)
+	}
+	c.put(b, pb, nil, time.Time{}, now, c.generation())
+	if p, _, ok := c.get(a, now.UnixNano()); ok {
+		t.Errorf("a after b's put: got token %d's entry, want none", p.TokenID)
+	}
+	if p, _, ok := c.get(b, now.UnixNano()); !ok || p != pb {
+		t.Errorf("b: got %v (%v), want token 2's entry", p, ok)
+	}
+	if got, want := len(c.byToken), 1; got != want || c.len() != want {
+		t.Errorf("index entries: got %d, entries %d, want %d and %d", got, c.len(), want, want)
+	}
+	c.invalidate(Invalidation{TokenID: 1})
+	if _, _, ok := c.get(b, now.UnixNano()); !ok {
+		t.Errorf("b after dropping token 1: got no entry, want its own")
+	}
+	c.invalidate(Invalidation{TokenID: 2})
+	if got := c.len(); got != 0 {
+		t.Errorf("entries after dropping token 2: got %d, want 0", got)
+	}
+}
+
+// TestRightsPool: equal permission sets are handed out once, different ones apart, and the
+// pool forgets a set once no principal holds it.
+func TestRightsPool(t *testing.T) {
+	dev := func(projects ...int64) perm.Evaluated {
+		var gs []perm.Grant
+		for _, id := range projects {
+			gs = append(gs, perm.Grant{Set: perm.Developer, ProjectID: id})
+		}
+		return perm.Evaluate(gs)
+	}
+	uses := newCapRecorder(time.Now)
+	rp := &rightsPool{uses: uses}
+	r1, r2, other := rp.get(dev(1, 2)), rp.get(dev(2, 1)), rp.get(dev(1))
+	if r1 != r2 {
+		t.Errorf("the same set twice: got two copies, want one")
+	}
+	if r1 == other {
+		t.Errorf("two sets: got one copy, want two")
+	}
+	if r1.uses != uses || !r1.perms.Allows(perm.Projects, perm.Read, 2) || other.perms.Allows(perm.Projects, perm.Read, 2) {
+		t.Errorf("got rights that do not hold what they were built from")
+	}
+	runtime.KeepAlive(r1)
+	runtime.KeepAlive(r2)
+	runtime.KeepAlive(other)
+	for i := 0; ; i++ {
+		runtime.GC()
+		rp.mu.Lock()
+		n := len(rp.m)
+		rp.mu.Unlock()
+		if n == 0 {
+			break
+		}
+		if i == 1000 {
+			t.Fatalf("pool entries after their rights were freed: got %d, want 0", n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -198,8 +198,11 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 		}
 		return nil, err
 	}
+	// A legacy key's rights are its own (its accounts and scopes), not shared, and record no
+	// capability uses.
+	key := &legacyKey{retired: legacyRetired(u.ID, nil)}
 	p := &Principal{Kind: KindLegacyKey, TokenID: t.ID, TokenUID: t.UID, UserID: u.ID,
-		legacy: &legacyKey{retired: legacyRetired(u.ID, nil)}}
+		rights: &rights{legacy: key}}
 	if u.State != StateActive {
 		return p, nil
 	}
@@ -211,7 +214,7 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 	for i, a := range accts {
 		ids[i] = a.ID
 	}
-	p.legacy.retired = legacyRetired(u.ID, ids)
+	key.retired = legacyRetired(u.ID, ids)
 	now := s.now()
 	for _, a := range accts {
 		if !a.LegacyWindowOpen(now) {
@@ -221,11 +224,11 @@ func (s *Service) legacyPrincipal(ctx context.Context, t *Token) (*Principal, er
 		if err != nil {
 			return nil, err
 		}
-		if p.legacy.scopes == nil {
-			p.legacy.scopes = make(map[AccountID]legacyScope)
+		if key.scopes == nil {
+			key.scopes = make(map[AccountID]legacyScope)
 		}
-		p.legacy.scopes[a.ID] = legacyScope{plan: a.Plan, license: license, perms: perms, until: a.LegacyKeysUntil}
-		p.legacy.accounts = append(p.legacy.accounts, a.ID)
+		key.scopes[a.ID] = legacyScope{plan: a.Plan, license: license, perms: perms, until: a.LegacyKeysUntil}
+		key.accounts = append(key.accounts, a.ID)
 	}
 	return p, nil
 }
@@ -244,10 +247,10 @@ type legacyKey struct {
 // LegacyAccounts are the accounts a legacy key may reach (those whose migration window is
 // open); nil for other principals.
 func (p *Principal) LegacyAccounts() []AccountID {
-	if p.legacy == nil {
-		return nil
+	if l := p.legacyKey(); l != nil {
+		return l.accounts
 	}
-	return p.legacy.accounts
+	return nil
 }
 
 // legacyScope is what a legacy key may do in one account with an open window.
@@ -265,28 +268,34 @@ func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID Accoun
 	if p == nil || p.Kind != KindLegacyKey {
 		return p, time.Time{}, nil
 	}
-	sc, ok := p.legacy.scopes[accountID]
+	key := p.legacyKey()
+	var sc legacyScope
+	ok := false
+	if key != nil {
+		sc, ok = key.scopes[accountID]
+	}
 	if !ok || !s.now().Before(sc.until) {
 		return nil, time.Time{}, p.legacyRefusal()
 	}
-	cp := *p
-	cp.AccountID, cp.Plan, cp.License, cp.perms = accountID, sc.plan, sc.license, sc.perms
-	cp.legacy = &legacyKey{accounts: []AccountID{accountID}, retired: p.legacy.retired}
+	cp := &Principal{Kind: p.Kind, TokenID: p.TokenID, TokenUID: p.TokenUID, AccountID: accountID,
+		UserID: p.UserID, Plan: sc.plan, License: sc.license, ExpiresAt: p.ExpiresAt, until: p.until,
+		rights: &rights{perms: sc.perms, legacy: &legacyKey{accounts: []AccountID{accountID}, retired: key.retired}}}
 	// The account's IP restrictions apply to a legacy key as to the account's own tokens.
-	if err := s.CheckIP(ctx, &cp, ip); err != nil {
+	if err := s.CheckIP(ctx, cp, ip); err != nil {
 		return nil, time.Time{}, err
 	}
-	return &cp, sc.until, nil
+	return cp, sc.until, nil
 }
 
 // LegacyWindowEnd returns the latest end of the open windows a legacy key reaches, for the
 // Sunset header on routes not bound to one account.
 func (p *Principal) LegacyWindowEnd() time.Time {
 	var end time.Time
-	if p.legacy == nil {
+	l := p.legacyKey()
+	if l == nil {
 		return time.Time{}
 	}
-	for _, sc := range p.legacy.scopes {
+	for _, sc := range l.scopes {
 		if sc.until.After(end) {
 			end = sc.until
 		}

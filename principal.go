@@ -3,13 +3,15 @@ package tokend
 import (
 	"context"
 	"math"
+	"sync/atomic"
 	"time"
 
 	"tokend/perm"
 )
 
 // Principal is who is asking: the verified token, its account and what it may do. A Principal
-// is immutable once built, so cached ones are shared between requests.
+// is immutable once shared (but for the hash of its last address, an atomic), so cached ones
+// are shared between requests.
 type Principal struct {
 	Kind      TokenKind
 	TokenID   TokenID
@@ -25,44 +27,62 @@ type Principal struct {
 	// settings change, so that the cached path enforces it within the one comparison of its
 	// entry's deadline.
 	until int64
+	// rights is what the principal may do. Principals that may do the same share one (see
+	// rightsPool), so that the cache holds a permission set once, not once per token.
+	rights *rights
+	// lastIP is the hash of the address of the last use (PATs and service tokens; zero: none
+	// yet), see Service.noteAddress.
+	lastIP atomic.Uint64
+	// deadline is when the principal's verification cache entry stops answering, in Unix
+	// nanoseconds, set by verifyCache.put before the principal is shared: here rather than in
+	// the cache's entry, where it would cost 8 bytes a slot, since the principal's 144-byte
+	// size class had room for it.
+	deadline int64
+}
+
+// rights is what a principal may do, and what records its uses. It is immutable, so that it
+// can be shared.
+type rights struct {
 	perms perm.Evaluated
-	// legacy is what only a legacy key's principal holds (nil for the others), behind one
-	// pointer so that the principals of other tokens, which the cache keeps, do not carry it.
-	legacy *legacyKey
 	// uses records the capabilities the token is allowed (see Can); nil records nothing.
 	uses *capRecorder
-	// addr is the address of the last use (PATs and service tokens; nil for the others), see
-	// Service.noteAddress.
-	addr *lastAddress
+	// legacy is what only a legacy key's principal holds (nil for the others); a legacy key's
+	// rights are its own, never shared.
+	legacy *legacyKey
 }
 
 // Can reports whether the principal holds capability (r, a) in project projectID (zero:
 // account-wide). An allowed check of a token is recorded as a use of the capability, in
 // memory, for the least-privilege advice (see Service.Advice).
 func (p *Principal) Can(r perm.Resource, a perm.Access, projectID ProjectID) bool {
-	if !p.perms.Allows(r, a, int64(projectID)) {
+	rs := p.rights
+	if rs == nil || !rs.perms.Allows(r, a, int64(projectID)) {
 		return false
 	}
-	p.uses.record(p.TokenID, r, a, projectID)
+	rs.uses.record(p.TokenID, r, a, projectID)
 	return true
 }
 
 // CanAnyProject reports whether the principal holds (r, a) in at least one project. It
 // records nothing: what a caller then reads is checked, and recorded, project by project.
 func (p *Principal) CanAnyProject(r perm.Resource, a perm.Access) bool {
-	return p.perms.AllowsAnyProject(r, a)
+	return p.perms().AllowsAnyProject(r, a)
 }
 
 // ProjectIDs returns the projects where the principal holds (r, a); all means every project.
 // It records a use of (r, a) across every project when all, else in each project named.
 func (p *Principal) ProjectIDs(r perm.Resource, a perm.Access) (all bool, ids []ProjectID) {
-	all, raw := p.perms.ProjectIDs(r, a)
+	all, raw := p.perms().ProjectIDs(r, a)
+	var uses *capRecorder
+	if p.rights != nil {
+		uses = p.rights.uses
+	}
 	if all {
-		p.uses.record(p.TokenID, r, a, 0)
+		uses.record(p.TokenID, r, a, 0)
 	}
 	for _, id := range raw {
 		ids = append(ids, ProjectID(id))
-		p.uses.record(p.TokenID, r, a, ProjectID(id))
+		uses.record(p.TokenID, r, a, ProjectID(id))
 	}
 	return all, ids
 }
@@ -89,8 +109,8 @@ func unixNanos(t time.Time) int64 {
 
 // legacyRefusal is a legacy key's refusal outside every migration window.
 func (p *Principal) legacyRefusal() error {
-	if p.legacy != nil && p.legacy.retired != nil {
-		return p.legacy.retired
+	if l := p.legacyKey(); l != nil && l.retired != nil {
+		return l.retired
 	}
 	return ErrLegacyKeyRetired
 }
@@ -133,7 +153,23 @@ func RequestMetaFrom(ctx context.Context) RequestMeta {
 }
 
 // Covers reports whether p already holds everything g would grant.
-func (p *Principal) Covers(g perm.Grant) bool { return p.perms.Covers(g) }
+func (p *Principal) Covers(g perm.Grant) bool { return p.perms().Covers(g) }
+
+// perms is what the principal may do (nothing, for one built without rights).
+func (p *Principal) perms() perm.Evaluated {
+	if p.rights == nil {
+		return perm.Evaluated{}
+	}
+	return p.rights.perms
+}
+
+// legacyKey is the legacy key's own state of a legacy key's principal, nil for the others.
+func (p *Principal) legacyKey() *legacyKey {
+	if p.rights == nil {
+		return nil
+	}
+	return p.rights.legacy
+}
 
 // InAccount checks the account boundary: an account-scoped principal reaches only its own
 // account.

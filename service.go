@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"hash/maphash"
 	"io"
 	"log/slog"
 	"math"
@@ -107,6 +108,11 @@ type Service struct {
 
 	dummyOnce sync.Once
 	dummy     string
+
+	// addrSeed keys the hash of a principal's last address (see noteAddress).
+	addrSeed maphash.Seed
+	// rights are the principals' shared permission sets (see rightsPool).
+	rights rightsPool
 }
 
 // NewService returns a Service over store.
@@ -168,6 +174,7 @@ func NewService(store Store, opts Options) *Service {
 		rand:       opts.Rand,
 		log:        opts.Logger,
 		cache:      newVerifyCache(opts.CacheSize, opts.CacheTTL),
+		addrSeed:   maphash.MakeSeed(),
 		usage:      newUsageRecorder(),
 		capUses:    newCapRecorder(opts.Now),
 		legacy:     newLegacyRecorder(),
@@ -179,6 +186,8 @@ func NewService(store Store, opts Options) *Service {
 		limits:     newLimits(opts.SlowHashWorkers),
 		opts:       opts,
 	}
+	// The verified principals' rights record their uses here.
+	s.rights.uses = s.capUses
 	// Until Run reads the change feed there is no other node to hear from.
 	s.trustUntil.Store(math.MaxInt64)
 	s.feedSync = newFeedSync()

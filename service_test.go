@@ -357,3 +357,78 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 		}
 	})
 }
+
+// TestSharedRightsFollowEachUser: cached principals that may do the same share one copy of
+// their rights, across tokens and users, and a change of one user's groups reaches that
+// user's cached tokens and no one else's, on SQLite and PostgreSQL.
+func TestSharedRightsFollowEachUser(t *testing.T) {
+	t.Parallel()
+	stores(t, func(t *testing.T, st tokend.Store) {
+		svc, _, ps := twoAccounts(t, st)
+		ctx := t.Context()
+		owner := ps[0]
+		a := owner.AccountID
+		team, err := svc.CreateGroup(ctx, owner, a, tokend.GroupInput{Name: "Team"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.SetGroupPermissions(ctx, owner, a, team.ID, []perm.Grant{{Set: perm.Developer, AllProjects: true}}); err != nil {
+			t.Fatal(err)
+		}
+		const pw = "a long enough password"
+		var tokens []string // x's two, then y's
+		var users [2]tokend.UserID
+		for i, email := range []string{"x@example.com", "y@example.com"} {
+			m, _, err := svc.AddUser(ctx, owner, a, tokend.AddUserInput{Email: email, Password: pw})
+			if err != nil {
+				t.Fatal(err)
+			}
+			users[i] = m.User.ID
+			if _, err := svc.AssignGroups(ctx, owner, a, m.User.ID, []tokend.GroupID{team.ID}); err != nil {
+				t.Fatal(err)
+			}
+			for range 2 - i {
+				_, raw, err := svc.CreatePATWithPassword(ctx, a, m.User.ID, email, pw, tokend.PATInput{Name: "t"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				tokens = append(tokens, raw)
+			}
+		}
+		auth := func(raw string) *tokend.Principal {
+			t.Helper()
+			p, err := svc.Authenticate(ctx, raw, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return p
+		}
+		reads := func(p *tokend.Principal) bool { return p.Can(perm.Projects, perm.Read, 0) }
+		x1, x2, y := auth(tokens[0]), auth(tokens[1]), auth(tokens[2])
+		if !tokend.SameRights(x1, x2) || !tokend.SameRights(x1, y) {
+			t.Errorf("the same group and license: got copies of the rights, want one shared")
+		}
+		if !reads(x1) || !reads(y) {
+			t.Fatalf("before: got x %v, y %v reading every project, want true and true", reads(x1), reads(y))
+		}
+
+		if _, err := svc.AssignGroups(ctx, owner, a, users[0], nil); err != nil {
+			t.Fatal(err)
+		}
+		for i, raw := range tokens[:2] {
+			if p := auth(raw); reads(p) {
+				t.Errorf("x's token %d out of the group: got a principal reading every project, want none", i+1)
+			}
+		}
+		if p := auth(tokens[2]); p != y || !reads(p) {
+			t.Errorf("y, still in the group: got a new principal (%v) or one not reading (%v), want the cached one reading", p != y, !reads(p))
+		}
+
+		if _, err := svc.AssignGroups(ctx, owner, a, users[0], []tokend.GroupID{team.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if x := auth(tokens[0]); !reads(x) || !tokend.SameRights(x, y) {
+			t.Errorf("x back in the group: got reading %v, sharing y's rights %v, want true and true", reads(x), tokend.SameRights(x, y))
+		}
+	})
+}
