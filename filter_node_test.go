@@ -14,10 +14,17 @@ import (
 	"tokend/sqlite"
 )
 
-// countingStore counts the lookups by hash that reach the real store it wraps.
+// countingStore counts the lookups by hash and the account reads that reach the real store it
+// wraps.
 type countingStore struct {
 	tokend.Store
-	byHash atomic.Int64
+	byHash   atomic.Int64
+	accounts atomic.Int64
+}
+
+func (c *countingStore) Account(ctx context.Context, id tokend.AccountID) (*tokend.Account, error) {
+	c.accounts.Add(1)
+	return c.Store.Account(ctx, id)
 }
 
 func (c *countingStore) TokenByHash(ctx context.Context, hash []byte) (*tokend.Token, error) {

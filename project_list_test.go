@@ -43,6 +43,27 @@ var projectStores = map[string]func(t *testing.T) (a, b tokend.Store){
 	},
 }
 
+// caughtUp waits until svc trusts its caches and has applied every feed entry st holds now, so
+// that what a test then has svc cache is not dropped by an older entry, and svc's
+// verifications are not read-throughs, which a loaded machine may time out.
+func caughtUp(tb testing.TB, svc *tokend.Service, st tokend.Store) {
+	tb.Helper()
+	head, err := st.FeedHead(tb.Context())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		if s := svc.Stats(); s.CachesTrusted && s.FeedSeq >= head {
+			return
+		}
+		if i >= 1000 || time.Now().After(deadline) {
+			tb.Fatalf("the node did not apply the feed up to entry %d within 10s", head)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func projectIDs(ps []*tokend.Project) []tokend.ProjectID {
 	ids := make([]tokend.ProjectID, len(ps))
 	for i, p := range ps {
@@ -228,6 +249,98 @@ func TestProjectListAcrossNodes(t *testing.T) {
 				t.Fatal(err)
 			}
 			waitFor("a deletion", func(ps []*tokend.Project) bool { return len(ps) == 0 })
+		})
+	}
+}
+
+// TestProjectChangesKeepTokensCached runs two nodes on one database: a project created, renamed
+// or deleted on node A reaches node B's projects list, while B keeps answering the account's
+// token and its account row from memory, without reading either from the store. A project's
+// grants do not change with it (a deleted project's grants stay, inert), so nothing a cached
+// principal holds goes stale; what a deleted project stops is answered from its row.
+func TestProjectChangesKeepTokensCached(t *testing.T) {
+	for name, open := range projectStores {
+		t.Run(name, func(t *testing.T) {
+			ctx := t.Context()
+			stA, stB := open(t)
+			counted := &countingStore{Store: stB}
+			// Caches stay trusted for the whole test even on a loaded machine: a lapse would
+			// read the store for reasons of its own.
+			opts := tokend.Options{FeedPollInterval: 10 * time.Millisecond, FeedStaleAfter: time.Hour}
+			a := startNode(t, stA, opts)
+			b := startNode(t, counted, opts)
+			tok := ownerToken(t, a)
+			pa, err := a.Authenticate(ctx, tok, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			acct := pa.AccountID
+			caughtUp(t, b, stA)
+			warm(t, b, tok)
+			pb, err := b.Authenticate(ctx, tok, "127.0.0.1")
+			if err != nil {
+				t.Fatal(err)
+			}
+			list := func() []*tokend.Project {
+				ps, _, err := b.ListProjects(ctx, pb, acct, tokend.ProjectFilter{State: tokend.StateActive})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return ps
+			}
+			list() // B holds the account's projects (none) in memory
+
+			var made *tokend.Project
+			renamed := "renamed on A"
+			steps := []struct {
+				name   string
+				change func() error
+				seen   func([]*tokend.Project) bool
+			}{
+				{"create", func() (err error) {
+					made, err = a.CreateProject(ctx, pa, acct, tokend.ProjectInput{Name: "made on A"})
+					return err
+				}, func(ps []*tokend.Project) bool { return len(ps) == 1 && ps[0].ID == made.ID }},
+				{"rename", func() error {
+					_, err := a.UpdateProject(ctx, pa, acct, made.ID, tokend.ProjectUpdate{Name: &renamed})
+					return err
+				}, func(ps []*tokend.Project) bool { return len(ps) == 1 && ps[0].Name == renamed }},
+				{"delete", func() error {
+					_, err := a.DeleteProject(ctx, pa, acct, made.ID)
+					return err
+				}, func(ps []*tokend.Project) bool { return len(ps) == 0 }},
+			}
+			for _, step := range steps {
+				if err := step.change(); err != nil {
+					t.Fatalf("project %s on A: %v", step.name, err)
+				}
+				deadline := time.Now().Add(10 * time.Second)
+				for i := 0; !step.seen(list()); i++ {
+					if i >= 1000 || time.Now().After(deadline) {
+						t.Fatalf("node B's list after a project %s on A: got %v", step.name, projectIDs(list()))
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+				// B has applied the change: its token and account row are still in memory.
+				lookups, accounts := counted.byHash.Load(), counted.accounts.Load()
+				if _, err := b.Authenticate(ctx, tok, "127.0.0.1"); err != nil {
+					t.Fatalf("B's token after a project %s: %v", step.name, err)
+				}
+				if _, err := b.Account(ctx, pb, acct); err != nil {
+					t.Fatalf("B's account after a project %s: %v", step.name, err)
+				}
+				if got := counted.byHash.Load() - lookups; got != 0 {
+					t.Errorf("after a project %s on A, token lookups in B's store: got %d, want 0", step.name, got)
+				}
+				if got := counted.accounts.Load() - accounts; got != 0 {
+					t.Errorf("after a project %s on A, account reads in B's store: got %d, want 0", step.name, got)
+				}
+			}
+			// The deleted project is out of reach on B, the cached principal's grant of every
+			// project notwithstanding.
+			if _, err := b.Project(ctx, pb, acct, made.ID); tokend.ErrorCode(err) != tokend.ENotFound {
+				t.Errorf("B's read of the deleted project: got %v, want not found", err)
+			}
 		})
 	}
 }
