@@ -19,6 +19,10 @@ type Invalidation struct {
 	TokenID   TokenID   // drop this token
 	UserID    UserID    // drop the user's tokens (in AccountID, when set)
 	AccountID AccountID // with UserID zero: drop every token of the account
+	// Projects, with AccountID, drops only the account's projects (a project was created or
+	// changed), not its tokens, row or IP policy: no principal depends on a project's row
+	// (a project's grants stay when it is deleted, inert, and count again if it is restored).
+	Projects bool
 }
 
 // Every cache of the Service obeys one discipline: entries are dropped by the change feed
@@ -219,6 +223,10 @@ func (c *verifyCache) invalidate(inv Invalidation) {
 			c.remove(k, inv.TokenID)
 		}
 		return
+	case inv.Projects:
+		// Nothing cached here depends on projects; gen moved, so that a projects list read
+		// before the change is not put (listProjectsFromMemory).
+		return
 	}
 	for k, e := range c.entries {
 		if matches(e.p, inv) {
@@ -235,6 +243,8 @@ func (c *verifyCache) len() int {
 
 func matches(p *Principal, inv Invalidation) bool {
 	switch {
+	case inv.Projects:
+		return false
 	case inv.TokenID != 0:
 		return p.TokenID == inv.TokenID
 	case inv.UserID != 0:

@@ -108,8 +108,9 @@ type accountProjects struct {
 // while the node does not trust its caches; the store answers those.
 //
 // The projects are one cached value per account under the discipline of every cache (see
-// cache.go): every project write invalidates the account (CreateProject, UpdateProject), so
-// the change feed drops them on every node, and a read that raced an invalidation is not put.
+// cache.go): every project write invalidates the account's projects, and only them
+// (Invalidation.Projects; CreateProject, UpdateProject), so the change feed drops them on
+// every node, and a read that raced an invalidation is not put.
 func (s *Service) listProjectsFromMemory(ctx context.Context, f ProjectFilter) ([]*Project, int, bool, error) {
 	if f.NameContains != "" || f.Select.Eq != 0 || f.Select.Gt != 0 || f.Select.In != nil ||
 		f.Order.Desc || (f.Order.Field != "" && f.Order.Field != "id") {
@@ -210,7 +211,7 @@ func (s *Service) CreateProject(ctx context.Context, p *Principal, accountID Acc
 		if err := st.CreateProject(ctx, pr); err != nil {
 			return err
 		}
-		st.invalidate(Invalidation{AccountID: accountID}) // the account's projects (listProjectsFromMemory)
+		st.invalidate(Invalidation{AccountID: accountID, Projects: true}) // listProjectsFromMemory
 		e := event(ctx, p, accountID, "project.create", "project", pr.ID)
 		e.Detail = map[string]string{"name": name}
 		st.audit(e)
@@ -318,9 +319,10 @@ func (s *Service) UpdateProject(ctx context.Context, p *Principal, accountID Acc
 		if deleted {
 			action = "project.delete"
 		}
-		// The account's projects (listProjectsFromMemory) and, on a deletion, the grants
-		// scoped to the project, which stop with it.
-		st.invalidate(Invalidation{AccountID: accountID})
+		// The account's projects (listProjectsFromMemory), and nothing else: grants scoped
+		// to a deleted project stay in cached principals as in the store, inert, since every
+		// read in a project reads its row.
+		st.invalidate(Invalidation{AccountID: accountID, Projects: true})
 		e := event(ctx, p, accountID, action, "project", id)
 		e.Detail = changed
 		st.audit(e)

@@ -278,9 +278,12 @@ func (s *Service) FlushUsage(ctx context.Context) error {
 // drop forgets what inv names in every in-memory cache of this node.
 func (s *Service) drop(inv Invalidation) {
 	s.cache.invalidate(inv)
+	s.projects.invalidate(inv)
+	if inv.Projects {
+		return // the account's projects only
+	}
 	s.ip.invalidate(inv)
 	s.accounts.invalidate(inv)
-	s.projects.invalidate(inv)
 }
 
 // Store returns the service's store, for the operator commands that bypass the API.

@@ -42,14 +42,17 @@ func (s *Store) AppendChanges(ctx context.Context, at time.Time, invs []tokend.I
 	tokens := make([]int64, len(invs))
 	users := make([]int64, len(invs))
 	accounts := make([]int64, len(invs))
+	projects := make([]bool, len(invs))
 	for i, inv := range invs {
 		all[i], tokens[i], users[i], accounts[i] = inv.All, int64(inv.TokenID), int64(inv.UserID), int64(inv.AccountID)
+		projects[i] = inv.Projects
 	}
 	if _, err := s.tx.Exec(ctx, `
-		INSERT INTO change_feed (seq, created_at, all_tokens, token_id, user_id, account_id)
-		SELECT $1 + n - 1, $2, a, nullif(t, 0), nullif(u, 0), nullif(ac, 0)
-		FROM unnest($3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[]) WITH ORDINALITY AS x(a, t, u, ac, n)`,
-		first, ts(at), all, tokens, users, accounts); err != nil {
+		INSERT INTO change_feed (seq, created_at, all_tokens, token_id, user_id, account_id, projects_only)
+		SELECT $1 + n - 1, $2, a, nullif(t, 0), nullif(u, 0), nullif(ac, 0), p
+		FROM unnest($3::boolean[], $4::bigint[], $5::bigint[], $6::bigint[], $7::boolean[])
+			WITH ORDINALITY AS x(a, t, u, ac, p, n)`,
+		first, ts(at), all, tokens, users, accounts, projects); err != nil {
 		return translate(err)
 	}
 	_, err := s.tx.Exec(ctx, `SELECT pg_notify('`+channel+`', $1)`, strconv.FormatInt(last, 10))
@@ -58,14 +61,15 @@ func (s *Store) AppendChanges(ctx context.Context, at time.Time, invs []tokend.I
 
 func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]tokend.Change, error) {
 	rows, err := s.q().Query(ctx, `
-		SELECT seq, created_at, all_tokens, coalesce(token_id, 0), coalesce(user_id, 0), coalesce(account_id, 0)
+		SELECT seq, created_at, all_tokens, coalesce(token_id, 0), coalesce(user_id, 0), coalesce(account_id, 0),
+			projects_only
 		FROM change_feed WHERE seq > $1 ORDER BY seq LIMIT $2`, after, limit)
 	if err != nil {
 		return nil, translate(err)
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (tokend.Change, error) {
 		var c tokend.Change
-		err := row.Scan(&c.Seq, &c.At, &c.All, &c.TokenID, &c.UserID, &c.AccountID)
+		err := row.Scan(&c.Seq, &c.At, &c.All, &c.TokenID, &c.UserID, &c.AccountID, &c.Projects)
 		c.At = c.At.UTC()
 		return c, err
 	})

@@ -26,9 +26,10 @@ func (s *Store) AppendChanges(ctx context.Context, at time.Time, invs []tokend.I
 	first := last - int64(len(invs)) + 1
 	for i, inv := range invs {
 		if _, err := s.tx.ExecContext(ctx, `
-			INSERT INTO change_feed (seq, created_at, all_tokens, token_id, user_id, account_id)
-			VALUES (?, ?, ?, ?, ?, ?)`,
-			first+int64(i), ts(at), inv.All, nullID(inv.TokenID), nullID(inv.UserID), nullID(inv.AccountID)); err != nil {
+			INSERT INTO change_feed (seq, created_at, all_tokens, token_id, user_id, account_id, projects_only)
+			VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			first+int64(i), ts(at), inv.All, nullID(inv.TokenID), nullID(inv.UserID), nullID(inv.AccountID),
+			inv.Projects); err != nil {
 			return translate(err)
 		}
 	}
@@ -37,7 +38,7 @@ func (s *Store) AppendChanges(ctx context.Context, at time.Time, invs []tokend.I
 
 func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]tokend.Change, error) {
 	rows, err := s.reader().QueryContext(ctx, `
-		SELECT seq, created_at, all_tokens, token_id, user_id, account_id
+		SELECT seq, created_at, all_tokens, token_id, user_id, account_id, projects_only
 		FROM change_feed WHERE seq > ? ORDER BY seq LIMIT ?`, after, limit)
 	if err != nil {
 		return nil, translate(err)
@@ -50,7 +51,7 @@ func (s *Store) Changes(ctx context.Context, after int64, limit int) ([]tokend.C
 			at                     sql.NullInt64
 			token, user, accountID sql.NullInt64
 		)
-		if err := rows.Scan(&c.Seq, &at, &c.All, &token, &user, &accountID); err != nil {
+		if err := rows.Scan(&c.Seq, &at, &c.All, &token, &user, &accountID, &c.Projects); err != nil {
 			return nil, translate(err)
 		}
 		c.At = fromTS(at)

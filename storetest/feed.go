@@ -49,6 +49,7 @@ func testFeed(t *testing.T, open func(testing.TB) tokend.Store) {
 		{UserID: 3},
 		{UserID: 3, AccountID: 2},
 		{AccountID: 2},
+		{AccountID: 2, Projects: true},
 	}
 
 	t.Run("AppendAndRead", func(t *testing.T) {
