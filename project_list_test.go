@@ -198,6 +198,8 @@ func TestProjectListAcrossNodes(t *testing.T) {
 			a := startNode(t, stA, opts)
 			b := startNode(t, stB, opts)
 			tok := ownerToken(t, a)
+			caughtUp(t, a, stA)
+			caughtUp(t, b, stA)
 			pa, err := a.Authenticate(ctx, tok, "127.0.0.1")
 			if err != nil {
 				t.Fatal(err)
@@ -270,12 +272,13 @@ func TestProjectChangesKeepTokensCached(t *testing.T) {
 			a := startNode(t, stA, opts)
 			b := startNode(t, counted, opts)
 			tok := ownerToken(t, a)
+			caughtUp(t, a, stA)
+			caughtUp(t, b, stA)
 			pa, err := a.Authenticate(ctx, tok, "127.0.0.1")
 			if err != nil {
 				t.Fatal(err)
 			}
 			acct := pa.AccountID
-			caughtUp(t, b, stA)
 			warm(t, b, tok)
 			pb, err := b.Authenticate(ctx, tok, "127.0.0.1")
 			if err != nil {
