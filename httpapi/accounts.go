@@ -101,7 +101,7 @@ func (s *Server) getAccount(w http.ResponseWriter, r *http.Request, p *tokend.Pr
 	if err != nil {
 		return err
 	}
-	writeOK(w, toAccountJSON(a))
+	s.writeEncodedOK(w, s.accountJSON.get(a.ID, a))
 	return nil
 }
 

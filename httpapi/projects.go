@@ -105,11 +105,8 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.
 	if err != nil {
 		return err
 	}
-	out := make([]projectJSON, len(ps))
-	for i, pr := range ps {
-		out[i] = toProjectJSON(pr)
-	}
-	writeList(w, out, len(out), total, q.filters, orderBy)
+	writeEncodedList(s, w, ps, func(pr *tokend.Project) []byte { return s.projectJSON.get(pr.ID, pr) },
+		total, q.filters, orderBy)
 	return nil
 }
 

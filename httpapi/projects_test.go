@@ -315,3 +315,59 @@ func TestProjectPaging(t *testing.T) {
 		})
 	}
 }
+
+// A plain list is answered from memory, with each project's JSON kept from one request to the
+// next (encodedCache); a rename, a deletion and a restore show on the very next list, with the
+// cache on and off.
+func TestProjectListFollowsChanges(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name string
+		mod  func(*tokend.Options)
+	}{
+		{"cached", nil},
+		{"uncached", func(o *tokend.Options) { o.CacheSize = -1 }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			eachStoreWith(t, tc.mod, func(t *testing.T, e *env) {
+				res := e.initAccount("Arrakis", "paul@example.com")
+				a, tok := res.Account.ID, res.Token
+				one := createProject(t, e, tok, a, "One")
+				createProject(t, e, tok, a, "Two")
+				list := fmt.Sprintf("/api/v3/accounts/%d/projects/", a)
+				names := func() []string {
+					t.Helper()
+					var ps []projectBody
+					e.do("GET", list, bearer(tok), "").data(t, &ps)
+					out := make([]string, len(ps))
+					for i, p := range ps {
+						out[i] = p.Name
+					}
+					return out
+				}
+				path := fmt.Sprintf("%s%d/", list, one.ID)
+				for _, step := range []struct {
+					method, body string
+					want         []string
+				}{
+					{"", "", []string{"One", "Two"}},
+					{"POST", `{"name": "One, renamed"}`, []string{"One, renamed", "Two"}},
+					{"POST", `{"name": "One, again"}`, []string{"One, again", "Two"}},
+					{"DELETE", "", []string{"Two"}},
+					{"POST", `{"state": 1}`, []string{"One, again", "Two"}},
+				} {
+					if step.method != "" {
+						if r := e.do(step.method, path, bearer(tok), step.body); r.Code != http.StatusOK {
+							t.Fatalf("%s %s: got %d, want 200: %s", step.method, step.body, r.Code, r.Raw)
+						}
+					}
+					for range 2 {
+						if got := names(); !slices.Equal(got, step.want) {
+							t.Errorf("after %s %s: got %q, want %q", step.method, step.body, got, step.want)
+						}
+					}
+				}
+			})
+		})
+	}
+}
