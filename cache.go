@@ -2,7 +2,6 @@ package tokend
 
 import (
 	"context"
-	"encoding/binary"
 	"math"
 	"runtime"
 	"sync"
@@ -40,59 +39,39 @@ func (e cacheEntry[V]) live(now time.Time, ttl time.Duration) bool {
 	return now.Sub(e.storeAt) <= ttl
 }
 
-// verifyCache maps the SHA-256 of a token string to its verified principal. It never sees a
-// raw token.
-//
-// Its maps are keyed by the hash's first 8 bytes, with the other 24 in the entry and compared
-// on every lookup, so that a token never answers with another's principal: a 32-byte key would
-// cost as much in the entries and 24 bytes more in every slot of the index by token id. Two
-// cached tokens whose hashes start alike (about one chance in 2⁶⁴ per pair) take turns in one
-// slot: the second put replaces the first, which is verified against the store again when
-// it comes back.
+// verifyCache maps the SHA-256 of a token string to its verified principal, and its account's
+// compiled IP policy (nil when the principal has no account), shared with the account's other
+// tokens. The policy is the one the principal was verified with; every change of it drops the
+// account's principals (Invalidation{AccountID}), so it is as current as the principal. Until
+// when an entry answers is its principal's deadline. The cache never sees a raw token.
 type verifyCache struct {
-	mu      sync.RWMutex
-	entries map[uint64]cachedPrincipal
-	// byToken finds a token's entry by id, so that dropping one token (a revocation, or the
-	// feed entry of every issued token) costs a lookup, not a scan of every entry.
-	byToken map[TokenID]uint64
-	max     int
-	ttl     time.Duration
+	mu sync.RWMutex
+	// t holds the entries, found by hash and, so that dropping one token (a revocation, or
+	// the feed entry of every issued token) costs a lookup rather than a scan, by token id.
+	t   *principalTable
+	max int
+	ttl time.Duration
 	// gen counts invalidations, so that a verification that started before one cannot put a
 	// principal built from stale rows into the cache after it. The account and IP caches
 	// use it too.
 	gen uint64
 }
 
-// cachedPrincipal is what a cached token answers with: its principal and its account's
-// compiled IP policy (nil when the principal has no account), shared with the account's other
-// tokens. The policy is the one the principal was verified with; every change of it drops the
-// account's principals (Invalidation{AccountID}), so it is as current as the principal. Until
-// when the entry answers is the principal's deadline.
-type cachedPrincipal struct {
-	rest [24]byte // the hash's last 24 bytes; the first 8 are the key
-	p    *Principal
-	pol  *ipPolicy
-}
-
-// hashKey splits a token's hash into the cache's key and the rest of it.
-func hashKey(hash *[32]byte) (uint64, [24]byte) {
-	return binary.LittleEndian.Uint64(hash[:8]), [24]byte(hash[8:])
-}
-
 func newVerifyCache(max int, ttl time.Duration) *verifyCache {
-	return &verifyCache{entries: make(map[uint64]cachedPrincipal), byToken: make(map[TokenID]uint64), max: max, ttl: ttl}
+	return &verifyCache{t: newPrincipalTable(max), max: max, ttl: ttl}
 }
 
 // get returns the principal and IP policy cached for hash, if they answer at now (Unix
 // nanoseconds).
 func (c *verifyCache) get(hash *[32]byte, now int64) (*Principal, *ipPolicy, bool) {
+	h := words(hash)
 	c.mu.RLock()
-	e, ok := c.entries[binary.LittleEndian.Uint64(hash[:8])]
+	p, pol := c.t.lookup(&h)
 	c.mu.RUnlock()
-	if !ok || e.rest != [24]byte(hash[8:]) || now >= e.p.deadline {
+	if p == nil || now >= p.deadline {
 		return nil, nil, false
 	}
-	return e.p, e.pol, true
+	return p, pol, true
 }
 
 // generation returns the invalidation count to pass to put.
@@ -116,29 +95,23 @@ func (c *verifyCache) put(hash *[32]byte, p *Principal, pol *ipPolicy, polAt, no
 		deadline = min(deadline, p.until)
 	}
 	p.deadline = deadline
-	k, rest := hashKey(hash)
+	h := words(hash)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.max <= 0 {
 		return
 	}
-	if old, ok := c.entries[k]; ok {
-		// The same token again, or one whose hash starts alike: either way it goes.
-		c.remove(k, old.p.TokenID)
-	} else if len(c.entries) >= c.max {
-		// Evict an arbitrary entry (map order is random): cheap, and good enough when the
-		// cache is sized above the working set.
-		for ek, e := range c.entries {
-			c.remove(ek, e.p.TokenID)
-			break
-		}
+	if i := c.t.find(&h); i >= 0 {
+		c.t.removeAt(i) // the same token string again
 	}
-	if old, ok := c.byToken[p.TokenID]; ok {
-		// The token's id under another hash (its old-format hash upgraded): one entry per token.
-		c.remove(old, p.TokenID)
+	// The token's id under another hash (its old-format hash upgraded): one entry per token.
+	c.t.removeToken(p.TokenID)
+	if c.t.n >= c.max {
+		// Evict an arbitrary entry: cheap, and good enough when the cache is sized above the
+		// working set.
+		c.t.evict(h[1])
 	}
-	c.entries[k] = cachedPrincipal{rest: rest, p: p, pol: pol}
-	c.byToken[p.TokenID] = k
+	c.t.insert(&h, p, pol)
 }
 
 // liveUntil is the deadline of a value read at at: the TTL is inclusive, and a TTL past what
@@ -149,14 +122,6 @@ func liveUntil(at time.Time, ttl time.Duration) int64 {
 		n++
 	}
 	return n
-}
-
-// remove drops one entry; c.mu is held.
-func (c *verifyCache) remove(k uint64, tokenID TokenID) {
-	delete(c.entries, k)
-	if c.byToken[tokenID] == k {
-		delete(c.byToken, tokenID)
-	}
 }
 
 // rightsPool hands out one rights per distinct permission set, so that the principals the
@@ -215,30 +180,31 @@ func (c *verifyCache) invalidate(inv Invalidation) {
 	c.gen++
 	switch {
 	case inv.All:
-		clear(c.entries)
-		clear(c.byToken)
+		c.t.clear()
 		return
 	case inv.TokenID != 0:
-		if k, ok := c.byToken[inv.TokenID]; ok {
-			c.remove(k, inv.TokenID)
-		}
+		c.t.removeToken(inv.TokenID)
 		return
 	case inv.Projects:
 		// Nothing cached here depends on projects; gen moved, so that a projects list read
 		// before the change is not put (listProjectsFromMemory).
 		return
 	}
-	for k, e := range c.entries {
-		if matches(e.p, inv) {
-			c.remove(k, e.p.TokenID)
+	var drop []TokenID
+	for i := range c.t.slots {
+		if p := c.t.slots[i].p; p != nil && matches(p, inv) {
+			drop = append(drop, p.TokenID)
 		}
+	}
+	for _, id := range drop {
+		c.t.removeToken(id)
 	}
 }
 
 func (c *verifyCache) len() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return len(c.entries)
+	return c.t.n
 }
 
 func matches(p *Principal, inv Invalidation) bool {

@@ -1,7 +1,9 @@
 package tokend
 
 import (
+	"encoding/binary"
 	"math"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -37,9 +39,7 @@ func TestVerifyCacheDropsByToken(t *testing.T) {
 			if got, want := c.len(), len(tt.wantLeft); got != want {
 				t.Fatalf("entries: got %d, want %d", got, want)
 			}
-			if got, want := len(c.byToken), len(tt.wantLeft); got != want {
-				t.Errorf("index entries: got %d, want %d", got, want)
-			}
+			checkTable(t, c.t)
 			for _, id := range tt.wantLeft {
 				if _, _, ok := c.get(key(byte(id)), now.UnixNano()); !ok {
 					t.Errorf("token %d: got no entry, want one", id)
@@ -53,14 +53,10 @@ func TestVerifyCacheDropsByToken(t *testing.T) {
 		for id := int64(1); id <= 5; id++ {
 			c.put(key(byte(id)), p(id), nil, time.Time{}, now, c.generation())
 		}
-		if got, want := len(c.byToken), c.len(); got != want || got != 2 {
-			t.Fatalf("index entries: got %d, entries %d, want 2 and 2", got, want)
+		if got := c.len(); got != 2 {
+			t.Fatalf("entries: got %d, want 2", got)
 		}
-		for id, k := range c.byToken {
-			if e, ok := c.entries[k]; !ok || e.p.TokenID != id {
-				t.Errorf("index: token %d points to a missing or other entry", id)
-			}
-		}
+		checkTable(t, c.t)
 	})
 
 	t.Run("one entry per token", func(t *testing.T) {
@@ -116,35 +112,128 @@ func TestVerifyCacheDeadline(t *testing.T) {
 	}
 }
 
-// TestVerifyCacheHashPrefix: the cache's maps are keyed by a hash's first 8 bytes. Two tokens
-// whose hashes share them never answer with each other's principal: the second put replaces
-// the first, and the first is then not cached.
-func TestVerifyCacheHashPrefix(t *testing.T) {
+// TestVerifyCacheSimilarHashes: two tokens whose hashes start alike (so their probes start
+// in one slot) are both cached, each answers with its own principal, and dropping either
+// leaves the other found.
+func TestVerifyCacheSimilarHashes(t *testing.T) {
 	now := time.Unix(1_700_000_000, 0)
 	a, b := &[32]byte{1, 2, 3, 4, 5, 6, 7, 8, 9}, &[32]byte{1, 2, 3, 4, 5, 6, 7, 8, 10}
-	pa, pb := &Principal{Kind: KindPAT, TokenID: 1}, &Principal{Kind: KindPAT, TokenID: 2}
-	c := newVerifyCache(10, time.Minute)
-	c.put(a, pa, nil, time.Time{}, now, c.generation())
-	if p, _, ok := c.get(b, now.UnixNano()); ok {
-		t.Fatalf("b before its put: got token %d's entry, want none", p.TokenID)
+	for _, drop := range []TokenID{1, 2} {
+		pa, pb := &Principal{Kind: KindPAT, TokenID: 1}, &Principal{Kind: KindPAT, TokenID: 2}
+		c := newVerifyCache(10, time.Minute)
+		c.put(a, pa, nil, time.Time{}, now, c.generation())
+		if p, _, ok := c.get(b, now.UnixNano()); ok {
+			t.Fatalf("b before its put: got token %d's entry, want none", p.TokenID)
+		}
+		c.put(b, pb, nil, time.Time{}, now, c.generation())
+		for _, tt := range []struct {
+			hash *[32]byte
+			want *Principal
+		}{{a, pa}, {b, pb}} {
+			if p, _, ok := c.get(tt.hash, now.UnixNano()); !ok || p != tt.want {
+				t.Errorf("token %d: got %v (%v), want its own entry", tt.want.TokenID, p, ok)
+			}
+		}
+		c.invalidate(Invalidation{TokenID: drop})
+		checkTable(t, c.t)
+		left, leftP := b, pb
+		if drop == 2 {
+			left, leftP = a, pa
+		}
+		if p, _, ok := c.get(left, now.UnixNano()); !ok || p != leftP {
+			t.Errorf("after dropping token %d: got %v (%v), want token %d's entry", drop, p, ok, leftP.TokenID)
+		}
 	}
-	c.put(b, pb, nil, time.Time{}, now, c.generation())
-	if p, _, ok := c.get(a, now.UnixNano()); ok {
-		t.Errorf("a after b's put: got token %d's entry, want none", p.TokenID)
+}
+
+// TestPrincipalTableChurn puts, replaces, evicts and drops at random in small tables whose
+// hashes share few first words (long probes that wrap round the end), and checks after each
+// step that every entry is found where its probe leads, by hash and by token id, with the
+// principal put under that hash; that a dropped token is not found; and that the table holds
+// no more than its maximum.
+func TestPrincipalTableChurn(t *testing.T) {
+	now := time.Unix(1_700_000_000, 0)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for _, max := range []int{1, 2, 3, 7, 16, 50} {
+		c := newVerifyCache(max, time.Hour)
+		put := map[[32]byte]*Principal{} // the last principal put under each hash
+		hashOf := map[TokenID][32]byte{}
+		for step := range 3000 {
+			id := TokenID(1 + rng.IntN(2*max+2))
+			var h [32]byte
+			h[0], h[8], h[31] = byte(rng.IntN(3)), byte(rng.IntN(4)), byte(step%5)
+			h[1] = byte(id)
+			switch r := rng.IntN(20); {
+			case r < 14:
+				p := &Principal{Kind: KindPAT, TokenID: id, AccountID: AccountID(1 + id%3)}
+				c.put(&h, p, nil, time.Time{}, now, c.generation())
+				put[h], hashOf[id] = p, h
+				if got, _, ok := c.get(&h, now.UnixNano()); !ok || got != p {
+					t.Fatalf("max %d, step %d: the principal just put: got %v (%v), want it", max, step, got, ok)
+				}
+			case r < 18:
+				c.invalidate(Invalidation{TokenID: id})
+				if h, ok := hashOf[id]; ok {
+					if got, _, ok := c.get(&h, now.UnixNano()); ok && got.TokenID == id {
+						t.Fatalf("max %d, step %d: token %d after its drop: got an entry, want none", max, step, id)
+					}
+				}
+			case r < 19:
+				c.invalidate(Invalidation{AccountID: AccountID(1 + id%3)})
+			default:
+				c.invalidate(Invalidation{All: true})
+			}
+			checkTable(t, c.t)
+			if c.t.n > max {
+				t.Fatalf("max %d, step %d: got %d entries", max, step, c.t.n)
+			}
+			for _, s := range c.t.slots {
+				if s.p != nil && put[[32]byte(binaryWords(s.h))] != s.p {
+					t.Fatalf("max %d, step %d: token %d is under a hash it was not put with", max, step, s.p.TokenID)
+				}
+			}
+		}
 	}
-	if p, _, ok := c.get(b, now.UnixNano()); !ok || p != pb {
-		t.Errorf("b: got %v (%v), want token 2's entry", p, ok)
+}
+
+// binaryWords is words undone.
+func binaryWords(h [4]uint64) []byte {
+	var b []byte
+	for _, w := range h {
+		b = binary.LittleEndian.AppendUint64(b, w)
 	}
-	if got, want := len(c.byToken), 1; got != want || c.len() != want {
-		t.Errorf("index entries: got %d, entries %d, want %d and %d", got, c.len(), want, want)
+	return b
+}
+
+// checkTable checks the table's invariants: n entries, each found by its hash's probe and by
+// its token id through the index, one per token id, and an index entry for each and no other.
+func checkTable(tb testing.TB, t *principalTable) {
+	tb.Helper()
+	n, ids := 0, map[TokenID]bool{}
+	for i, s := range t.slots {
+		if s.p == nil {
+			continue
+		}
+		n++
+		if ids[s.p.TokenID] {
+			tb.Fatalf("token %d: got two entries, want one", s.p.TokenID)
+		}
+		ids[s.p.TokenID] = true
+		if got := t.find(&s.h); got != i {
+			tb.Fatalf("token %d in slot %d: its hash finds slot %d", s.p.TokenID, i, got)
+		}
+		if q := t.indexOf(s.p.TokenID); q < 0 || int(t.index[q])-1 != i {
+			tb.Fatalf("token %d in slot %d: the index points to %d", s.p.TokenID, i, q)
+		}
 	}
-	c.invalidate(Invalidation{TokenID: 1})
-	if _, _, ok := c.get(b, now.UnixNano()); !ok {
-		t.Errorf("b after dropping token 1: got no entry, want its own")
+	indexed := 0
+	for _, v := range t.index {
+		if v != 0 {
+			indexed++
+		}
 	}
-	c.invalidate(Invalidation{TokenID: 2})
-	if got := c.len(); got != 0 {
-		t.Errorf("entries after dropping token 2: got %d, want 0", got)
+	if n != t.n || indexed != t.n {
+		tb.Fatalf("got %d entries and %d index entries, counted %d", n, indexed, t.n)
 	}
 }
 
