@@ -64,7 +64,7 @@ func TestNeverIssuedTokens(t *testing.T) {
 			a := startNode(t, stA, opts)
 			b := startNode(t, counted, opts)
 
-			never, _, err := secret.Generate(rand.Reader, secret.PAT)
+			never, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -363,7 +363,7 @@ func (s *Service) RotateLegacyKey(ctx context.Context, p *Principal, userID User
 }
 
 func (s *Service) rotateLegacyKey(ctx context.Context, p *Principal, userID UserID) (t *Token, raw string, err error) {
-	raw, uid, err := secret.Generate(s.rand, secret.LegacyKey)
+	raw, uid, err := secret.Generate(s.rand, secret.LegacyKey, nil)
 	if err != nil {
 		return nil, "", err
 	}

@@ -153,7 +153,7 @@ func (s *Service) issue(ctx context.Context, st *txn, t *Token) (string, error) 
 	case KindSCIM:
 		kind = secret.SCIM
 	}
-	raw, uid, err := secret.Generate(s.rand, kind)
+	raw, uid, err := secret.Generate(s.rand, kind, nil)
 	if err != nil {
 		return "", err
 	}

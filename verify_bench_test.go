@@ -137,7 +137,7 @@ func seedBench(b *testing.B, st tokend.Store, fill fillFunc, n int) *benchData {
 	}
 	known := make([]benchfill.Known, benchPATs)
 	for i := range known {
-		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
+		raw, uid, err := secret.Generate(rand.Reader, secret.PAT, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -151,7 +151,7 @@ func seedBench(b *testing.B, st tokend.Store, fill fillFunc, n int) *benchData {
 	b.Logf("stored %d tokens in %v", n, time.Since(start).Round(time.Millisecond))
 
 	for range benchPATs {
-		raw, _, err := secret.Generate(rand.Reader, secret.PAT)
+		raw, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -79,7 +79,7 @@ func flipLast(tok string) string {
 
 func mustGenerate(t testing.TB, k secret.Kind) string {
 	t.Helper()
-	tok, _, err := secret.Generate(rand.Reader, k)
+	tok, _, err := secret.Generate(rand.Reader, k, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,7 +24,7 @@ func mintPAT(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.Use
 // mintPATAt is mintPAT with the token created at now.
 func mintPATAt(t testing.TB, e *env, accountID tokend.AccountID, userID tokend.UserID, now time.Time) string {
 	t.Helper()
-	tok, uid, err := secret.Generate(rand.Reader, secret.PAT)
+	tok, uid, err := secret.Generate(rand.Reader, secret.PAT, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

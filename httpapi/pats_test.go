@@ -30,7 +30,7 @@ type patBody struct {
 // mintService stores a service token of accountID holding sets on all projects.
 func mintService(t testing.TB, e *env, accountID tokend.AccountID, sets ...perm.Set) string {
 	t.Helper()
-	tok, uid, err := secret.Generate(rand.Reader, secret.Service)
+	tok, uid, err := secret.Generate(rand.Reader, secret.Service, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

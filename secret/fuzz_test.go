@@ -10,6 +10,7 @@ import (
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1Bk1Vu",
+		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWX000000000CiXAV", // tagged, forged tag
 		"dbtc_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0BpU93",
 		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1Bk1Vv",
 		"dbtc_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1Bk1Vu",
@@ -43,10 +44,14 @@ func FuzzParse(f *testing.F) {
 		}
 		switch {
 		case p.Format == secret.Current:
-			if len(s) != 55 {
-				t.Fatalf("len of current-format token: got %d, want 55", len(s))
+			n := 55
+			if p.Tagged {
+				n = 61
 			}
-			if got, want := s[49:], wantChecksum(s[:49]); got != want {
+			if len(s) != n {
+				t.Fatalf("len of current-format token (tagged %v): got %d, want %d", p.Tagged, len(s), n)
+			}
+			if got, want := s[n-6:], wantChecksum(s[:n-6]); got != want {
 				t.Fatalf("checksum: got %q, want %q", got, want)
 			}
 			if len(p.UID) != 10 {

@@ -2,10 +2,16 @@
 // hash, constant-time compare.
 //
 // A current-format token is a kind prefix ("dbtu_", "dbtc_", or "dbts_" for a SCIM token) followed by
-// 50 base62 characters: a 10-character public UID, a 34-character secret
-// and a 6-character checksum. The checksum lets Parse reject typos without
-// a database lookup. Two older shapes are recognised for imported tokens:
-// "<prefix><uid>_<secret>" and 40-character lowercase hex legacy keys.
+// base62 characters in one of two shapes:
+//
+//   - tagged (56 characters, what tokend mints): a 10-character public UID, a 32-character
+//     secret, an 8-character tag (see TagKey) and a 6-character checksum;
+//   - untagged (50 characters, minted before tags existed): a 10-character UID, a
+//     34-character secret and a 6-character checksum.
+//
+// The checksum lets Parse reject typos without a database lookup. Two older shapes are
+// recognised for imported tokens: "<prefix><uid>_<secret>" and 40-character lowercase hex
+// legacy keys.
 package secret
 
 import (
@@ -73,6 +79,9 @@ type Parsed struct {
 	Kind   Kind
 	Format Format
 	UID    string
+	// Tagged is set for a current-format token of the tagged shape, whose tag TagKey.Valid
+	// checks.
+	Tagged bool
 }
 
 var (
@@ -92,10 +101,18 @@ const (
 	alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 	uidLen      = 10
-	secretLen   = 34
 	checksumLen = 6
-	bodyLen     = uidLen + secretLen + checksumLen
-	tokenLen    = prefixLen + bodyLen
+
+	// The untagged shape.
+	secretLen = 34
+	bodyLen   = uidLen + secretLen + checksumLen
+	tokenLen  = prefixLen + bodyLen
+
+	// The tagged shape: uid and secret hold 42 random characters (250 bits), then the tag.
+	taggedSecretLen = 32
+	taggedBodyLen   = uidLen + taggedSecretLen + tagLen + checksumLen
+	taggedTokenLen  = prefixLen + taggedBodyLen
+	taggedTagAt     = prefixLen + uidLen + taggedSecretLen // where the tag starts
 
 	oldUIDMin, oldUIDMax       = 4, 40
 	oldSecretMin, oldSecretMax = 16, 128
@@ -139,14 +156,15 @@ func Parse(s string) (Parsed, error) {
 		i := strings.IndexByte(rest, '_')
 		return parseOld(kind, rest[:i], rest[i+1:])
 	}
-	if len(rest) != bodyLen || bad != 0 {
+	if len(rest) != bodyLen && len(rest) != taggedBodyLen || bad != 0 {
 		return Parsed{}, ErrMalformed
 	}
-	want := checksum(s[:tokenLen-checksumLen])
-	if s[tokenLen-checksumLen:] != string(want[:]) {
+	n := len(s) - checksumLen
+	want := checksum(s[:n])
+	if s[n:] != string(want[:]) {
 		return Parsed{}, ErrChecksum
 	}
-	return Parsed{Kind: kind, Format: Current, UID: rest[:uidLen]}, nil
+	return Parsed{Kind: kind, Format: Current, UID: rest[:uidLen], Tagged: len(rest) == taggedBodyLen}, nil
 }
 
 // parseOld validates the "<uid>_<secret>" remainder of an old-format token.
@@ -159,8 +177,10 @@ func parseOld(kind Kind, uid, sec string) (Parsed, error) {
 }
 
 // Generate returns a new token of kind k and its UID, drawing randomness
-// from r (crypto/rand.Reader in production).
-func Generate(r io.Reader, k Kind) (token, uid string, err error) {
+// from r (crypto/rand.Reader in production). With a key, a PAT, service or SCIM token
+// takes the tagged shape, tagged with key; without one, the untagged shape (for tools and
+// tests that stand for tokens minted before tags). A legacy key is the same either way.
+func Generate(r io.Reader, k Kind, key *TagKey) (token, uid string, err error) {
 	switch k {
 	case PAT, Service, SCIM:
 	case LegacyKey:
@@ -173,14 +193,25 @@ func Generate(r io.Reader, k Kind) (token, uid string, err error) {
 	default:
 		return "", "", ErrKind
 	}
-	var buf [tokenLen]byte
-	copy(buf[:], k.Prefix())
-	if err := randomAlnum(r, buf[prefixLen:tokenLen-checksumLen]); err != nil {
-		return "", "", err
+	var arr [taggedTokenLen]byte
+	buf := arr[:tokenLen]
+	copy(buf, k.Prefix())
+	if key == nil {
+		if err := randomAlnum(r, buf[prefixLen:tokenLen-checksumLen]); err != nil {
+			return "", "", err
+		}
+	} else {
+		buf = arr[:]
+		if err := randomAlnum(r, buf[prefixLen:taggedTagAt]); err != nil {
+			return "", "", err
+		}
+		tag := key.tag(string(buf[:taggedTagAt]))
+		copy(buf[taggedTagAt:], tag[:])
 	}
-	sum := checksum(string(buf[:tokenLen-checksumLen]))
-	copy(buf[tokenLen-checksumLen:], sum[:])
-	token = string(buf[:])
+	n := len(buf) - checksumLen
+	sum := checksum(string(buf[:n]))
+	copy(buf[n:], sum[:])
+	token = string(buf)
 	return token, token[prefixLen : prefixLen+uidLen], nil
 }
 
@@ -285,8 +316,8 @@ func isLowerHex(s string) bool {
 }
 
 // Hash returns the SHA-256 of the whole token, the stored form of
-// current-format tokens: they carry ~262 random bits, so a fast unsalted
-// hash is enough.
+// current-format tokens: they carry 250 (tagged) or 262 (untagged) random
+// bits, so a fast unsalted hash is enough.
 func Hash(token string) [32]byte {
 	// A non-escaping []byte(token) is only kept on the stack up to 32
 	// bytes; copying into a larger stack buffer keeps every well-formed

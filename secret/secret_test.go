@@ -43,7 +43,7 @@ func wantChecksum(s string) string {
 
 func generate(tb testing.TB, k secret.Kind) (token, uid string) {
 	tb.Helper()
-	token, uid, err := secret.Generate(rand.Reader, k)
+	token, uid, err := secret.Generate(rand.Reader, k, nil)
 	if err != nil {
 		tb.Fatalf("Generate(%v): got error %v, want nil", k, err)
 	}
@@ -135,7 +135,7 @@ func TestGenerateGolden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			token, uid, err := secret.Generate(counterReader(240, 256), tt.kind)
+			token, uid, err := secret.Generate(counterReader(240, 256), tt.kind, nil)
 			if err != nil {
 				t.Fatalf("Generate: got error %v, want nil", err)
 			}
@@ -168,7 +168,7 @@ func TestGenerateErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			token, uid, err := secret.Generate(tt.reader, tt.kind)
+			token, uid, err := secret.Generate(tt.reader, tt.kind, nil)
 			if !errors.Is(err, tt.wantErr) {
 				t.Errorf("error: got %v, want %v", err, tt.wantErr)
 			}

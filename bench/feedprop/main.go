@@ -122,7 +122,7 @@ func measure(ctx context.Context, server, mode string, n int, every time.Duratio
 	}
 	known := make([]benchfill.Known, n)
 	for i := range known {
-		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
+		raw, uid, err := secret.Generate(rand.Reader, secret.PAT, nil)
 		if err != nil {
 			return nil, err
 		}

@@ -142,7 +142,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	// The PATs of the first developer, stored in bulk with the filler.
 	pats := make([]benchfill.Known, max(known, 1))
 	for i := range pats {
-		raw, uid, err := secret.Generate(rand.Reader, secret.PAT)
+		raw, uid, err := secret.Generate(rand.Reader, secret.PAT, nil)
 		if err != nil {
 			return err
 		}
@@ -191,7 +191,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 // refuse (a database lookup each).
 func badTokenLists() (bad, unknown []string, err error) {
 	for i := range badTokens {
-		raw, _, err := secret.Generate(rand.Reader, secret.PAT)
+		raw, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -207,7 +207,7 @@ func badTokenLists() (bad, unknown []string, err error) {
 		case 2:
 			bad = append(bad, raw)
 		}
-		other, _, err := secret.Generate(rand.Reader, secret.PAT)
+		other, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
 		if err != nil {
 			return nil, nil, err
 		}
