@@ -75,6 +75,12 @@ type Store interface {
 	// user's membership in its account with the grants of the user's active groups there (nil
 	// for other kinds).
 	TokenForVerify(ctx context.Context, hash []byte) (*Token, *MemberAccess, error)
+	// TokenTags returns the cluster's tag key and whether untagged tokens are sealed
+	// (tags.go); ENotFound when the key is gone.
+	TokenTags(ctx context.Context) (TokenTags, error)
+	// SealUntaggedTokens records that no node mints untagged tokens any more. It cannot be
+	// undone; sealing a sealed store changes nothing.
+	SealUntaggedTokens(ctx context.Context) error
 	// TokenHashes calls fn with the fast hash of every stored token that has one, whatever its
 	// state; fn must not keep the slice.
 	TokenHashes(ctx context.Context, fn func(hash []byte)) error

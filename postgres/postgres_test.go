@@ -406,3 +406,16 @@ func TestIDsDifferAcrossKinds(t *testing.T) {
 func BenchmarkListTokens(b *testing.B) {
 	storetest.BenchmarkListTokens(b, func(tb testing.TB) tokend.Store { return openTestStore(tb) }, 20000)
 }
+
+// TestUntaggedNotSealedByMigration: during a rolling upgrade old nodes mint untagged tokens
+// after the migration, so a PostgreSQL database starts unsealed; the operator seals it.
+func TestUntaggedNotSealedByMigration(t *testing.T) {
+	t.Parallel()
+	tags, err := openTestStore(t).TokenTags(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags.UntaggedSealed {
+		t.Errorf("UntaggedSealed of a new database: got true, want false")
+	}
+}

@@ -70,3 +70,16 @@ func TestIDsDifferAcrossKinds(t *testing.T) {
 }
 
 func BenchmarkListTokens(b *testing.B) { storetest.BenchmarkListTokens(b, open, 20000) }
+
+// TestUntaggedSealedByMigration: an SQLite database is sealed by the migration that makes its
+// tag key, since no binary that mints untagged tokens opens a database migrated past it.
+func TestUntaggedSealedByMigration(t *testing.T) {
+	t.Parallel()
+	tags, err := sqlitetest.Open(t).TokenTags(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !tags.UntaggedSealed {
+		t.Errorf("UntaggedSealed of a new database: got false, want true")
+	}
+}

@@ -68,6 +68,7 @@ func Run(t *testing.T, open func(tb testing.TB) tokend.Store) {
 		{"WebhookOutbox", testWebhookOutbox},
 		{"TokenNotices", testTokenNotices},
 		{"TokenAddresses", testTokenAddresses},
+		{"TokenTags", testTokenTags},
 	}
 	for _, a := range areas {
 		t.Run(a.name, func(t *testing.T) {
