@@ -113,7 +113,7 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 			}
 			return p, pol, true, nil
 		}
-		if parsed.Format == secret.Current && s.neverIssued(ctx, &hash, now) {
+		if parsed.Format == secret.Current && s.neverIssued(ctx, raw, parsed.Tagged, &hash, now) {
 			s.stats.never.Add(1)
 			return nil, nil, false, ErrInvalidToken
 		}

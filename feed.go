@@ -50,6 +50,7 @@ func (s *Service) watchFeed(ctx context.Context) {
 	defer func() { <-listenDone }()
 	tick := time.NewTicker(s.opts.FeedPollInterval)
 	defer tick.Stop()
+	s.refreshTags(ctx)
 	r := feedReader{cursor: -1}
 	for {
 		last := time.Now()
@@ -59,6 +60,7 @@ func (s *Service) watchFeed(ctx context.Context) {
 			return
 		case <-wake:
 		case <-tick.C:
+			s.refreshTags(ctx) // until the key is read and untagged tokens are sealed
 		case <-s.feedSync.want: // a request waits for a read (neverIssued)
 			// Reads asked for by requests are at least syncGap apart, so that every request
 			// waiting meanwhile shares the next: a flood of unknown tokens costs the store at

@@ -163,10 +163,12 @@ func (k *knownTokens) capacityFor() int64 {
 	return filterMinKeys
 }
 
-// LoadTokenFilter builds the filter of issued tokens from the store. Run does it when it starts
-// reading the change feed; a Service that is not Run (tools, benchmarks) may call it so that
-// tokens never issued are refused from memory.
+// LoadTokenFilter builds the filter of issued tokens from the store, and reads the token tag
+// key and seal (tags.go). Run does both when it starts reading the change feed; a Service that
+// is not Run (tools, benchmarks) may call it so that tokens never issued are refused from
+// memory.
 func (s *Service) LoadTokenFilter(ctx context.Context) error {
+	s.refreshTags(ctx)
 	return s.known.fill(ctx, s.store, s.known.start(s.known.capacityFor()))
 }
 
@@ -183,13 +185,15 @@ func (s *Service) addKnown(h *[32]byte) {
 	}()
 }
 
-// neverIssued reports whether the token of hash h was certainly never stored, so that it can
-// be refused without the database. It answers only while the node trusts its caches (the
-// change feed is live), and a miss only counts once the filter has caught up with a read of
-// the feed that began after the request arrived: a token issued on another node an instant
-// ago is in the feed, committed with it, before its string reached anyone. Requests that
-// wait share that read; a node whose feed read does not come in time asks the store.
-func (s *Service) neverIssued(ctx context.Context, h *[32]byte, now time.Time) bool {
+// neverIssued reports whether raw, a current-format token (tagged or not) of hash h, was
+// certainly never stored, so that it can be refused without the database. It answers only
+// while the node trusts its caches (the change feed is live). A miss of a token that another
+// node may have minted an instant ago (mustWait: a tagged token with this cluster's tag, or
+// an untagged one before the seal) only counts once the filter has caught up with a read of
+// the feed that began after the request arrived: such a token is in the feed, committed with
+// it, before its string reached anyone. Requests that wait share that read; a node whose feed
+// read does not come in time asks the store. Any other miss is refused at once.
+func (s *Service) neverIssued(ctx context.Context, raw string, tagged bool, h *[32]byte, now time.Time) bool {
 	if !s.trusted(now) {
 		return false
 	}
@@ -199,6 +203,10 @@ func (s *Service) neverIssued(ctx context.Context, h *[32]byte, now time.Time) b
 	if !s.feedSync.running.Load() {
 		return true // no feed reader: no other node to hear from
 	}
+	if !s.mustWait(raw, tagged) {
+		return true
+	}
+	s.stats.neverWaits.Add(1)
 	if !s.feedSync.wait(ctx, s.opts.FeedPollInterval) {
 		return false
 	}

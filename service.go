@@ -105,6 +105,11 @@ type Service struct {
 	// read of the feed.
 	known    knownTokens
 	feedSync *feedSync
+	// tagKey is the cluster's key for token tags (nil until read); untaggedSealed whether
+	// the store says that no node mints untagged tokens (tags.go).
+	tagKey         atomic.Pointer[secret.TagKey]
+	untaggedSealed atomic.Bool
+	tagsWarned     atomic.Bool // a failed read of the key was logged
 
 	dummyOnce sync.Once
 	dummy     string

@@ -11,6 +11,8 @@ type stats struct {
 	stored  atomic.Int64 // verifications that read the store
 	refused atomic.Int64 // tokens refused (invalid, expired, revoked, retired)
 	never   atomic.Int64 // of those, well-formed tokens the filter showed were never issued
+	// neverWaits counts filter misses that waited for a read of the feed (tags.go's rule).
+	neverWaits atomic.Int64
 
 	// outcomes counts authentications by the token's kind (unknown when refused before it
 	// was known) and outcome; indexes are authKinds' and authOutcomes'.
@@ -72,10 +74,16 @@ type Stats struct {
 	// RefusedNeverIssued counts the refusals answered by the filter of issued tokens, without
 	// the database; FilterTokens and FilterBytes are its size (zero until it is built).
 	RefusedNeverIssued int64
-	FilterTokens       int64
-	FilterBytes        int
-	CacheEntries       int
-	PendingUses        int
+	// FilterWaits counts the misses of the filter that waited for a read of the change feed
+	// before being answered: tokens this cluster may have minted an instant ago (tagged with
+	// its key, or untagged before the seal). UntaggedSealed is whether this node knows that no
+	// node mints untagged tokens any more.
+	FilterWaits    int64
+	UntaggedSealed bool
+	FilterTokens   int64
+	FilterBytes    int
+	CacheEntries   int
+	PendingUses    int
 	// FeedSeq is the last change-feed entry this node applied; CachesTrusted whether its
 	// caches answer now (false while the feed cannot be read, see Service.Run).
 	FeedSeq       int64
@@ -130,6 +138,8 @@ func (s *Service) Stats() Stats {
 		VerifiedFromStore:  s.stats.stored.Load(),
 		Refused:            s.stats.refused.Load(),
 		RefusedNeverIssued: s.stats.never.Load(),
+		FilterWaits:        s.stats.neverWaits.Load(),
+		UntaggedSealed:     s.untaggedSealed.Load(),
 		CacheEntries:       s.cache.len(),
 		PendingUses:        pending,
 		FeedSeq:            s.feedSeq.Load(),

@@ -153,7 +153,11 @@ func (s *Service) issue(ctx context.Context, st *txn, t *Token) (string, error) 
 	case KindSCIM:
 		kind = secret.SCIM
 	}
-	raw, uid, err := secret.Generate(s.rand, kind, nil)
+	key, err := s.mintKey(ctx, st)
+	if err != nil {
+		return "", err
+	}
+	raw, uid, err := secret.Generate(s.rand, kind, key)
 	if err != nil {
 		return "", err
 	}

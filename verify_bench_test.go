@@ -418,3 +418,60 @@ func benchHTTP(b *testing.B, open benchStore) {
 		})
 	}
 }
+
+// BenchmarkRefuseUnknown refuses unknown well-formed tokens on a running node (one that reads
+// the change feed, as a server does), from 65,536 addresses: tagged with another key than the
+// store's (forged), and untagged, before the seal (PostgreSQL: each waits for a read of the
+// feed) and after it.
+func BenchmarkRefuseUnknown(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) tokend.Store
+	}{
+		{"sqlite", func(b *testing.B) tokend.Store { st, _ := openSQLiteBench(b); return st }},
+		{"postgres", func(b *testing.B) tokend.Store { st, _ := openPostgresBench(b); return st }},
+	}
+	addrs := make([]string, 1<<16)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("10.0.%d.%d", i>>8, i&255)
+	}
+	for _, s := range stores {
+		b.Run("store="+s.name, func(b *testing.B) {
+			st := s.open(b)
+			svc := startNode(b, st, tokend.Options{})
+			forged := make([]string, 1000)
+			untagged := make([]string, 1000)
+			for i := range forged {
+				forged[i] = forgedToken(b)
+				raw, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+				untagged[i] = raw
+			}
+			filterReady(b, svc, forged[0])
+			run := func(name string, tokens []string) {
+				b.Run(name, func(b *testing.B) {
+					b.ReportAllocs()
+					waits := svc.Stats().FilterWaits
+					i := 0
+					for b.Loop() {
+						if _, err := svc.Authenticate(b.Context(), tokens[i%len(tokens)], addrs[i%len(addrs)]); err != tokend.ErrInvalidToken {
+							b.Fatalf("got %v, want ErrInvalidToken", err)
+						}
+						i++
+					}
+					b.ReportMetric(float64(svc.Stats().FilterWaits-waits)/float64(b.N), "waits/op")
+				})
+			}
+			run("forged-tagged", forged)
+			if !svc.Stats().UntaggedSealed {
+				run("untagged-before-seal", untagged)
+				if err := svc.SealUntaggedTokens(b.Context()); err != nil {
+					b.Fatal(err)
+				}
+			}
+			run("untagged-sealed", untagged)
+		})
+	}
+}
