@@ -62,6 +62,10 @@ var (
 		[]string{"kind", "outcome"}, nil)
 	descNeverIssued = prometheus.NewDesc("tokend_token_refused_never_issued_total",
 		"Refusals of well-formed tokens that the filter of issued tokens answered without the database.", nil, nil)
+	descFilterWaits = prometheus.NewDesc("tokend_token_filter_waits_total",
+		"Misses of the filter of issued tokens that waited for a read of the change feed: tokens this installation may have minted an instant ago (tagged with its key, or untagged before the seal).", nil, nil)
+	descUntaggedSealed = prometheus.NewDesc("tokend_untagged_tokens_sealed",
+		"1 once this node knows that no node mints untagged tokens any more (see tokend migrate --seal-untagged-tokens).", nil, nil)
 	descCacheEntries = prometheus.NewDesc("tokend_verification_cache_entries", "Verified tokens held in memory.", nil, nil)
 	descPendingUses  = prometheus.NewDesc("tokend_pending_token_uses", "Tokens used since the last write of last-used times.", nil, nil)
 	descFeedSeq      = prometheus.NewDesc("tokend_change_feed_seq", "The last change-feed entry this node applied.", nil, nil)
@@ -78,7 +82,8 @@ var (
 )
 
 func (c serviceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAuth, descVerifications, descNeverIssued, descCacheEntries, descPendingUses,
+	for _, d := range []*prometheus.Desc{descAuth, descVerifications, descNeverIssued, descFilterWaits, descUntaggedSealed,
+		descCacheEntries, descPendingUses,
 		descFeedSeq, descFeedAge, descFeedLag, descTrusted, descSlowHashes, descWebhooks} {
 		ch <- d
 	}
@@ -99,6 +104,7 @@ func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(descAuth, a.Count, a.Kind, a.Outcome)
 	}
 	counter(descNeverIssued, st.RefusedNeverIssued)
+	counter(descFilterWaits, st.FilterWaits)
 	counter(descSlowHashes, st.SlowHashes)
 	for i, n := range st.WebhookAttempts {
 		counter(descWebhooks, n, tokend.WebhookOutcomes[i])
@@ -110,9 +116,14 @@ func (c serviceCollector) Collect(ch chan<- prometheus.Metric) {
 	if !st.FeedReadAt.IsZero() {
 		gauge(descFeedAge, c.now().Sub(st.FeedReadAt).Seconds())
 	}
-	trusted := 0.0
-	if st.CachesTrusted {
-		trusted = 1
+	gauge(descTrusted, boolGauge(st.CachesTrusted))
+	gauge(descUntaggedSealed, boolGauge(st.UntaggedSealed))
+}
+
+// boolGauge is a gauge's value for b: 1 or 0.
+func boolGauge(b bool) float64 {
+	if b {
+		return 1
 	}
-	gauge(descTrusted, trusted)
+	return 0
 }

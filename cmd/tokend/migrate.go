@@ -13,15 +13,25 @@ import (
 )
 
 func newMigrateCmd() *cobra.Command {
-	var sf storageFlags
+	var (
+		sf   storageFlags
+		seal bool
+	)
 	cmd := &cobra.Command{
 		Use:   "migrate",
 		Short: "Apply pending database migrations and exit",
 		Long: `migrate applies the schema migrations this binary has and the database lacks, then exits.
 serve does the same at start; run migrate first to upgrade in a step of its own. A database
-already migrated by a newer tokend is refused: downgrade by restoring a backup.`,
+already migrated by a newer tokend is refused: downgrade by restoring a backup.
+
+--seal-untagged-tokens records that no node mints untagged tokens any more (the shape before
+tags, 50 characters after the prefix), so that servers refuse an unknown one without waiting
+for the change feed. Tokens of that shape that exist keep working. An SQLite database is sealed
+by its migration; with PostgreSQL, run it once the last node of an older version is stopped
+(docs/operations.md, Upgrades). It cannot be undone.`,
 		Example: `  tokend migrate --data-dir /var/lib/tokend
   tokend migrate --database-url postgres://tokend@db/tokend
+  tokend migrate --database-url postgres://tokend@db/tokend --seal-untagged-tokens
   tokend migrate status --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,11 +43,28 @@ already migrated by a newer tokend is refused: downgrade by restoring a backup.`
 				return err
 			}
 			defer st.Close()
-			fmt.Fprintf(cmd.OutOrStdout(), "%s database is up to date\n", kind)
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%s database is up to date\n", kind)
+			tags, err := st.TokenTags(cmd.Context())
+			if err != nil {
+				return err
+			}
+			switch {
+			case tags.UntaggedSealed:
+				fmt.Fprintln(w, "Untagged tokens are sealed: no node mints them.")
+			case seal:
+				if err := st.SealUntaggedTokens(cmd.Context()); err != nil {
+					return err
+				}
+				fmt.Fprintln(w, "Untagged tokens sealed: servers refuse an unknown one without waiting for the change feed.")
+			default:
+				fmt.Fprintln(w, "Untagged tokens are not sealed: once no node of an older version runs, run `tokend migrate --seal-untagged-tokens`.")
+			}
 			return nil
 		},
 	}
 	sf.register(cmd.Flags())
+	cmd.Flags().BoolVar(&seal, "seal-untagged-tokens", false, "record that no node mints untagged tokens any more (after the last old node is gone)")
 	cmd.AddCommand(newMigrateStatusCmd())
 	return cmd
 }

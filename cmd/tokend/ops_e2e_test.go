@@ -254,3 +254,25 @@ func TestExitCodes(t *testing.T) {
 		t.Errorf("pat lst: got stderr %q, want a suggestion of list", r.stderr)
 	}
 }
+
+// TestSealUntaggedTokens: SQLite is sealed by its migration; PostgreSQL only by
+// `migrate --seal-untagged-tokens`, which a second run finds done.
+func TestSealUntaggedTokens(t *testing.T) {
+	t.Parallel()
+	for _, st := range storages(t) {
+		t.Run(st.name, func(t *testing.T) {
+			out := run(t, append([]string{"migrate"}, st.flags...)...)
+			sealed := "Untagged tokens are sealed"
+			if got, want := strings.Contains(out, sealed), st.name == "sqlite"; got != want {
+				t.Errorf("migrate: got %q, want it to say %q: %v", out, sealed, want)
+			}
+			out = run(t, append([]string{"migrate", "--seal-untagged-tokens"}, st.flags...)...)
+			if !strings.Contains(out, "Untagged tokens sealed") && !strings.Contains(out, sealed) {
+				t.Errorf("migrate --seal-untagged-tokens: got %q, want it to say they are sealed", out)
+			}
+			if out := run(t, append([]string{"migrate"}, st.flags...)...); !strings.Contains(out, sealed) {
+				t.Errorf("migrate after the seal: got %q, want it to say %q", out, sealed)
+			}
+		})
+	}
+}
