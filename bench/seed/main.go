@@ -1,7 +1,9 @@
 // Command seed fills an empty tokend database with a data set for bench/http.sh and
 // bench/mem: accounts, users, groups, projects, service tokens and personal access tokens, and
 // as many filler tokens as asked for, inserted in bulk. It writes the token strings the
-// benchmarks present into files in -out.
+// benchmarks present into files in -out. Stored tokens are tagged with the database's key, as
+// tokend mints them; unknown tokens are tagged with another key, as anyone without the
+// database's would make them ("unknown"), or untagged ("unknown-untagged").
 //
 //	go run ./bench/seed -sqlite DIR/tokend.db -tokens 1000000 -out DIR
 //	go run ./bench/seed -postgres postgres://postgres@127.0.0.1:5432/bench -tokens 1000000 -out DIR
@@ -74,6 +76,14 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 		return errors.Join(err, errors.New("the database is not empty"))
 	}
 	svc := tokend.NewService(st, tokend.Options{})
+	tags, err := st.TokenTags(ctx)
+	if err != nil {
+		return err
+	}
+	key, err := secret.NewTagKey(tags.Key)
+	if err != nil {
+		return err
+	}
 
 	res, err := svc.Init(ctx, tokend.InitParams{AccountName: "Bench", Plan: perm.PlanEnterprise, Email: "owner@bench.example"})
 	if err != nil {
@@ -142,7 +152,7 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	// The PATs of the first developer, stored in bulk with the filler.
 	pats := make([]benchfill.Known, max(known, 1))
 	for i := range pats {
-		raw, uid, err := secret.Generate(rand.Reader, secret.PAT, nil)
+		raw, uid, err := secret.Generate(rand.Reader, secret.PAT, key)
 		if err != nil {
 			return err
 		}
@@ -165,17 +175,18 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 	for i, t := range pats {
 		lines[i] = t.Raw
 	}
-	bad, unknown, err := badTokenLists()
+	bad, unknown, untagged, err := badTokenLists()
 	if err != nil {
 		return err
 	}
 	for name, content := range map[string]string{
-		"account": strconv.FormatInt(int64(acct), 10),
-		"pat":     pats[0].Raw,
-		"service": service,
-		"pats":    strings.Join(lines, "\n"),
-		"bad":     strings.Join(bad, "\n"),
-		"unknown": strings.Join(unknown, "\n"),
+		"account":          strconv.FormatInt(int64(acct), 10),
+		"pat":              pats[0].Raw,
+		"service":          service,
+		"pats":             strings.Join(lines, "\n"),
+		"bad":              strings.Join(bad, "\n"),
+		"unknown":          strings.Join(unknown, "\n"),
+		"unknown-untagged": strings.Join(untagged, "\n"),
 	} {
 		if err := os.WriteFile(filepath.Join(out, name), []byte(content+"\n"), 0o600); err != nil {
 			return err
@@ -188,12 +199,21 @@ func run(ctx context.Context, sqlitePath, postgresURL string, total, known, acco
 // badTokenLists returns what a broken client or an attacker sends. bad holds, in equal parts,
 // malformed strings, well-formed tokens with a wrong checksum, and well-formed tokens with a
 // right checksum that no one was ever given; unknown holds only the last kind, the dearest to
-// refuse (a database lookup each).
-func badTokenLists() (bad, unknown []string, err error) {
+// refuse. They are tagged with a key of their own, not the database's, as an attacker would
+// make them; untagged holds unknown tokens of the shape before tags.
+func badTokenLists() (bad, unknown, untagged []string, err error) {
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, nil, nil, err
+	}
+	forger, err := secret.NewTagKey(b[:])
+	if err != nil {
+		return nil, nil, nil, err
+	}
 	for i := range badTokens {
-		raw, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
+		raw, _, err := secret.Generate(rand.Reader, secret.PAT, forger)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		switch i % 3 {
 		case 0:
@@ -207,13 +227,18 @@ func badTokenLists() (bad, unknown []string, err error) {
 		case 2:
 			bad = append(bad, raw)
 		}
-		other, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
+		other, _, err := secret.Generate(rand.Reader, secret.PAT, forger)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		unknown = append(unknown, other)
+		old, _, err := secret.Generate(rand.Reader, secret.PAT, nil)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		untagged = append(untagged, old)
 	}
-	return bad, unknown, nil
+	return bad, unknown, untagged, nil
 }
 
 // fillFunc stores known as PATs of the user and filler more tokens with random hashes, in bulk.
