@@ -77,7 +77,9 @@ func (s *Service) mintKey(ctx context.Context, st Store) (*secret.TagKey, error)
 	}
 	k, err := s.loadTags(ctx, st)
 	if isNotFound(err) {
-		s.log.Warn("the store holds no token tag key; minting an untagged token")
+		if s.tagsWarned.CompareAndSwap(false, true) {
+			s.log.Warn("the store holds no token tag key; minting untagged tokens")
+		}
 		return nil, nil
 	}
 	return k, err
