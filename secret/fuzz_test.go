@@ -10,7 +10,7 @@ import (
 func FuzzParse(f *testing.F) {
 	for _, seed := range []string{
 		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1Bk1Vu",
-		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWX000000000CiXAV", // tagged, forged tag
+		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQ0000000002Z99M", // tagged, forged tag
 		"dbtc_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ0BpU93",
 		"dbtu_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1Bk1Vv",
 		"dbtc_stuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ1Bk1Vu",
@@ -46,7 +46,7 @@ func FuzzParse(f *testing.F) {
 		case p.Format == secret.Current:
 			n := 55
 			if p.Tagged {
-				n = 61
+				n = 54
 			}
 			if len(s) != n {
 				t.Fatalf("len of current-format token (tagged %v): got %d, want %d", p.Tagged, len(s), n)

@@ -4,7 +4,7 @@
 // A current-format token is a kind prefix ("dbtu_", "dbtc_", or "dbts_" for a SCIM token) followed by
 // base62 characters in one of two shapes:
 //
-//   - tagged (56 characters, what tokend mints): a 10-character public UID, a 32-character
+//   - tagged (49 characters, what tokend mints): a 10-character public UID, a 25-character
 //     secret, an 8-character tag (see TagKey) and a 6-character checksum;
 //   - untagged (50 characters, minted before tags existed): a 10-character UID, a
 //     34-character secret and a 6-character checksum.
@@ -26,8 +26,9 @@ import (
 	"strings"
 )
 
-// Kind is the kind of principal a token authenticates.
-type Kind int
+// Kind is the kind of principal a token authenticates. Kind and Format are bytes so that
+// Parsed, returned on every request, stays three words.
+type Kind uint8
 
 const (
 	PAT       Kind = iota + 1 // personal access token
@@ -65,7 +66,7 @@ func (k Kind) Prefix() string {
 }
 
 // Format tells how a token must be verified.
-type Format int
+type Format uint8
 
 const (
 	// Current tokens carry a checksum and are stored as a fast SHA-256 hash.
@@ -78,10 +79,10 @@ const (
 type Parsed struct {
 	Kind   Kind
 	Format Format
-	UID    string
 	// Tagged is set for a current-format token of the tagged shape, whose tag TagKey.Valid
 	// checks.
 	Tagged bool
+	UID    string
 }
 
 var (
@@ -108,8 +109,11 @@ const (
 	bodyLen   = uidLen + secretLen + checksumLen
 	tokenLen  = prefixLen + bodyLen
 
-	// The tagged shape: uid and secret hold 42 random characters (250 bits), then the tag.
-	taggedSecretLen = 32
+	// The tagged shape: uid and secret hold 35 random characters (208 bits), then the tag.
+	// The whole token is 54 bytes: SHA-256 hashes up to 55 in one 64-byte block (with its
+	// padding and length), and every request hashes its token, so a longer shape would cost
+	// the cached verification a second block.
+	taggedSecretLen = 25
 	taggedBodyLen   = uidLen + taggedSecretLen + tagLen + checksumLen
 	taggedTokenLen  = prefixLen + taggedBodyLen
 	taggedTagAt     = prefixLen + uidLen + taggedSecretLen // where the tag starts
@@ -156,15 +160,24 @@ func Parse(s string) (Parsed, error) {
 		i := strings.IndexByte(rest, '_')
 		return parseOld(kind, rest[:i], rest[i+1:])
 	}
-	if len(rest) != bodyLen && len(rest) != taggedBodyLen || bad != 0 {
+	if bad != 0 {
 		return Parsed{}, ErrMalformed
 	}
-	n := len(s) - checksumLen
-	want := checksum(s[:n])
-	if s[n:] != string(want[:]) {
-		return Parsed{}, ErrChecksum
+	// One case per shape, so that every length is a constant (the untagged shape, all tokens
+	// in use today, pays nothing for the tagged one).
+	switch len(s) {
+	case tokenLen:
+		if want := checksum(s[:tokenLen-checksumLen]); s[tokenLen-checksumLen:] != string(want[:]) {
+			return Parsed{}, ErrChecksum
+		}
+		return Parsed{Kind: kind, Format: Current, UID: rest[:uidLen]}, nil
+	case taggedTokenLen:
+		if want := checksum(s[:taggedTokenLen-checksumLen]); s[taggedTokenLen-checksumLen:] != string(want[:]) {
+			return Parsed{}, ErrChecksum
+		}
+		return Parsed{Kind: kind, Format: Current, UID: rest[:uidLen], Tagged: true}, nil
 	}
-	return Parsed{Kind: kind, Format: Current, UID: rest[:uidLen], Tagged: len(rest) == taggedBodyLen}, nil
+	return Parsed{}, ErrMalformed
 }
 
 // parseOld validates the "<uid>_<secret>" remainder of an old-format token.
@@ -193,7 +206,7 @@ func Generate(r io.Reader, k Kind, key *TagKey) (token, uid string, err error) {
 	default:
 		return "", "", ErrKind
 	}
-	var arr [taggedTokenLen]byte
+	var arr [max(tokenLen, taggedTokenLen)]byte
 	buf := arr[:tokenLen]
 	copy(buf, k.Prefix())
 	if key == nil {
@@ -201,7 +214,7 @@ func Generate(r io.Reader, k Kind, key *TagKey) (token, uid string, err error) {
 			return "", "", err
 		}
 	} else {
-		buf = arr[:]
+		buf = arr[:taggedTokenLen]
 		if err := randomAlnum(r, buf[prefixLen:taggedTagAt]); err != nil {
 			return "", "", err
 		}
@@ -316,7 +329,7 @@ func isLowerHex(s string) bool {
 }
 
 // Hash returns the SHA-256 of the whole token, the stored form of
-// current-format tokens: they carry 250 (tagged) or 262 (untagged) random
+// current-format tokens: they carry 208 (tagged) or 262 (untagged) random
 // bits, so a fast unsalted hash is enough.
 func Hash(token string) [32]byte {
 	// A non-escaping []byte(token) is only kept on the stack up to 32

@@ -221,7 +221,9 @@ func TestParseMalformed(t *testing.T) {
 		{"uppercase prefix", "DBTU_" + body, secret.ErrMalformed},
 		{"dash separator", "dbtu-" + body, secret.ErrMalformed},
 		{"no prefix", body, secret.ErrMalformed},
-		{"49 chars", valid[:len(valid)-1], secret.ErrMalformed},
+		{"48 chars", valid[:len(valid)-2], secret.ErrMalformed},
+		// The tagged shape's length: the checksum refuses it.
+		{"49 chars", valid[:len(valid)-1], secret.ErrChecksum},
 		{"51 chars", valid + "0", secret.ErrMalformed},
 		{"dash in body", valid[:20] + "-" + valid[21:], secret.ErrMalformed},
 		{"unicode in body", valid[:20] + "é" + valid[22:], secret.ErrMalformed},

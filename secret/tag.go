@@ -44,7 +44,7 @@ func NewTagKey(key []byte) (*TagKey, error) {
 }
 
 // tag returns the tag of s, the prefix, uid and secret of a tagged token: the first 8 bytes
-// of HMAC-SHA256(key, s) as 8 base62 digits. s is at most taggedLen bytes.
+// of HMAC-SHA256(key, s) as 8 base62 digits. s is at most taggedTokenLen bytes.
 func (k *TagKey) tag(s string) [tagLen]byte {
 	var in [sha256.BlockSize + taggedTokenLen]byte
 	copy(in[:], k.ipad[:])
