@@ -69,7 +69,7 @@ type patOut struct {
 	ExpiresAt   string `json:"expires_at"`
 }
 
-var anyToken = regexp.MustCompile(`dbtu_[A-Za-z0-9]{50}`)
+var anyToken = regexp.MustCompile(`dbtu_[A-Za-z0-9]{49,50}\b`)
 
 func TestCLI(t *testing.T) {
 	t.Parallel()
