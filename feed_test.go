@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,6 +297,86 @@ func TestEveryCacheFollowsTheFeed(t *testing.T) {
 					t.Fatalf("B still answers from its old %s cache 5s after A's change", tt.name)
 				}
 				time.Sleep(time.Millisecond)
+			}
+		})
+	}
+}
+
+// gatedStore holds the next read of the change feed, once armed, until the test releases it.
+type gatedStore struct {
+	tokend.Store
+	armed   atomic.Bool
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedStore) Changes(ctx context.Context, after int64, limit int) ([]tokend.Change, error) {
+	if g.armed.CompareAndSwap(true, false) {
+		g.entered <- struct{}{}
+		<-g.release
+	}
+	return g.Store.Changes(ctx, after, limit)
+}
+
+// TestLapsedNodeWaitsForTheFeed: a node whose caches stopped answering (its clock moved past
+// FeedStaleAfter since its last read of the feed) does not send each request to the store
+// while a read of the feed is on its way: the request waits for that read, shared, and once
+// it succeeds the cached token answers. A node that lost trust because its store is slow
+// would otherwise pile a read-through per request onto the store, the feed's read among them.
+func TestLapsedNodeWaitsForTheFeed(t *testing.T) {
+	for name, open := range projectStores {
+		t.Run(name, func(t *testing.T) {
+			st, _ := open(t)
+			gated := &gatedStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
+			counted := &countingStore{Store: gated}
+			var skew atomic.Int64 // the node's clock runs this far ahead of the real one
+			// Hours: only the test moves the node's clock past them; the feed is read when the
+			// node starts, when PostgreSQL wakes it, and when a request asks.
+			svc := startNode(t, counted, tokend.Options{
+				Now:              func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
+				FeedPollInterval: time.Hour, FeedStaleAfter: time.Hour, CacheTTL: 24 * time.Hour,
+			})
+			tok := ownerToken(t, svc)
+			caughtUp(t, svc, st)
+			warm(t, svc, tok)
+
+			gated.armed.Store(true)
+			skew.Store(int64(2 * time.Hour))
+			if svc.Stats().CachesTrusted {
+				t.Fatal("the node trusts its caches 2h after its last read of the feed")
+			}
+			lookups, cached := counted.byHash.Load(), svc.Stats().VerifiedFromCache
+			done := make(chan error, 1)
+			go func() {
+				_, err := svc.Authenticate(t.Context(), tok, "127.0.0.1")
+				done <- err
+			}()
+			select {
+			case <-gated.entered: // the request asked for a read of the feed, which is held
+			case err := <-done:
+				close(gated.release)
+				t.Fatalf("the request did not wait for the feed: answered %v after %d lookups in the store",
+					err, counted.byHash.Load()-lookups)
+			case <-time.After(10 * time.Second):
+				t.Fatal("no read of the feed within 10s of a request on the lapsed node")
+			}
+			if got := counted.byHash.Load() - lookups; got != 0 {
+				t.Errorf("lookups in the store while the feed's read is on its way: got %d, want 0", got)
+			}
+			close(gated.release)
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("the cached token once the feed was read: got %v, want accepted", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the request did not end within 10s of the feed's read")
+			}
+			if got := counted.byHash.Load() - lookups; got != 0 {
+				t.Errorf("lookups in the store: got %d, want 0", got)
+			}
+			if got := svc.Stats().VerifiedFromCache - cached; got != 1 {
+				t.Errorf("verifications from the cache: got %d, want 1", got)
 			}
 		})
 	}
