@@ -99,6 +99,21 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 		return nil, nil, false, ErrInvalidToken
 	}
 	hash := secret.Hash(raw)
+	if !s.trusted(now) {
+		// The change feed has not been read for too long, so the caches do not answer: the
+		// store does, or nothing does, within a bound rather than whenever a silent link
+		// gives up.
+		rctx, cancel := context.WithTimeoutCause(ctx, s.opts.FeedPollInterval, errReadThrough)
+		defer cancel()
+		if !s.awaitTrust(rctx) {
+			p, pol, err := s.verifyStored(rctx, raw, ip, parsed, &hash, now, record)
+			if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), errReadThrough) {
+				err = ErrStoreUnreachable
+			}
+			return p, pol, false, err
+		}
+		now = s.now()
+	}
 	if nowNS := now.UnixNano(); s.trustedAt(nowNS) {
 		// A cached token that has stopped (expired, past the account's maximum lifetime, rotated
 		// out) is past its entry's deadline, so the store's path refuses it and says why in
@@ -117,18 +132,26 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 			s.stats.never.Add(1)
 			return nil, nil, false, ErrInvalidToken
 		}
-		p, pol, err := s.verifyStored(ctx, raw, ip, parsed, &hash, now, record)
-		return p, pol, false, err
 	}
-	// The change feed has not been read for too long, so the caches do not answer: the store
-	// does, or nothing does, within a bound rather than whenever a silent link gives up.
-	rctx, cancel := context.WithTimeoutCause(ctx, s.opts.FeedPollInterval, errReadThrough)
-	defer cancel()
-	p, pol, err := s.verifyStored(rctx, raw, ip, parsed, &hash, now, record)
-	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(rctx), errReadThrough) {
-		err = ErrStoreUnreachable
-	}
+	p, pol, err := s.verifyStored(ctx, raw, ip, parsed, &hash, now, record)
 	return p, pol, false, err
+}
+
+// awaitTrust waits, for half of ctx's time at most, for a read of the change feed that lets
+// the caches answer again, and reports whether they do. The read is shared by every request
+// that finds the node untrusted meanwhile. Each of them reading the store instead would load
+// it most when it is slow (a slow store is the usual reason a read of the feed comes late),
+// the feed's own read among them; the other half of the time is left to the store, so that a
+// node whose feed reads fail while other reads pass keeps serving.
+func (s *Service) awaitTrust(ctx context.Context) bool {
+	if !s.feedSync.running.Load() {
+		return false
+	}
+	d := s.opts.FeedPollInterval / 2
+	if dl, ok := ctx.Deadline(); ok {
+		d = time.Until(dl) / 2
+	}
+	return s.feedSync.waitRead(ctx, d) && s.trusted(s.now())
 }
 
 // ErrStoreUnreachable answers a verification that neither the caches (the change feed is not

@@ -217,12 +217,14 @@ func (s *Service) neverIssued(ctx context.Context, raw string, tagged bool, h *[
 // syncGap is the least time between two reads of the feed asked for by requests.
 const syncGap = 2 * time.Millisecond
 
-// feedSync lets requests wait for a read of the change feed that starts after they ask.
+// feedSync lets requests wait for a read of the change feed that starts after they ask, or
+// for any read to end (waitRead).
 type feedSync struct {
 	running atomic.Bool // a feed reader runs
 	want    chan struct{}
 	mu      sync.Mutex
 	next    *feedRound
+	reading *feedRound // the read begun last (it may have ended)
 }
 
 // feedRound is one read of the feed; done is closed when it ends, ok tells whether it read up
@@ -241,6 +243,24 @@ func (f *feedSync) wait(ctx context.Context, d time.Duration) bool {
 	f.mu.Lock()
 	r := f.next
 	f.mu.Unlock()
+	return f.await(ctx, r, d)
+}
+
+// waitRead waits, at most d, for a read of the feed to end: the one under way, else the next
+// (which it asks for). Unlike wait, a read begun before the call will do: whether it lets the
+// caches answer again is the trust rule's to say.
+func (f *feedSync) waitRead(ctx context.Context, d time.Duration) bool {
+	f.mu.Lock()
+	r := f.reading
+	if r == nil || r.ended() {
+		r = f.next
+	}
+	f.mu.Unlock()
+	return f.await(ctx, r, d)
+}
+
+// await asks for a read and waits, at most d, for r to end; it reports whether r succeeded.
+func (f *feedSync) await(ctx context.Context, r *feedRound, d time.Duration) bool {
 	select {
 	case f.want <- struct{}{}:
 	default: // already asked
@@ -263,7 +283,17 @@ func (f *feedSync) begin() *feedRound {
 	defer f.mu.Unlock()
 	r := f.next
 	f.next = &feedRound{done: make(chan struct{})}
+	f.reading = r
 	return r
+}
+
+func (r *feedRound) ended() bool {
+	select {
+	case <-r.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // end reports the read's outcome to its waiters.
