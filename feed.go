@@ -141,6 +141,12 @@ func (s *Service) readFeed(ctx context.Context, r *feedReader) {
 		s.log.Info("change feed readable again", "seq", r.cursor)
 		r.failing = false
 	}
+	// A lapse of trust is worth a line even when no read failed: reads that come late (a slow
+	// or starved store) make every request read the store meanwhile.
+	if end, was := s.now(), s.trustUntil.Load(); was != 0 && end.UnixNano() > was {
+		s.log.Warn("caches did not answer: no read of the change feed within --feed-stale-after",
+			"for", end.Sub(time.Unix(0, was)), "this_read_took", end.Sub(start))
+	}
 	s.feedSeq.Store(r.cursor)
 	s.feedReadAt.Store(start.UnixNano())
 	s.trustUntil.Store(start.Add(s.opts.FeedStaleAfter).UnixNano())
