@@ -7,11 +7,19 @@
 #
 #   bench/http.sh                      # the whole run, about 5.5 minutes
 #   DURATION=5s TOKENS=100000 bench/http.sh
+#   PARTS=two DURATION=10s TOKENS=100000 STATUSES=1 bench/http.sh   # the two nodes only
 #
 # Settings (environment): DURATION per measurement (10s), TOKENS stored (1000000), CONNS (16)
 # and THREADS (1) of wrk, PGURL (postgres://postgres@127.0.0.1:5432), PORT (18080, and the
 # next three), PROFILE_DIR (save CPU profiles of the server under load there), MEM=0 to skip
-# the memory measurement.
+# the memory measurement, PARTS (which of "sqlite postgres two" to run; all three), STATUSES=1
+# to have wrk count its non-2xx answers by status (it then parses every answer: a cost on
+# wrk's side, so off by default).
+#
+# Each node's log goes to a file; when the node stops, its lines at WARN and above and its
+# non-2xx answers by route and status are printed (then the file is deleted). The two nodes
+# also report, per measurement, how many verifications their caches answered and how many
+# read the store.
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -22,6 +30,8 @@ PGURL=${PGURL:-postgres://postgres@127.0.0.1:5432}
 PORT=${PORT:-18080}
 PROFILE_DIR=${PROFILE_DIR:-}
 MEM=${MEM:-1}
+PARTS=${PARTS:-sqlite postgres two}
+STATUSES=${STATUSES:-0}
 KNOWN=${KNOWN:-200000} # PATs whose strings bench/mem verifies: twice the default --cache-size
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -47,18 +57,20 @@ go build -o "$work/tokend" ./cmd/tokend
 go build -o "$work/seed" ./bench/seed
 go build -o "$work/mem" ./bench/mem
 
-# start NAME PORT ARGS...: runs a node (request log at the default level, to /dev/null) and
-# waits until it is ready.
+part() { [[ " $PARTS " == *" $1 "* ]]; }
+
+# start NAME PORT ARGS...: runs a node (its log at the default level, to $work/NAME.log, which
+# stop summarizes) and waits until it is ready. Its metrics are at PORT+2000.
 start() {
 	local name=$1 port=$2
 	shift 2
 	local extra=()
 	if [[ -n $PROFILE_DIR ]]; then extra+=(--pprof-addr "127.0.0.1:$((port + 1000))"); fi
 	# --trusted-proxies 127.0.0.1: the spread run (e') sends X-Forwarded-For; the others do not.
-	"$work/tokend" serve --addr "127.0.0.1:$port" --trusted-proxies 127.0.0.1 "${extra[@]}" "$@" \
-		>"$work/$name.out" 2>/dev/null &
+	"$work/tokend" serve --addr "127.0.0.1:$port" --trusted-proxies 127.0.0.1 \
+		--metrics-addr "127.0.0.1:$((port + 2000))" "${extra[@]}" "$@" >"$work/$name.out" 2>"$work/$name.log" &
 	pids+=($!)
-	eval "pid_$name=$!"
+	eval "pid_$name=$! port_$name=$port"
 	for _ in $(seq 100); do
 		curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
 		sleep 0.1
@@ -72,26 +84,65 @@ stop() {
 	pid=$(eval "echo \$pid_$1")
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
+	logs "$1"
+}
+
+# logs NAME: what the node's log says besides its 2xx answers: lines at WARN and above (the
+# first 20), and its other answers counted by route and status. The request log is large; it
+# goes once read.
+logs() {
+	local f=$work/$1.log
+	awk -v n="$1" '
+		/ level=(WARN|ERROR) / && ++w <= 20 {print "  " n ": " $0}
+		/ msg=request / {
+			st = ""; rt = ""
+			if (match($0, / status=[0-9]+/)) st = substr($0, RSTART + 8, RLENGTH - 8)
+			if (match($0, / route="[^"]*"/)) rt = substr($0, RSTART + 7, RLENGTH - 7)
+			if (st !~ /^2/) {bad[rt " " st]++; nbad++}
+		}
+		END {
+			printf "log of %s: %d lines at WARN or above", n, w
+			if (nbad == 0) printf "; every answer 2xx"
+			print ""
+			for (k in bad) printf "  %s answered %s: %d\n", n, k, bad[k]
+		}' "$f"
+	rm -f "$f"
+}
+
+# verifications NAME: the node's verifications so far, "cache store unavailable" (metrics).
+verifications() {
+	local port
+	port=$(eval "echo \$port_$1")
+	curl -fs "http://127.0.0.1:$((port + 2000))/metrics" | awk '
+		/^tokend_token_verifications_total\{result="cache"\}/ {c = $2}
+		/^tokend_token_verifications_total\{result="store"\}/ {s = $2}
+		/^tokend_authentications_total\{.*outcome="unavailable"\}/ {u += $2}
+		END {printf "%d %d %d\n", c, s, u}'
 }
 
 rss() { awk '/VmRSS/ {printf "%.0f MiB", $2 / 1024}' "/proc/$(eval "echo \$pid_$1")/status"; }
 
-# wrk_run URL [VAR=value...]: one bounded wrk run; prints its RESULT fields.
+# wrk_run URL [VAR=value...]: one bounded wrk run; prints its RESULT fields, then, when wrk
+# counted them (STATUSES=1), its non-2xx answers as code=count fields.
 wrk_run() {
 	local url=$1
 	shift
-	env "$@" timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s -s bench/http.lua "$url" |
-		awk '/^RESULT/ {print $2, $3, $4, $5, $6, $7, $8}'
+	env BENCH_STATUSES="$STATUSES" "$@" timeout 120 wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" --timeout 5s \
+		-s bench/http.lua "$url" |
+		awk '/^RESULT/ {r = $2 " " $3 " " $4 " " $5 " " $6 " " $7 " " $8}
+			/^STATUSES/ {$1 = ""; s = $0}
+			END {print r s}'
 }
 
 declare -A RPS P99
-# row STORE KEY LABEL REQUESTS RPS P50 P99 NON2XX N429 SOCKERR
+# row STORE KEY LABEL REQUESTS RPS P50 P99 NON2XX N429 SOCKERR [CODE=COUNT...]
 row() {
 	RPS[$1/$2]=$5
 	P99[$1/$2]=$7
 	awk -v s="$1" -v l="$3" -v r="$5" -v p50="$6" -v p99="$7" -v n="$8" -v t="$9" \
 		'BEGIN {printf "%-9s %-54s %9.0f %8.2f %8.2f %8s %8s\n", s, l, r, p50 / 1000, p99 / 1000, n, t}'
 	if [[ ${10} != 0 ]]; then echo "          (${10} socket errors)"; fi
+	if [[ $# -gt 10 ]]; then echo "          (non-2xx by status: ${*:11})"; fi
 }
 
 header() { printf "%-9s %-54s %9s %8s %8s %8s %8s\n" store measurement "req/s" "p50 ms" "p99 ms" non-2xx 429; }
@@ -205,37 +256,39 @@ watch_others &
 pids+=($!)
 
 # --- SQLite
-mkdir -p "$work/sqlite"
-echo "== seeding SQLite"
-"$work/seed" -sqlite "$work/sqlite/tokend.db" -tokens "$TOKENS" -known "$KNOWN" -out "$work/sqlite" 2>&1 | sed 's/^/   /'
-echo
-echo "== one node, SQLite"
-start sqlite "$PORT" --data-dir "$work/sqlite"
-measure sqlite "$PORT"
-echo "resident size of the SQLite node after the runs: $(rss sqlite)"
-stop sqlite
+if part sqlite; then
+	mkdir -p "$work/sqlite"
+	echo "== seeding SQLite"
+	"$work/seed" -sqlite "$work/sqlite/tokend.db" -tokens "$TOKENS" -known "$KNOWN" -out "$work/sqlite" 2>&1 | sed 's/^/   /'
+	echo
+	echo "== one node, SQLite"
+	start sqlite "$PORT" --data-dir "$work/sqlite"
+	measure sqlite "$PORT"
+	echo "resident size of the SQLite node after the runs: $(rss sqlite)"
+	stop sqlite
+fi
 
 # --- PostgreSQL
-psql "$PGURL/postgres" -qc "CREATE DATABASE $db" >/dev/null
-pg="$PGURL/$db?sslmode=disable"
-mkdir -p "$work/postgres"
-echo
-echo "== seeding PostgreSQL (database $db, dropped at the end)"
-"$work/seed" -postgres "$pg" -tokens "$TOKENS" -out "$work/postgres" 2>&1 | sed 's/^/   /'
-psql "$pg" -qc "CHECKPOINT" >/dev/null # the seed's writes, out of the way of the measurements
-echo
-echo "== one node, PostgreSQL"
-start postgres "$PORT" --database-url "$pg"
-measure postgres "$PORT"
-echo "resident size of the PostgreSQL node after the runs: $(rss postgres)"
-stop postgres
+if part postgres || part two; then
+	psql "$PGURL/postgres" -qc "CREATE DATABASE $db" >/dev/null
+	pg="$PGURL/$db?sslmode=disable"
+	mkdir -p "$work/postgres"
+	echo
+	echo "== seeding PostgreSQL (database $db, dropped at the end)"
+	"$work/seed" -postgres "$pg" -tokens "$TOKENS" -out "$work/postgres" 2>&1 | sed 's/^/   /'
+	psql "$pg" -qc "CHECKPOINT" >/dev/null # the seed's writes, out of the way of the measurements
+fi
+if part postgres; then
+	echo
+	echo "== one node, PostgreSQL"
+	start postgres "$PORT" --database-url "$pg"
+	measure postgres "$PORT"
+	echo "resident size of the PostgreSQL node after the runs: $(rss postgres)"
+	stop postgres
+fi
 
 # --- Two nodes on one PostgreSQL, each under its own wrk at once.
-echo
-echo "== two nodes on one PostgreSQL (a wrk with half the connections against each, at the same time; req/s summed)"
-start node1 $((PORT + 2)) --database-url "$pg"
-start node2 $((PORT + 3)) --database-url "$pg"
-acct=$(cat "$work/postgres/account")
+
 # both PATH [VAR=value...]: wrk against both nodes at once; prints the summed RESULT.
 both() {
 	local path=$1
@@ -244,21 +297,54 @@ both() {
 	local w1=$!
 	CONNS=$((CONNS / 2)) wrk_run "http://127.0.0.1:$((PORT + 3))$path" "$@" >"$work/w2"
 	wait "$w1"
-	# Requests, req/s, non-2xx, 429s and errors add up; the latencies shown are the worse node's.
-	paste -d' ' "$work/w1" "$work/w2" | awk '{print $1+$8, $2+$9, ($3>$10?$3:$10), ($4>$11?$4:$11), $5+$12, $6+$13, $7+$14}'
+	# Requests, req/s, non-2xx, 429s and errors add up; the latencies shown are the worse
+	# node's; non-2xx counts by status add up.
+	cat "$work/w1" "$work/w2" | awk '
+		NR == 1 {split($0, a)} NR == 2 {split($0, b)}
+		{for (i = 8; i <= NF; i++) {split($i, kv, "="); codes[kv[1]] += kv[2]}}
+		END {
+			printf "%s %s %s %s %s %s %s", a[1] + b[1], a[2] + b[2], (a[3] > b[3] ? a[3] : b[3]),
+				(a[4] > b[4] ? a[4] : b[4]), a[5] + b[5], a[6] + b[6], a[7] + b[7]
+			for (c in codes) printf " %s=%d", c, codes[c]
+			print ""
+		}'
 }
-DURATION=3s both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/pat")" >/dev/null # warm-up
-header
-row two a "(a) GET /healthz" $(both /healthz)
-row two b "(b) GET /api/v3/accounts/{a}/, PAT" $(both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/pat")")
-row two c "(c) GET /api/v3/accounts/{a}/, service token" \
-	$(both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/service")")
-echo "ratios (two nodes): (b)/(a) $(ratio two/b two/a)   (c)/(a) $(ratio two/c two/a)" \
-	"  two nodes (b) / one node (b): $(ratio two/b postgres/b)"
-stop node1
-stop node2
 
-if [[ $MEM == 1 ]]; then
+# two_row KEY LABEL PATH [VAR=value...]: a row of both nodes, and where each node's
+# verifications came from meanwhile (a node whose caches lapse reads the store).
+two_row() {
+	local key=$1 label=$2 path=$3
+	shift 3
+	local v1 v2
+	v1=$(verifications node1)
+	v2=$(verifications node2)
+	row two "$key" "$label" $(both "$path" "$@")
+	echo "          node1 $(delta "$v1" "$(verifications node1)"); node2 $(delta "$v2" "$(verifications node2)")"
+}
+delta() {
+	awk -v a="$1" -v b="$2" 'BEGIN {split(a, x); split(b, y)
+		printf "verifications: %d from its cache, %d from the store, %d unavailable", y[1] - x[1], y[2] - x[2], y[3] - x[3]}'
+}
+
+if part two; then
+	echo
+	echo "== two nodes on one PostgreSQL (a wrk with half the connections against each, at the same time; req/s summed)"
+	start node1 $((PORT + 2)) --database-url "$pg"
+	start node2 $((PORT + 3)) --database-url "$pg"
+	acct=$(cat "$work/postgres/account")
+	DURATION=3s both "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/pat")" >/dev/null # warm-up
+	header
+	two_row a "(a) GET /healthz" /healthz
+	two_row b "(b) GET /api/v3/accounts/{a}/, PAT" "/api/v3/accounts/$acct/" BENCH_TOKEN="$(cat "$work/postgres/pat")"
+	two_row c "(c) GET /api/v3/accounts/{a}/, service token" "/api/v3/accounts/$acct/" \
+		BENCH_TOKEN="$(cat "$work/postgres/service")"
+	echo -n "ratios (two nodes): (b)/(a) $(ratio two/b two/a)   (c)/(a) $(ratio two/c two/a)"
+	if part postgres; then echo "   two nodes (b) / one node (b): $(ratio two/b postgres/b)"; else echo; fi
+	stop node1
+	stop node2
+fi
+
+if [[ $MEM == 1 ]] && part sqlite; then
 	echo
 	echo "== memory: the verification cache with $TOKENS tokens stored (SQLite), --cache-size 100000"
 	"$work/mem" -sqlite "$work/sqlite/tokend.db" -pats "$work/sqlite/pats" -cache-size 100000 -rounds 3
