@@ -66,13 +66,23 @@ start() {
 	shift 2
 	local extra=()
 	if [[ -n $PROFILE_DIR ]]; then extra+=(--pprof-addr "127.0.0.1:$((port + 1000))"); fi
+	# On a shared machine another run may hold the port: its node would pass the readiness
+	# check below, and each run would measure the other's.
+	if curl -s -o /dev/null "http://127.0.0.1:$port/"; then
+		echo "http.sh: 127.0.0.1:$port is in use (another run?); set PORT" >&2
+		exit 1
+	fi
 	# --trusted-proxies 127.0.0.1: the spread run (e') sends X-Forwarded-For; the others do not.
 	"$work/tokend" serve --addr "127.0.0.1:$port" --trusted-proxies 127.0.0.1 \
 		--metrics-addr "127.0.0.1:$((port + 2000))" "${extra[@]}" "$@" >"$work/$name.out" 2>"$work/$name.log" &
-	pids+=($!)
-	eval "pid_$name=$! port_$name=$port"
+	local pid=$!
+	pids+=("$pid")
+	eval "pid_$name=$pid port_$name=$port"
 	for _ in $(seq 100); do
-		curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return
+		if curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; then
+			kill -0 "$pid" 2>/dev/null && return # ready, and the node that answered is ours
+			break
+		fi
 		sleep 0.1
 	done
 	echo "http.sh: $name did not start" >&2
