@@ -170,12 +170,14 @@ func (e *Edge) clientOf(r *http.Request) Client {
 // token), the route pattern (never the query string), the status and how long it took.
 func (e *Edge) logRequest(r *http.Request, door string, rq *request, status int, d time.Duration) {
 	e.durations.observe(r.Pattern, status, d)
-	attrs := []slog.Attr{
+	// Room for the optional attributes too, so that adding them does not move the slice to
+	// the heap: an authenticated request's line (token_uid) allocated once more than /healthz's.
+	attrs := append(make([]slog.Attr, 0, 10),
 		slog.String("door", door), slog.String("request_id", rq.client.RequestID),
 		slog.String("client", rq.client.IP), slog.String("method", r.Method),
 		slog.String("route", r.Pattern), slog.Int("status", status),
 		slog.Float64("duration_ms", float64(d.Microseconds())/1000),
-	}
+	)
 	if rq.tokenUID != "" {
 		attrs = append(attrs, slog.String("token_uid", rq.tokenUID))
 	}

@@ -126,7 +126,9 @@ func (s *Server) serveAs(w http.ResponseWriter, r *http.Request, p *tokend.Princ
 	if !p.ExpiresAt.IsZero() {
 		w.Header().Set("X-Token-Expires-At", p.ExpiresAt.UTC().Format(timeFormat))
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	if r.Body != http.NoBody { // a request without a body (most GETs) has nothing to bound
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBodyBytes)
+	}
 	ctx := tokend.NewContext(r.Context(), p)
 	if err := h(w, r.WithContext(ctx), p); err != nil {
 		writeError(w, r, err)
