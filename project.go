@@ -140,11 +140,14 @@ func (s *Service) listProjectsFromMemory(ctx context.Context, f ProjectFilter) (
 	}
 	var page []*Project
 	total := 0
-	for _, p := range set.all {
+	for i, p := range set.all {
 		if (f.State != 0 && p.State != f.State) || (f.IDs != nil && !slices.Contains(f.IDs, p.ID)) {
 			continue
 		}
 		if total >= f.Offset && len(page) < f.Limit {
+			if page == nil { // once, with room for the rest: a page grown by append allocated six times for 20 projects
+				page = make([]*Project, 0, min(f.Limit, len(set.all)-i))
+			}
 			page = append(page, p)
 		}
 		total++

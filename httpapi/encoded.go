@@ -55,6 +55,32 @@ func (c *encodedCache[K, V]) get(id K, v *V) []byte {
 	return b
 }
 
+// appendList appends items as a JSON array of their encodings, under one read lock while
+// every item is in the cache.
+func (c *encodedCache[K, V]) appendList(b []byte, items []*V, id func(*V) K) []byte {
+	b = append(b, '[')
+	i := 0
+	c.mu.RLock()
+	for ; i < len(items); i++ {
+		e, ok := c.m[id(items[i])]
+		if !ok || e.v != items[i] {
+			break
+		}
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, e.json...)
+	}
+	c.mu.RUnlock()
+	for ; i < len(items); i++ {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, c.get(id(items[i]), items[i])...)
+	}
+	return append(b, ']')
+}
+
 // encodeJSON is v as the envelope's encoder writes it (no HTML escaping), without the
 // encoder's trailing newline.
 func encodeJSON(v any) []byte {

@@ -18,7 +18,7 @@ import (
 func TestEncodedEnvelopeMatchesWriteJSON(t *testing.T) {
 	s := &Server{}
 	s.accountJSON = newEncodedCache[tokend.AccountID](2, func(a *tokend.Account) any { return toAccountJSON(a) })
-	s.projectJSON = newEncodedCache[tokend.ProjectID](3, func(p *tokend.Project) any { return toProjectJSON(p) })
+	s.projectJSON = newEncodedCache[tokend.ProjectID](30, func(p *tokend.Project) any { return toProjectJSON(p) })
 	at := time.Date(2026, 11, 26, 7, 0, 0, 123456789, time.FixedZone("x", 3600))
 	texts := []string{"plain", `quote " backslash \ slash /`, "<html> & 'x'", "tab\tnewline\ncontrol\x01",
 		"é ü 日本", "line\u2028para\u2029", "invalid \xff utf-8", ""}
@@ -57,16 +57,21 @@ func TestEncodedEnvelopeMatchesWriteJSON(t *testing.T) {
 		{"one", 1, map[string]any{"limit": 100, "offset": 0, "state": "all"}, "id"},
 		{"short", 2, map[string]any{"limit": 2, "offset": 5, "state": 1, "name__icontains": `<"x">`}, "-name"},
 		{"long", 40, map[string]any{"limit": 100, "offset": 0, "state": 2, "pk__in": []int64{1, 2}, "pk__gt": int64(0)}, "id"},
+		{"no filters", 3, nil, ""},
+		{"many filters", 3, map[string]any{"limit": 10, "offset": 0, "a": 1.5, "b": true, "c": nil, "d": "2026-11-26T07:00:00.000000Z",
+			"e\t": "é", "f": []string{"x"}, "g": -1, "h": int64(-2), "i": "", "j": "line\u2028"}, `"quoted"`},
 	} {
-		want, got := httptest.NewRecorder(), httptest.NewRecorder()
+		want := httptest.NewRecorder()
 		out := make([]projectJSON, tc.n)
 		for i, p := range ps[:tc.n] {
 			out[i] = toProjectJSON(p)
 		}
 		writeList(want, out, tc.n, 120, tc.filters, tc.orderBy)
-		writeEncodedList(s, got, ps[:tc.n], func(p *tokend.Project) []byte { return s.projectJSON.get(p.ID, p) },
-			120, tc.filters, tc.orderBy)
-		sameResponse(t, "list "+tc.name, got, want)
+		for range 2 { // encoded, then from the cache (where it holds them)
+			got := httptest.NewRecorder()
+			writeEncodedList(s, got, s.projectJSON, ps[:tc.n], projectID, 120, tc.filters, tc.orderBy)
+			sameResponse(t, "list "+tc.name, got, want)
+		}
 	}
 }
 

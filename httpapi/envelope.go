@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -72,23 +73,72 @@ func (s *Server) writeEncodedOK(w http.ResponseWriter, data []byte) {
 	s.writeBody(w, buf, b)
 }
 
-// writeEncodedList is writeList for items whose JSON item returns (see encodedCache): the
-// same bytes, without encoding each item again.
-func writeEncodedList[T any](s *Server, w http.ResponseWriter, items []T, item func(T) []byte, total int,
-	filters map[string]any, orderBy string) {
+// writeEncodedList is writeList for items kept in c (see encodedCache): the same bytes,
+// without encoding each item again.
+func writeEncodedList[K comparable, V any](s *Server, w http.ResponseWriter, c *encodedCache[K, V], items []*V,
+	id func(*V) K, total int, filters map[string]any, orderBy string) {
 	buf := s.body()
-	b := append(append(*buf, okHead...), '[')
-	for i, it := range items {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, item(it)...)
-	}
-	b = append(b, `],"extra":`...)
-	b = append(b, encodeJSON(listExtra{Filters: filters, OrderBy: orderBy,
-		Pagination: pagination{Count: len(items), TotalCount: total}})...)
+	b := c.appendList(append(*buf, okHead...), items, id)
+	b = append(b, `,"extra":`...)
+	b = appendListExtra(b, listExtra{Filters: filters, OrderBy: orderBy,
+		Pagination: pagination{Count: len(items), TotalCount: total}})
 	b = append(b, "}\n"...)
 	s.writeBody(w, buf, b)
+}
+
+// appendListExtra appends x as encodeJSON would: the filters' keys in order, and each value by
+// hand when it is a number or a string (what lists echo); anything else through encodeJSON.
+// A list's extra encoded by reflection cost a third of a list of 20 cached projects.
+func appendListExtra(b []byte, x listExtra) []byte {
+	b = append(b, `{"filters":`...)
+	if x.Filters == nil {
+		b = append(b, "null"...)
+	} else {
+		var buf [8]string
+		keys := buf[:0]
+		for k := range x.Filters {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for i, k := range keys {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(appendJSONString(b, k), ':')
+			switch v := x.Filters[k].(type) {
+			case int:
+				b = strconv.AppendInt(b, int64(v), 10)
+			case int64:
+				b = strconv.AppendInt(b, v, 10)
+			case string:
+				b = appendJSONString(b, v)
+			default:
+				b = append(b, encodeJSON(v)...)
+			}
+		}
+		b = append(b, '}')
+	}
+	b = append(b, `,"order_by":`...)
+	b = appendJSONString(b, x.OrderBy)
+	b = append(b, `,"pagination":{"count":`...)
+	b = strconv.AppendInt(b, int64(x.Pagination.Count), 10)
+	b = append(b, `,"total_count":`...)
+	b = strconv.AppendInt(b, int64(x.Pagination.TotalCount), 10)
+	return append(b, "}}"...)
+}
+
+// appendJSONString appends s as a JSON string, as encodeJSON writes it: by hand when it holds
+// printable ASCII only, without quotes or backslashes (nothing to escape), else by encodeJSON.
+func appendJSONString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			return append(b, encodeJSON(s)...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 // body returns a buffer for a response body, to be handed back to writeBody.

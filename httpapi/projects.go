@@ -105,10 +105,11 @@ func (s *Server) listProjects(w http.ResponseWriter, r *http.Request, p *tokend.
 	if err != nil {
 		return err
 	}
-	writeEncodedList(s, w, ps, func(pr *tokend.Project) []byte { return s.projectJSON.get(pr.ID, pr) },
-		total, q.filters, orderBy)
+	writeEncodedList(s, w, s.projectJSON, ps, projectID, total, q.filters, orderBy)
 	return nil
 }
+
+func projectID(p *tokend.Project) tokend.ProjectID { return p.ID }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request, p *tokend.Principal) error {
 	accountID, id, err := accountAnd[tokend.ProjectID](r, "id")
