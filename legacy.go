@@ -481,8 +481,10 @@ func (s *Service) LegacyUsageReport(ctx context.Context, accountID AccountID, ne
 // legacyUsageReport builds the report of userID (zero: every user), the page of users page
 // (a zero Limit: all of them).
 func (s *Service) legacyUsageReport(ctx context.Context, accountID AccountID, needs map[string]RouteNeed, userID UserID, page Page) (*LegacyUsageReport, error) {
-	if err := s.FlushUsage(ctx); err != nil {
-		s.log.Warn("flush before the legacy report", "err", err)
+	// The report reads legacy-key uses only, so only those are written first: a read need not
+	// wait for every other batch (token uses, addresses, refusals) to reach the store.
+	if err := s.legacy.flush(ctx, s.store); err != nil {
+		s.log.Warn("flush legacy-key uses before the report", "err", err)
 	}
 	acct, err := s.store.Account(ctx, accountID)
 	if err != nil {
