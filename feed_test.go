@@ -329,6 +329,9 @@ func TestLapsedNodeWaitsForTheFeed(t *testing.T) {
 			st, _ := open(t)
 			gated := &gatedStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
 			counted := &countingStore{Store: gated}
+			// The account before the node starts, so that the node's first read of the feed is
+			// past its entries: none of them drops the token later.
+			tok := ownerToken(t, tokend.NewService(st, tokend.Options{Logger: quietLog, PasswordParams: cheap}))
 			var skew atomic.Int64 // the node's clock runs this far ahead of the real one
 			// Hours: only the test moves the node's clock past them; the feed is read when the
 			// node starts, when PostgreSQL wakes it, and when a request asks.
@@ -336,7 +339,6 @@ func TestLapsedNodeWaitsForTheFeed(t *testing.T) {
 				Now:              func() time.Time { return time.Now().Add(time.Duration(skew.Load())) },
 				FeedPollInterval: time.Hour, FeedStaleAfter: time.Hour, CacheTTL: 24 * time.Hour,
 			})
-			tok := ownerToken(t, svc)
 			caughtUp(t, svc, st)
 			warm(t, svc, tok)
 
@@ -377,6 +379,40 @@ func TestLapsedNodeWaitsForTheFeed(t *testing.T) {
 			}
 			if got := svc.Stats().VerifiedFromCache - cached; got != 1 {
 				t.Errorf("verifications from the cache: got %d, want 1", got)
+			}
+		})
+	}
+}
+
+// TestStartingNodeReadsThrough: before its first read of the feed a node has nothing cached,
+// so a verification does not wait for that read (held here) but asks the store at once.
+func TestStartingNodeReadsThrough(t *testing.T) {
+	for name, open := range projectStores {
+		t.Run(name, func(t *testing.T) {
+			st, _ := open(t)
+			tok := ownerToken(t, tokend.NewService(st, tokend.Options{Logger: quietLog, PasswordParams: cheap}))
+			gated := &gatedStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
+			gated.armed.Store(true)
+			defer close(gated.release)
+			// An hour: the verification's bound, which only a wait for the held read would reach.
+			svc := startNode(t, gated, tokend.Options{FeedPollInterval: time.Hour})
+			select {
+			case <-gated.entered:
+			case <-time.After(10 * time.Second):
+				t.Fatal("the node did not start reading the feed within 10s")
+			}
+			done := make(chan error, 1)
+			go func() {
+				_, err := svc.Authenticate(t.Context(), tok, "127.0.0.1")
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("verification while the first read of the feed is held: got %v, want accepted", err)
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatal("the verification waited for the node's first read of the feed (10s)")
 			}
 		})
 	}
