@@ -144,7 +144,9 @@ func (s *Service) authenticateAt(ctx context.Context, raw, ip string, record boo
 // the feed's own read among them; the other half of the time is left to the store, so that a
 // node whose feed reads fail while other reads pass keeps serving.
 func (s *Service) awaitTrust(ctx context.Context) bool {
-	if !s.feedSync.running.Load() {
+	// Before its first read of the feed a node has nothing cached to answer from: the store
+	// answers, with all the time there is.
+	if !s.feedSync.running.Load() || s.trustUntil.Load() == 0 {
 		return false
 	}
 	d := s.opts.FeedPollInterval / 2
