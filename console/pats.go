@@ -150,8 +150,11 @@ func fieldOf(err error) string {
 }
 
 // pathID reads the {id} of a path; anything but a positive integer is not found.
-func pathID[ID ~int64](r *http.Request) (ID, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+func pathID[ID ~int64](r *http.Request) (ID, error) { return pathIDNamed[ID](r, "id") }
+
+// pathIDNamed is the positive id in the path segment name; anything else is a page not found.
+func pathIDNamed[ID ~int64](r *http.Request, name string) (ID, error) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil || id <= 0 {
 		return 0, tokend.Errorf(tokend.ENotFound, "There is no page at this address.")
 	}

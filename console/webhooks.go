@@ -127,9 +127,9 @@ func (c *Console) showDelivery(w http.ResponseWriter, r *http.Request, in *signe
 		c.renderError(w, r, in, err)
 		return
 	}
-	did, err := strconv.ParseInt(r.PathValue("delivery"), 10, 64)
-	if err != nil || did <= 0 {
-		c.renderError(w, r, in, tokend.Errorf(tokend.ENotFound, "There is no page at this address."))
+	did, err := pathIDNamed[int64](r, "delivery")
+	if err != nil {
+		c.renderError(w, r, in, err)
 		return
 	}
 	h, err := c.svc.Webhook(r.Context(), in.p, in.account.ID, id)
@@ -152,9 +152,9 @@ func (c *Console) redeliverWebhook(w http.ResponseWriter, r *http.Request, in *s
 		c.renderError(w, r, in, err)
 		return
 	}
-	did, err := strconv.ParseInt(r.PathValue("delivery"), 10, 64)
-	if err != nil || did <= 0 {
-		c.renderError(w, r, in, tokend.Errorf(tokend.ENotFound, "There is no page at this address."))
+	did, err := pathIDNamed[int64](r, "delivery")
+	if err != nil {
+		c.renderError(w, r, in, err)
 		return
 	}
 	if _, err := c.svc.Redeliver(r.Context(), in.p, in.account.ID, id, did); err != nil {
