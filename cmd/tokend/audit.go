@@ -111,22 +111,13 @@ For more, or for a spreadsheet, use ` + "`tokend audit export`" + `.`,
 			if err != nil {
 				return err
 			}
-			all := []client.AuditEvent{}
-			o.Limit = min(limit, 100)
-			for len(all) < limit {
-				es, page, err := s.client.AuditLog(ctx, accountID, o)
-				if err != nil {
-					return s.explain(err)
-				}
-				all = append(all, es...)
-				lo, more := page.Next(client.ListOptions{Limit: o.Limit, Offset: o.Offset})
-				if !more {
-					break
-				}
-				o.Offset = lo.Offset
-			}
-			if len(all) > limit {
-				all = all[:limit]
+			all, err := listUpTo(client.ListOptions{Limit: min(limit, 100), Offset: o.Offset}, limit,
+				func(lo client.ListOptions) ([]client.AuditEvent, client.Page, error) {
+					o.Limit, o.Offset = lo.Limit, lo.Offset
+					return s.client.AuditLog(ctx, accountID, o)
+				})
+			if err != nil {
+				return s.explain(err)
 			}
 			out := cmd.OutOrStdout()
 			if rf.asJSON {

@@ -166,6 +166,11 @@ func findPATByUID(ctx context.Context, c *client.Client, accountID, userID int64
 
 // listAll reads a list page after page from o, for the commands that print all of it.
 func listAll[T any](o client.ListOptions, list func(client.ListOptions) ([]T, client.Page, error)) ([]T, error) {
+	return listUpTo(o, 0, list)
+}
+
+// listUpTo is listAll that stops once it holds max items (0: no limit) and returns max of them.
+func listUpTo[T any](o client.ListOptions, max int, list func(client.ListOptions) ([]T, client.Page, error)) ([]T, error) {
 	all := []T{}
 	for {
 		items, page, err := list(o)
@@ -173,6 +178,9 @@ func listAll[T any](o client.ListOptions, list func(client.ListOptions) ([]T, cl
 			return nil, err
 		}
 		all = append(all, items...)
+		if max > 0 && len(all) >= max {
+			return all[:max], nil
+		}
 		var more bool
 		if o, more = page.Next(o); !more {
 			return all, nil
