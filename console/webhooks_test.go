@@ -5,6 +5,7 @@ import (
 	"html"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -127,5 +128,50 @@ func TestWebhookPages(t *testing.T) {
 	}
 	if r := dev.get("/settings/webhooks"); r.status != http.StatusForbidden {
 		t.Errorf("developer lists webhooks: got %d, want 403", r.status)
+	}
+}
+
+// A user who may not manage webhooks is refused their pages and their writes, and no endpoint
+// is made; an owner's endpoint stays out of their sight.
+func TestWebhookPagesRefuseOthers(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ctx := context.Background()
+	e.addUser(t, "reader@example.com", perm.LicenseReadOnly)
+	owner := e.browser(t)
+	owner.mustSignIn("paul@example.com", ownerPassword)
+	tok := csrf(t, owner.get("/settings/webhooks/new").body)
+	made := owner.postShown("/settings/webhooks/new", url.Values{"csrf": {tok}, "url": {"https://hooks.example.com/in"},
+		"events": {"token.created"}})
+	if made.status != http.StatusOK {
+		t.Fatalf("owner's create: got %d\n%s", made.status, made.body)
+	}
+	op, err := e.svc.SessionPrincipal(ctx, e.owner.ID, e.account.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks, err := e.svc.ListWebhooks(ctx, op, e.account.ID)
+	if err != nil || len(hooks) != 1 {
+		t.Fatalf("owner's endpoints: %v, %d", err, len(hooks))
+	}
+	detail := "/settings/webhooks/" + strconv.FormatInt(int64(hooks[0].ID), 10)
+
+	b := e.browser(t)
+	b.mustSignIn("reader@example.com", ownerPassword)
+	for _, path := range []string{"/settings/webhooks", detail, detail + "/delete"} {
+		if r := b.get(path); r.status != http.StatusForbidden {
+			t.Errorf("GET %s: got %d, want 403", path, r.status)
+		}
+	}
+	tok = csrf(t, b.get("/settings/webhooks/new").body)
+	for _, path := range []string{"/settings/webhooks/new", detail + "/rotate", detail + "/active", detail + "/delete"} {
+		r := b.post(path, url.Values{"csrf": {tok}, "url": {"https://hooks.example.com/other"}, "events": {"token.created"}})
+		if r.status != http.StatusForbidden {
+			t.Errorf("POST %s: got %d, want 403", path, r.status)
+		}
+	}
+	after, err := e.svc.ListWebhooks(ctx, op, e.account.ID)
+	if err != nil || len(after) != 1 || after[0].Secret != hooks[0].Secret || after[0].Disabled {
+		t.Errorf("the reader's posts changed the endpoints: %v, %+v", err, after)
 	}
 }
