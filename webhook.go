@@ -89,6 +89,12 @@ func authorizeWebhooks(p *Principal, accountID AccountID, a perm.Access) error {
 	return authorize(p, accountID, perm.ServiceTokens, perm.Read, 0)
 }
 
+// CanWriteWebhooks reports whether p may change accountID's webhooks: the rule of every
+// write below, for adapters that show or hide controls.
+func CanWriteWebhooks(p *Principal, accountID AccountID) bool {
+	return authorizeWebhooks(p, accountID, perm.Write) == nil
+}
+
 // ListWebhooks lists the account's endpoints, by id.
 func (s *Service) ListWebhooks(ctx context.Context, p *Principal, accountID AccountID) ([]*WebhookEndpoint, error) {
 	if err := authorizeWebhooks(p, accountID, perm.Read); err != nil {

@@ -8,7 +8,6 @@ import (
 
 	"tokend"
 	"tokend/edge"
-	"tokend/perm"
 )
 
 // Webhooks: endpoints that hear of the account's token events, signed, with their delivery
@@ -20,17 +19,13 @@ type webhooksData struct {
 	CanWrite bool
 }
 
-func canWriteWebhooks(p *tokend.Principal) bool {
-	return p.Can(perm.Webhooks, perm.Write, 0) && p.Can(perm.ServiceTokens, perm.Read, 0)
-}
-
 func (c *Console) listWebhooks(w http.ResponseWriter, r *http.Request, in *signedIn) {
 	hs, err := c.svc.ListWebhooks(r.Context(), in.p, in.account.ID)
 	if err != nil {
 		c.renderError(w, r, in, err)
 		return
 	}
-	c.show(w, r, in, http.StatusOK, "webhooks.html", "Webhooks", "webhooks", webhooksData{Hooks: hs, CanWrite: canWriteWebhooks(in.p)})
+	c.show(w, r, in, http.StatusOK, "webhooks.html", "Webhooks", "webhooks", webhooksData{Hooks: hs, CanWrite: tokend.CanWriteWebhooks(in.p, in.account.ID)})
 }
 
 // webhookForm is the new-endpoint form.
@@ -110,7 +105,7 @@ func (c *Console) showWebhook(w http.ResponseWriter, r *http.Request, in *signed
 		return
 	}
 	c.show(w, r, in, http.StatusOK, "webhook.html", h.URL, "webhooks", webhookPage{Hook: h, Deliveries: ms,
-		Pager: newPager(r, pg, len(ms), total), CanWrite: canWriteWebhooks(in.p)})
+		Pager: newPager(r, pg, len(ms), total), CanWrite: tokend.CanWriteWebhooks(in.p, in.account.ID)})
 }
 
 type deliveryPage struct {
@@ -143,7 +138,7 @@ func (c *Console) showDelivery(w http.ResponseWriter, r *http.Request, in *signe
 		return
 	}
 	c.show(w, r, in, http.StatusOK, "webhook_delivery.html", "Delivery "+m.UID, "webhooks", deliveryPage{Hook: h, Delivery: m,
-		Attempts: attempts, Payload: string(m.Payload), CanWrite: canWriteWebhooks(in.p)})
+		Attempts: attempts, Payload: string(m.Payload), CanWrite: tokend.CanWriteWebhooks(in.p, in.account.ID)})
 }
 
 func (c *Console) redeliverWebhook(w http.ResponseWriter, r *http.Request, in *signedIn) {
