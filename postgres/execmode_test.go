@@ -21,6 +21,7 @@ func TestStoreExecModes(t *testing.T) {
 				u := pgtest.SchemaURL(tb)
 				st := openStore(tb, u+"&default_query_exec_mode="+mode)
 				pgtest.OffsetIDs(tb, u)
+				tb.Cleanup(func() { checkVerifyGrants(tb, st) })
 				return st
 			})
 		})

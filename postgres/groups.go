@@ -118,6 +118,9 @@ func (s *Store) loadGroupPermissions(ctx context.Context, gs []*tokend.Group) er
 func (s *Store) SetGroupPermissions(ctx context.Context, accountID tokend.AccountID, groupID tokend.GroupID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
+		if err := takeGrantsTurn(ctx, q); err != nil {
+			return err
+		}
 		// The row lock makes concurrent replacements of one group's grants take turns; without
 		// it both would delete the old set and both insert, leaving the union.
 		var one int
@@ -141,6 +144,9 @@ func (s *Store) SetGroupPermissions(ctx context.Context, accountID tokend.Accoun
 func (s *Store) SetUserGroups(ctx context.Context, accountID tokend.AccountID, userID tokend.UserID, groupIDs []tokend.GroupID) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
+		if err := takeGrantsTurn(ctx, q); err != nil {
+			return err
+		}
 		// Concurrent replacements of one user's groups take turns on the user's row, for the
 		// same reason as in SetGroupPermissions.
 		if _, err := q.Exec(ctx, `SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE`, userID); err != nil {

@@ -42,7 +42,12 @@ func openTestStore(tb testing.TB) *Store {
 func TestStore(t *testing.T) {
 	t.Parallel()
 	pgtest.Conn(t).Close(context.Background())
-	storetest.Run(t, func(tb testing.TB) tokend.Store { return openTestStore(tb) })
+	storetest.Run(t, func(tb testing.TB) tokend.Store {
+		st := openTestStore(tb)
+		// After every case: the columns verification reads agree with the tables.
+		tb.Cleanup(func() { checkVerifyGrants(tb, st) })
+		return st
+	})
 }
 
 func TestSchemaIsolation(t *testing.T) {

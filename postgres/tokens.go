@@ -223,6 +223,9 @@ func (s *Store) loadTokenPermissions(ctx context.Context, ts []*tokend.Token) er
 func (s *Store) SetTokenPermissions(ctx context.Context, accountID tokend.AccountID, tokenID tokend.TokenID, grants []perm.Grant) error {
 	return s.Tx(ctx, func(tx tokend.Store) error {
 		q := tx.(*Store).tx
+		if err := takeGrantsTurn(ctx, q); err != nil {
+			return err
+		}
 		// The row lock makes concurrent replacements of one token's grants take turns.
 		var one int
 		if err := q.QueryRow(ctx, `SELECT 1 FROM tokens WHERE account_id = $1 AND id = $2 FOR NO KEY UPDATE`, accountID, tokenID).Scan(&one); err != nil {

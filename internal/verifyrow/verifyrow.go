@@ -1,9 +1,8 @@
-// Package verifyrow decodes the one row that a store reads for the verification of a token
-// not in the cache: two text columns, the token's fields and its grants, each packed by the
-// store's statement. Packing is what makes the read cheap: a column per field and a row per
-// grant cost the drivers allocations per column and per row of every such verification (the
-// SQLite driver builds two strings for each column of every query it runs; pgx plans the
-// scan of each column of each row whose destinations change).
+// Package verifyrow decodes what a store reads for the verification of a token not in the
+// cache. SQLite's statement packs it in two text columns, the token's fields and its grants:
+// a column per field and a row per grant cost its driver two strings for each column of
+// every query. PostgreSQL's reads the fields as columns and the grants packed, from columns
+// the database keeps (postgres/verify.go): DecodeGrants.
 //
 // The token column holds, separated by Unit, in this order: id, kind, account id, user id,
 // uid, state, expires at, last used at, created at, rotated at, disabled at, enabled at, and
@@ -41,7 +40,7 @@ const (
 func Decode(token, grants string) (*tokend.Token, *tokend.MemberAccess, error) {
 	f := fields{s: token}
 	t := &tokend.Token{ID: tokend.TokenID(f.int())}
-	t.Kind = kind(f.next())
+	t.Kind = Kind(f.next())
 	t.AccountID, t.UserID = tokend.AccountID(f.int()), tokend.UserID(f.int())
 	// Its own string: the principal keeps the uid for as long as it is cached, and a
 	// substring would keep the whole row.
@@ -61,8 +60,17 @@ func Decode(token, grants string) (*tokend.Token, *tokend.MemberAccess, error) {
 	if err := f.end(); err != nil {
 		return nil, nil, err
 	}
+	if err := DecodeGrants(grants, t, access); err != nil {
+		return nil, nil, err
+	}
+	return t, access, nil
+}
+
+// DecodeGrants decodes a packed grants column into access's Grants, for a PAT (access not
+// nil), or t's Permissions, for a service token.
+func DecodeGrants(grants string, t *tokend.Token, access *tokend.MemberAccess) error {
 	if grants == "" {
-		return t, access, nil
+		return nil
 	}
 	n := strings.Count(grants, string(Record)) + 1
 	if access != nil {
@@ -78,11 +86,11 @@ func Decode(token, grants string) (*tokend.Token, *tokend.MemberAccess, error) {
 		g := perm.Grant{Set: perm.Set(f.next()), AllProjects: f.next() == "1", ProjectID: f.int()}
 		cats := f.next()
 		if err := f.end(); err != nil {
-			return nil, nil, err
+			return err
 		}
 		if cats != "" && cats != "[]" {
 			if err := json.Unmarshal([]byte(cats), &g.WritableEnvironmentCategories); err != nil {
-				return nil, nil, fmt.Errorf("verify row: environment categories: %w", err)
+				return fmt.Errorf("verify row: environment categories: %w", err)
 			}
 		}
 		if access != nil {
@@ -91,12 +99,12 @@ func Decode(token, grants string) (*tokend.Token, *tokend.MemberAccess, error) {
 			t.Permissions = append(t.Permissions, tokend.TokenPermission{ID: id, Grant: g})
 		}
 	}
-	return t, access, nil
+	return nil
 }
 
-// kind is the token kind named k, as the constant when it is one (a substring of the row
+// Kind is the token kind named k, as the constant when it is one (a substring of the row
 // would keep the row).
-func kind(k string) tokend.TokenKind {
+func Kind(k string) tokend.TokenKind {
 	for _, c := range []tokend.TokenKind{tokend.KindPAT, tokend.KindService, tokend.KindLegacyKey, tokend.KindSCIM} {
 		if k == string(c) {
 			return c
