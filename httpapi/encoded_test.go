@@ -3,7 +3,9 @@ package httpapi
 import (
 	"bytes"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -110,5 +112,29 @@ func TestEncodedCacheFollowsTheValue(t *testing.T) {
 	c.get(3, third)
 	if len(c.m) != 1 || c.m[3].v != third {
 		t.Errorf("past max: got %d entries, want only the newest", len(c.m))
+	}
+}
+
+// TestInvalidTokenBody: the refusal of a token, answered from its envelope encoded once, is
+// the answer the encoding of the same error gives.
+func TestInvalidTokenBody(t *testing.T) {
+	answer := func(err error) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		writeError(w, httptest.NewRequest(http.MethodGet, "/api/v3/accounts/1/", nil), err)
+		return w
+	}
+	same := *tokend.ErrInvalidToken // another error with the same fields: encoded anew
+	once, anew := answer(tokend.ErrInvalidToken), answer(&same)
+	if once.Code != http.StatusUnauthorized || once.Code != anew.Code {
+		t.Errorf("got status %d and %d, want 401 for both", once.Code, anew.Code)
+	}
+	if !reflect.DeepEqual(once.Header(), anew.Header()) {
+		t.Errorf("got headers %v, want %v", once.Header(), anew.Header())
+	}
+	if once.Body.String() != anew.Body.String() {
+		t.Errorf("got body %q, want %q", once.Body, anew.Body)
+	}
+	if !strings.Contains(once.Body.String(), `"user_message":"Invalid token."`) {
+		t.Errorf("got body %q, want the envelope of the invalid token", once.Body)
 	}
 }

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -189,6 +190,15 @@ func missingMessage(h http.Header, m *tokend.Missing) string {
 // An internal error's text goes to the request's log line; the client reads a generic message.
 func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	httpStatus := edge.Fail(w, r, err)
+	if httpStatus == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tokend"`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	if err == tokend.ErrInvalidToken {
+		w.WriteHeader(httpStatus)
+		_, _ = w.Write(invalidTokenBody)
+		return
+	}
 	var data any
 	dev := string(tokend.ErrorCode(err))
 	var de *tokend.Error
@@ -201,15 +211,23 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 			dev = missingMessage(w.Header(), m)
 		}
 	}
-	if httpStatus == http.StatusUnauthorized && w.Header().Get("WWW-Authenticate") == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="tokend"`)
-	}
-	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(httpStatus)
-	enc := json.NewEncoder(w)
+	_, _ = w.Write(errorBody(httpStatus, err, dev, data))
+}
+
+// invalidTokenBody is the envelope of tokend.ErrInvalidToken, encoded once: it is the answer
+// to every refused token, a flood's included.
+var invalidTokenBody = errorBody(edge.StatusOf(tokend.ErrInvalidToken), tokend.ErrInvalidToken,
+	string(tokend.ErrorCode(tokend.ErrInvalidToken)), nil)
+
+// errorBody encodes the envelope of err, answered with httpStatus.
+func errorBody(httpStatus int, err error, dev string, data any) []byte {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	_ = enc.Encode(envelope{
 		Status: status{Code: httpStatus, IsSuccess: false, UserMessage: tokend.ErrorMessage(err), DeveloperMessage: dev},
 		Data:   data,
 	})
+	return b.Bytes()
 }
