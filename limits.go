@@ -81,8 +81,7 @@ func (s *Service) tokenFailed(ip string, err error) error {
 		return err
 	}
 	now := s.now()
-	s.limits.tokenFailures.Fail(ip, now)
-	if wait := s.limits.tokenFailures.Wait(ip, now); wait > 0 {
+	if wait := s.limits.tokenFailures.Fail(ip, now); wait > 0 {
 		return limited(errTooManyTokenFailures, wait)
 	}
 	return err

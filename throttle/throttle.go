@@ -46,6 +46,11 @@ func (l *Failures) Wait(key string, now time.Time) time.Duration {
 	if !ok {
 		return 0
 	}
+	return l.waitOf(lim, now)
+}
+
+// waitOf is Wait for the bucket lim.
+func (l *Failures) waitOf(lim *rate.Limiter, now time.Time) time.Duration {
 	tokens := lim.TokensAt(now)
 	if tokens >= 1 {
 		return 0
@@ -54,8 +59,17 @@ func (l *Failures) Wait(key string, now time.Time) time.Duration {
 	return max(wait, time.Second)
 }
 
-// Fail records one failure of key at now.
-func (l *Failures) Fail(key string, now time.Time) {
+// Fail records one failure of key at now and returns Wait after it, taking the lock once.
+func (l *Failures) Fail(key string, now time.Time) time.Duration {
+	lim := l.fail(key, now)
+	if lim == nil {
+		return 0
+	}
+	return l.waitOf(lim, now)
+}
+
+// fail records the failure and returns key's bucket; nil when the key is not remembered.
+func (l *Failures) fail(key string, now time.Time) *rate.Limiter {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	lim, ok := l.keys[key]
@@ -66,13 +80,14 @@ func (l *Failures) Fail(key string, now time.Time) {
 			l.sweep(now)
 		}
 		if len(l.keys) >= MaxKeys {
-			return
+			return nil
 		}
 		lim = rate.NewLimiter(l.every, l.burst)
 		l.keys[key] = lim
 		l.n.Store(int64(len(l.keys)))
 	}
 	lim.AllowN(now, 1)
+	return lim
 }
 
 // sweep drops keys whose bucket has refilled; the lock is held.
