@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strings"
+	"time"
 
 	"tokend"
 	"tokend/edge"
@@ -78,6 +79,27 @@ type handler func(w http.ResponseWriter, r *http.Request, p *tokend.Principal) e
 // token is refused: it is good on the SCIM endpoints only (authedSCIM).
 func (s *Server) authed(h handler) http.Handler { return s.authedFor(h, false) }
 
+// refusalYield is how long the answer to a refused token waits while the server is serving
+// requests of verified tokens: when one was verified within the last busyWindow. A client
+// waits for each answer before it sends again on its connection, so a flood of bad tokens
+// then slows itself and leaves the CPU to the valid requests; a client with a wrong token
+// loses a millisecond. On a server with no valid traffic a refusal is answered at once.
+const (
+	refusalYield = time.Millisecond
+	busyWindow   = 100 * time.Millisecond
+)
+
+// yieldToVerified makes the refusal err wait refusalYield while the server serves verified
+// tokens.
+func (s *Server) yieldToVerified(err error) {
+	if tokend.ErrorCode(err) != tokend.EUnauthenticated {
+		return
+	}
+	if last := s.lastVerified.Load(); last != 0 && s.opts.Now().UnixNano()-last < int64(busyWindow) {
+		s.sleep(refusalYield)
+	}
+}
+
 // authedSCIM wraps a SCIM endpoint: the one place a SCIM token is admitted (the service
 // admits nothing else there).
 func (s *Server) authedSCIM(h handler) http.Handler { return s.authedFor(h, true) }
@@ -104,9 +126,11 @@ func (s *Server) authedFor(h handler, scim bool) http.Handler {
 		}
 		p, err := s.svc.Authenticate(r.Context(), raw, requestIP(r))
 		if err != nil {
+			s.yieldToVerified(err)
 			writeError(w, r, err)
 			return
 		}
+		s.lastVerified.Store(s.opts.Now().UnixNano())
 		edge.SetToken(r.Context(), p.TokenUID)
 		if p.Kind == tokend.KindSCIM && !scim {
 			writeError(w, r, errSCIMElsewhere)

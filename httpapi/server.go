@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -68,6 +69,12 @@ type Server struct {
 	accountJSON *encodedCache[tokend.AccountID, tokend.Account]
 	projectJSON *encodedCache[tokend.ProjectID, tokend.Project]
 	bodies      sync.Pool
+
+	// lastVerified is when (Unix nanoseconds, by opts.Now) a request's token was last
+	// verified: refusals yield to verified traffic (yieldToVerified, with sleep: time.Sleep
+	// but in tests).
+	lastVerified atomic.Int64
+	sleep        func(time.Duration)
 }
 
 // New returns a Server with every route registered.
@@ -84,6 +91,7 @@ func New(svc *tokend.Service, opts Options) *Server {
 		// 120 at once, then ten a second: more than a CI fleet behind one address exchanges or
 		// a CLI polls, less than a flood.
 		oauthRequests: throttle.New(120, 100*time.Millisecond),
+		sleep:         time.Sleep,
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
