@@ -385,6 +385,11 @@ func benchHTTP(b *testing.B, open benchStore) {
 			b.Fatal(err)
 		}
 	}
+	// The filter of issued tokens, as a node reads it at start: a forged token is refused from
+	// memory.
+	if err := svc.LoadTokenFilter(context.Background()); err != nil {
+		b.Fatal(err)
+	}
 	h := httpapi.New(svc, httpapi.Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}).Handler()
 	account := fmt.Sprintf("/api/v3/accounts/%d/", d.accountID)
 	for _, tc := range []struct {
@@ -396,6 +401,7 @@ func benchHTTP(b *testing.B, open benchStore) {
 		{"account/service", account, d.services[0], http.StatusOK},
 		{"projects/pat", account + "projects/", d.pats[0], http.StatusOK},
 		{"account/bad-checksum", account, d.badChecksum[0], http.StatusUnauthorized},
+		{"account/forged", account, forgedToken(b), http.StatusUnauthorized},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			// Rotating over 65,536 addresses keeps the failure limiter (50 failures per address)
