@@ -96,6 +96,7 @@ func (s *Server) yieldToVerified(err error) {
 		return
 	}
 	if last := s.lastVerified.Load(); last != 0 && s.opts.Now().UnixNano()-last < int64(busyWindow) {
+		s.yielded.Inc()
 		s.sleep(refusalYield)
 	}
 }

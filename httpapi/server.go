@@ -75,6 +75,7 @@ type Server struct {
 	// but in tests).
 	lastVerified atomic.Int64
 	sleep        func(time.Duration)
+	yielded      prometheus.Counter
 }
 
 // New returns a Server with every route registered.

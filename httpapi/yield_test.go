@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"tokend"
 	"tokend/password"
 	"tokend/perm"
@@ -73,6 +75,13 @@ func TestRefusalsYieldToVerified(t *testing.T) {
 		get(st.token, st.want)
 		if got := slept.Load(); got != st.slept {
 			t.Errorf("%s: %d refusals waited so far, want %d", st.what, got, st.slept)
+		}
+		var m dto.Metric
+		if err := s.yielded.Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		if got := m.GetCounter().GetValue(); got != float64(st.slept) {
+			t.Errorf("%s: tokend_refusals_yielded_total is %v, want %d", st.what, got, st.slept)
 		}
 	}
 }
