@@ -166,4 +166,41 @@ func testTokenForVerify(t *testing.T, open func(testing.TB) tokend.Store) {
 		_, _, err := st.TokenForVerify(ctx, randomHash())
 		wantCode(t, err, tokend.ENotFound, "TokenForVerify(unknown)")
 	})
+
+	// The grants read follow every change of what they come from, after a first read: a
+	// store that keeps them aside (PostgreSQL's verify_grants) must keep them current.
+	t.Run("grants after changes", func(t *testing.T) {
+		patGrants := func(step string, want []perm.Grant) {
+			t.Helper()
+			_, access, err := st.TokenForVerify(ctx, patOfV.Hash)
+			must(t, err, "TokenForVerify")
+			accessGrantsDiff(access.Grants, want).report(t, step)
+		}
+		svcGrantsAre := func(step string, want []perm.Grant) {
+			t.Helper()
+			got, _, err := st.TokenForVerify(ctx, svc.Hash)
+			must(t, err, "TokenForVerify")
+			tokenGrantsDiff(got, want).report(t, step)
+		}
+		patGrants("before", g2Grants)
+		must(t, st.SetUserGroups(ctx, a.ID, v.ID, []tokend.GroupID{g1.ID, g2.ID}), "SetUserGroups(v joins g1)")
+		patGrants("joined g1", append(append([]perm.Grant{}, g1Grants...), g2Grants...))
+		newG1 := []perm.Grant{{Set: perm.Analyst, AllProjects: true}}
+		must(t, st.SetGroupPermissions(ctx, a.ID, g1.ID, newG1), "SetGroupPermissions(g1 replaced)")
+		patGrants("g1's grants replaced", append(append([]perm.Grant{}, g2Grants...), newG1...))
+		g1.State = tokend.StateDeleted
+		must(t, st.UpdateGroup(ctx, g1), "UpdateGroup(g1 deleted)")
+		patGrants("g1 deleted", g2Grants)
+		g1.State = tokend.StateActive
+		must(t, st.UpdateGroup(ctx, g1), "UpdateGroup(g1 restored)")
+		patGrants("g1 restored", append(append([]perm.Grant{}, g2Grants...), newG1...))
+		must(t, st.SetUserGroups(ctx, a.ID, v.ID, nil), "SetUserGroups(v leaves every group)")
+		patGrants("left every group", nil)
+
+		svcGrantsAre("before", svcGrants)
+		must(t, st.SetTokenPermissions(ctx, a.ID, svc.ID, svcGrants[:1]), "SetTokenPermissions(one)")
+		svcGrantsAre("one grant left", svcGrants[:1])
+		must(t, st.SetTokenPermissions(ctx, a.ID, svc.ID, nil), "SetTokenPermissions(none)")
+		svcGrantsAre("no grant left", nil)
+	})
 }
