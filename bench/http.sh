@@ -250,11 +250,21 @@ measure() {
 }
 
 # others: what else used the CPU during the run (other people's tests on a shared machine
-# make figures noisy): processes older than 5 s, not this script's, that averaged 20% of a CPU
-# or more over their life. Printed at the end.
+# make figures noisy): processes older than 5 s, not this script's own (its descendants: the
+# nodes, wrk, the summaries of the request logs) nor PostgreSQL, that averaged 20% of a CPU or
+# more over their life. Printed at the end.
 others() {
-	ps -eo pcpu=,etimes=,comm= --sort=-pcpu |
-		awk '$1 >= 20 && $2 >= 5 && $3 !~ /^(tokend|wrk|postgres|mem|seed|http.sh)$/ {printf " %s %s%%", $3, $1}' |
+	ps -eo pid=,ppid=,pcpu=,etimes=,comm= |
+		awk -v me=$$ '
+			{ n++; pid[n] = $1; parent[$1] = $2; cpu[n] = $3; age[n] = $4; name[n] = $5 }
+			END {
+				for (i = 1; i <= n; i++) {
+					if (cpu[i] < 20 || age[i] < 5 || name[i] ~ /^postgres$/) continue
+					mine = 0
+					for (p = pid[i]; p > 1 && !mine; p = parent[p]) mine = (p == me)
+					if (!mine) printf " %s %s%%", name[i], cpu[i]
+				}
+			}' |
 		head -c 200
 }
 watch_others() {
