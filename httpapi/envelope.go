@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -212,22 +211,20 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 	}
 	w.WriteHeader(httpStatus)
-	_, _ = w.Write(errorBody(httpStatus, err, dev, data))
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(errorEnvelope(httpStatus, err, dev, data))
 }
 
 // invalidTokenBody is the envelope of tokend.ErrInvalidToken, encoded once: it is the answer
 // to every refused token, a flood's included.
-var invalidTokenBody = errorBody(edge.StatusOf(tokend.ErrInvalidToken), tokend.ErrInvalidToken,
-	string(tokend.ErrorCode(tokend.ErrInvalidToken)), nil)
+var invalidTokenBody = append(encodeJSON(errorEnvelope(edge.StatusOf(tokend.ErrInvalidToken),
+	tokend.ErrInvalidToken, string(tokend.ErrorCode(tokend.ErrInvalidToken)), nil)), '\n')
 
-// errorBody encodes the envelope of err, answered with httpStatus.
-func errorBody(httpStatus int, err error, dev string, data any) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
-	_ = enc.Encode(envelope{
+// errorEnvelope is the envelope of err, answered with httpStatus.
+func errorEnvelope(httpStatus int, err error, dev string, data any) envelope {
+	return envelope{
 		Status: status{Code: httpStatus, IsSuccess: false, UserMessage: tokend.ErrorMessage(err), DeveloperMessage: dev},
 		Data:   data,
-	})
-	return b.Bytes()
+	}
 }
