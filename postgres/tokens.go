@@ -17,7 +17,7 @@ const tokenCols = `id, kind, account_id, user_id, created_by, uid, name, hash, s
 
 func scanToken(row scanner) (*tokend.Token, error) {
 	// The nullable columns scan into two arrays: two allocations where eleven variables would each
-	// escape to the heap (this runs on every uncached token verification).
+	// escape to the heap (this runs for every token read whole, a list's rows among them).
 	var (
 		t     tokend.Token
 		kind  string
