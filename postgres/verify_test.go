@@ -2,8 +2,6 @@ package postgres
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -37,65 +35,43 @@ func checkVerifyGrants(tb testing.TB, st *Store) {
 	}
 }
 
-// TestVerifyGrantsConcurrentWriters writes the inputs of one member's grants from several
-// transactions at once: the groups a user is in, the grants of those groups and their state.
-// Each recomputation must see what the others committed, so that the columns verification
-// reads end as the tables say.
-func TestVerifyGrantsConcurrentWriters(t *testing.T) {
-	t.Parallel()
-	st := openTestStore(t)
+// grantsFixture stores an account with a member and a group, for the tests of the
+// verify_grants columns.
+func grantsFixture(t *testing.T, st *Store) (tokend.AccountID, tokend.UserID, tokend.GroupID) {
+	t.Helper()
 	ctx := t.Context()
 	now := time.Now()
-	acct := &tokend.Account{Name: "concurrent", Plan: perm.PlanEnterprise, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	acct := &tokend.Account{Name: "grants", Plan: perm.PlanEnterprise, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
 	must(t, st.CreateAccount(ctx, acct))
-	var users []tokend.UserID
-	for i := range 3 {
-		u := &tokend.User{Email: fmt.Sprintf("u%d@example.com", i), State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
-		must(t, st.CreateUser(ctx, u))
-		must(t, st.CreateMembership(ctx, &tokend.Membership{AccountID: acct.ID, UserID: u.ID,
-			License: perm.LicenseDeveloper, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}))
-		users = append(users, u.ID)
+	u := &tokend.User{Email: "member@example.com", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateUser(ctx, u))
+	must(t, st.CreateMembership(ctx, &tokend.Membership{AccountID: acct.ID, UserID: u.ID,
+		License: perm.LicenseDeveloper, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}))
+	g := &tokend.Group{AccountID: acct.ID, Name: "g", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
+	must(t, st.CreateGroup(ctx, g))
+	return acct.ID, u.ID, g.ID
+}
+
+// waitsForTurn reports whether the call behind done comes to wait for the grants' turn
+// (verify_grants_take_turn) within 10 s. ended says it returned first; its error fails t.
+func waitsForTurn(t *testing.T, st *Store, done <-chan error) (waiting, ended bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+		select {
+		case err := <-done:
+			must(t, err)
+			return false, true
+		case <-time.After(10 * time.Millisecond):
+		}
+		must(t, st.pool.QueryRow(t.Context(), `
+			SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND NOT l.granted
+				AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('tokend verify_grants ' || current_schema(), 0))`).
+			Scan(&waiting))
+		if waiting {
+			return true, false
+		}
 	}
-	var groups []*tokend.Group
-	for i := range 3 {
-		g := &tokend.Group{AccountID: acct.ID, Name: fmt.Sprintf("g%d", i), State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
-		must(t, st.CreateGroup(ctx, g))
-		groups = append(groups, g)
-	}
-	sets := []perm.Set{perm.Developer, perm.JobAdmin, perm.Analyst}
-	const writers, rounds = 6, 20
-	var wg sync.WaitGroup
-	errs := make(chan error, writers*rounds)
-	for w := range writers {
-		wg.Go(func() {
-			for r := range rounds {
-				g := groups[(w+r)%len(groups)]
-				var err error
-				switch w % 3 {
-				case 0: // a user's groups
-					err = st.SetUserGroups(ctx, acct.ID, users[r%len(users)], []tokend.GroupID{g.ID, groups[(r+1)%len(groups)].ID})
-				case 1: // a group's grants
-					err = st.SetGroupPermissions(ctx, acct.ID, g.ID, []perm.Grant{{Set: sets[r%len(sets)], AllProjects: true}})
-				case 2: // a group's state
-					c := *g
-					c.State = tokend.StateActive
-					if r%2 == 1 {
-						c.State = tokend.StateDeleted
-					}
-					err = st.UpdateGroup(ctx, &c)
-				}
-				if err != nil {
-					errs <- fmt.Errorf("writer %d round %d: %w", w, r, err)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	checkVerifyGrants(t, st)
+	return false, false
 }
 
 // TestVerifyGrantsTakeTurns holds a new member of a group uncommitted while the group's grants
@@ -105,48 +81,60 @@ func TestVerifyGrantsTakeTurns(t *testing.T) {
 	t.Parallel()
 	st := openTestStore(t)
 	ctx := t.Context()
-	now := time.Now()
-	acct := &tokend.Account{Name: "turns", Plan: perm.PlanEnterprise, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
-	must(t, st.CreateAccount(ctx, acct))
-	u := &tokend.User{Email: "member@example.com", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
-	must(t, st.CreateUser(ctx, u))
-	must(t, st.CreateMembership(ctx, &tokend.Membership{AccountID: acct.ID, UserID: u.ID,
-		License: perm.LicenseDeveloper, State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}))
-	g := &tokend.Group{AccountID: acct.ID, Name: "g", State: tokend.StateActive, CreatedAt: now, UpdatedAt: now}
-	must(t, st.CreateGroup(ctx, g))
+	acct, user, group := grantsFixture(t, st)
 
 	joining, err := st.pool.Begin(ctx)
 	must(t, err)
 	defer joining.Rollback(context.WithoutCancel(ctx))
-	_, err = joining.Exec(ctx, `INSERT INTO group_members (group_id, user_id, account_id) VALUES ($1, $2, $3)`, g.ID, u.ID, acct.ID)
+	_, err = joining.Exec(ctx, `INSERT INTO group_members (group_id, user_id, account_id) VALUES ($1, $2, $3)`, group, user, acct)
 	must(t, err)
 
 	done := make(chan error, 1)
 	go func() {
-		done <- st.SetGroupPermissions(ctx, acct.ID, g.ID, []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}})
+		done <- st.SetGroupPermissions(ctx, acct, group, []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}})
 	}()
-	// Wait, for 10 s at most, until the replacement waits for its turn; one that does not
-	// wait ends first.
-	waiting, ended := false, false
-	for deadline := time.Now().Add(10 * time.Second); !waiting && !ended && time.Now().Before(deadline); {
-		select {
-		case err := <-done:
-			must(t, err)
-			ended = true
-			continue
-		case <-time.After(10 * time.Millisecond):
-		}
-		must(t, st.pool.QueryRow(ctx, `
-			SELECT EXISTS (SELECT 1 FROM pg_locks l WHERE l.locktype = 'advisory' AND NOT l.granted
-				AND ((l.classid::bigint << 32) | l.objid::bigint) = hashtextextended('tokend verify_grants ' || current_schema(), 0))`).
-			Scan(&waiting))
-	}
+	waiting, ended := waitsForTurn(t, st, done)
 	if !waiting {
 		t.Error("the replacement of the group's grants did not wait for the uncommitted member")
 	}
 	must(t, joining.Commit(ctx))
 	if !ended {
 		must(t, <-done)
+	}
+	checkVerifyGrants(t, st)
+}
+
+// TestVerifyGrantsTurnBeforeRowLock: a replacement of a group's grants takes its turn before it
+// locks the group's row. Taken after, it would hold the row while it waits for a transaction
+// that has the turn, and that transaction's update of the group would wait for the row: a
+// deadlock, which PostgreSQL breaks by failing one of them.
+func TestVerifyGrantsTurnBeforeRowLock(t *testing.T) {
+	t.Parallel()
+	st := openTestStore(t)
+	ctx := t.Context()
+	acct, _, group := grantsFixture(t, st)
+
+	holder, err := st.pool.Begin(ctx)
+	must(t, err)
+	defer holder.Rollback(context.WithoutCancel(ctx))
+	_, err = holder.Exec(ctx, `SELECT verify_grants_take_turn()`)
+	must(t, err)
+
+	done := make(chan error, 1)
+	go func() {
+		done <- st.SetGroupPermissions(ctx, acct, group, []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}})
+	}()
+	if waiting, _ := waitsForTurn(t, st, done); !waiting {
+		t.Fatal("the replacement of the group's grants did not wait for the turn")
+	}
+	// The holder renames the group: it needs the group's row, which the waiting replacement
+	// must not hold.
+	if _, err := holder.Exec(ctx, `UPDATE account_groups SET name = 'renamed' WHERE id = $1`, group); err != nil {
+		t.Fatalf("the update of the group while the replacement waits: %v", err)
+	}
+	must(t, holder.Commit(ctx))
+	if err := <-done; err != nil {
+		t.Errorf("the replacement after the update: %v", err)
 	}
 	checkVerifyGrants(t, st)
 }
