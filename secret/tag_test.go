@@ -120,22 +120,10 @@ func TestTagValid(t *testing.T) {
 // so Parse still answers typos before anything else looks at it.
 func TestTaggedTyposCaughtByChecksum(t *testing.T) {
 	key := tagKey(t, 3)
-	subs := base62 + "-+/= .é\x00"
 	for _, kind := range []secret.Kind{secret.PAT, secret.Service, secret.SCIM} {
 		t.Run(kind.String(), func(t *testing.T) {
 			token, _ := generateTagged(t, kind, key)
-			for i := range len(token) {
-				for j := range len(subs) {
-					if subs[j] == token[i] {
-						continue
-					}
-					mutated := token[:i] + subs[j:j+1] + token[i+1:]
-					_, err := secret.Parse(mutated)
-					if !errors.Is(err, secret.ErrChecksum) && !errors.Is(err, secret.ErrMalformed) {
-						t.Fatalf("Parse with byte %d replaced by %q: got error %v, want ErrChecksum or ErrMalformed", i, subs[j], err)
-					}
-				}
-			}
+			substitutionsRefused(t, token)
 		})
 	}
 }
