@@ -261,6 +261,19 @@ func TestTheLastAdminStays(t *testing.T) {
 	})
 }
 
+// groupWith creates a group named name in by's account, with grants.
+func groupWith(t *testing.T, svc *tokend.Service, by *tokend.Principal, name string, grants ...perm.Grant) *tokend.Group {
+	t.Helper()
+	g, err := svc.CreateGroup(t.Context(), by, by.AccountID, tokend.GroupInput{Name: name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.SetGroupPermissions(t.Context(), by, by.AccountID, g.ID, grants); err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
 // TestNobodyGrantsWhatTheyDoNotHold states the covers rule: a Security Admin, who may write
 // groups, may hand out what it holds and nothing more, whether by a group's permissions or by
 // joining a group that grants more; each refusal changes nothing.
@@ -271,13 +284,7 @@ func TestNobodyGrantsWhatTheyDoNotHold(t *testing.T) {
 		ctx := t.Context()
 		owner := ps[0]
 		a := owner.AccountID
-		security, err := svc.CreateGroup(ctx, owner, a, tokend.GroupInput{Name: "Security"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.SetGroupPermissions(ctx, owner, a, security.ID, []perm.Grant{{Set: perm.SecurityAdmin, AllProjects: true}}); err != nil {
-			t.Fatal(err)
-		}
+		security := groupWith(t, svc, owner, "Security", perm.Grant{Set: perm.SecurityAdmin, AllProjects: true})
 		m, _, err := svc.AddUser(ctx, owner, a, tokend.AddUserInput{Email: "sec@example.com", Password: "a long enough password"})
 		if err != nil {
 			t.Fatal(err)
@@ -368,13 +375,7 @@ func TestSharedRightsFollowEachUser(t *testing.T) {
 		ctx := t.Context()
 		owner := ps[0]
 		a := owner.AccountID
-		team, err := svc.CreateGroup(ctx, owner, a, tokend.GroupInput{Name: "Team"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := svc.SetGroupPermissions(ctx, owner, a, team.ID, []perm.Grant{{Set: perm.Developer, AllProjects: true}}); err != nil {
-			t.Fatal(err)
-		}
+		team := groupWith(t, svc, owner, "Team", perm.Grant{Set: perm.Developer, AllProjects: true})
 		const pw = "a long enough password"
 		var tokens []string // x's two, then y's
 		var users [2]tokend.UserID
