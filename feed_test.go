@@ -324,7 +324,7 @@ func (g *gatedStore) Changes(ctx context.Context, after int64, limit int) ([]tok
 // it succeeds the cached token answers. A node that lost trust because its store is slow
 // would otherwise pile a read-through per request onto the store, the feed's read among them.
 func TestLapsedNodeWaitsForTheFeed(t *testing.T) {
-	for name, open := range projectStores {
+	for name, open := range nodeStores {
 		t.Run(name, func(t *testing.T) {
 			st, _ := open(t)
 			gated := &gatedStore{Store: st, entered: make(chan struct{}, 1), release: make(chan struct{})}
@@ -387,7 +387,7 @@ func TestLapsedNodeWaitsForTheFeed(t *testing.T) {
 // TestStartingNodeReadsThrough: before its first read of the feed a node has nothing cached,
 // so a verification does not wait for that read (held here) but asks the store at once.
 func TestStartingNodeReadsThrough(t *testing.T) {
-	for name, open := range projectStores {
+	for name, open := range nodeStores {
 		t.Run(name, func(t *testing.T) {
 			st, _ := open(t)
 			tok := ownerToken(t, tokend.NewService(st, tokend.Options{Logger: quietLog, PasswordParams: cheap}))

@@ -40,7 +40,7 @@ func (c *countingStore) TokenForVerify(ctx context.Context, hash []byte) (*token
 	return c.Store.TokenForVerify(ctx, hash)
 }
 
-// nodeStores open one database for two nodes: an SQLite file both use, or two PostgreSQL
+// nodeStores open one database for two nodes (two handles, or two Services): an SQLite file both use, or two PostgreSQL
 // connections to one schema.
 var nodeStores = map[string]func(t *testing.T) (a, b tokend.Store){
 	"sqlite": func(t *testing.T) (tokend.Store, tokend.Store) {

@@ -3,7 +3,6 @@ package tokend_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -11,8 +10,6 @@ import (
 
 	"tokend"
 	"tokend/perm"
-	"tokend/postgres/pgtest"
-	"tokend/sqlite"
 )
 
 // listCountingStore counts the project lists that reach the real store it wraps.
@@ -24,23 +21,6 @@ type listCountingStore struct {
 func (c *listCountingStore) ListProjects(ctx context.Context, f tokend.ProjectFilter) ([]*tokend.Project, int, error) {
 	c.lists.Add(1)
 	return c.Store.ListProjects(ctx, f)
-}
-
-// projectStores opens, for each store, two handles on one database (one SQLite handle for
-// both: it is one process's file).
-var projectStores = map[string]func(t *testing.T) (a, b tokend.Store){
-	"sqlite": func(t *testing.T) (tokend.Store, tokend.Store) {
-		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "t.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { st.Close() })
-		return st, st
-	},
-	"postgres": func(t *testing.T) (tokend.Store, tokend.Store) {
-		u := pgtest.SchemaURL(t)
-		return openPostgres(t, u), openPostgres(t, u)
-	},
 }
 
 // caughtUp waits until svc trusts its caches and has applied every feed entry st holds now, so
@@ -76,7 +56,7 @@ func projectIDs(ps []*tokend.Project) []tokend.ProjectID {
 // principal's projects, paged) is answered from memory with what the store answers, reads
 // the store once, and shows the node's own project writes at once.
 func TestProjectListFromMemory(t *testing.T) {
-	for name, open := range projectStores {
+	for name, open := range nodeStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			raw, _ := open(t)
@@ -190,7 +170,7 @@ func TestProjectListFromMemory(t *testing.T) {
 // TestProjectListAcrossNodes runs two nodes on one database: node B, its list in memory, shows
 // a project created, renamed or deleted on node A once its feed has been read.
 func TestProjectListAcrossNodes(t *testing.T) {
-	for name, open := range projectStores {
+	for name, open := range nodeStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			stA, stB := open(t)
@@ -261,7 +241,7 @@ func TestProjectListAcrossNodes(t *testing.T) {
 // grants do not change with it (a deleted project's grants stay, inert), so nothing a cached
 // principal holds goes stale; what a deleted project stops is answered from its row.
 func TestProjectChangesKeepTokensCached(t *testing.T) {
-	for name, open := range projectStores {
+	for name, open := range nodeStores {
 		t.Run(name, func(t *testing.T) {
 			ctx := t.Context()
 			stA, stB := open(t)
