@@ -40,8 +40,8 @@ func (c *countingStore) TokenForVerify(ctx context.Context, hash []byte) (*token
 	return c.Store.TokenForVerify(ctx, hash)
 }
 
-// nodeStores open one database for two nodes (two handles, or two Services): an SQLite file both use, or two PostgreSQL
-// connections to one schema.
+// nodeStores open one database for two nodes or two handles: an SQLite file both use, or two
+// PostgreSQL connections to one schema.
 var nodeStores = map[string]func(t *testing.T) (a, b tokend.Store){
 	"sqlite": func(t *testing.T) (tokend.Store, tokend.Store) {
 		st, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "t.db"))
