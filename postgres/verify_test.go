@@ -74,6 +74,16 @@ func waitsForTurn(t *testing.T, st *Store, done <-chan error) (waiting, ended bo
 	return false, false
 }
 
+// replaceGrants replaces the group's grants in the background and sends the outcome on the
+// channel it returns.
+func replaceGrants(t *testing.T, st *Store, acct tokend.AccountID, group tokend.GroupID) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		done <- st.SetGroupPermissions(t.Context(), acct, group, []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}})
+	}()
+	return done
+}
+
 // TestVerifyGrantsTakeTurns holds a new member of a group uncommitted while the group's grants
 // are replaced: the replacement must wait for it and then count the member, or the member's
 // column would miss the new grants (each transaction recomputing without the other's rows).
@@ -89,10 +99,7 @@ func TestVerifyGrantsTakeTurns(t *testing.T) {
 	_, err = joining.Exec(ctx, `INSERT INTO group_members (group_id, user_id, account_id) VALUES ($1, $2, $3)`, group, user, acct)
 	must(t, err)
 
-	done := make(chan error, 1)
-	go func() {
-		done <- st.SetGroupPermissions(ctx, acct, group, []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}})
-	}()
+	done := replaceGrants(t, st, acct, group)
 	waiting, ended := waitsForTurn(t, st, done)
 	if !waiting {
 		t.Error("the replacement of the group's grants did not wait for the uncommitted member")
@@ -120,10 +127,7 @@ func TestVerifyGrantsTurnBeforeRowLock(t *testing.T) {
 	_, err = holder.Exec(ctx, `SELECT verify_grants_take_turn()`)
 	must(t, err)
 
-	done := make(chan error, 1)
-	go func() {
-		done <- st.SetGroupPermissions(ctx, acct, group, []perm.Grant{{Set: perm.JobAdmin, AllProjects: true}})
-	}()
+	done := replaceGrants(t, st, acct, group)
 	if waiting, _ := waitsForTurn(t, st, done); !waiting {
 		t.Fatal("the replacement of the group's grants did not wait for the turn")
 	}
