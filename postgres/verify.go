@@ -51,7 +51,7 @@ func (s *Store) TokenForVerify(ctx context.Context, hash []byte) (*tokend.Token,
 		return nil, nil, translate(err)
 	}
 	t := &tokend.Token{
-		ID: tokend.TokenID(r.id), Kind: verifyrow.Kind(r.kind), AccountID: tokend.AccountID(r.account.Int64),
+		ID: tokend.TokenID(r.id), Kind: tokend.TokenKind(r.kind), AccountID: tokend.AccountID(r.account.Int64),
 		UserID: tokend.UserID(r.user.Int64), UID: r.uid, State: tokend.State(r.state),
 		ExpiresAt: fromTS(r.expires), LastUsedAt: fromTS(r.lastUsed), CreatedAt: fromTS(r.created),
 		RotatedAt: fromTS(r.rotated), DisabledAt: fromTS(r.disabled), EnabledAt: fromTS(r.enabled),

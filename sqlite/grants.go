@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"encoding/json"
 
+	"tokend/internal/verifyrow"
 	"tokend/perm"
 )
 
@@ -20,10 +21,7 @@ func encodeCategories(c []string) string {
 
 func decodeGrant(set string, all bool, project sql.NullInt64, cats string) (perm.Grant, error) {
 	g := perm.Grant{Set: perm.Set(set), AllProjects: all, ProjectID: project.Int64}
-	if cats != "" && cats != "[]" {
-		if err := json.Unmarshal([]byte(cats), &g.WritableEnvironmentCategories); err != nil {
-			return g, err
-		}
-	}
-	return g, nil
+	var err error
+	g.WritableEnvironmentCategories, err = verifyrow.Categories(cats)
+	return g, err
 }

@@ -40,7 +40,7 @@ const (
 func Decode(token, grants string) (*tokend.Token, *tokend.MemberAccess, error) {
 	f := fields{s: token}
 	t := &tokend.Token{ID: tokend.TokenID(f.int())}
-	t.Kind = Kind(f.next())
+	t.Kind = tokend.TokenKind(f.next()) // a substring: a principal keeps its kind's constant
 	t.AccountID, t.UserID = tokend.AccountID(f.int()), tokend.UserID(f.int())
 	// Its own string: the principal keeps the uid for as long as it is cached, and a
 	// substring would keep the whole row.
@@ -88,10 +88,9 @@ func DecodeGrants(grants string, t *tokend.Token, access *tokend.MemberAccess) e
 		if err := f.end(); err != nil {
 			return err
 		}
-		if cats != "" && cats != "[]" {
-			if err := json.Unmarshal([]byte(cats), &g.WritableEnvironmentCategories); err != nil {
-				return fmt.Errorf("verify row: environment categories: %w", err)
-			}
+		var err error
+		if g.WritableEnvironmentCategories, err = Categories(cats); err != nil {
+			return fmt.Errorf("verify row: environment categories: %w", err)
 		}
 		if access != nil {
 			access.Grants = append(access.Grants, g)
@@ -102,15 +101,17 @@ func DecodeGrants(grants string, t *tokend.Token, access *tokend.MemberAccess) e
 	return nil
 }
 
-// Kind is the token kind named k, as the constant when it is one (a substring of the row
-// would keep the row).
-func Kind(k string) tokend.TokenKind {
-	for _, c := range []tokend.TokenKind{tokend.KindPAT, tokend.KindService, tokend.KindLegacyKey, tokend.KindSCIM} {
-		if k == string(c) {
-			return c
-		}
+// Categories decodes writable environment categories as the stores keep them: a JSON array,
+// empty (or "[]") for none.
+func Categories(s string) ([]string, error) {
+	if s == "" || s == "[]" {
+		return nil, nil
 	}
-	return tokend.TokenKind(strings.Clone(k))
+	var cats []string
+	if err := json.Unmarshal([]byte(s), &cats); err != nil {
+		return nil, err
+	}
+	return cats, nil
 }
 
 // fields reads the values of a packed column in order; the first error sticks, and end
