@@ -2,6 +2,7 @@ package perm
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -219,10 +220,11 @@ func TestEvaluatedAppendKey(t *testing.T) {
 	g := func(set Set, project int64) Grant {
 		return Grant{Set: set, AllProjects: project == 0, ProjectID: project}
 	}
-	evals := []struct {
+	type grants struct {
 		name   string
 		grants []Grant
-	}{
+	}
+	evals := []grants{
 		{"nothing", nil},
 		{"developer everywhere", []Grant{g(Developer, 0)}},
 		{"developer in project 1", []Grant{g(Developer, 1)}},
@@ -231,13 +233,32 @@ func TestEvaluatedAppendKey(t *testing.T) {
 		{"developer in projects 1 and 2", []Grant{g(Developer, 1), g(Developer, 2)}},
 		{"account admin", []Grant{g(AccountAdmin, 0)}},
 	}
-	seen := map[string]string{}
+	// Every set everywhere, in project 1, and in project 1 beside developer everywhere: sets
+	// that differ only in what they allow in every project, or only in one project.
+	for _, set := range Sets() {
+		evals = append(evals,
+			grants{string(set) + " everywhere", []Grant{g(set, 0)}},
+			grants{string(set) + " in project 1", []Grant{g(set, 1)}},
+			grants{string(set) + " in project 1, developer everywhere", []Grant{g(set, 1), g(Developer, 0)}})
+	}
+	// A key is equal to another exactly when the two evaluations are: principals share rights
+	// by key (the Service's rightsPool), so two that may do different things must not share one.
+	type keyed struct {
+		name string
+		e    Evaluated
+		key  string
+	}
+	var all []keyed
 	for _, e := range evals {
-		key := string(Evaluate(e.grants).AppendKey(nil))
-		if other, ok := seen[key]; ok {
-			t.Errorf("%s: got the key of %s, want its own", e.name, other)
+		ev := Evaluate(e.grants)
+		all = append(all, keyed{e.name, ev, string(ev.AppendKey(nil))})
+	}
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			if same := reflect.DeepEqual(a.e, b.e); same != (a.key == b.key) {
+				t.Errorf("%s and %s: equal evaluations %v, equal keys %v", a.name, b.name, same, a.key == b.key)
+			}
 		}
-		seen[key] = e.name
 	}
 	t.Run("the same grants in another order", func(t *testing.T) {
 		a := Evaluate([]Grant{g(Developer, 2), g(Analyst, 1), g(Developer, 0)}).AppendKey(nil)
