@@ -53,7 +53,11 @@ func testTokenForVerify(t *testing.T, open func(testing.TB) tokend.Store) {
 	a, b := mustAccount(t, st), mustAccount(t, st)
 	u, v, outsider, suspended := mustUser(t, st), mustUser(t, st), mustUser(t, st), mustUser(t, st)
 	mustMembership(t, st, a.ID, u.ID)
-	mustMembership(t, st, b.ID, u.ID)
+	// u's membership in b differs from a's (another license), so that a membership read from
+	// the wrong account shows.
+	mb := mustMembership(t, st, b.ID, u.ID)
+	mb.License = perm.LicenseAnalyst
+	must(t, st.UpdateMembership(ctx, mb), "UpdateMembership(u in b)")
 	mustMembership(t, st, a.ID, v.ID)
 	m := mustMembership(t, st, a.ID, suspended.ID)
 	m.State = tokend.StateDeleted
@@ -107,18 +111,19 @@ func testTokenForVerify(t *testing.T, open func(testing.TB) tokend.Store) {
 	legacy = mustToken(t, st, legacy)
 
 	pats := []struct {
-		name       string
-		tok        *tokend.Token
-		wantMember bool
-		wantState  tokend.State
-		want       []perm.Grant
+		name        string
+		tok         *tokend.Token
+		wantMember  bool
+		wantLicense perm.License
+		wantState   tokend.State
+		want        []perm.Grant
 	}{
-		{"pat of a member in three groups, one deleted", pat, true, tokend.StateActive, append(append([]perm.Grant{}, g1Grants...), g2Grants...)},
-		{"pat of the same user in another account", patInB, true, tokend.StateActive, []perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}}},
-		{"pat of another user in a shared group", patOfV, true, tokend.StateActive, g2Grants},
-		{"pat of a user who is no member", patOfOutsider, false, 0, nil},
-		{"pat of a deleted membership", patOfSuspended, true, tokend.StateDeleted, nil},
-		{"deleted pat", deleted, true, tokend.StateActive, append(append([]perm.Grant{}, g1Grants...), g2Grants...)},
+		{"pat of a member in three groups, one deleted", pat, true, perm.LicenseDeveloper, tokend.StateActive, append(append([]perm.Grant{}, g1Grants...), g2Grants...)},
+		{"pat of the same user in another account", patInB, true, perm.LicenseAnalyst, tokend.StateActive, []perm.Grant{{Set: perm.AccountAdmin, AllProjects: true}}},
+		{"pat of another user in a shared group", patOfV, true, perm.LicenseDeveloper, tokend.StateActive, g2Grants},
+		{"pat of a user who is no member", patOfOutsider, false, "", 0, nil},
+		{"pat of a deleted membership", patOfSuspended, true, perm.LicenseDeveloper, tokend.StateDeleted, nil},
+		{"deleted pat", deleted, true, perm.LicenseDeveloper, tokend.StateActive, append(append([]perm.Grant{}, g1Grants...), g2Grants...)},
 	}
 	for _, tc := range pats {
 		t.Run(tc.name, func(t *testing.T) {
@@ -132,8 +137,8 @@ func testTokenForVerify(t *testing.T, open func(testing.TB) tokend.Store) {
 				t.Errorf("Member: got %v, want %v", access.Member, tc.wantMember)
 			}
 			if tc.wantMember {
-				if access.License != perm.LicenseDeveloper || access.State != tc.wantState {
-					t.Errorf("membership: got %q, state %d, want %q, state %d", access.License, access.State, perm.LicenseDeveloper, tc.wantState)
+				if access.License != tc.wantLicense || access.State != tc.wantState {
+					t.Errorf("membership: got %q, state %d, want %q, state %d", access.License, access.State, tc.wantLicense, tc.wantState)
 				}
 			}
 			accessGrantsDiff(access.Grants, tc.want).report(t, "grants")
