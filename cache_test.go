@@ -179,9 +179,19 @@ func TestPrincipalTableChurn(t *testing.T) {
 					}
 				}
 			case r < 19:
-				c.invalidate(Invalidation{AccountID: AccountID(1 + id%3)})
+				acct := AccountID(1 + id%3)
+				c.invalidate(Invalidation{AccountID: acct})
+				for _, s := range c.t.slots {
+					if s.p != nil && s.p.AccountID == acct {
+						t.Fatalf("max %d, step %d: token %d of account %d after the account's drop: got an entry, want none",
+							max, step, s.p.TokenID, acct)
+					}
+				}
 			default:
 				c.invalidate(Invalidation{All: true})
+				if c.t.n != 0 {
+					t.Fatalf("max %d, step %d: after dropping all: got %d entries, want none", max, step, c.t.n)
+				}
 			}
 			checkTable(t, c.t)
 			if c.t.n > max {
