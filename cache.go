@@ -207,10 +207,9 @@ func (c *verifyCache) len() int {
 	return c.t.n
 }
 
+// matches reports whether inv drops p. invalidate answers All and Projects itself.
 func matches(p *Principal, inv Invalidation) bool {
 	switch {
-	case inv.Projects:
-		return false
 	case inv.TokenID != 0:
 		return p.TokenID == inv.TokenID
 	case inv.UserID != 0:
