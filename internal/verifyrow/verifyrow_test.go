@@ -16,7 +16,9 @@ func row(values ...string) string { return strings.Join(values, string(Unit)) }
 func TestDecode(t *testing.T) {
 	created := time.Date(2026, 1, 2, 3, 4, 5, 123456000, time.UTC)
 	us := func(t time.Time) string { return itoa(t.UnixMicro()) }
-	pat := row("7", "pat", "3", "5", "UidOf10Chr", "1", "", us(created.Add(time.Hour)), us(created), "", "", "", "developer", "1")
+	// Every time distinct, so that two swapped show.
+	at := func(h int) time.Time { return created.Add(time.Duration(h) * time.Hour) }
+	pat := row("7", "pat", "3", "5", "UidOf10Chr", "1", us(at(6)), us(at(1)), us(created), us(at(2)), us(at(3)), us(at(4)), "developer", "1")
 	grants := row("11", "job_admin", "0", "42", `["production","staging"]`) + string(Record) + row("12", "member", "1", "", "[]")
 
 	tok, access, err := Decode(pat, grants)
@@ -24,8 +26,8 @@ func TestDecode(t *testing.T) {
 		t.Fatalf("Decode(pat): %v", err)
 	}
 	if tok.ID != 7 || tok.Kind != tokend.KindPAT || tok.AccountID != 3 || tok.UserID != 5 || tok.UID != "UidOf10Chr" ||
-		tok.State != tokend.StateActive || !tok.ExpiresAt.IsZero() || !tok.LastUsedAt.Equal(created.Add(time.Hour)) ||
-		!tok.CreatedAt.Equal(created) || !tok.RotatedAt.IsZero() {
+		tok.State != tokend.StateActive || !tok.ExpiresAt.Equal(at(6)) || !tok.LastUsedAt.Equal(at(1)) ||
+		!tok.CreatedAt.Equal(created) || !tok.RotatedAt.Equal(at(2)) || !tok.DisabledAt.Equal(at(3)) || !tok.EnabledAt.Equal(at(4)) {
 		t.Errorf("token: got %+v", tok)
 	}
 	if access == nil || !access.Member || access.License != perm.LicenseDeveloper || access.State != tokend.StateActive {
