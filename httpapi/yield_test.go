@@ -43,7 +43,8 @@ func TestRefusalsYieldToVerified(t *testing.T) {
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	account := fmt.Sprintf("%s/api/v3/accounts/%d/", srv.URL, res.Account.ID)
-	get := func(token string, want int) {
+	// get sends a request with token and returns its status, which must be want (unless 0).
+	get := func(token string, want int) int {
 		t.Helper()
 		req, _ := http.NewRequest(http.MethodGet, account, nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -52,9 +53,10 @@ func TestRefusalsYieldToVerified(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
-		if resp.StatusCode != want {
+		if want != 0 && resp.StatusCode != want {
 			t.Fatalf("got %d, want %d", resp.StatusCode, want)
 		}
+		return resp.StatusCode
 	}
 	const bad = "dbtu_not_a_token"
 	steps := []struct {
@@ -83,5 +85,27 @@ func TestRefusalsYieldToVerified(t *testing.T) {
 		if got := m.GetCounter().GetValue(); got != float64(st.slept) {
 			t.Errorf("%s: tokend_refusals_yielded_total is %v, want %d", st.what, got, st.slept)
 		}
+	}
+
+	// Inside the window, only a refused token waits: once the address has used up its
+	// failures, its answers are 429 and do not.
+	get(res.Token, http.StatusOK)
+	before := slept.Load()
+	var refused, limited int64
+	for i := 0; i < 200 && limited == 0; i++ {
+		switch code := get(bad, 0); code {
+		case http.StatusUnauthorized:
+			refused++
+		case http.StatusTooManyRequests:
+			limited++
+		default:
+			t.Fatalf("a bad token: got %d, want 401 or 429", code)
+		}
+	}
+	if limited == 0 {
+		t.Fatal("200 bad tokens from one address: got no 429")
+	}
+	if got := slept.Load() - before; got != refused {
+		t.Errorf("%d refusals (401) and a 429 inside the window: %d waited, want %d", refused, got, refused)
 	}
 }
