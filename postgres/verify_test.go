@@ -56,7 +56,7 @@ func grantsFixture(t *testing.T, st *Store) (tokend.AccountID, tokend.UserID, to
 // (verify_grants_take_turn) within 10 s. ended says it returned first; its error fails t.
 func waitsForTurn(t *testing.T, st *Store, done <-chan error) (waiting, ended bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); {
+	for i, deadline := 0, time.Now().Add(10*time.Second); i < 1000 && time.Now().Before(deadline); i++ {
 		select {
 		case err := <-done:
 			must(t, err)
