@@ -94,14 +94,3 @@ func (s *Service) mustWait(raw string, tagged bool) bool {
 	}
 	return !s.untaggedSealed.Load()
 }
-
-// SealUntaggedTokens records in the store that no node mints untagged tokens any more, and
-// trusts this node's filter for them from now on; other nodes learn it within their feed
-// poll interval. Run it only once every node mints tagged tokens (docs/operations.md).
-func (s *Service) SealUntaggedTokens(ctx context.Context) error {
-	if err := s.store.SealUntaggedTokens(ctx); err != nil {
-		return err
-	}
-	s.untaggedSealed.Store(true)
-	return nil
-}
