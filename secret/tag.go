@@ -23,8 +23,8 @@ type TagKey struct {
 	ipad, opad [sha256.BlockSize]byte
 }
 
-// ErrTagKey refuses a tag key too short to be one.
-var ErrTagKey = errors.New("secret: tag key shorter than 16 bytes")
+// ErrTagKey refuses a tag key of fewer than 16 or more than 64 bytes.
+var ErrTagKey = errors.New("secret: a tag key must be 16 to 64 bytes")
 
 // NewTagKey returns the tag key made of key's bytes (at least 16, at most 64).
 func NewTagKey(key []byte) (*TagKey, error) {
