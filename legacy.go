@@ -244,6 +244,13 @@ type legacyKey struct {
 	retired *Error
 }
 
+// accountLegacy is what ForAccount narrows a legacy key's principal to, held together.
+type accountLegacy struct {
+	rights   rights
+	key      legacyKey
+	accounts [1]AccountID
+}
+
 // LegacyAccounts are the accounts a legacy key may reach (those whose migration window is
 // open); nil for other principals.
 func (p *Principal) LegacyAccounts() []AccountID {
@@ -277,9 +284,14 @@ func (s *Service) ForAccount(ctx context.Context, p *Principal, accountID Accoun
 	if !ok || !s.now().Before(sc.until) {
 		return nil, time.Time{}, p.legacyRefusal()
 	}
+	// The narrowed rights, key and account list in one allocation: this runs on every request
+	// of a legacy key to an account.
+	one := &accountLegacy{rights: rights{perms: sc.perms}, key: legacyKey{retired: key.retired}, accounts: [1]AccountID{accountID}}
+	one.key.accounts = one.accounts[:]
+	one.rights.legacy = &one.key
 	cp := &Principal{Kind: p.Kind, TokenID: p.TokenID, TokenUID: p.TokenUID, AccountID: accountID,
 		UserID: p.UserID, Plan: sc.plan, License: sc.license, ExpiresAt: p.ExpiresAt, until: p.until,
-		rights: &rights{perms: sc.perms, legacy: &legacyKey{accounts: []AccountID{accountID}, retired: key.retired}}}
+		rights: &one.rights}
 	// The account's IP restrictions apply to a legacy key as to the account's own tokens.
 	if err := s.CheckIP(ctx, cp, ip); err != nil {
 		return nil, time.Time{}, err
